@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+// The gt-doctor entry point. Bare `gt-doctor` and any leading flag mean `gt-doctor check ...`.
+import {flush, run} from '@oclif/core'
+
+const GLOBAL = new Set(['--version', '-v', '--help', '-h'])
+const argv = process.argv.slice(2)
+if (argv.length === 0 || (argv[0].startsWith('-') && !GLOBAL.has(argv[0]))) argv.unshift('check')
+
+try {
+  await run(argv, import.meta.url)
+  await flush()
+} catch (error) {
+  // oclif's own exit (help, --version) is not a failure.
+  if (error?.oclif?.exit === 0 || error?.code === 'EEXIT' && error?.oclif?.exit === 0) process.exit(0)
+  // One line, no stack trace: the message says what to do; the exit code says what kind of failure.
+  const text = error instanceof Error ? error.message : String(error)
+  const message = text.split('\n').map((l) => l.trim()).find(Boolean) ?? 'failed'
+  const code = error?.oclif?.exit ?? error?.exitCode ?? 2
+  process.stderr.write(`gt-doctor: ${message.replace(/^Error:\s*/, '')}\n`)
+  process.exitCode = typeof code === 'number' && code !== 1 ? code : 2
+}

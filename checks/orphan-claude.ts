@@ -1,0 +1,54 @@
+import {analyzeOrphans, defineCheck, processFindingId, terminateTreeActions, type Finding} from '../src/index.js'
+
+/**
+ * Claude Code processes that outlived their tmux session: not in any live pane, and adopted by init,
+ * a subreaper or the tmux server itself (or their pane is gone and no terminal holds them).
+ */
+export default defineCheck({
+  id: 'orphan-claude',
+  title: 'Orphan Claude processes',
+  description:
+    'A Claude process that no live tmux pane holds and that was reparented to init, a subreaper such as systemd --user, or the tmux server after its session was killed.',
+  fixable: true,
+  requires: ['linux-proc'],
+  detect({tree, rules}) {
+    const {claudes, orphanClaudes, claudeTrees} = analyzeOrphans(tree, rules)
+    const findings: Finding[] = []
+    for (const verdict of orphanClaudes) {
+      const t = claudeTrees.get(verdict.proc.pid)!
+      const memory = tree.memoryOf(t.members.map((m) => m.pid))
+      const servers = t.mcpServers.length
+      findings.push({
+        id: processFindingId('orphan-claude', verdict.proc.pid, verdict.proc.startTicks),
+        check: 'orphan-claude',
+        severity: 'error',
+        message: `Orphan Claude process${servers > 0 ? ` with ${servers} MCP server${servers === 1 ? '' : 's'}` : ''}: ${t.members.length} process${t.members.length === 1 ? '' : 'es'} left running`,
+        reason: verdict.why,
+        pid: verdict.proc.pid,
+        pids: t.members.map((m) => m.pid),
+        memoryBytes: memory.bytes,
+        memorySource: memory.source,
+        session: tree.sessionFromTmuxEnv(verdict.proc.env.TMUX),
+        socket: verdict.lastSocket,
+        fixable: true,
+        data: {evidence: verdict.evidence, parentPid: verdict.proc.ppid, startTimeMs: verdict.proc.startTimeMs, mcpServers: servers, lastPane: verdict.lastPane},
+      })
+    }
+    for (const verdict of claudes.filter((c) => c.kind === 'cannot-verify')) {
+      findings.push({
+        id: processFindingId('orphan-claude', verdict.proc.pid, verdict.proc.startTicks),
+        check: 'orphan-claude',
+        severity: 'info',
+        message: 'Cannot verify this Claude process: the tmux server that would own it did not answer',
+        reason: verdict.why,
+        pid: verdict.proc.pid,
+        pids: [verdict.proc.pid],
+        socket: verdict.lastSocket,
+        fixable: false,
+        data: {parentPid: verdict.proc.ppid, startTimeMs: verdict.proc.startTimeMs},
+      })
+    }
+    return findings
+  },
+  fix: (finding, {tree}) => terminateTreeActions(tree, finding),
+})

@@ -1,0 +1,45 @@
+import {analyzeOrphans, defineCheck, processFindingId, terminateTreeActions} from '../src/index.js'
+
+interface Options {
+  /**
+   * Also end trees matched only because Claude Code started them (CLAUDECODE=1) rather than as MCP
+   * servers: a dev server or an agent the user asked for may be among them, so by default they are reported only.
+   */
+  fixClaudeCodeChildren: boolean
+}
+
+/** MCP server trees (with their npm exec / sh -c / uv wrappers) that no live Claude process owns any more. */
+export default defineCheck<Options>({
+  id: 'orphan-mcp',
+  title: 'Orphan MCP servers',
+  description:
+    'An MCP server process tree, or a process Claude Code started (CLAUDECODE=1), that hangs from init, a subreaper or a tmux server with no live Claude process above it. MCP servers inside an orphan Claude tree are reported by orphan-claude.',
+  fixable: true,
+  requires: ['linux-proc'],
+  defaultOptions: {fixClaudeCodeChildren: false},
+  detect({tree, rules, options}) {
+    return analyzeOrphans(tree, rules).mcpTrees.map((t) => {
+      const memory = tree.memoryOf(t.members.map((m) => m.pid))
+      const server = t.mcpServers[0] ?? t.root
+      const name = (server.argv.find((a) => /mcp/i.test(a)) ?? server.argv[0] ?? server.comm).split('/').slice(-3).join('/')
+      const fixable = !t.envOnly || options.fixClaudeCodeChildren
+      return {
+        id: processFindingId('orphan-mcp', t.root.pid, t.root.startTicks),
+        check: 'orphan-mcp',
+        severity: t.envOnly ? 'warning' : 'error',
+        message: t.envOnly
+          ? `Process left behind by Claude Code: ${t.root.argv.join(' ').slice(0, 80) || t.root.comm}`
+          : `Orphan MCP server ${name}${t.members.length > 1 ? ` (${t.members.length} processes)` : ''}`,
+        reason: t.why,
+        pid: t.root.pid,
+        pids: t.members.map((m) => m.pid),
+        memoryBytes: memory.bytes,
+        memorySource: memory.source,
+        session: tree.sessionFromTmuxEnv(t.root.env.TMUX),
+        fixable,
+        data: {mcpServers: t.mcpServers.length, parentPid: t.root.ppid, startTimeMs: t.root.startTimeMs, claudeCodeEnvOnly: t.envOnly},
+      }
+    })
+  },
+  fix: (finding, {tree}) => (finding.fixable ? terminateTreeActions(tree, finding) : []),
+})

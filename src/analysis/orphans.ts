@@ -1,0 +1,220 @@
+import type {Rules} from '../rules/rules.js'
+import {socketFromTmuxEnv} from '../snapshot/tmux.js'
+import type {ProcessInfo, Snapshot, TmuxServer} from '../snapshot/types.js'
+import type {ProcessTree} from '../tree/process-tree.js'
+
+/** Why a Claude process is judged an orphan. */
+export type OrphanEvidence = 'parent-is-init' | 'parent-is-subreaper' | 'parent-is-tmux-server' | 'pane-gone'
+
+export interface ClaudeVerdict {
+  proc: ProcessInfo
+  kind: 'orphan' | 'cannot-verify' | 'healthy'
+  evidence?: OrphanEvidence
+  /** One sentence of evidence for the report. */
+  why: string
+  /** The tmux server and pane this claude last belonged to, from its own TMUX variables. */
+  lastSocket?: string
+  lastPane?: string
+}
+
+export interface OrphanTree {
+  root: ProcessInfo
+  /** Root first, every member once; never a tmux server, a live pane, a reaper or the doctor's chain. */
+  members: ProcessInfo[]
+  /** The MCP server processes in the tree, each server counted once (a launcher and its server are one). */
+  mcpServers: ProcessInfo[]
+  why: string
+  /** Matched only through CLAUDECODE=1, not as an MCP server by program/script. */
+  envOnly: boolean
+}
+
+export interface OrphanAnalysis {
+  claudes: ClaudeVerdict[]
+  orphanClaudes: ClaudeVerdict[]
+  /** Orphan claudes with their whole trees. */
+  claudeTrees: Map<number, OrphanTree>
+  /** MCP trees with no live Claude ancestor, not already inside an orphan claude's tree. */
+  mcpTrees: OrphanTree[]
+}
+
+const isGone = (p: ProcessInfo) => p.state === 'Z' || p.state === 'X'
+
+/** Processes the doctor must never judge an orphan or put in a tree: itself and its ancestors. */
+function protectedPids(snapshot: Snapshot): Set<number> {
+  return new Set([snapshot.host.doctorPid, ...snapshot.host.doctorAncestors, 1])
+}
+
+function serverOf(tree: ProcessTree, p: ProcessInfo): TmuxServer | undefined {
+  const socket = p.env.TMUX ? socketFromTmuxEnv(p.env.TMUX) : undefined
+  return socket ? tree.server(socket) : undefined
+}
+
+/** Does the process or any ancestor up to the first reaper still hold a controlling terminal? */
+function attachedToTerminal(tree: ProcessTree, rules: Rules, p: ProcessInfo): boolean | undefined {
+  let cur: ProcessInfo | undefined = p
+  const seen = new Set<number>()
+  while (cur && !rules.isReaper(cur) && !rules.isTmuxServer(cur) && !seen.has(cur.pid)) {
+    if (cur.ttyNr === undefined) return undefined
+    if (cur.ttyNr !== 0) return true
+    seen.add(cur.pid)
+    cur = tree.parent(cur)
+  }
+  return false
+}
+
+/** Judges one Claude process: orphan, healthy, or "cannot verify" when the tmux server that would say did not answer. */
+export function judgeClaude(tree: ProcessTree, rules: Rules, p: ProcessInfo, protect: Set<number>): ClaudeVerdict {
+  const lastSocket = p.env.TMUX ? socketFromTmuxEnv(p.env.TMUX) : undefined
+  const base = {proc: p, lastSocket, lastPane: p.env.TMUX_PANE}
+  if (protect.has(p.pid)) return {...base, kind: 'healthy', why: 'the doctor itself or one of its ancestors'}
+  const owner = tree.paneOwner(p)
+  if (owner) return {...base, kind: 'healthy', why: `runs in pane ${owner.pane.paneId} of session ${owner.pane.session}`}
+
+  // A server that could not be listed may own this process: say so, never guess.
+  const unanswered = (s: TmuxServer | undefined) => s !== undefined && (s.status === 'unresponsive' || s.status === 'error')
+  const serverAncestor = tree.nearestAncestor(p, (a) => rules.isTmuxServer(a))
+  const ancestorServer = serverAncestor && tree.serverByPid(serverAncestor.pid)
+  if (serverAncestor && (!ancestorServer || ancestorServer.status !== 'ok')) {
+    if (!ancestorServer || unanswered(ancestorServer)) {
+      return {...base, kind: 'cannot-verify', why: `its tmux server (pid ${serverAncestor.pid}) could not be queried`}
+    }
+  }
+  const envServer = serverOf(tree, p)
+  if (unanswered(envServer)) {
+    return {...base, kind: 'cannot-verify', why: `its tmux server ${envServer!.socket} did not answer (${envServer!.error ?? envServer!.status})`}
+  }
+
+  const parent = tree.parent(p)
+  if (parent && rules.isTmuxServer(parent)) {
+    return {...base, kind: 'orphan', evidence: 'parent-is-tmux-server', why: `its parent is the tmux server (pid ${parent.pid}) but no pane holds it: its session was killed`}
+  }
+  if (p.ppid === 1) {
+    return {...base, kind: 'orphan', evidence: 'parent-is-init', why: 'reparented to init (PPID 1) and not in any live tmux pane'}
+  }
+  if (parent && rules.isReaper(parent)) {
+    return {...base, kind: 'orphan', evidence: 'parent-is-subreaper', why: `reparented to ${parent.argv.join(' ') || parent.comm} (pid ${parent.pid}) and not in any live tmux pane`}
+  }
+  if (p.env.TMUX_PANE && lastSocket) {
+    const server = tree.server(lastSocket)
+    const paneGone = server === undefined || server.status === 'stale' || (server.status === 'ok' && !server.panes.some((x) => x.paneId === p.env.TMUX_PANE && !x.dead))
+    // A pane that is gone proves nothing while the chain still holds a live terminal (a shell the user opened).
+    if (paneGone && attachedToTerminal(tree, rules, p) === false) {
+      return {
+        ...base,
+        kind: 'orphan',
+        evidence: 'pane-gone',
+        why: `its pane ${p.env.TMUX_PANE} on ${lastSocket} no longer exists and no terminal holds it`,
+      }
+    }
+  }
+  return {...base, kind: 'healthy', why: parent ? `its parent ${parent.comm} (pid ${parent.pid}) is alive and not a reaper` : 'parent unknown'}
+}
+
+/**
+ * The subtree of `root` that may be ended: pruned at anything that must never be signalled (a tmux
+ * server, a live pane, a reaper, the doctor's chain) and without zombies, which hold nothing.
+ */
+export function killableSubtree(tree: ProcessTree, rules: Rules, root: ProcessInfo, protect: Set<number>): ProcessInfo[] {
+  const out: ProcessInfo[] = []
+  const stack = [root]
+  const seen = new Set<number>()
+  while (stack.length > 0) {
+    const p = stack.pop()!
+    if (seen.has(p.pid)) continue
+    seen.add(p.pid)
+    if (protect.has(p.pid) || rules.isTmuxServer(p) || rules.isReaper(p) || (p !== root && tree.isInLivePane(p))) continue
+    if (!isGone(p)) out.push(p)
+    stack.push(...tree.children(p.pid))
+  }
+  return out.sort((a, b) => (a === root ? -1 : b === root ? 1 : a.pid - b.pid))
+}
+
+/** MCP servers of a set of processes, a launcher and the server it starts counted once. */
+export function mcpServersIn(tree: ProcessTree, rules: Rules, members: readonly ProcessInfo[]): ProcessInfo[] {
+  const inSet = new Set(members.map((m) => m.pid))
+  return members.filter((m) => {
+    if (!rules.isMcpServer(m)) return false
+    const parent = tree.parent(m)
+    return !(parent && inSet.has(parent.pid) && rules.isMcpServer(parent))
+  })
+}
+
+/**
+ * A link that may stand between an orphan MCP server and its reaper without being somebody's program:
+ * another MCP process or launcher, a Claude Code child, or a non-interactive `sh -c` / `env` / `timeout`.
+ * A generic `node app.js` or an interactive shell is not a link: the chain is then owned by that program.
+ */
+function isLauncherLink(rules: Rules, p: ProcessInfo): boolean {
+  if (rules.isClaude(p)) return false
+  if (rules.isMcpServer(p) || rules.hasClaudeCodeEnv(p)) return true
+  const base = (p.argv[0] ?? p.comm).split('/').pop() ?? ''
+  if (/^(sh|bash|dash|zsh|ash)$/.test(base)) return p.argv.slice(1).some((a) => /^-[a-z]*c[a-z]*$/.test(a))
+  return base === 'env' || base === 'timeout'
+}
+
+const cache = new WeakMap<Snapshot, WeakMap<Rules, OrphanAnalysis>>()
+
+/**
+ * The orphan picture of one snapshot, shared by orphan-claude, orphan-mcp and orphan-memory so that
+ * each tree is judged once and counted once. Pure; memoised per snapshot and rules.
+ */
+export function analyzeOrphans(tree: ProcessTree, rules: Rules): OrphanAnalysis {
+  const snapshot = tree.snapshot
+  let perRules = cache.get(snapshot)
+  if (!perRules) cache.set(snapshot, (perRules = new WeakMap()))
+  const hit = perRules.get(rules)
+  if (hit) return hit
+
+  const protect = protectedPids(snapshot)
+  const claudes = snapshot.processes.filter((p) => !isGone(p) && rules.isClaude(p)).map((p) => judgeClaude(tree, rules, p, protect))
+  // An orphan inside another orphan's tree (claude run by claude) is covered by the outer one.
+  const orphanPids = new Set(claudes.filter((c) => c.kind === 'orphan').map((c) => c.proc.pid))
+  const orphanClaudes = claudes.filter((c) => c.kind === 'orphan' && !tree.nearestAncestor(c.proc, (a) => orphanPids.has(a.pid)))
+
+  const claudeTrees = new Map<number, OrphanTree>()
+  const covered = new Set<number>()
+  for (const c of orphanClaudes) {
+    const members = killableSubtree(tree, rules, c.proc, protect)
+    for (const m of members) covered.add(m.pid)
+    claudeTrees.set(c.proc.pid, {root: c.proc, members, mcpServers: mcpServersIn(tree, rules, members), why: c.why, envOnly: false})
+  }
+
+  const mcpTrees: OrphanTree[] = []
+  const rooted = new Set<number>()
+  for (const p of snapshot.processes) {
+    if (isGone(p) || covered.has(p.pid) || protect.has(p.pid)) continue
+    const matched = rules.isMcpServer(p)
+    if (!matched && !rules.hasClaudeCodeEnv(p)) continue
+    if (rules.isClaude(p) || rules.isTmuxServer(p) || rules.isReaper(p) || tree.isInLivePane(p)) continue
+    // Climb the launcher chain (npm exec, sh -c, uv, ...) to whatever started it.
+    let root = p
+    let up = tree.parent(p)
+    while (up && !protect.has(up.pid) && !rules.isReaper(up) && !rules.isTmuxServer(up) && !rules.isClaude(up) && isLauncherLink(rules, up)) {
+      root = up
+      up = tree.parent(up)
+    }
+    // Only a chain that ends at a reaper or a tmux server is orphaned; under a live app or claude it is owned.
+    const orphaned = up === undefined ? root.ppid <= 1 : rules.isReaper(up) || rules.isTmuxServer(up)
+    if (!orphaned || rooted.has(root.pid) || covered.has(root.pid)) continue
+    const members = killableSubtree(tree, rules, root, protect)
+    if (members.some((m) => rules.isClaude(m))) continue // a live claude below: its own verdict rules
+    rooted.add(root.pid)
+    for (const m of members) covered.add(m.pid)
+    const mcpServers = mcpServersIn(tree, rules, members)
+    const holder = up ? (rules.isTmuxServer(up) ? `the tmux server (pid ${up.pid})` : up.pid === 1 ? 'init (PPID 1)' : `${up.comm} (pid ${up.pid})`) : 'nobody'
+    mcpTrees.push({
+      root,
+      members,
+      mcpServers,
+      envOnly: mcpServers.length === 0,
+      why:
+        mcpServers.length > 0
+          ? `an MCP server with no Claude process above it; its tree hangs from ${holder}`
+          : `started by Claude Code (CLAUDECODE=1) but no Claude process is above it; its tree hangs from ${holder}`,
+    })
+  }
+
+  const analysis = {claudes, orphanClaudes, claudeTrees, mcpTrees}
+  perRules.set(rules, analysis)
+  return analysis
+}

@@ -1,0 +1,136 @@
+import {performance} from 'node:perf_hooks'
+import type {Snapshot} from '../snapshot/types.js'
+import type {ResolvedConfig} from '../config/config.js'
+import {createRules, type Rules} from '../rules/rules.js'
+import {treeOf} from '../tree/process-tree.js'
+import type {CheckContext, CheckSource, CheckStatus, Finding, RegisteredCheck, Severity} from './api.js'
+
+export interface CheckResult {
+  id: string
+  title: string
+  status: CheckStatus
+  durationMs: number
+  findings: Finding[]
+  source: CheckSource
+  /** Why the check crashed or was skipped. */
+  error?: string
+}
+
+export type Progress = 'tty' | 'none'
+
+export interface RunOptions {
+  config: ResolvedConfig
+  /** Live progress (listr2) on a terminal; nothing otherwise. */
+  progress?: Progress
+  /** A check that runs longer than this is reported as crashed (async checks are abandoned at the limit). */
+  timeoutMs?: number
+}
+
+const SEVERITIES: readonly Severity[] = ['info', 'warning', 'error']
+
+/** The context a check's detect and fix receive: the snapshot, its tree, the shared rules and its options. */
+export function contextFor(registered: RegisteredCheck, snapshot: Snapshot, config: ResolvedConfig, rules?: Rules): CheckContext<any> {
+  const {check} = registered
+  return Object.freeze({
+    snapshot,
+    tree: treeOf(snapshot),
+    rules: rules ?? createRules(config.rules),
+    options: Object.freeze({...(check.defaultOptions ?? {}), ...(config.checks[check.id]?.options ?? {})}),
+  })
+}
+
+/** Refuses findings a renderer or the engine could misread; a check that returns one is reported as crashed. */
+export function validateFinding(f: unknown, checkId: string): string | undefined {
+  const x = f as Partial<Finding>
+  if (!x || typeof x !== 'object') return 'a finding is not an object'
+  if (typeof x.id !== 'string' || !x.id) return 'a finding has no id'
+  if (x.check !== checkId) return `finding ${x.id} names check ${JSON.stringify(x.check)}, not ${checkId}`
+  if (!SEVERITIES.includes(x.severity as Severity)) return `finding ${x.id} has severity ${JSON.stringify(x.severity)}`
+  if (typeof x.message !== 'string' || typeof x.reason !== 'string') return `finding ${x.id} lacks message or reason`
+  if (!Array.isArray(x.pids) || !x.pids.every((p) => Number.isInteger(p) && p > 0)) return `finding ${x.id} has invalid pids`
+  if (x.pid !== undefined && !(Number.isInteger(x.pid) && x.pid > 0)) return `finding ${x.id} has invalid pid`
+  if (typeof x.fixable !== 'boolean') return `finding ${x.id} lacks fixable`
+  return undefined
+}
+
+function statusOf(findings: Finding[]): CheckStatus {
+  if (findings.some((f) => f.severity === 'error')) return 'error'
+  if (findings.some((f) => f.severity === 'warning')) return 'warning'
+  return 'ok'
+}
+
+function missingRequirement(registered: RegisteredCheck, snapshot: Snapshot): string | undefined {
+  for (const need of registered.check.requires ?? []) {
+    if (need === 'tmux' && !snapshot.tmux.available) return 'skipped: tmux not found'
+    if (need === 'linux-proc' && snapshot.host.platform !== 'linux') return `skipped: needs Linux /proc (host is ${snapshot.host.platform})`
+  }
+  return undefined
+}
+
+function withTimeout<T>(value: T | Promise<T>, ms: number, id: string): Promise<T> {
+  if (!(value instanceof Promise)) return Promise.resolve(value)
+  let timer: NodeJS.Timeout | undefined
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms)
+    timer.unref()
+  })
+  return Promise.race([value, limit]).finally(() => clearTimeout(timer)) as Promise<T>
+}
+
+/** Runs one check, turning every failure into its result: a check can never take the doctor down. */
+export async function runOne(registered: RegisteredCheck, snapshot: Snapshot, opts: RunOptions, rules: Rules): Promise<CheckResult> {
+  const {check, source} = registered
+  const base = {id: check.id, title: check.title, source}
+  const skipped = missingRequirement(registered, snapshot)
+  if (skipped) return {...base, status: 'skipped', durationMs: 0, findings: [], error: skipped}
+  const timeoutMs = opts.timeoutMs ?? 10_000
+  const started = performance.now()
+  try {
+    const raw = await withTimeout(check.detect(contextFor(registered, snapshot, opts.config, rules)), timeoutMs, check.id)
+    const durationMs = performance.now() - started
+    if (durationMs > timeoutMs) throw new Error(`timed out: took ${Math.round(durationMs)} ms (limit ${timeoutMs} ms)`)
+    if (!Array.isArray(raw)) throw new Error('detect did not return an array of findings')
+    for (const f of raw) {
+      const problem = validateFinding(f, check.id)
+      if (problem) throw new Error(`malformed finding: ${problem}`)
+    }
+    const override = opts.config.checks[check.id]?.severity
+    const findings = override ? raw.map((f) => ({...f, severity: override})) : raw
+    return {...base, status: statusOf(findings), durationMs, findings}
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error)
+    return {...base, status: 'crashed', durationMs: performance.now() - started, findings: [], error: message.split('\n')[0]}
+  }
+}
+
+/** Runs every check over one snapshot, in registration order. */
+export async function runChecks(checks: RegisteredCheck[], snapshot: Snapshot, opts: RunOptions): Promise<CheckResult[]> {
+  const rules = createRules(opts.config.rules)
+  if (opts.progress !== 'tty') {
+    const results: CheckResult[] = []
+    for (const c of checks) results.push(await runOne(c, snapshot, opts, rules))
+    return results
+  }
+  const {Listr} = await import('listr2')
+  const results = new Array<CheckResult>(checks.length)
+  const tasks = new Listr(
+    checks.map((c, i) => ({
+      title: c.check.title,
+      task: async (_ctx: unknown, task: {title: string; skip: (m?: string) => void}) => {
+        const r = (results[i] = await runOne(c, snapshot, opts, rules))
+        if (r.status === 'crashed') throw new Error(`${c.check.title}: crashed: ${r.error}`)
+        if (r.status === 'skipped') task.skip(`${c.check.title} (${r.error})`)
+        else if (r.findings.length > 0) task.title = `${c.check.title}: ${r.findings.length} finding${r.findings.length === 1 ? '' : 's'}`
+      },
+    })),
+    {
+      concurrent: false,
+      exitOnError: false,
+      renderer: 'default',
+      // Progress is for watching; once done the table says it all, so the task list is cleared.
+      rendererOptions: {clearOutput: true},
+    },
+  )
+  await tasks.run().catch(() => undefined)
+  return results
+}

@@ -1,0 +1,17 @@
+import {Command} from '@oclif/core'
+import {oneLine} from '../errors.js'
+
+/**
+ * Every gt-doctor command: any failure is one line on stderr and a distinct exit code (2 unless the error
+ * carries its own), never a stack trace; under --json the same line also goes to stdout as
+ * `{"error": {"message", "exitCode"}}` so a pipeline reading JSON still gets JSON.
+ */
+export abstract class DoctorCommand extends Command {
+  protected async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<void> {
+    const exitCode = err.exitCode ?? (err.oclif?.exit && err.oclif.exit !== 1 ? err.oclif.exit : 2)
+    const message = oneLine(err).replace(/^Error:\s*/, '')
+    process.exitCode = exitCode
+    process.stderr.write(`${this.config.bin}: ${message}\n`)
+    if (this.jsonEnabled()) this.logJson({error: {message, exitCode}})
+  }
+}

@@ -1,0 +1,59 @@
+import type {RegisteredCheck} from './checks/api.js'
+import {loadBuiltinChecks, mergeRegistries} from './checks/registry.js'
+import {runChecks, type CheckResult, type Progress} from './checks/runner.js'
+import {defaultConfig, type ResolvedConfig} from './config/config.js'
+import {DoctorError} from './errors.js'
+import {buildReport, type Report} from './report/model.js'
+import {createRules} from './rules/rules.js'
+import {collectSnapshot} from './snapshot/collect.js'
+import type {Snapshot} from './snapshot/types.js'
+
+export interface DiagnoseOptions {
+  tool: {name: string; version: string}
+  config?: ResolvedConfig
+  /** Checks contributed by plugins (oclif hook), appended after the built-in ones. */
+  extraChecks?: RegisteredCheck[]
+  only?: string[]
+  skip?: string[]
+  sockets?: string[]
+  progress?: Progress
+  /** Use this snapshot instead of collecting one (recorded snapshots, tests). */
+  snapshot?: Snapshot
+}
+
+export interface Diagnosis {
+  config: ResolvedConfig
+  checks: RegisteredCheck[]
+  snapshot: Snapshot
+  results: CheckResult[]
+  report: Report
+}
+
+/** Every registered check: built-in first, then plugin and local ones. */
+export async function loadChecks(extra: RegisteredCheck[] = []): Promise<RegisteredCheck[]> {
+  return mergeRegistries(await loadBuiltinChecks(), extra)
+}
+
+/** Narrows the registry to --only / --skip and the config's enabled flags; unknown ids are an error. */
+export function selectChecks(all: RegisteredCheck[], config: ResolvedConfig, only?: string[], skip?: string[]): RegisteredCheck[] {
+  const known = all.map((c) => c.check.id)
+  for (const id of [...(only ?? []), ...(skip ?? [])]) {
+    if (!known.includes(id)) throw new DoctorError(`unknown check "${id}"; known checks: ${known.join(', ')}`)
+  }
+  return all.filter((c) => {
+    const id = c.check.id
+    if (only && only.length > 0) return only.includes(id)
+    if (skip?.includes(id)) return false
+    return config.checks[id]?.enabled !== false
+  })
+}
+
+/** collect -> run checks -> report. Pure but for the snapshot collection. */
+export async function diagnose(opts: DiagnoseOptions): Promise<Diagnosis> {
+  const config = opts.config ?? defaultConfig()
+  const checks = selectChecks(await loadChecks(opts.extraChecks), config, opts.only, opts.skip)
+  const snapshot = opts.snapshot ?? (await collectSnapshot({sockets: [...config.sockets, ...(opts.sockets ?? [])]}))
+  const results = await runChecks(checks, snapshot, {config, progress: opts.progress})
+  const report = buildReport({snapshot, results, rules: createRules(config.rules), tool: opts.tool})
+  return {config, checks, snapshot, results, report}
+}

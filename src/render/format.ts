@@ -1,0 +1,25 @@
+import prettyBytes from 'pretty-bytes'
+import prettyMs from 'pretty-ms'
+
+/** 5.8 GB style, binary units because that is what `free -h` and top show. */
+export function formatBytes(bytes: number | undefined): string {
+  if (bytes === undefined) return '-'
+  return prettyBytes(bytes, {binary: true, maximumFractionDigits: 1})
+}
+
+/** 8h 39m style elapsed time, as the investigation's tables used. */
+export function formatElapsed(ms: number | undefined): string {
+  if (ms === undefined || ms < 0) return '-'
+  return prettyMs(ms, {unitCount: 2, secondsDecimalDigits: 0})
+}
+
+/** `1234` or `1234 (+5)` for a tree: the root and how many more processes it covers. */
+export function formatPids(pid: number | undefined, pids: readonly number[]): string {
+  if (pid === undefined) return pids.length > 0 ? pids.join(', ') : '-'
+  const more = pids.filter((p) => p !== pid).length
+  return more > 0 ? `${pid} (+${more})` : String(pid)
+}
+
+export function plural(n: number, word: string, many = `${word}s`): string {
+  return `${n} ${n === 1 ? word : many}`
+}

@@ -1,0 +1,103 @@
+import ansis from 'ansis'
+import Table from 'cli-table3'
+import type {Report, ReportCheck, ReportFinding} from '../report/model.js'
+import {formatBytes, formatPids, plural} from './format.js'
+
+export interface TableOptions {
+  /** Colours and symbols: a colour terminal without NO_COLOR. */
+  color: boolean
+  verbose?: boolean
+  quiet?: boolean
+}
+
+const SYMBOL = {ok: '✔', warning: '⚠', error: '✖', crashed: '✖', skipped: '-', info: 'i'} as const
+
+type Paint = (text: string) => string
+/** Colour functions, or identities when colour is off: never decided per call by the library's own detection. */
+export function painter(color: boolean): Record<'green' | 'yellow' | 'red' | 'gray' | 'cyan' | 'bold', Paint> {
+  const plain: Paint = (t) => t
+  return color
+    ? {green: ansis.green, yellow: ansis.yellow, red: ansis.red, gray: ansis.gray, cyan: ansis.cyan, bold: ansis.bold}
+    : {green: plain, yellow: plain, red: plain, gray: plain, cyan: plain, bold: plain}
+}
+
+/** Whether stdout wants colour: a terminal, and neither NO_COLOR nor TERM=dumb. */
+export function colorWanted(stream: NodeJS.WriteStream = process.stdout, env = process.env): boolean {
+  if (env.FORCE_COLOR && env.FORCE_COLOR !== '0') return true
+  return Boolean(stream.isTTY) && env.NO_COLOR === undefined && env.TERM !== 'dumb'
+}
+
+/** The human report: one row per finding grouped by check, passed checks as one row each, a summary line. */
+export function renderTable(report: Report, opts: TableOptions): string {
+  const c = painter(opts.color)
+  const paint = {
+    ok: c.green,
+    warning: c.yellow,
+    error: c.red,
+    crashed: c.red,
+    skipped: c.gray,
+    info: c.cyan,
+  }
+  const label = (status: keyof typeof SYMBOL, text: string) => paint[status](opts.color ? `${SYMBOL[status]} ${text}` : text)
+  const lines: string[] = []
+  if (!opts.quiet) {
+    const table = new Table({
+      head: ['Check', 'Severity', 'PID', 'Session', 'Memory', 'Finding'],
+      // cli-table3 colours head and border itself and ignores NO_COLOR: empty styles keep plain output plain.
+      style: opts.color ? {head: ['bold'], border: ['gray']} : {head: [], border: []},
+      wordWrap: true,
+      colWidths: [null, null, null, null, null, messageWidth()] as unknown as number[],
+    })
+    for (const check of report.checks) {
+      const rows = rowsFor(check, opts.verbose ?? false)
+      if (rows.length === 0) {
+        const status = check.status === 'skipped' || check.status === 'crashed' ? check.status : 'ok'
+        const text = status === 'ok' ? 'passed' : `${check.status}: ${check.error ?? ''}`.trim()
+        table.push([check.id, label(status, status === 'ok' ? 'ok' : check.status), '', '', '', text])
+        continue
+      }
+      rows.forEach((r, i) =>
+        table.push([
+          i === 0 ? check.id : '',
+          label(r.finding.severity, r.finding.severity),
+          formatPids(r.finding.pid, r.finding.pids),
+          r.finding.session ?? '-',
+          formatBytes(r.finding.memoryBytes),
+          r.text,
+        ]),
+      )
+    }
+    lines.push(table.toString())
+    for (const l of report.limitations) lines.push(c.gray(`note: ${l}`))
+  }
+  lines.push(summaryLine(report, opts.color))
+  return lines.join('\n')
+}
+
+function messageWidth(): number {
+  const cols = process.stdout.columns || 120
+  return Math.max(40, Math.min(100, cols - 60))
+}
+
+function rowsFor(check: ReportCheck, verbose: boolean): Array<{finding: ReportFinding; text: string}> {
+  return check.findings.map((finding) => {
+    const parts = [finding.message]
+    if (verbose) parts.push(`why: ${finding.reason}`)
+    if (verbose && finding.pids.length > 1) parts.push(`tree: ${finding.pids.join(' ')}`)
+    if (finding.fix) parts.push(`fix: ${finding.fix.outcome}${finding.fix.detail ? ` (${finding.fix.detail})` : ''}`)
+    return {finding, text: parts.join('\n')}
+  })
+}
+
+/** `3 passed · 1 warning · 1 error`, with counts of what was found. */
+export function summaryLine(report: Report, color: boolean): string {
+  const c = painter(color)
+  const s = report.summary
+  const sym = (k: keyof typeof SYMBOL) => (color ? `${SYMBOL[k]} ` : '')
+  const parts = [c.green(`${sym('ok')}${s.checks.passed} passed`), c.yellow(`${sym('warning')}${plural(s.checks.warnings, 'warning')}`), c.red(`${sym('error')}${plural(s.checks.errors, 'error')}`)]
+  if (s.checks.crashed) parts.push(c.red(`${s.checks.crashed} crashed`))
+  if (s.checks.skipped) parts.push(c.gray(`${s.checks.skipped} skipped`))
+  if (s.fixed !== undefined) parts.push(c.green(`${s.fixed} fixed (${formatBytes(s.freedMemoryBytes ?? 0)} freed)`))
+  const facts = `${plural(s.claudeProcesses, 'claude process', 'claude processes')}, ${plural(s.tmuxSessions, 'tmux session')}, ${s.orphanClaude} orphan claude, ${s.orphanMcp} orphan MCP, ${formatBytes(s.orphanMemoryBytes)} held by orphans`
+  return `${parts.join(' · ')}\n${c.gray(facts)}`
+}

@@ -1,0 +1,47 @@
+import type {ProcessInfo} from '../snapshot/types.js'
+
+/**
+ * The matching rules, as data (configurable from gt-doctor.config.*). Patterns are JavaScript regular
+ * expression sources, matched as documented per field.
+ */
+export interface RulesConfig {
+  claude: {
+    /** Exact basenames of comm or argv[0] that are Claude Code: claude, claude.exe, claude-code. */
+    names: string[]
+    /** Regex sources tested against the script path a node/bun/deno runtime runs (argv[1]). */
+    scripts: string[]
+    /** Regex source tested against argv[0] for the native installer's version-named binary. */
+    nativeBinary: string
+  }
+  mcp: {
+    /** Regex sources tested against the basename of the program (argv[0] / comm). */
+    programs: string[]
+    /** Regex sources tested against the script an interpreter runs (node script path, python -m module). */
+    scripts: string[]
+    /** Regex sources tested against the package a launcher (npx, npm exec, uvx, uv tool run, pnpm dlx, bunx) starts. */
+    packages: string[]
+    /** Regex sources tested against the image of `docker run` / `podman run`. */
+    images: string[]
+    /** A process whose environ has CLAUDECODE=1 counts as spawned by Claude Code. */
+    claudeCodeEnv: boolean
+  }
+  /** Regex source for agent session names (default Gas Town naming). */
+  agentSessionPattern: string
+  /** comm/argv patterns of child subreapers (systemd --user, ...), where orphans land instead of PID 1. */
+  subreapers: string[]
+}
+
+export interface Rules {
+  readonly config: RulesConfig
+  isClaude(p: ProcessInfo): boolean
+  /** An MCP server process (or its launcher wrapper), matched on program and script, never on free arguments. */
+  isMcpServer(p: ProcessInfo): boolean
+  /** Spawned by Claude Code according to its environment (CLAUDECODE=1). */
+  hasClaudeCodeEnv(p: ProcessInfo): boolean
+  isTmuxServer(p: ProcessInfo): boolean
+  /** A process that adopts orphans: PID 1 or a child subreaper such as `systemd --user`. */
+  isReaper(p: ProcessInfo | undefined): boolean
+  isAgentSession(name: string): boolean
+}
+
+export {createRules, DEFAULT_RULES} from './match.js'

@@ -1,0 +1,97 @@
+import {readFileSync} from 'node:fs'
+import {KEPT_ENV_KEYS, type KeptEnvKey} from './types.js'
+
+/** Fields of /proc/PID/stat that the doctor uses. */
+export interface StatFields {
+  comm: string
+  state: string
+  ppid: number
+  pgid: number
+  sid: number
+  ttyNr: number
+  startTicks: number
+}
+
+/**
+ * Parses /proc/PID/stat. The command name sits in parentheses and may itself contain spaces and
+ * parentheses, so fields are counted from the last ')'.
+ */
+export function parseStat(text: string): StatFields | undefined {
+  const open = text.indexOf('(')
+  const close = text.lastIndexOf(')')
+  if (open < 0 || close < open) return undefined
+  const rest = text.slice(close + 2).split(' ')
+  // rest[0] is field 3 (state); field N is rest[N - 3].
+  const num = (field: number) => Number(rest[field - 3])
+  const fields = {
+    comm: text.slice(open + 1, close),
+    state: rest[0],
+    ppid: num(4),
+    pgid: num(5),
+    sid: num(6),
+    ttyNr: num(7),
+    startTicks: num(22),
+  }
+  return Number.isFinite(fields.ppid) && Number.isFinite(fields.startTicks) ? fields : undefined
+}
+
+/** Real uid and VmRSS (bytes) from /proc/PID/status. Kernel threads have no VmRSS. */
+export function parseStatus(text: string): {uid?: number; rssBytes?: number} {
+  const out: {uid?: number; rssBytes?: number} = {}
+  const uid = /^Uid:\s+(\d+)/m.exec(text)
+  if (uid) out.uid = Number(uid[1])
+  const rss = /^VmRSS:\s+(\d+)\s+kB/m.exec(text)
+  if (rss) out.rssBytes = Number(rss[1]) * 1024
+  return out
+}
+
+/** Pss (bytes) from /proc/PID/smaps_rollup. */
+export function parseSmapsRollup(text: string): number | undefined {
+  const m = /^Pss:\s+(\d+)\s+kB/m.exec(text)
+  return m ? Number(m[1]) * 1024 : undefined
+}
+
+/** argv from /proc/PID/cmdline: NUL-separated, usually NUL-terminated. A process that rewrote its title may use spaces. */
+export function parseCmdline(text: string): string[] {
+  if (text.length === 0) return []
+  const parts = text.split('\0')
+  // A process that set its title (Claude Code sets `claude`) leaves the rest of argv's space as NULs.
+  while (parts.length > 0 && parts.at(-1) === '') parts.pop()
+  return parts
+}
+
+/** Only the kept keys of /proc/PID/environ; the rest of the environment is never returned. */
+export function parseEnviron(text: string): Partial<Record<KeptEnvKey, string>> {
+  const env: Partial<Record<KeptEnvKey, string>> = {}
+  for (const key of KEPT_ENV_KEYS) {
+    const at = text.startsWith(`${key}=`) ? 0 : text.indexOf(`\0${key}=`)
+    if (at < 0) continue
+    const start = at === 0 ? key.length + 1 : at + key.length + 2
+    const end = text.indexOf('\0', start)
+    env[key] = text.slice(start, end < 0 ? undefined : end)
+  }
+  return env
+}
+
+/** The value of one variable in an environ blob (used only for tmux servers' TMUX_TMPDIR, never stored). */
+export function environValue(text: string, key: string): string | undefined {
+  const at = text.startsWith(`${key}=`) ? 0 : text.indexOf(`\0${key}=`)
+  if (at < 0) return undefined
+  const start = at === 0 ? key.length + 1 : at + key.length + 2
+  const end = text.indexOf('\0', start)
+  return text.slice(start, end < 0 ? undefined : end)
+}
+
+/** btime from /proc/stat, in ms since the epoch. */
+export function parseBootTime(procStat: string): number | undefined {
+  const m = /^btime\s+(\d+)/m.exec(procStat)
+  return m ? Number(m[1]) * 1000 : undefined
+}
+
+export function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch {
+    return undefined
+  }
+}

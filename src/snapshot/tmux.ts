@@ -1,0 +1,155 @@
+import {execFile} from 'node:child_process'
+import {lstatSync, readdirSync} from 'node:fs'
+import {join, resolve} from 'node:path'
+import type {ProcessInfo, TmuxPane, TmuxServer} from './types.js'
+
+type FoundBy = TmuxServer['foundBy'][number]
+
+/** Field separator for list-panes: a control character no session name contains. */
+const SEP = '\u001f'
+export const LIST_PANES_FORMAT = [
+  '#{pid}',
+  '#{session_name}',
+  '#{session_id}',
+  '#{window_index}',
+  '#{pane_id}',
+  '#{pane_pid}',
+  '#{pane_dead}',
+  '#{pane_current_command}',
+].join(SEP)
+
+export interface TmuxRunResult {
+  code: number | null
+  stdout: string
+  stderr: string
+  timedOut: boolean
+  missing: boolean
+}
+
+/** Runs the tmux binary once. The only way the collector talks to tmux. */
+export function runTmux(args: string[], timeoutMs: number, tmuxBin = 'tmux'): Promise<TmuxRunResult> {
+  return new Promise((done) => {
+    execFile(tmuxBin, args, {timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024}, (error, stdout, stderr) => {
+      const err = error as (NodeJS.ErrnoException & {killed?: boolean; code?: unknown}) | null
+      done({
+        code: err ? (typeof err.code === 'number' ? err.code : null) : 0,
+        stdout: String(stdout),
+        stderr: String(stderr),
+        timedOut: Boolean(err?.killed),
+        missing: err?.code === 'ENOENT',
+      })
+    })
+  })
+}
+
+/** Parses `tmux list-panes -a -F LIST_PANES_FORMAT` output: the server pid and every pane. */
+export function parseListPanes(stdout: string): {serverPid?: number; panes: TmuxPane[]} {
+  const panes: TmuxPane[] = []
+  let serverPid: number | undefined
+  for (const line of stdout.split('\n')) {
+    if (!line) continue
+    const f = line.split(SEP)
+    if (f.length < 8) continue
+    serverPid ??= Number(f[0])
+    panes.push({
+      session: f[1],
+      sessionId: f[2],
+      windowIndex: Number(f[3]),
+      paneId: f[4],
+      panePid: Number(f[5]),
+      dead: f[6] === '1',
+      currentCommand: f[7],
+    })
+  }
+  return {serverPid, panes}
+}
+
+/** The socket a tmux server process serves, from its original command line (`-L name`, `-S path`). */
+export function socketFromServerArgv(argv: string[], uid: number | undefined, tmuxTmpdir: string | undefined): string {
+  let label = 'default'
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i]
+    if (a === '-S' && argv[i + 1]) return resolve(argv[i + 1])
+    if (a.startsWith('-S') && a.length > 2) return resolve(a.slice(2))
+    if (a === '-L' && argv[i + 1]) label = argv[++i]
+    else if (a.startsWith('-L') && a.length > 2) label = a.slice(2)
+    else if (!a.startsWith('-')) break // the tmux command (new-session, ...) ends the global options
+  }
+  return join(tmuxTmpdir || '/tmp', `tmux-${uid ?? process.getuid?.() ?? 0}`, label)
+}
+
+/** The socket path part of a TMUX environment value (`/tmp/tmux-1000/default,1234,0`). */
+export function socketFromTmuxEnv(value: string): string | undefined {
+  const comma = value.indexOf(',')
+  const path = comma < 0 ? value : value.slice(0, comma)
+  return path.startsWith('/') ? path : undefined
+}
+
+export interface SocketCandidate {
+  path: string
+  foundBy: FoundBy[]
+}
+
+/** Every socket file in a tmux socket directory (`$TMUX_TMPDIR/tmux-UID`). */
+export function socketsInDir(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+      .map((name) => join(dir, name))
+      .filter((path) => {
+        try {
+          return lstatSync(path).isSocket()
+        } catch {
+          return false
+        }
+      })
+  } catch {
+    return []
+  }
+}
+
+/**
+ * Where tmux servers may listen: the user's socket directory, the sockets named by running server
+ * processes, the sockets processes' TMUX variables point at, and the ones the user names.
+ */
+export function discoverSockets(opts: {
+  processes: readonly ProcessInfo[]
+  isTmuxServer: (p: ProcessInfo) => boolean
+  serverTmpdirs: ReadonlyMap<number, string | undefined>
+  uid: number
+  tmuxTmpdir?: string
+  extra: string[]
+}): SocketCandidate[] {
+  const found = new Map<string, Set<FoundBy>>()
+  const add = (path: string, by: FoundBy) => {
+    const key = resolve(path)
+    const set = found.get(key) ?? new Set<FoundBy>()
+    set.add(by)
+    found.set(key, set)
+  }
+  for (const path of opts.extra) add(path, 'flag')
+  for (const path of socketsInDir(join(opts.tmuxTmpdir || '/tmp', `tmux-${opts.uid}`))) add(path, 'socket-dir')
+  for (const p of opts.processes) {
+    if (opts.isTmuxServer(p)) add(socketFromServerArgv(p.argv, p.uid, opts.serverTmpdirs.get(p.pid)), 'process')
+    const tmuxEnv = p.env.TMUX && socketFromTmuxEnv(p.env.TMUX)
+    if (tmuxEnv) add(tmuxEnv, 'env')
+  }
+  return [...found].map(([path, by]) => ({path, foundBy: [...by]}))
+}
+
+/** Lists one server's panes with a single tmux call. Never throws: failures become the server's status. */
+export async function queryServer(
+  candidate: SocketCandidate,
+  timeoutMs: number,
+  tmuxBin?: string,
+): Promise<TmuxServer> {
+  const base = {socket: candidate.path, foundBy: candidate.foundBy, panes: [] as TmuxPane[]}
+  const r = await runTmux(['-S', candidate.path, 'list-panes', '-a', '-F', LIST_PANES_FORMAT], timeoutMs, tmuxBin)
+  if (r.timedOut) return {...base, status: 'unresponsive', error: `no answer within ${timeoutMs} ms`}
+  if (r.code !== 0) {
+    const err = r.stderr.trim().split('\n')[0] || `tmux exited with ${r.code}`
+    const stale = /no server running|connection refused|no such file or directory/i.test(err)
+    return {...base, status: stale ? 'stale' : 'error', error: err}
+  }
+  const {serverPid, panes} = parseListPanes(r.stdout)
+  return {...base, status: 'ok', pid: serverPid, panes}
+}

@@ -1,0 +1,176 @@
+import type {ProcessInfo, Snapshot, TmuxPane, TmuxServer} from '../snapshot/types.js'
+
+/** The live pane a process descends from, and the server that owns it. */
+export interface PaneOwner {
+  pane: TmuxPane
+  server: TmuxServer
+}
+
+/**
+ * An index over one snapshot's process table: parent/child links and pane ownership, built in one pass.
+ * Every query is linear in the size of its answer (or in the depth of the tree for ancestor walks).
+ */
+export class ProcessTree {
+  readonly byPid: ReadonlyMap<number, ProcessInfo>
+  private readonly childrenOf = new Map<number, ProcessInfo[]>()
+  /** pid of every live pane's process -> that pane. */
+  private readonly livePaneByPid = new Map<number, PaneOwner>()
+  /** Pane owner of each process, memoised as ancestor walks resolve it (null: none). */
+  private readonly paneOwnerMemo = new Map<number, PaneOwner | null>()
+
+  constructor(readonly snapshot: Snapshot) {
+    const byPid = new Map<number, ProcessInfo>()
+    for (const p of snapshot.processes) byPid.set(p.pid, p)
+    this.byPid = byPid
+    for (const p of snapshot.processes) {
+      // A process cannot be its own parent; pid 0 (the kernel) is nobody's child list we care about.
+      if (p.ppid === p.pid) continue
+      const list = this.childrenOf.get(p.ppid)
+      if (list) list.push(p)
+      else this.childrenOf.set(p.ppid, [p])
+    }
+    for (const server of snapshot.tmux.servers) {
+      if (server.status !== 'ok') continue
+      for (const pane of server.panes) {
+        if (!pane.dead && pane.panePid > 0) this.livePaneByPid.set(pane.panePid, {pane, server})
+      }
+    }
+  }
+
+  get(pid: number): ProcessInfo | undefined {
+    return this.byPid.get(pid)
+  }
+
+  parent(p: ProcessInfo): ProcessInfo | undefined {
+    return p.ppid === p.pid ? undefined : this.byPid.get(p.ppid)
+  }
+
+  children(pid: number): readonly ProcessInfo[] {
+    return this.childrenOf.get(pid) ?? []
+  }
+
+  /** Parent chain from the nearest parent up to the root, excluding `p` itself. Cycle-safe. */
+  ancestors(p: ProcessInfo): ProcessInfo[] {
+    const out: ProcessInfo[] = []
+    const seen = new Set<number>([p.pid])
+    let cur = this.parent(p)
+    while (cur && !seen.has(cur.pid)) {
+      out.push(cur)
+      seen.add(cur.pid)
+      cur = this.parent(cur)
+    }
+    return out
+  }
+
+  /** `p` and every descendant, root first (breadth-first). */
+  subtree(p: ProcessInfo): ProcessInfo[] {
+    const out: ProcessInfo[] = [p]
+    const seen = new Set<number>([p.pid])
+    for (let i = 0; i < out.length; i++) {
+      for (const child of this.children(out[i].pid)) {
+        if (seen.has(child.pid)) continue
+        seen.add(child.pid)
+        out.push(child)
+      }
+    }
+    return out
+  }
+
+  /** The nearest proper ancestor of `p` for which `predicate` holds. */
+  nearestAncestor(p: ProcessInfo, predicate: (a: ProcessInfo) => boolean): ProcessInfo | undefined {
+    const seen = new Set<number>([p.pid])
+    let cur = this.parent(p)
+    while (cur && !seen.has(cur.pid)) {
+      if (predicate(cur)) return cur
+      seen.add(cur.pid)
+      cur = this.parent(cur)
+    }
+    return undefined
+  }
+
+  /**
+   * The live pane `p` belongs to: `p` is a pane's process or descends from one. Memoised along the walked
+   * chain, so answering it for every process costs O(n) in total.
+   */
+  paneOwner(p: ProcessInfo): PaneOwner | undefined {
+    const walked: number[] = []
+    let cur: ProcessInfo | undefined = p
+    let found: PaneOwner | null = null
+    const seen = new Set<number>()
+    while (cur && !seen.has(cur.pid)) {
+      const memo = this.paneOwnerMemo.get(cur.pid)
+      if (memo !== undefined) {
+        found = memo
+        break
+      }
+      const direct = this.livePaneByPid.get(cur.pid)
+      walked.push(cur.pid)
+      if (direct) {
+        found = direct
+        break
+      }
+      seen.add(cur.pid)
+      cur = this.parent(cur)
+    }
+    for (const pid of walked) this.paneOwnerMemo.set(pid, found)
+    return found ?? undefined
+  }
+
+  /** Is `p` a pane's process or a descendant of one, on any server that answered? */
+  isInLivePane(p: ProcessInfo): boolean {
+    return this.paneOwner(p) !== undefined
+  }
+
+  /** The pane with this `%id` on this server socket, live or dead. */
+  findPane(socket: string, paneId: string): TmuxPane | undefined {
+    return this.snapshot.tmux.servers.find((s) => s.socket === socket)?.panes.find((p) => p.paneId === paneId)
+  }
+
+  /** The session a TMUX variable (`socket,serverPid,sessionIndex`) names, while that session still exists. */
+  sessionFromTmuxEnv(value: string | undefined): string | undefined {
+    if (!value) return undefined
+    const [socket, , index] = value.split(',')
+    if (index === undefined) return undefined
+    return this.server(socket)?.panes.find((p) => p.sessionId === `$${index}`)?.session
+  }
+
+  /** The server whose socket path is `socket`. */
+  server(socket: string): TmuxServer | undefined {
+    return this.snapshot.tmux.servers.find((s) => s.socket === socket)
+  }
+
+  /** The server whose process is `pid`. */
+  serverByPid(pid: number): TmuxServer | undefined {
+    return this.snapshot.tmux.servers.find((s) => s.pid === pid)
+  }
+
+  /** Memory of a set of processes, each counted once: PSS where known, else RSS. */
+  memoryOf(pids: Iterable<number>): {bytes: number; source: 'pss' | 'rss' | 'mixed'} {
+    let bytes = 0
+    let pss = 0
+    let rss = 0
+    for (const pid of new Set(pids)) {
+      const p = this.byPid.get(pid)
+      if (!p) continue
+      if (p.pssBytes !== undefined) {
+        bytes += p.pssBytes
+        pss++
+      } else if (p.rssBytes !== undefined) {
+        bytes += p.rssBytes
+        rss++
+      }
+    }
+    return {bytes, source: rss === 0 ? 'pss' : pss === 0 ? 'rss' : 'mixed'}
+  }
+}
+
+/** One tree per snapshot: checks share it, so it is built once however many checks run. */
+const cache = new WeakMap<Snapshot, ProcessTree>()
+export function treeOf(snapshot: Snapshot): ProcessTree {
+  let tree = cache.get(snapshot)
+  if (!tree) {
+    tree = new ProcessTree(snapshot)
+    cache.set(snapshot, tree)
+  }
+  return tree
+}

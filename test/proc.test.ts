@@ -1,0 +1,44 @@
+import {describe, expect, it} from 'vitest'
+import {environValue, parseBootTime, parseCmdline, parseEnviron, parseSmapsRollup, parseStat, parseStatus} from '../src/snapshot/proc.js'
+
+describe('/proc parsers', () => {
+  it('parses stat with spaces and parentheses in the command name', () => {
+    const line = '4242 (tmux: server (x)) S 1 4242 4242 0 -1 4194560 0 0 0 0 1 2 0 0 20 0 1 0 123456 1000 200 18446744073709551615'
+    expect(parseStat(line)).toEqual({comm: 'tmux: server (x)', state: 'S', ppid: 1, pgid: 4242, sid: 4242, ttyNr: 0, startTicks: 123456})
+  })
+
+  it('rejects a truncated stat', () => {
+    expect(parseStat('')).toBeUndefined()
+    expect(parseStat('12 (x')).toBeUndefined()
+  })
+
+  it('reads uid and VmRSS from status, and nothing for kernel threads', () => {
+    expect(parseStatus('Name:\tclaude\nUid:\t1000\t1000\t1000\t1000\nVmRSS:\t  524288 kB\n')).toEqual({uid: 1000, rssBytes: 536870912})
+    expect(parseStatus('Name:\tkthreadd\nUid:\t0\t0\t0\t0\n')).toEqual({uid: 0})
+  })
+
+  it('reads Pss from smaps_rollup', () => {
+    expect(parseSmapsRollup('00400000-7ffd [rollup]\nRss:  1000 kB\nPss:  512 kB\nPss_Anon: 100 kB\n')).toBe(512 * 1024)
+    expect(parseSmapsRollup('')).toBeUndefined()
+  })
+
+  it('splits cmdline on NUL', () => {
+    expect(parseCmdline('node\0/x/cli.js\0--flag\0')).toEqual(['node', '/x/cli.js', '--flag'])
+    expect(parseCmdline('claude')).toEqual(['claude'])
+    expect(parseCmdline('claude\0\0\0\0')).toEqual(['claude'])
+    expect(parseCmdline('')).toEqual([])
+  })
+
+  it('keeps only the four tmux/Claude variables from environ', () => {
+    const environ = 'HOME=/home/a\0ANTHROPIC_API_KEY=sk-ant-secret\0TMUX=/tmp/tmux-1000/default,99,0\0TMUX_PANE=%3\0CLAUDECODE=1\0CLAUDE_CODE_SESSION_ID=abc\0MY_TMUX=no\0'
+    expect(parseEnviron(environ)).toEqual({TMUX: '/tmp/tmux-1000/default,99,0', TMUX_PANE: '%3', CLAUDECODE: '1', CLAUDE_CODE_SESSION_ID: 'abc'})
+    expect(parseEnviron('TMUX=/s,1,0')).toEqual({TMUX: '/s,1,0'})
+    expect(JSON.stringify(parseEnviron(environ))).not.toContain('sk-ant')
+    expect(environValue(environ, 'HOME')).toBe('/home/a')
+    expect(environValue(environ, 'TMUX_TMPDIR')).toBeUndefined()
+  })
+
+  it('reads boot time', () => {
+    expect(parseBootTime('cpu 1 2 3\nbtime 1760000000\nprocesses 5\n')).toBe(1_760_000_000_000)
+  })
+})
