@@ -18,7 +18,8 @@ export function checkFromModule(mod: unknown, where: string): Check<any> {
 /** Every file in checks/, loaded the same way a third-party check is. Sorted by file name for a stable order. */
 export async function loadBuiltinChecks(dir: URL = BUILTIN_DIR): Promise<RegisteredCheck[]> {
   const files = readdirSync(fileURLToPath(dir))
-    .filter((f) => f.endsWith('.js') && !f.endsWith('.d.js'))
+    // Compiled .js under dist/; the .ts sources themselves when run from source (tests).
+    .filter((f) => /\.(?:js|mjs|ts)$/.test(f) && !f.endsWith('.d.ts'))
     .sort()
   const source: CheckSource = {kind: 'built-in'}
   return Promise.all(

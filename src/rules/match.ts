@@ -454,11 +454,24 @@ export function createRules(config: RulesConfig): Rules {
   const agentSession = compile(root.agentSessionPattern, 'rules.agentSessionPattern', true)
   const subreapers = compileList(root.subreapers, 'rules.subreapers')
 
-  const frozenConfig = deepFreeze(structuredClone(config))
+  // A private, frozen copy of exactly what was compiled (unknown keys dropped).
+  const frozenConfig: RulesConfig = deepFreeze({
+    claude: {names: [...names], scripts: [...(claudeCfg.scripts as string[])], nativeBinary: claudeCfg.nativeBinary as string},
+    mcp: {
+      programs: [...(mcpCfg.programs as string[])],
+      scripts: [...(mcpCfg.scripts as string[])],
+      packages: [...(mcpCfg.packages as string[])],
+      images: [...(mcpCfg.images as string[])],
+      claudeCodeEnv,
+    },
+    agentSessionPattern: root.agentSessionPattern as string,
+    subreapers: [...(root.subreapers as string[])],
+  })
 
   // ----- What argv[0] names, memoised: most processes share a handful of programs ----------------------
 
   const classes = new Map<string, ProgramClass>()
+  const commIsMcp = new Map<string, boolean>()
   const classify = (program: string): ProgramClass => {
     let k = classes.get(program)
     if (k === undefined) {
@@ -636,7 +649,15 @@ export function createRules(config: RulesConfig): Rules {
 
   const isMcpServer = (p: ProcessInfo): boolean => {
     const argv = effectiveArgv(p)
-    if (argv.length === 0) return p.comm !== '' && anyTest(programs, p.comm)
+    if (argv.length === 0) {
+      // argv unavailable (kernel thread, zombie): the kernel name alone, by the program rules.
+      let hit = commIsMcp.get(p.comm)
+      if (hit === undefined) {
+        if (commIsMcp.size >= 50_000) commIsMcp.clear()
+        commIsMcp.set(p.comm, (hit = p.comm !== '' && anyTest(programs, p.comm)))
+      }
+      return hit
+    }
     return mcpAt(argv, 0, 0)
   }
 
