@@ -73,6 +73,7 @@ export function socketFromServerArgv(argv: string[], uid: number | undefined, tm
     if (a.startsWith('-S') && a.length > 2) return resolve(a.slice(2))
     if (a === '-L' && argv[i + 1]) label = argv[++i]
     else if (a.startsWith('-L') && a.length > 2) label = a.slice(2)
+    else if (a === '-f' || a === '-c' || a === '-T') i++ // global options that take a value
     else if (!a.startsWith('-')) break // the tmux command (new-session, ...) ends the global options
   }
   return join(tmuxTmpdir || '/tmp', `tmux-${uid ?? process.getuid?.() ?? 0}`, label)
