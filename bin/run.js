@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // The gt-doctor entry point. Bare `gt-doctor` and any leading flag mean `gt-doctor check ...`.
-import {flush, run} from '@oclif/core'
+import {flush, run, settings} from '@oclif/core'
+
+// The published CLI always runs compiled code: never let NODE_ENV=development/test send oclif after .ts sources.
+settings.enableAutoTranspile = false
 
 const GLOBAL = new Set(['--version', '-v', '--help', '-h'])
 const argv = process.argv.slice(2)

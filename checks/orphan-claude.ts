@@ -1,4 +1,4 @@
-import {analyzeOrphans, defineCheck, processFindingId, terminateTreeActions, type Finding} from '../src/index.js'
+import {analyzeOrphans, defineCheck, formatElapsed, processFindingId, terminateTreeActions, type Finding, type Snapshot} from '../src/index.js'
 
 /**
  * Claude Code processes that outlived their tmux session: not in any live pane, and adopted by init,
@@ -11,7 +11,7 @@ export default defineCheck({
     'A Claude process that no live tmux pane holds and that was reparented to init, a subreaper such as systemd --user, or the tmux server after its session was killed.',
   fixable: true,
   requires: ['linux-proc'],
-  detect({tree, rules}) {
+  detect({tree, rules, snapshot}) {
     const {claudes, orphanClaudes, claudeTrees} = analyzeOrphans(tree, rules)
     const findings: Finding[] = []
     for (const verdict of orphanClaudes) {
@@ -22,7 +22,7 @@ export default defineCheck({
         id: processFindingId('orphan-claude', verdict.proc.pid, verdict.proc.startTicks),
         check: 'orphan-claude',
         severity: 'error',
-        message: `Orphan Claude process${servers > 0 ? ` with ${servers} MCP server${servers === 1 ? '' : 's'}` : ''}: ${t.members.length} process${t.members.length === 1 ? '' : 'es'} left running`,
+        message: `Orphan Claude process${age(snapshot, verdict.proc.startTimeMs)}${servers > 0 ? ` with ${servers} MCP server${servers === 1 ? '' : 's'}` : ''}, ${t.members.length} process${t.members.length === 1 ? '' : 'es'} in all`,
         reason: verdict.why,
         pid: verdict.proc.pid,
         pids: t.members.map((m) => m.pid),
@@ -52,3 +52,9 @@ export default defineCheck({
   },
   fix: (finding, {tree}) => terminateTreeActions(tree, finding),
 })
+
+/** ` (8h 39m old)`: how long it has been running when the snapshot was taken. */
+function age(snapshot: Snapshot, startTimeMs: number | undefined): string {
+  if (startTimeMs === undefined) return ''
+  return ` (${formatElapsed(Date.parse(snapshot.collectedAt) - startTimeMs)} old)`
+}

@@ -21,7 +21,7 @@ export default defineCheck<Options>({
     return analyzeOrphans(tree, rules).mcpTrees.map((t) => {
       const memory = tree.memoryOf(t.members.map((m) => m.pid))
       const server = t.mcpServers[0] ?? t.root
-      const name = (server.argv.find((a) => /mcp/i.test(a)) ?? server.argv[0] ?? server.comm).split('/').slice(-3).join('/')
+      const name = serverName(server.argv) ?? server.comm
       const fixable = !t.envOnly || options.fixClaudeCodeChildren
       return {
         id: processFindingId('orphan-mcp', t.root.pid, t.root.startTicks),
@@ -43,3 +43,14 @@ export default defineCheck<Options>({
   },
   fix: (finding, {tree}) => (finding.fixable ? terminateTreeActions(tree, finding) : []),
 })
+
+/** What a person calls an MCP server: its package (`@modelcontextprotocol/server-memory`), image or program. */
+function serverName(argv: readonly string[]): string | undefined {
+  for (const arg of argv) {
+    const inModules = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(arg)
+    if (inModules && inModules[1] !== '.bin') return inModules[1]
+    if (/^@[\w.-]+\/[\w.-]+$/.test(arg) || /^[\w.-]*mcp[\w.-]*(?:@[\w.^~-]+)?$/i.test(arg) || /^mcp\/[\w.-]+$/.test(arg) || /^mcp_server_\w+$/.test(arg)) return arg
+  }
+  const last = argv.find((a) => /mcp/i.test(a))
+  return last?.split('/').pop()
+}

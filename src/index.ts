@@ -21,3 +21,4 @@ export type {HostFacts, ProcessInfo, Snapshot, TmuxPane, TmuxServer} from './sna
 export type {Report, ReportCheck, ReportFinding, ReportSummary, FixOutcome} from './report/model.js'
 export {terminateTreeActions, targetOf} from './checks/actions.js'
 export {analyzeOrphans, killableSubtree, mcpServersIn, type ClaudeVerdict, type OrphanAnalysis, type OrphanTree} from './analysis/orphans.js'
+export {formatBytes, formatElapsed} from './render/format.js'

@@ -72,6 +72,19 @@ describe('orphan-claude', () => {
     expect([...flagged]).toEqual([])
   })
 
+  it('names the session a recycled pane left its claude in, but not a session of a restarted server', async () => {
+    const m = new Machine()
+    const s = m.server({pid: 90})
+    m.pane(s, 'gt-polecat', {pid: 91, cmd: 'bash', ttyNr: 7})
+    m.proc({pid: 92, ppid: 90, cmd: 'claude', env: {TMUX: `${s.socket},90,0`, TMUX_PANE: '%5'}})
+    m.proc({pid: 93, ppid: 90, cmd: 'claude', env: {TMUX: `${s.socket},77,0`, TMUX_PANE: '%5'}})
+    const {of} = await run(m)
+    expect(of('orphan-claude').map((f) => [f.pid, f.session])).toEqual([
+      [92, 'gt-polecat'],
+      [93, undefined],
+    ])
+  })
+
   it('skips zombies: a dead claude holds nothing to end', async () => {
     const m = new Machine()
     m.proc({pid: 60, ppid: 1, cmd: '', comm: 'claude', state: 'Z'})

@@ -8,6 +8,8 @@ import {oneLine} from '../errors.js'
  */
 export abstract class DoctorCommand extends Command {
   protected async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<void> {
+    // A flag error is a parse that failed, not a command that forgot to parse: keep oclif's dev warning quiet.
+    this.parsed = true
     const exitCode = err.exitCode ?? (err.oclif?.exit && err.oclif.exit !== 1 ? err.oclif.exit : 2)
     const message = oneLine(err).replace(/^Error:\s*/, '')
     process.exitCode = exitCode

@@ -46,6 +46,8 @@ export function renderTable(report: Report, opts: TableOptions): string {
       // cli-table3 colours head and border itself and ignores NO_COLOR: empty styles keep plain output plain.
       style: opts.color ? {head: ['bold'], border: ['gray']} : {head: [], border: []},
       wordWrap: true,
+      // Compact rows: a check's name on its first row is the group separator.
+      chars: {mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': ''},
       colWidths: [null, null, null, null, null, messageWidth()] as unknown as number[],
     })
     for (const check of report.checks) {

@@ -129,9 +129,11 @@ export class ProcessTree {
   /** The session a TMUX variable (`socket,serverPid,sessionIndex`) names, while that session still exists. */
   sessionFromTmuxEnv(value: string | undefined): string | undefined {
     if (!value) return undefined
-    const [socket, , index] = value.split(',')
-    if (index === undefined) return undefined
-    return this.server(socket)?.panes.find((p) => p.sessionId === `$${index}`)?.session
+    const [socket, serverPid, index] = value.split(',')
+    const server = index === undefined ? undefined : this.server(socket)
+    // Session ids restart with the server: an id from an older server names some other session.
+    if (!server || String(server.pid) !== serverPid) return undefined
+    return server.panes.find((p) => p.sessionId === `$${index}`)?.session
   }
 
   /** The server whose socket path is `socket`. */

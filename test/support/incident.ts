@@ -79,7 +79,7 @@ export function incident() {
     return c
   }
   // The report's 1199837: 8h 39m old, under init.
-  orphan(1, 8 * HOUR + 39 * MIN, {TMUX: `${gt.socket},600,9`, TMUX_PANE: '%31'})
+  orphan(1, 8 * HOUR + 39 * MIN, {TMUX: `${gt.socket},600,90`, TMUX_PANE: '%31'})
   // 1526607..1559357: killed sessions whose claude stays under the tmux server.
   for (const ago of [9, 8, 7, 6]) orphan(600, ago * MIN, {TMUX: `${gt.socket},600,${20 + ago}`, TMUX_PANE: `%${40 + ago}`})
   for (const ago of [5, 4, 3]) orphan(700, ago * MIN, {TMUX: `${hq.socket},700,${10 + ago}`, TMUX_PANE: `%${50 + ago}`})

@@ -1,0 +1,105 @@
+import {runCommand} from '@oclif/test'
+import {spawnSync} from 'node:child_process'
+import {readFileSync} from 'node:fs'
+import {fileURLToPath} from 'node:url'
+import Ajv from 'ajv'
+import addFormats from 'ajv-formats'
+import {describe, expect, it} from 'vitest'
+import {defaultConfig} from '../src/config/config.js'
+import {diagnose} from '../src/doctor.js'
+import {renderTable} from '../src/render/table.js'
+import {incident} from './support/incident.js'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const bin = fileURLToPath(new URL('../bin/run.js', import.meta.url))
+const schema = JSON.parse(readFileSync(new URL('../src/report/report-v1.schema.json', import.meta.url), 'utf8'))
+const ajv = new Ajv({allErrors: true})
+addFormats(ajv)
+const validate = ajv.compile(schema)
+
+/** The real binary, as a user runs it (read-only on the host: check never signals anything). */
+function cli(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [bin, ...args], {encoding: 'utf8', env: {...process.env, NO_COLOR: '1', ...env}})
+  return {code: r.status, stdout: r.stdout, stderr: r.stderr}
+}
+
+describe('the report contract (schemaVersion 1)', () => {
+  it('the incident report validates against the JSON schema', async () => {
+    const {report} = await diagnose({tool: {name: 'gt-doctor', version: '0.0.0'}, snapshot: incident().snapshot, config: defaultConfig()})
+    expect(validate(report), ajv.errorsText(validate.errors)).toBe(true)
+    expect(report.checks.map((c) => c.id)).toEqual(['orphan-claude', 'orphan-mcp', 'orphan-memory', 'session-mismatch'])
+  })
+
+  it('the schema rejects what it should', () => {
+    expect(validate({schemaVersion: 2})).toBe(false)
+    expect(validate({schemaVersion: 1, tool: {}, generatedAt: 'x', host: {}, summary: {}, checks: []})).toBe(false)
+  })
+
+  it('`gt-doctor --json` on this host prints one valid report and nothing else on stdout', () => {
+    const r = cli(['--json'])
+    const report = JSON.parse(r.stdout)
+    expect(validate(report), ajv.errorsText(validate.errors)).toBe(true)
+    expect(report.schemaVersion).toBe(1)
+    expect([0, 1]).toContain(r.code)
+  })
+})
+
+describe('the CLI', () => {
+  it('bare gt-doctor runs check and prints the table and a summary line', () => {
+    const r = cli([])
+    expect(r.stdout).toContain('orphan-claude')
+    expect(r.stdout).toMatch(/\d+ passed · \d+ warnings? · \d+ errors?/)
+    // Plain under NO_COLOR: no escape codes at all.
+    expect(r.stdout).not.toMatch(/\u001b\[/)
+  })
+
+  it('an unknown flag is one line on stderr and exit 2', () => {
+    const r = cli(['--frobnicate'])
+    expect(r.code).toBe(2)
+    expect(r.stderr.trim().split('\n')).toEqual(['gt-doctor: Nonexistent flag: --frobnicate'])
+    expect(r.stdout).toBe('')
+  })
+
+  it('an unknown command and a missing flag value are one line and exit 2', () => {
+    expect(cli(['frobnicate'])).toMatchObject({code: 2, stderr: 'gt-doctor: command frobnicate not found\n'})
+    const r = cli(['check', '--socket'])
+    expect(r.code).toBe(2)
+    expect(r.stderr.trim().split('\n')).toHaveLength(1)
+  })
+
+  it('under --json a usage error is still JSON on stdout', () => {
+    const r = cli(['--json', '--frobnicate'])
+    expect(r.code).toBe(2)
+    expect(JSON.parse(r.stdout)).toEqual({error: {message: 'Nonexistent flag: --frobnicate', exitCode: 2}})
+  })
+
+  it('--version and --help', () => {
+    expect(cli(['--version']).stdout).toMatch(/^gt-doctor\/\d+\.\d+\.\d+ /)
+    const help = cli(['check', '--help'])
+    expect(help.code).toBe(0)
+    expect(help.stdout).toContain('EXAMPLES')
+  })
+
+  it('`checks` lists every check with where it came from (through @oclif/test)', async () => {
+    const {stdout, error} = await runCommand(['checks', '--json'], {root})
+    expect(error).toBeUndefined()
+    const listing = JSON.parse(stdout)
+    expect(listing.map((c: {id: string}) => c.id)).toEqual(['orphan-claude', 'orphan-mcp', 'orphan-memory', 'session-mismatch'])
+    expect(listing.every((c: {source: string}) => c.source === 'built-in')).toBe(true)
+    expect(listing.find((c: {id: string}) => c.id === 'orphan-claude').fixable).toBe(true)
+  })
+})
+
+describe('the table', () => {
+  it('groups findings by check, shows passed checks, and uses no colour when asked', async () => {
+    const {report} = await diagnose({tool: {name: 'gt-doctor', version: '0.0.0'}, snapshot: incident().snapshot, config: defaultConfig()})
+    const plain = renderTable(report, {color: false})
+    expect(plain).not.toMatch(/\u001b\[/)
+    expect(plain).toContain('0 passed · 1 warning · 3 errors')
+    expect(plain).toContain('19 claude processes, 15 tmux sessions, 12 orphan claude, 80 orphan MCP')
+    expect(plain.match(/orphan-claude/g)).toHaveLength(1)
+    const colour = renderTable(report, {color: true})
+    expect(colour).toContain('✖')
+    expect(renderTable(report, {color: false, quiet: true}).split('\n')).toHaveLength(2)
+  })
+})
