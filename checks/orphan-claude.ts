@@ -22,7 +22,7 @@ export default defineCheck({
         id: processFindingId('orphan-claude', verdict.proc.pid, verdict.proc.startTicks),
         check: 'orphan-claude',
         severity: 'error',
-        message: `Orphan Claude process${age(snapshot, verdict.proc.startTimeMs)}${servers > 0 ? ` with ${servers} MCP server${servers === 1 ? '' : 's'}` : ''}, ${t.members.length} process${t.members.length === 1 ? '' : 'es'} in all`,
+        message: `Orphan claude${age(snapshot, verdict.proc.startTimeMs)}, ${servers} MCP server${servers === 1 ? '' : 's'} (${t.members.length} process${t.members.length === 1 ? '' : 'es'})`,
         reason: verdict.why,
         pid: verdict.proc.pid,
         pids: t.members.map((m) => m.pid),
@@ -53,8 +53,8 @@ export default defineCheck({
   fix: (finding, {tree}) => terminateTreeActions(tree, finding),
 })
 
-/** ` (8h 39m old)`: how long it has been running when the snapshot was taken. */
+/** `, 8h 39m old`: how long it has been running when the snapshot was taken. */
 function age(snapshot: Snapshot, startTimeMs: number | undefined): string {
   if (startTimeMs === undefined) return ''
-  return ` (${formatElapsed(Date.parse(snapshot.collectedAt) - startTimeMs)} old)`
+  return `, ${formatElapsed(Date.parse(snapshot.collectedAt) - startTimeMs)} old`
 }

@@ -1,4 +1,4 @@
-import {analyzeOrphans, defineCheck, type OrphanTree} from '../src/index.js'
+import {analyzeOrphans, defineCheck, formatBytes, type OrphanTree} from '../src/index.js'
 
 interface Options {
   /** Error at or above this many bytes held by orphans; null: the smaller of `limitPercentOfRam` and `limitCapBytes`. */
@@ -28,13 +28,12 @@ export default defineCheck<Options>({
     if (all.bytes === 0) return []
     const limit = options.limitBytes ?? Math.min(options.limitCapBytes, (snapshot.host.totalMemoryBytes * options.limitPercentOfRam) / 100)
     const top = sized.slice(0, options.top)
-    const fmt = (b: number) => `${(b / 1024 ** 2).toFixed(0)} MiB`
     return [
       {
         id: 'orphan-memory:total',
         check: 'orphan-memory',
         severity: all.bytes >= limit ? 'error' : 'warning',
-        message: `${fmt(all.bytes)} held by ${trees.length} orphan tree${trees.length === 1 ? '' : 's'} (limit ${fmt(limit)}); largest: ${top.map(({t, mem}) => `${t.root.pid} ${fmt(mem.bytes)}`).join(', ')}`,
+        message: `${formatBytes(all.bytes)} held by ${trees.length} orphan tree${trees.length === 1 ? '' : 's'} (limit ${formatBytes(limit)}); largest: ${top.map(({t, mem}) => `${t.root.pid} (${formatBytes(mem.bytes)})`).join(', ')}`,
         reason: `${all.source === 'pss' ? 'PSS from smaps_rollup' : all.source === 'rss' ? 'RSS (PSS unreadable)' : 'PSS where readable, RSS otherwise'}, each process counted once`,
         pids: sized.flatMap(({t}) => t.members.map((m) => m.pid)),
         memoryBytes: all.bytes,

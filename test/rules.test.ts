@@ -173,6 +173,7 @@ describe('isMcpServer', () => {
     c('podman run -i --rm -e X=1 docker.io/mcp/time@sha256:0123abcd'),
     c('docker run -i --rm --pull always ghcr.io/acme/tools/postgres-mcp:1.2'),
     c('docker mcp gateway run'),
+    c('docker --debug run -ie GITHUB_PERSONAL_ACCESS_TOKEN ghcr.io/github/github-mcp-server'),
   ]
 
   const negatives: Case[] = [
@@ -192,6 +193,8 @@ describe('isMcpServer', () => {
     c('docker run --rm -v mcp-data:/data mcp-tools/linter'),
     c('npm install mcp-server-foo'),
     c("npm exec -c 'mcp-server-foo --stdio'"),
+    raw('npm exec title of another tool', ['npm exec vitest run --config test/vitest.config.ts', '', ''], 'npm exec vitest'),
+    c('docker run --rm -it -e MODE=mcp/fetch -w /mcp-server-foo node:20 npm test'),
     raw('npm install title', ['npm install @modelcontextprotocol/server-memory', '', ''], 'npm install @mo'),
     c('npx tsc --project mcp-server-foo'),
     c('npx -y prettier --write mcp-server-foo.ts'),
