@@ -21,12 +21,12 @@ describeLive('checks on a live machine', () => {
 
   beforeAll(async () => {
     ns = await startNamespace()
-    const find = async (match: (p: NsProcess) => boolean) => (await ns.waitForProcs(match))[0].pid
+    const find = async (match: (p: NsProcess) => boolean) => (await ns.waitForStandins('claude', match))[0].pid
 
     // Server A keeps running: a healthy agent and a killed one whose claude stays under the server.
     await ns.tmux(['new-session', '-d', '-s', 'gt-alive', CLAUDE_STANDIN], 'a')
     await ns.tmux(['new-session', '-d', '-s', 'gt-killed', CLAUDE_STANDIN], 'a')
-    await ns.waitForProcs((p) => p.comm === 'claude', 2)
+    await ns.waitForStandins('claude', undefined, 2)
     const panes = (await ns.tmux(['list-panes', '-a', '-F', '#{session_name} #{pane_pid}'], 'a')).stdout
     for (const line of panes.trim().split('\n')) {
       const [name, p] = line.split(' ')
@@ -35,10 +35,10 @@ describeLive('checks on a live machine', () => {
     // Server B: a claude behind `sh -c`, so the shell dies of the hangup and init adopts the claude.
     await ns.tmux(['new-session', '-d', '-s', 'hq-one', `sh -c '${CLAUDE_STANDIN}; true'`], 'b')
     await ns.tmux(['new-session', '-d', '-s', 'hq-two', 'sleep 600'], 'b')
-    pid.hqClaude = await find((p) => p.comm === 'claude' && p.pid !== pid['gt-alive'] && p.pid !== pid['gt-killed'])
+    pid.hqClaude = await find((p) => p.pid !== pid['gt-alive'] && p.pid !== pid['gt-killed'])
     // A claude in a "terminal": its parent shell lives, no tmux involved.
-    await ns.spawn(['sh', '-c', `${CLAUDE_STANDIN}; true`])
-    pid.terminal = await find((p) => p.comm === 'claude' && ![pid['gt-alive'], pid['gt-killed'], pid.hqClaude].includes(p.pid))
+    const {pid: shell} = await ns.spawn(['sh', '-c', `${CLAUDE_STANDIN}; true`])
+    pid.terminal = await find((p) => p.ppid === shell)
     // A claude that exits on its own and leaves its MCP servers to init.
     const {pid: quitter} = await ns.spawn([CLAUDE_STANDIN], {orphan: true, env: {STANDIN_EXIT_AFTER_MS: '1500'}})
     pid.quitter = quitter

@@ -99,7 +99,7 @@ describeLive('live harness', () => {
     expect(server.ppid).toBe(1)
     expect(server.args).toContain(ns.socket('default'))
 
-    const [claude] = await ns.waitForProcs((p) => p.comm === 'claude')
+    const [claude] = await ns.waitForStandins('claude')
     // process.title rewrote comm and cmdline: the kernel shows "claude", as for the real CLI.
     expect(claude.argv).toEqual(['claude'])
     expect(claude.ppid).toBe(server.pid)
@@ -141,7 +141,7 @@ describeLive('live harness', () => {
   it('a claude behind a shell pane is reparented when the shell dies of the hangup', async () => {
     await ns.tmux(['new-session', '-d', '-s', 'gt-sh', `${CLAUDE_STANDIN}; echo done`], 'shell')
     const [server] = await ns.waitForProcs((p) => p.comm === 'tmux: server' && p.args.includes(ns.socket('shell')))
-    const [claude] = await ns.waitForProcs((p) => p.comm === 'claude')
+    const [claude] = await ns.waitForStandins('claude')
     const shell = (await ns.ps()).find((p) => p.pid === claude.ppid)!
     expect(shell.ppid).toBe(server.pid)
     for (const m of await ns.waitForProcs((p) => isMcp(p) && p.ppid === claude.pid, 2)) await ns.waitReady(m.pid)
@@ -208,7 +208,7 @@ describeLive('live harness', () => {
     expect((await sd.tmux(['new-session', '-d', '-s', 'gt-sd', CLAUDE_STANDIN], 'sd')).code).toBe(0)
     const [server] = await ns.waitForProcs((p) => p.comm === 'tmux: server' && p.args.includes(ns.socket('sd')))
     expect(server.ppid).toBe(sd.pid)
-    const [claude] = await ns.waitForProcs((p) => p.comm === 'claude' && p.ppid === server.pid)
+    const [claude] = await ns.waitForStandins('claude', (p) => p.ppid === server.pid)
     for (const m of await ns.waitForProcs((p) => isMcp(p) && p.ppid === claude.pid, 2)) await ns.waitReady(m.pid)
     await ns.waitReady(claude.pid)
     await sd.tmux(['kill-session', '-t', 'gt-sd'], 'sd')

@@ -148,6 +148,11 @@ export interface LiveNamespace extends Runner {
   waitUntil(fn: () => Promise<boolean> | boolean, timeoutMs?: number, intervalMs?: number, what?: string): Promise<void>
   /** Polls ns.ps() until at least `count` processes match; returns the matches. */
   waitForProcs(match: (p: NsProcess) => boolean, count?: number, timeoutMs?: number): Promise<NsProcess[]>
+  /**
+   * Like waitForProcs, but only stand-ins of `role` that are ready. Use it to find a claude: a child that
+   * claude has forked but not yet exec'd also reads `claude` in comm and cmdline for a moment.
+   */
+  waitForStandins(role: StandinState['role'], match?: (p: NsProcess) => boolean, count?: number, timeoutMs?: number): Promise<NsProcess[]>
   /** Starts a child subreaper (python3 prctl) titled like `systemd --user`; see Subreaper. */
   spawnSubreaper(title?: string, opts?: {env?: EnvPatch; cwd?: string}): Promise<Subreaper>
   /** Kills everything in the namespace and removes tmpdir. Idempotent. */
@@ -443,6 +448,17 @@ class Namespace implements LiveNamespace {
 
   waitUntil(fn: () => Promise<boolean> | boolean, timeoutMs = 5000, intervalMs = 50, what?: string): Promise<void> {
     return waitUntil(fn, timeoutMs, intervalMs, what)
+  }
+
+  async waitForStandins(role: StandinState['role'], match: (p: NsProcess) => boolean = () => true, count = 1, timeoutMs = 5000): Promise<NsProcess[]> {
+    const isRole = (pid: number) => {
+      try {
+        return (JSON.parse(fs.readFileSync(path.join(this.stateDir, `${pid}.json`), 'utf8')) as StandinState).role === role
+      } catch {
+        return false
+      }
+    }
+    return this.waitForProcs((p) => p.state !== 'Z' && isRole(p.pid) && match(p), count, timeoutMs)
   }
 
   async waitForProcs(match: (p: NsProcess) => boolean, count = 1, timeoutMs = 5000): Promise<NsProcess[]> {
