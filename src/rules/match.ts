@@ -3,7 +3,9 @@
  *
  * Whatever `isClaude` / `isMcpServer` accept may be SIGKILLed by `--fix`, so every rule looks only at the
  * *program* a process runs (argv[0], or the script / module / package / image an interpreter, launcher or
- * container runtime runs), never at free arguments, and every ambiguous shape answers "no".
+ * container runtime runs), never at free arguments, and every ambiguous shape answers "no". comm is consulted
+ * only when argv is unavailable: a shebang script's comm is the script's name (`bash ~/bin/claude` has comm
+ * `claude`), so comm alone cannot tell a program from its wrapper.
  *
  * Hot path: these run over every process of the snapshot (50k+). Regexes are compiled once in `createRules`,
  * option parsing walks argv in place, and the common "not ours" answer allocates at most one basename.
