@@ -1,6 +1,10 @@
 #!/usr/bin/env node
 // The gt-doctor entry point. Bare `gt-doctor` and any leading flag mean `gt-doctor check ...`.
-import {flush, run} from '@oclif/core'
+import {flush, run, settings} from '@oclif/core'
+
+// gt-doctor and its plugins ship JavaScript: no ts-node lookup, hence no "linked ESM module cannot be
+// auto-transpiled" warning on every run with a linked plugin.
+settings.enableAutoTranspile = false
 
 const GLOBAL = new Set(['--version', '-v', '--help', '-h'])
 const argv = process.argv.slice(2)
@@ -19,3 +23,7 @@ try {
   process.stderr.write(`gt-doctor: ${message.replace(/^Error:\s*/, '')}\n`)
   process.exitCode = typeof code === 'number' && code !== 1 ? code : 2
 }
+
+// A plugin check abandoned at its time limit may still hold the event loop (an interval, a socket): once
+// the doctor's own work is done, it does not wait for that.
+setTimeout(() => process.exit(), 1000).unref()

@@ -14,8 +14,10 @@ export interface FixOutcome {
   freedBytes: number
 }
 
+/** A finding as the report carries it, with what the fix did to it (after --fix). */
 export type ReportFinding = Finding & {fix?: FixOutcome}
 
+/** One check's result in the report; `source` is `built-in`, `plugin:name@version` or `local:/path`. */
 export interface ReportCheck {
   id: string
   title: string
@@ -26,6 +28,7 @@ export interface ReportCheck {
   findings: ReportFinding[]
 }
 
+/** The counts of the summary line, and the worst status of any check. */
 export interface ReportSummary {
   status: 'ok' | 'warning' | 'error' | 'crashed'
   claudeProcesses: number

@@ -31,16 +31,21 @@ export interface RulesConfig {
   subreapers: string[]
 }
 
+/** The compiled matching rules every check shares (`ctx.rules`). */
 export interface Rules {
+  /** The configuration these rules were compiled from (frozen). */
   readonly config: RulesConfig
+  /** A Claude Code process: matched on its program (name, node script, native binary), never on free arguments. */
   isClaude(p: ProcessInfo): boolean
   /** An MCP server process (or its launcher wrapper), matched on program and script, never on free arguments. */
   isMcpServer(p: ProcessInfo): boolean
   /** Spawned by Claude Code according to its environment (CLAUDECODE=1). */
   hasClaudeCodeEnv(p: ProcessInfo): boolean
+  /** A tmux server process (`tmux: server`). */
   isTmuxServer(p: ProcessInfo): boolean
   /** A process that adopts orphans: PID 1 or a child subreaper such as `systemd --user`. */
   isReaper(p: ProcessInfo | undefined): boolean
+  /** A tmux session name that `agentSessionPattern` says is an agent's. */
   isAgentSession(name: string): boolean
 }
 

@@ -10,8 +10,10 @@ export const SNAPSHOT_VERSION = 1
 export const KEPT_ENV_KEYS = ['TMUX', 'TMUX_PANE', 'CLAUDECODE', 'CLAUDE_CODE_SESSION_ID'] as const
 export type KeptEnvKey = (typeof KEPT_ENV_KEYS)[number]
 
+/** One process as the snapshot saw it. Optional fields are missing where they could not be read. */
 export interface ProcessInfo {
   pid: number
+  /** Parent pid (0 for PID 1 and kernel threads). */
   ppid: number
   /** Process group and session id (Linux: /proc/PID/stat). */
   pgid?: number
@@ -39,18 +41,30 @@ export interface ProcessInfo {
   env: Partial<Record<KeptEnvKey, string>>
 }
 
+/** One pane of a tmux server that answered. */
 export interface TmuxPane {
+  /** Session name. */
   session: string
+  /** Session id (`$3`), stable while the session lives; `TMUX` variables name it by its number. */
   sessionId: string
   windowIndex: number
+  /** Pane id (`%7`), the value of `TMUX_PANE` inside it. */
   paneId: string
+  /** The pane's own process (usually a shell or the program it was started with). */
   panePid: number
+  /** The pane's process exited and remain-on-exit keeps the pane. */
   dead: boolean
+  /** tmux's #{pane_current_command}. */
   currentCommand: string
 }
 
+/**
+ * `ok`: answered; `stale`: a socket with no server behind it (connection refused / no server running);
+ * `unresponsive`: no answer in time; `error`: any other failure.
+ */
 export type TmuxServerStatus = 'ok' | 'stale' | 'unresponsive' | 'error'
 
+/** One tmux server, found by its socket. */
 export interface TmuxServer {
   /** Absolute socket path: the identity of a server. */
   socket: string
@@ -61,33 +75,46 @@ export interface TmuxServer {
   error?: string
   /** How the socket was found: directory scan, a server's command line, or the user's --socket. */
   foundBy: Array<'socket-dir' | 'process' | 'env' | 'flag' | 'config'>
+  /** Every pane, live or dead (empty unless `status` is ok). */
   panes: TmuxPane[]
 }
 
+/** Facts about the machine and the doctor's own process. */
 export interface HostFacts {
+  /** `process.platform`: linux, darwin, ... */
   platform: string
+  /** Kernel release. */
   release: string
+  /** Running under Windows Subsystem for Linux. */
   wsl: boolean
   hostname: string
   totalMemoryBytes: number
   /** Boot time in ms since the epoch, used to turn start ticks into wall time. */
   bootTimeMs?: number
+  /** CLK_TCK: the unit of `ProcessInfo.startTicks`. */
   clockTicksPerSecond: number
   /** The uid the doctor runs as; fixes act only on this uid's processes unless told otherwise. */
   uid: number
+  /** The doctor's own pid: never a target. */
   doctorPid: number
   /** The doctor's parent chain up to PID 1: never a target. */
   doctorAncestors: number[]
 }
 
+/** One immutable picture of the machine: every check reads this and nothing else. */
 export interface Snapshot {
   snapshotVersion: typeof SNAPSHOT_VERSION
+  /** ISO time of the collection. */
   collectedAt: string
   host: HostFacts
+  /** Every process the doctor could see, sorted by pid. */
   processes: ProcessInfo[]
   tmux: {
+    /** A tmux binary was found. */
     available: boolean
+    /** `tmux -V`, when available. */
     version?: string
+    /** Every server found (socket directory, running servers, TMUX variables, --socket, config `sockets`). */
     servers: TmuxServer[]
   }
   /** What could not be measured on this host (non-Linux, unreadable /proc files, ...), in plain words. */

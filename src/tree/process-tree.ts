@@ -11,6 +11,7 @@ export interface PaneOwner {
  * Every query is linear in the size of its answer (or in the depth of the tree for ancestor walks).
  */
 export class ProcessTree {
+  /** Every process of the snapshot by pid. */
   readonly byPid: ReadonlyMap<number, ProcessInfo>
   private readonly childrenOf = new Map<number, ProcessInfo[]>()
   /** pid of every live pane's process -> that pane. */
@@ -18,6 +19,7 @@ export class ProcessTree {
   /** Pane owner of each process, memoised as ancestor walks resolve it (null: none). */
   private readonly paneOwnerMemo = new Map<number, PaneOwner | null>()
 
+  /** Indexes `snapshot`. Checks get a shared instance as `ctx.tree`; use `treeOf` rather than building another. */
   constructor(readonly snapshot: Snapshot) {
     const byPid = new Map<number, ProcessInfo>()
     for (const p of snapshot.processes) byPid.set(p.pid, p)
@@ -37,14 +39,17 @@ export class ProcessTree {
     }
   }
 
+  /** The process with this pid, if the snapshot has it. */
   get(pid: number): ProcessInfo | undefined {
     return this.byPid.get(pid)
   }
 
+  /** The parent of `p`, if the snapshot has it. */
   parent(p: ProcessInfo): ProcessInfo | undefined {
     return p.ppid === p.pid ? undefined : this.byPid.get(p.ppid)
   }
 
+  /** The direct children of `pid`, in snapshot order. */
   children(pid: number): readonly ProcessInfo[] {
     return this.childrenOf.get(pid) ?? []
   }
@@ -164,8 +169,8 @@ export class ProcessTree {
   }
 }
 
-/** One tree per snapshot: checks share it, so it is built once however many checks run. */
 const cache = new WeakMap<Snapshot, ProcessTree>()
+/** The tree of a snapshot, built once per snapshot however many checks ask for it. */
 export function treeOf(snapshot: Snapshot): ProcessTree {
   let tree = cache.get(snapshot)
   if (!tree) {
