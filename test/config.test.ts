@@ -211,3 +211,29 @@ describe('merging over the defaults', () => {
     expect(config.localChecks).toEqual([path.resolve('examples/local-check/too-many-claudes.mjs')])
   })
 })
+
+describe('the README stays true', () => {
+  const readme = fs.readFileSync('README.md', 'utf8')
+  const blockAfter = (heading: string, lang: string) => {
+    const from = readme.indexOf(heading)
+    expect(from, heading).toBeGreaterThan(-1)
+    const start = readme.indexOf('```' + lang + '\n', from) + lang.length + 4
+    return readme.slice(start, readme.indexOf('```', start))
+  }
+
+  it('"Write a check in 20 lines" is the tested example module, verbatim', () => {
+    expect(blockAfter('### Write a check in 20 lines', 'js')).toBe(fs.readFileSync('examples/local-check/too-many-claudes.mjs', 'utf8'))
+  })
+
+  it('the example configuration is valid, with its local check loaded', async () => {
+    write('checks/too-many-claudes.mjs', fs.readFileSync('examples/local-check/too-many-claudes.mjs', 'utf8'))
+    write('gt-doctor.config.json', blockAfter('### Example', 'json'))
+    const config = await loadConfig({cwd: dir, stopDir: dir})
+    expect(config.ignore).toEqual({commands: ['/opt/long-running-mcp/'], sessions: ['scratch'], uids: [0]})
+    expect(config.sockets).toEqual([path.join(os.homedir(), '.local/state/agents/tmux.sock')])
+    const {loadLocalChecks} = await import('../src/plugins/load.js')
+    const api = await import('../src/index.js')
+    const all = [...(await loadChecks()), ...(await loadLocalChecks(config.localChecks, api, new Set()))]
+    expect(() => validateCheckSettings(config, all)).not.toThrow()
+  })
+})

@@ -18,6 +18,7 @@ export interface ClaudeVerdict {
   why: string
   /** The tmux server and pane this claude last belonged to, from its own TMUX variables. */
   lastSocket?: string
+  /** The pane id (`%7`) from its TMUX_PANE variable. */
   lastPane?: string
 }
 

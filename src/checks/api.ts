@@ -18,6 +18,7 @@ export interface Finding {
   id: string
   /** The id of the check that produced it (must equal that check's `id`). */
   check: string
+  /** How bad it is (a config `severity` override replaces it). */
   severity: Severity
   /** What is wrong, in one sentence. */
   message: string
@@ -135,7 +136,9 @@ export interface CheckSource {
 
 /** A check as the doctor holds it: the check and where it came from. */
 export interface RegisteredCheck {
+  /** The check itself. */
   check: Check<any>
+  /** Where it came from. */
   source: CheckSource
 }
 

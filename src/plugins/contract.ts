@@ -19,6 +19,7 @@ export type CheckFactory = (api: GtDoctorApi) => CheckExport | Promise<CheckExpo
 
 /** The options the doctor passes to a plugin's `gt-doctor:checks` hook (oclif adds `config` and `context`). */
 export interface ChecksHookOptions {
+  /** The doctor's public API, to build checks with. */
   api: GtDoctorApi
   /** Bumped when the check API changes incompatibly. */
   apiVersion: typeof CHECK_API_VERSION

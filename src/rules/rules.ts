@@ -5,6 +5,7 @@ import type {ProcessInfo} from '../snapshot/types.js'
  * expression sources, matched as documented per field.
  */
 export interface RulesConfig {
+  /** What is a Claude Code process. */
   claude: {
     /** Exact basenames of comm or argv[0] that are Claude Code: claude, claude.exe, claude-code. */
     names: string[]
@@ -13,6 +14,7 @@ export interface RulesConfig {
     /** Regex source tested against argv[0] for the native installer's version-named binary. */
     nativeBinary: string
   }
+  /** What is an MCP server (or its launcher). */
   mcp: {
     /** Regex sources tested against the basename of the program (argv[0] / comm). */
     programs: string[]

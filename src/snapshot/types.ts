@@ -12,16 +12,19 @@ export type KeptEnvKey = (typeof KEPT_ENV_KEYS)[number]
 
 /** One process as the snapshot saw it. Optional fields are missing where they could not be read. */
 export interface ProcessInfo {
+  /** Process id. */
   pid: number
   /** Parent pid (0 for PID 1 and kernel threads). */
   ppid: number
   /** Process group and session id (Linux: /proc/PID/stat). */
   pgid?: number
+  /** Session id (setsid), from /proc/PID/stat. */
   sid?: number
   /** Controlling terminal device number, 0 when none. */
   ttyNr?: number
   /** One-letter kernel state: R S D Z T t X I. */
   state?: string
+  /** Real user id of the owner. */
   uid?: number
   /** Kernel command name (15 chars max on Linux). */
   comm: string
@@ -34,6 +37,7 @@ export interface ProcessInfo {
   startTicks?: number
   /** Start time in ms since the epoch (boot time + startTicks / CLK_TCK). */
   startTimeMs?: number
+  /** Resident set size. */
   rssBytes?: number
   /** Proportional set size from smaps_rollup, when readable: shared pages counted once across processes. */
   pssBytes?: number
@@ -47,6 +51,7 @@ export interface TmuxPane {
   session: string
   /** Session id (`$3`), stable while the session lives; `TMUX` variables name it by its number. */
   sessionId: string
+  /** Index of the pane's window in its session. */
   windowIndex: number
   /** Pane id (`%7`), the value of `TMUX_PANE` inside it. */
   paneId: string
@@ -70,6 +75,7 @@ export interface TmuxServer {
   socket: string
   /** Server pid as reported by the server itself (#{pid}) or found in the process table. */
   pid?: number
+  /** Whether the server answered. */
   status: TmuxServerStatus
   /** Why the server could not be listed (stale socket, timeout, error text). */
   error?: string
@@ -87,7 +93,9 @@ export interface HostFacts {
   release: string
   /** Running under Windows Subsystem for Linux. */
   wsl: boolean
+  /** The machine's host name. */
   hostname: string
+  /** Physical memory of the machine. */
   totalMemoryBytes: number
   /** Boot time in ms since the epoch, used to turn start ticks into wall time. */
   bootTimeMs?: number
@@ -103,12 +111,15 @@ export interface HostFacts {
 
 /** One immutable picture of the machine: every check reads this and nothing else. */
 export interface Snapshot {
+  /** The layout version of this snapshot (SNAPSHOT_VERSION). */
   snapshotVersion: typeof SNAPSHOT_VERSION
   /** ISO time of the collection. */
   collectedAt: string
+  /** Facts about the machine and the doctor's own process. */
   host: HostFacts
   /** Every process the doctor could see, sorted by pid. */
   processes: ProcessInfo[]
+  /** tmux as found on the machine. */
   tmux: {
     /** A tmux binary was found. */
     available: boolean

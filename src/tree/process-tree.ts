@@ -2,7 +2,9 @@ import type {ProcessInfo, Snapshot, TmuxPane, TmuxServer} from '../snapshot/type
 
 /** The live pane a process descends from, and the server that owns it. */
 export interface PaneOwner {
+  /** The live pane. */
   pane: TmuxPane
+  /** The server that owns the pane. */
   server: TmuxServer
 }
 
@@ -19,8 +21,14 @@ export class ProcessTree {
   /** Pane owner of each process, memoised as ancestor walks resolve it (null: none). */
   private readonly paneOwnerMemo = new Map<number, PaneOwner | null>()
 
-  /** Indexes `snapshot`. Checks get a shared instance as `ctx.tree`; use `treeOf` rather than building another. */
-  constructor(readonly snapshot: Snapshot) {
+  /**
+   * Indexes `snapshot`. Checks get a shared instance as `ctx.tree`; use `treeOf` rather than building another.
+   * @param snapshot The snapshot this tree indexes.
+   */
+  constructor(
+    /** The snapshot this tree indexes. */
+    readonly snapshot: Snapshot,
+  ) {
     const byPid = new Map<number, ProcessInfo>()
     for (const p of snapshot.processes) byPid.set(p.pid, p)
     this.byPid = byPid
