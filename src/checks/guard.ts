@@ -22,8 +22,9 @@ export interface IgnoreRules {
 const commandOf = (argv: readonly string[], comm: string) => (argv.length > 0 ? argv.join(' ') : comm)
 
 const compiled = new WeakMap<IgnoreConfig, IgnoreRules>()
+const NOTHING_IGNORED: IgnoreConfig = Object.freeze({commands: [], sessions: [], uids: []}) as unknown as IgnoreConfig
 
-export function ignoreRules(cfg: IgnoreConfig): IgnoreRules {
+export function ignoreRules(cfg: IgnoreConfig = NOTHING_IGNORED): IgnoreRules {
   const hit = compiled.get(cfg)
   if (hit) return hit
   const commands = cfg.commands.map((c) => new RegExp(c))
