@@ -394,7 +394,8 @@ function fail(path: string, message: string): never {
   throw new Error(`${path}: ${message}`)
 }
 
-function compile(src: unknown, path: string, mayMatchEmpty = false): RegExp {
+/** Compiles one configured pattern; throws `path: problem` for an invalid one or one that would match every process. */
+export function compile(src: unknown, path: string, mayMatchEmpty = false): RegExp {
   if (typeof src !== 'string') fail(path, `expected a regular expression source (string), got ${typeof src}`)
   let re: RegExp
   try {
