@@ -12,5 +12,8 @@ export class DoctorError extends Error {
 /** The first line of any thrown value: what a person sees when something fails. */
 export function oneLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error)
-  return message.split('\n').find((l) => l.trim()) ?? 'unknown error'
+  const lines = message.split('\n').map((l) => l.trim()).filter(Boolean)
+  // oclif puts the reason of a flag parse error on the line after "Parsing --flag".
+  if (/^Parsing --\S+$/.test(lines[0] ?? '') && lines[1]) return `${lines[0].replace(/^Parsing /, '')}: ${lines[1]}`
+  return lines[0] ?? 'unknown error'
 }
