@@ -224,8 +224,9 @@ describe('remediation engine', () => {
     w.procs.get(201)!.termDelayMs = 50
     const r = await run(w, p)
     expect(w.kills()).toEqual([200, 201, 203, 204])
-    expect(r.processes.find((x) => x.pid === 202)).toMatchObject({outcome: 'already-gone'})
-    expect(r.outcomes.get('orphan-claude:200:2000')).toMatchObject({outcome: 'fixed', detail: 'ended 4 processes; 1 process had already exited'})
+    // 202 is not signalled; whether it ended by itself or with its tree cannot be told apart once it is gone.
+    expect(r.processes.find((x) => x.pid === 202)?.signals).toEqual([])
+    expect(r.outcomes.get('orphan-claude:200:2000')).toMatchObject({outcome: 'fixed', signalled: [200, 201, 203, 204]})
   })
 
   it('spares the descendants of a spared member', async () => {
@@ -236,6 +237,17 @@ describe('remediation engine', () => {
     const r = await run(w, p)
     expect(w.kills()).toEqual([200, 201])
     expect(r.processes.find((x) => x.pid === 203)?.detail).toBe('its parent PID 202 in this tree is spared')
+  })
+
+  it('counts a member that a wrapper ended before its own signal as ended with its tree', async () => {
+    const w = world()
+    const pids = orphanTree(w, 200)
+    w.procs.get(202)!.forwardsTermTo = [203]
+    const r = await run(w, plan(w, [{id: 'orphan-claude:200', pids}]))
+    expect(w.kills()).toEqual([200, 201, 202])
+    expect(r.processes.find((x) => x.pid === 203)).toMatchObject({outcome: 'ended', detail: 'ended with its tree before its own signal', freedBytes: 100 * MiB})
+    expect(r.outcomes.get('orphan-claude:200')).toMatchObject({outcome: 'fixed', detail: 'ended 4 processes', signalled: [200, 201, 202], freedBytes: 400 * MiB})
+    expect(r.audit.find((e) => e.pid === 203)).toMatchObject({event: 'gone', detail: 'ended with its tree before its own signal'})
   })
 
   it('counts ESRCH (gone between the read and the signal) as already gone', async () => {

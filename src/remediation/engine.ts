@@ -66,6 +66,8 @@ interface Member {
   detail?: string
   signals: Array<'SIGTERM' | 'SIGKILL'>
   life?: Life
+  /** Gone before its own signal but after one to its tree: it ended with the tree (a wrapper passed SIGTERM on). */
+  endedWithTree?: boolean
   lastState?: string
   zombieParent?: number
 }
@@ -214,6 +216,7 @@ export class RemediationEngine {
 
   /** Re-reads each member of one tree, root first, and signals it at once when it is still the orphan detected. */
   private verifyAndTerminate(tree: Tree): void {
+    const treeSignalled = () => tree.members.some((x) => fate(x).signals.length > 0)
     for (const m of tree.members) {
       const pid = m.target.pid
       if (m.alias) {
@@ -229,7 +232,8 @@ export class RemediationEngine {
       const verdict = this.verify(m, live)
       if (verdict.kind === 'gone') {
         this.watch(m, 'gone')
-        this.audit('gone', m, {outcome: 'already-gone', detail: 'exited before the fix reached it'})
+        m.endedWithTree = treeSignalled()
+        this.audit('gone', m, {outcome: 'already-gone', detail: m.endedWithTree ? 'ended with its tree before its own signal' : 'exited before the fix reached it'})
         continue
       }
       if (m.parentInTree && fate(m.parentInTree).status === 'skipped' && verdict.kind !== 'spare') {
@@ -244,6 +248,8 @@ export class RemediationEngine {
       if (verdict.kind === 'dead') {
         // Already dead, waiting for its parent to reap it: a signal would do nothing.
         this.watch(m, 'zombie', verdict.live)
+        m.endedWithTree = treeSignalled()
+        this.audit('gone', m, {outcome: 'already-gone', detail: m.endedWithTree ? 'ended with its tree before its own signal' : 'already dead (a zombie), not signalled'})
         continue
       }
       if (this.opts.dryRun) {
@@ -277,6 +283,7 @@ export class RemediationEngine {
       this.audit('signal', m, {signal, outcome: 'sent', uid: live?.uid})
     } else if (result === 'ESRCH') {
       this.watch(m, 'gone')
+      m.endedWithTree = m.tree.members.some((x) => x !== m && fate(x).signals.length > 0)
       this.audit('signal', m, {signal, outcome: 'already-gone', detail: 'ESRCH: it exited just before the signal'})
     } else {
       m.status = 'refused'
@@ -411,11 +418,11 @@ export class RemediationEngine {
       case 'pending':
         return {...none, outcome: 'skipped', detail: 'not reached'}
     }
-    const freed = {...base, freedBytes: signalled ? m.memoryBytes : 0}
+    const freed = {...base, freedBytes: signalled || m.endedWithTree ? m.memoryBytes : 0}
     if (this.settled(m)) {
-      return signalled
-        ? {...freed, outcome: 'ended', detail: m.signals.includes('SIGKILL') ? 'ended by SIGKILL after the grace period' : 'ended by SIGTERM'}
-        : {...none, outcome: 'already-gone', detail: 'exited before the fix reached it'}
+      if (signalled) return {...freed, outcome: 'ended', detail: m.signals.includes('SIGKILL') ? 'ended by SIGKILL after the grace period' : 'ended by SIGTERM'}
+      if (m.endedWithTree) return {...freed, outcome: 'ended', detail: 'ended with its tree before its own signal'}
+      return {...none, outcome: 'already-gone', detail: 'exited before the fix reached it'}
     }
     if (m.life === 'zombie') return {...freed, outcome: 'zombie', detail: `zombie: parent PID ${m.zombieParent} must reap it`}
     if (m.lastState === 'D') {

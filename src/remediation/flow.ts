@@ -1,6 +1,6 @@
 import {diagnose, type DiagnoseOptions} from '../doctor.js'
 import {DoctorError} from '../errors.js'
-import {exitCodeFor, type Report} from '../report/model.js'
+import {exitCodeFor, type FixOutcome, type Report} from '../report/model.js'
 import {createRules} from '../rules/rules.js'
 import {AuditLog, MemoryAudit} from './audit.js'
 import {executePlan, type EngineOptions, type EngineResult} from './engine.js'
@@ -75,6 +75,13 @@ export interface FixFlowResult {
   auditFile?: string
 }
 
+/** Findings left alone on purpose say so (`skipped`, and why) instead of looking forgotten. */
+function withHeld(plan: RemediationPlan, outcomes: ReadonlyMap<string, FixOutcome>): Map<string, FixOutcome> {
+  const out = new Map(outcomes)
+  for (const {finding, why} of plan.held) out.set(finding.id, {outcome: 'skipped', detail: why, signalled: [], freedBytes: 0})
+  return out
+}
+
 /** One fix run: lock -> detect -> plan -> show -> confirm -> execute -> detect again -> report. */
 export async function runFix(opts: FixFlowOptions): Promise<FixFlowResult> {
   const {request} = opts
@@ -100,11 +107,11 @@ export async function runFix(opts: FixFlowOptions): Promise<FixFlowResult> {
     }
     if (request.dryRun) {
       const result = await executePlan(plan, {...engine, audit: new MemoryAudit(), dryRun: true})
-      const report = plannedReport(before.report, result.outcomes)
+      const report = plannedReport(before.report, withHeld(plan, result.outcomes))
       return {report, exitCode: exitCodeFor(report), plan, declined: false, engine: result}
     }
     if (plan.items.length === 0) {
-      const report = fixedReport(before.report, before.report, new Map())
+      const report = fixedReport(before.report, before.report, withHeld(plan, new Map()))
       return {report, exitCode: exitCodeFor(report), plan, declined: false}
     }
     if (!request.yes && !(await opts.confirm(plan))) {
@@ -121,7 +128,7 @@ export async function runFix(opts: FixFlowOptions): Promise<FixFlowResult> {
     await lock?.release()
     // What is left: a fresh snapshot and every check again, never the old picture with the fixed rows removed.
     const after = await diagnose({...opts.diagnose, snapshot: undefined})
-    const report = fixedReport(before.report, after.report, result.outcomes)
+    const report = fixedReport(before.report, after.report, withHeld(plan, result.outcomes))
     return {report, exitCode: exitCodeFor(report), plan, declined: false, engine: result, auditFile: audit.file}
   } finally {
     await lock?.release()

@@ -8,6 +8,8 @@ export interface FakeProc extends LiveProcess {
   termDelayMs?: number
   /** SIGKILL: exit, or stay (a process in `D` state that SIGKILL cannot end). */
   onKill?: 'exit' | 'stuck'
+  /** Processes that end at once when this one gets SIGTERM (a wrapper passing the signal on). */
+  forwardsTermTo?: number[]
   /** A parent that never reaps its dead children (they stay `Z`). */
   neverReaps?: boolean
 }
@@ -70,6 +72,7 @@ export class FakeWorld implements ProcessProbe {
     const p = this.procs.get(pid)
     if (!p) return 'ESRCH'
     if (p.state === 'Z') return 'sent'
+    if (signal === 'SIGTERM') for (const child of p.forwardsTermTo ?? []) this.exit(child)
     if (signal === 'SIGTERM' && p.onTerm === 'exit') this.pendingDeaths.push({pid, at: this.now + (p.termDelayMs ?? 0)})
     if (signal === 'SIGKILL') {
       if (p.onKill === 'stuck') p.state = 'D'
