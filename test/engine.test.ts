@@ -229,6 +229,28 @@ describe('remediation engine', () => {
     expect(r.outcomes.get('orphan-claude:200:2000')).toMatchObject({outcome: 'fixed', signalled: [200, 201, 203, 204]})
   })
 
+  it('still ends a member adopted by a subreaper above its root that the rules do not know (tini)', async () => {
+    const w = world()
+    w.add({pid: 60, comm: 'tini', argv: ['tini', '--', 'sh'], subreaper: true})
+    const pids = orphanTree(w, 200, {ppid: 60})
+    const p = plan(w, [{id: 'orphan-claude:200', pids}])
+    w.exit(202)
+    expect(w.procs.get(203)?.ppid).toBe(60)
+    const r = await run(w, p)
+    expect(w.kills()).toEqual([200, 201, 203])
+    expect(r.outcomes.get('orphan-claude:200')?.outcome).toBe('fixed')
+    // The same adopter is not good enough for a process outside that lineage.
+    const w2 = world()
+    w2.add({pid: 60, comm: 'tini', argv: ['tini', '--', 'sh'], subreaper: true})
+    w2.add({pid: 300, ppid: 1, comm: 'claude', argv: ['claude']})
+    w2.add({pid: 301, ppid: 300, comm: 'node', argv: ['node', 'mcp']})
+    const p2 = plan(w2, [{id: 'orphan-claude:300', pids: [300, 301]}])
+    w2.procs.get(301)!.ppid = 60
+    const r2 = await run(w2, p2)
+    expect(w2.kills()).toEqual([300])
+    expect(r2.processes[1].detail).toBe('no longer an orphan: its parent changed from PID 300 to tini (PID 60), a live process')
+  })
+
   it('spares the descendants of a spared member', async () => {
     const w = world()
     const pids = orphanTree(w, 200)

@@ -45,16 +45,17 @@ export default class Check extends DoctorCommand {
         diagnose: options,
         // Machine output keeps stdout pure JSON: the plan goes to stderr, and only when someone must confirm it.
         showPlan: (plan) => {
-          if (!json) this.log(renderPlan(plan, {color, graceMs: fix.graceMs}))
-          else if (!fix.yes && !fix.dryRun) process.stderr.write(renderPlan(plan, {color: false, graceMs: fix.graceMs}) + '\n')
+          const asking = !fix.yes && !fix.dryRun
+          if (!json && (asking || !flags.quiet)) this.log(renderPlan(plan, {color, graceMs: fix.graceMs}))
+          else if (json && asking) process.stderr.write(renderPlan(plan, {color: false, graceMs: fix.graceMs}) + '\n')
         },
         confirm: confirmPlan,
-        progress: (message) => !json && process.stderr.write(`${message}\n`),
+        progress: (message) => !json && !flags.quiet && process.stderr.write(`${message}\n`),
       })
       if (result.declined) process.stderr.write('Nothing was signalled.\n')
       report = result.report
       process.exitCode = result.exitCode
-      if (!json && report.fixed) this.log(renderFixed(report, {color}))
+      if (!json && !flags.quiet && report.fixed) this.log(renderFixed(report, {color}))
     } else {
       report = (await diagnose(options)).report
       // oclif's --json turns this.exit() into exit 1, so the code is set, not thrown.

@@ -78,6 +78,8 @@ interface Tree {
   members: Member[]
   /** Why the root was spared: then so is every member. */
   rootSpared?: string
+  /** The root's live parent chain when it was verified: where a member whose parent died may be adopted. */
+  rootAncestors: Set<number>
 }
 
 interface SideResult {
@@ -135,6 +137,12 @@ export class RemediationEngine {
     }
   }
 
+  private ancestorsOf(pid: number): Set<number> {
+    const out = new Set<number>()
+    for (let cur: number | undefined = pid; cur !== undefined && cur > 0 && !out.has(cur) && out.size < 256; cur = this.opts.probe.read(cur)?.ppid) out.add(cur)
+    return out
+  }
+
   /** PID 1, or a live child subreaper (systemd --user ...): where orphans land. */
   private isReaper(pid: number): boolean {
     if (pid === 1) return true
@@ -175,7 +183,8 @@ export class RemediationEngine {
       const adopter = m.tree.members.find((x) => x !== m && x.target.pid === live.ppid)
       if (adopter) {
         if (fate(adopter).status === 'skipped') return {kind: 'spare', detail: `its new parent PID ${live.ppid} in this tree is spared`}
-      } else if (!this.isReaper(live.ppid)) {
+      } else if (!m.tree.rootAncestors.has(live.ppid) && !this.isReaper(live.ppid)) {
+        // Only a subreaper can adopt: one above the root is still this orphan's own lineage.
         const parent = this.opts.probe.read(live.ppid)
         const who = parent ? `${parent.comm} (PID ${live.ppid}), a live process` : `PID ${live.ppid}`
         return {kind: 'spare', detail: `no longer an orphan: its parent changed from PID ${t.ppid} to ${who}`}
@@ -193,7 +202,7 @@ export class RemediationEngine {
       if (item.error) continue
       for (const action of item.actions) {
         if (action.kind !== 'terminate-tree') continue
-        const tree: Tree = {item, action, members: []}
+        const tree: Tree = {item, action, members: [], rootAncestors: new Set()}
         const byPid = new Map<number, Member>()
         for (const target of action.targets) {
           if (byPid.has(target.pid)) continue
@@ -230,6 +239,7 @@ export class RemediationEngine {
       }
       const live = this.opts.probe.read(pid)
       const verdict = this.verify(m, live)
+      if (m === tree.members[0] && live && (verdict.kind === 'ok' || verdict.kind === 'dead')) tree.rootAncestors = this.ancestorsOf(live.ppid)
       if (verdict.kind === 'gone') {
         this.watch(m, 'gone')
         m.endedWithTree = treeSignalled()

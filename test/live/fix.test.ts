@@ -2,12 +2,13 @@
  * `gt-doctor --fix` against real processes, each test in its own PID namespace: the incident's state, built
  * from stand-ins, must lose exactly its orphans and keep everything else.
  */
+import {spawnSync} from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import {Ajv} from 'ajv'
 import addFormats from 'ajv-formats'
 import {afterEach, beforeEach, expect, it} from 'vitest'
-import {CLAUDE_STANDIN, describeLive, startNamespace, type LiveNamespace} from './namespace.js'
+import {CLAUDE_STANDIN, REPO_ROOT, describeLive, startNamespace, type LiveNamespace} from './namespace.js'
 import {
   healthySession,
   lookAlikes,
@@ -26,6 +27,7 @@ const ajv = new Ajv({allErrors: true, strict: false})
 ;(addFormats as unknown as (a: Ajv) => void)(ajv)
 const validReport = ajv.compile(schema)
 
+const hasScript = spawnSync('script', ['--version']).status === 0
 const sorted = (pids: Iterable<number>) => [...pids].sort((a, b) => a - b)
 
 describeLive('gt-doctor --fix (live)', () => {
@@ -231,5 +233,28 @@ describeLive('gt-doctor --fix (live)', () => {
     expect(await dead()).not.toContain('scratch-dead')
     expect(await dead()).toContain('keep 0')
     expect(readAudit(state)).toEqual([expect.objectContaining({event: 'tmux', outcome: 'fixed', args: ['kill-pane', '-t', finding.data.paneId]})])
+  })
+
+  it.skipIf(!hasScript)('asks on a terminal: no signals nothing, yes fixes', async () => {
+    const tree = await orphanUnderInit(ns, {mcp: 1})
+    // script(1) gives the doctor a pseudo-terminal and types the answer into it.
+    const onTty = (answer: string) =>
+      ns.exec(['script', '-qec', `${process.execPath} ${path.join(REPO_ROOT, 'bin', 'run.js')} --fix --grace 0.5`, '/dev/null'], {
+        input: answer,
+        cwd: REPO_ROOT,
+        timeoutMs: 20_000,
+        env: {XDG_STATE_HOME: state, NODE_ENV: null, NO_COLOR: '1', TERM: 'dumb'},
+      })
+    const no = await onTty('n\r')
+    expect(no.code).toBe(1)
+    expect(no.stdout).toContain('End 2 processes?')
+    expect(no.stdout).toContain('Nothing was signalled.')
+    expect(await ns.alive(tree.claude)).toBe(true)
+    expect(readAudit(state)).toEqual([])
+
+    const yes = await onTty('y\r')
+    expect(yes.code).toBe(0)
+    expect(yes.stdout).toContain('1 fixed')
+    for (const pid of tree.pids) expect(await ns.alive(pid)).toBe(false)
   })
 })

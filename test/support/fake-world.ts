@@ -10,6 +10,8 @@ export interface FakeProc extends LiveProcess {
   onKill?: 'exit' | 'stuck'
   /** Processes that end at once when this one gets SIGTERM (a wrapper passing the signal on). */
   forwardsTermTo?: number[]
+  /** A child subreaper (PR_SET_CHILD_SUBREAPER): orphans below it are adopted by it, not by PID 1. */
+  subreaper?: boolean
   /** A parent that never reaps its dead children (they stay `Z`). */
   neverReaps?: boolean
 }
@@ -109,7 +111,7 @@ export class FakeWorld implements ProcessProbe {
     while (cur !== undefined && cur > 1) {
       const p = this.procs.get(cur)
       if (!p) break
-      if (p.argv?.join(' ') === 'systemd --user') return cur
+      if (p.subreaper || p.argv?.join(' ') === 'systemd --user') return cur
       cur = p.ppid
     }
     return 1
