@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The gt-doctor entry point. Bare `gt-doctor` and any leading flag mean `gt-doctor check ...`.
-import {flush, run, settings} from '@oclif/core'
+if (process.env.GT_DOCTOR_TIMING === '1') (await import('../dist/src/timing.js')).phase('node')
+const {flush, run, settings} = await import('@oclif/core')
 
 // The published CLI and its plugins ship JavaScript: never let NODE_ENV=development/test send oclif
 // after .ts sources (and no "cannot be auto-transpiled" warning on every run with a linked plugin).
