@@ -1,3 +1,4 @@
+import {CLAUDE, MCP_SERVER, matchClaudeAndMcp} from '../rules/match.js'
 import type {Rules} from '../rules/rules.js'
 import type {ProcessInfo, Snapshot} from '../snapshot/types.js'
 
@@ -33,11 +34,12 @@ export function classify(snapshot: Snapshot, rules: Rules): Classified {
   const claudes: ProcessInfo[] = []
   const mcpOrEnv: ProcessInfo[] = []
   for (const p of snapshot.processes) {
-    if (rules.isClaude(p)) {
+    const matched = matchClaudeAndMcp(rules, p)
+    if (matched & CLAUDE) {
       claude.add(p.pid)
       claudes.push(p)
     }
-    const isMcp = rules.isMcpServer(p)
+    const isMcp = (matched & MCP_SERVER) !== 0
     const env = rules.hasClaudeCodeEnv(p)
     if (isMcp) mcp.add(p.pid)
     if (env) claudeCodeEnv.add(p.pid)
