@@ -699,7 +699,9 @@ export function createRules(config: RulesConfig): Rules {
   return rules
 }
 
+/** `matchClaudeAndMcp` bit: a Claude Code process. */
 export const CLAUDE = 1
+/** `matchClaudeAndMcp` bit: an MCP server or its launcher. */
 export const MCP_SERVER = 2
 const bothOf = new WeakMap<Rules, (p: ProcessInfo) => number>()
 
