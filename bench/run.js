@@ -157,8 +157,9 @@ const loads = {start: load()}
 log(`gt-doctor bench${quick ? ' (--quick)' : ''}: ${facts.nproc} CPUs, ${facts.memoryGiB} GiB, ${facts.kernel}, node ${facts.node}, load ${loads.start}`)
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
-// Sections that only read run first; a namespace's teardown (the kernel ending thousands of processes) comes
-// last and is followed by a pause, so that it never overlaps the next measurement.
+// Most sensitive first: cold start and the detection core, then the scale runs (the floor ratio), then the fix
+// (whose 300 node stand-ins load the machine for a minute; its number is mostly the grace period). A pause
+// follows each namespace, so that the kernel ending its processes never overlaps the next measurement.
 log(`cold start: gt-doctor --version vs node -e 0 (load ${load()})`)
 loads.cold = load()
 const cold = coldStart(quick ? 5 : 15)
@@ -166,14 +167,6 @@ const cold = coldStart(quick ? 5 : 15)
 loads.core = load()
 log(`detection core: ${CORE_SIZES.join(', ')} processes (load ${loads.core})`)
 const cores = CORE_SIZES.map((n) => core(n, quick ? 5 : 9))
-
-loads.fix = load()
-log(`fix: 100 orphan trees, --grace 2 (load ${loads.fix})`)
-const fixes = []
-for (let i = 0; i < FIX_RUNS; i++) {
-  fixes.push(fixRun())
-  await sleep(2000)
-}
 
 // A CPU profile of one extra `check --json` at 2,000 processes (where the floor target is set), at every
 // size with --profile DIR; summarised in the results.
@@ -187,6 +180,14 @@ for (const size of SIZES) {
   result.load = before
   scale.push({...size, result})
   await sleep(3000)
+}
+
+loads.fix = load()
+log(`fix: 100 orphan trees, --grace 2 (load ${loads.fix})`)
+const fixes = []
+for (let i = 0; i < FIX_RUNS; i++) {
+  fixes.push(fixRun())
+  await sleep(2000)
 }
 
 let baselineFull = []
@@ -271,8 +272,8 @@ md.push(
   '',
   `- Machine: ${facts.nproc} CPUs (${facts.cpu}), ${facts.memoryGiB} GiB RAM, ${facts.kernel}`,
   `- Software: node ${facts.node}, ${facts.tmux}, ${facts.ps}`,
-  `- Load average (1 / 5 / 15 min) when each part started: cold start ${loads.cold}, detection core ${loads.core}, fix ${loads.fix},`,
-  `  scale ${rows.map((r) => `${fmt(r.target)}: ${r.load}`).join(', ')}. Other people's tests share this machine, so every`,
+  `- Load average (1 / 5 / 15 min) when each part started: cold start ${loads.cold}, detection core ${loads.core},`,
+  `  scale ${rows.map((r) => `${fmt(r.target)}: ${r.load}`).join(', ')}, fix ${loads.fix}. Other people's tests share this machine, so every`,
   '  comparison is paired: the commands compared run interleaved, round by round, in a rotating order, and',
   '  ratios are taken per round. (Ending a namespace of thousands of processes lifts the 1-minute average',
   '  for a while without using the CPU; the bench pauses after each one.)',
