@@ -30,7 +30,8 @@ export function summarize(profile, n = 25) {
   for (const [id, us] of selfUs) {
     const {callFrame: f} = nodes.get(id)
     const place = where(f.url) || f.functionName
-    const frame = `${f.functionName || '(anonymous)'} ${place}${f.url ? `:${f.lineNumber + 1}` : ''}`
+    // Native frames (the kernel side of a syscall, the GC) have no script: their name says it all.
+    const frame = f.url ? `${f.functionName || '(anonymous)'} ${place}:${f.lineNumber + 1}` : f.functionName
     frames.set(frame, (frames.get(frame) ?? 0) + us)
     places.set(place, (places.get(place) ?? 0) + us)
     total += us

@@ -5,9 +5,10 @@
 //   2. the pure detection core on recorded-style snapshots of 10,000 and 50,000 processes;
 //   3. `--fix --yes --grace 2` ending 100 orphan trees, 10 of them ignoring SIGTERM;
 //   4. cold start (`gt-doctor --version`).
-// Prints the table and writes bench/results.md (a full run; --quick writes nothing unless --out is given).
+// Prints the table and writes bench/results.md and the raw numbers in bench/results.json (a full run; --quick
+// writes nothing unless --out is given).
 //
-//   node bench/run.js [--quick] [--out FILE] [--wait-quiet[=SECONDS]] [--profile DIR] [--baseline-full]
+//   node bench/run.js [--quick] [--out FILE] [--wait-quiet[=SECONDS]] [--profile DIR] [--baseline-full] [--render FILE.json]
 //
 // Needs root, unshare and tmux (as the live tests do): the bench never looks at or signals a host process.
 import {execFileSync, spawnSync} from 'node:child_process'
@@ -139,72 +140,88 @@ function fixRun() {
 
 // ---- main --------------------------------------------------------------------------------------------------
 
-const unavailable = namespaceUnavailable()
-if (unavailable) {
-  log(`bench: cannot run: it ${unavailable}`)
-  process.exit(2)
-}
-if (!fs.existsSync(path.join(REPO, 'dist', 'src', 'doctor.js')) || !fs.existsSync(path.join(REPO, 'oclif.manifest.json'))) {
-  log('bench: build first (npm run bench builds, then runs this)')
-  process.exit(2)
-}
-const timeTool = fs.existsSync('/usr/bin/time')
-if (!timeTool) log('bench: /usr/bin/time is missing, so peak memory is not measured (apt-get install -y time)')
-if (flag('wait-quiet')) await waitQuiet(Number(value('wait-quiet', '600')) || 600)
-
-const facts = machineFacts()
-const loads = {start: load()}
-log(`gt-doctor bench${quick ? ' (--quick)' : ''}: ${facts.nproc} CPUs, ${facts.memoryGiB} GiB, ${facts.kernel}, node ${facts.node}, load ${loads.start}`)
-
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
-// Most sensitive first: cold start and the detection core, then the scale runs (the floor ratio), then the fix
-// (whose 300 node stand-ins load the machine for a minute; its number is mostly the grace period). A pause
-// follows each namespace, so that the kernel ending its processes never overlaps the next measurement.
-log(`cold start: gt-doctor --version vs node -e 0 (load ${load()})`)
-loads.cold = load()
-const cold = coldStart(quick ? 5 : 15)
 
-loads.core = load()
-log(`detection core: ${CORE_SIZES.join(', ')} processes (load ${loads.core})`)
-const cores = CORE_SIZES.map((n) => core(n, quick ? 5 : 9))
+/** Every measurement, raw: written to bench/results.json beside the markdown, and readable back with --render. */
+async function measure() {
+  const unavailable = namespaceUnavailable()
+  if (unavailable) {
+    log(`bench: cannot run: it ${unavailable}`)
+    process.exit(2)
+  }
+  if (!fs.existsSync(path.join(REPO, 'dist', 'src', 'doctor.js')) || !fs.existsSync(path.join(REPO, 'oclif.manifest.json'))) {
+    log('bench: build first (npm run bench builds, then runs this)')
+    process.exit(2)
+  }
+  // A signal must still end the namespaces (their 'exit' hooks) and remove the machines' directories.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.once(signal, () => process.exit(130))
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'gt-bench-'))
+  process.once('exit', () => fs.rmSync(scratch, {recursive: true, force: true}))
 
-// A CPU profile of one extra `check --json` at 2,000 processes (where the floor target is set), at every
-// size with --profile DIR; summarised in the results.
-const profileRoot = profileDir ? path.resolve(profileDir) : fs.mkdtempSync(path.join(os.tmpdir(), 'gt-bench-profile-'))
-const scale = []
-for (const size of SIZES) {
-  const before = load()
-  log(`scale: ${size.target} processes (load ${before})`)
-  const profile = profileDir || size.target === 2000 ? {profileDir: profileRoot} : {}
-  const result = await runInNamespace(path.join(HERE, 'scale.js'), [JSON.stringify({...size, runs: RUNS, warmup: WARMUP, ...profile})])
-  result.load = before
-  scale.push({...size, result})
-  await sleep(3000)
-}
+  const timeTool = fs.existsSync('/usr/bin/time')
+  if (!timeTool) log('bench: /usr/bin/time is missing, so peak memory is not measured (apt-get install -y time)')
+  if (flag('wait-quiet')) await waitQuiet(Number(value('wait-quiet', '600')) || 600)
 
-loads.fix = load()
-log(`fix: 100 orphan trees, --grace 2 (load ${loads.fix})`)
-const fixes = []
-for (let i = 0; i < FIX_RUNS; i++) {
-  fixes.push(fixRun())
-  await sleep(2000)
-}
+  const facts = machineFacts()
+  const loads = {start: load()}
+  log(`gt-doctor bench${quick ? ' (--quick)' : ''}: ${facts.nproc} CPUs, ${facts.memoryGiB} GiB, ${facts.kernel}, node ${facts.node}, load ${loads.start}`)
 
-let baselineFull = []
-if (flag('baseline-full')) {
-  // One uncapped run of the baseline at each size, to check the extrapolation of the sampled runs.
-  for (const size of SIZES.slice(1)) {
-    log(`baseline, uncapped: ${size.target} processes (this takes minutes)`)
+  // Most sensitive first: cold start and the detection core, then the scale runs (the floor ratio), then the
+  // fix (whose 300 node stand-ins load the machine for a minute; its number is mostly the grace period). A
+  // pause follows each namespace, so that the kernel ending its processes never overlaps the next measurement.
+  loads.cold = load()
+  log(`cold start: gt-doctor --version vs node -e 0 (load ${loads.cold})`)
+  const cold = coldStart(quick ? 5 : 15)
+
+  loads.core = load()
+  log(`detection core: ${CORE_SIZES.join(', ')} processes (load ${loads.core})`)
+  const cores = CORE_SIZES.map((n) => core(n, quick ? 5 : 9))
+
+  // A CPU profile of one extra `check --json` at 2,000 processes (where the floor target is set), at every
+  // size with --profile DIR; summarised in the results.
+  const profileRoot = profileDir ? path.resolve(profileDir) : path.join(scratch, 'profiles')
+  const scale = []
+  let n = 0
+  for (const size of SIZES) {
     const before = load()
-    const r = await runInNamespace(path.join(HERE, 'scale.js'), [JSON.stringify({...size, baselineStride: 1, runs: 1, warmup: 0})])
-    baselineFull.push({target: size.target, baselineMs: r.samples.baseline[0], doctorMs: r.samples.doctor[0], found: r.baselineFound, load: before})
+    log(`scale: ${size.target} processes (load ${before})`)
+    const profile = profileDir || size.target === 2000 ? {profileDir: profileRoot} : {}
+    const dir = path.join(scratch, `machine-${n++}`)
+    const result = await runInNamespace(path.join(HERE, 'scale.js'), [JSON.stringify({...size, runs: RUNS, warmup: WARMUP, dir, ...profile})])
+    result.load = before
+    scale.push({...size, result})
     await sleep(3000)
   }
+
+  loads.fix = load()
+  log(`fix: 100 orphan trees, --grace 2 (load ${loads.fix})`)
+  const fixes = []
+  for (let i = 0; i < FIX_RUNS; i++) {
+    fixes.push(fixRun())
+    await sleep(2000)
+  }
+
+  const baselineFull = []
+  if (flag('baseline-full')) {
+    // One uncapped run of the baseline at each size, to check the extrapolation of the sampled runs.
+    for (const size of SIZES.slice(1)) {
+      log(`baseline, uncapped: ${size.target} processes (this takes minutes)`)
+      const before = load()
+      const dir = path.join(scratch, `machine-${n++}`)
+      const r = await runInNamespace(path.join(HERE, 'scale.js'), [JSON.stringify({...size, baselineStride: 1, runs: 1, warmup: 0, dir})])
+      baselineFull.push({target: size.target, baselineMs: r.samples.baseline[0], doctorMs: r.samples.doctor[0], found: r.baselineFound, load: before})
+      await sleep(3000)
+    }
+  }
+  loads.end = load()
+  const profile2000 = path.join(profileRoot, 'doctor-2000.cpuprofile')
+  const profiled = fs.existsSync(profile2000) ? summarize(JSON.parse(fs.readFileSync(profile2000, 'utf8')), 15) : undefined
+  return {quick, runs: RUNS, warmup: WARMUP, seconds: (Date.now() - started) / 1000, facts, loads, cold, cores, scale, fixes, baselineFull, profiled}
 }
-loads.end = load()
-const profile2000 = path.join(profileRoot, 'doctor-2000.cpuprofile')
-const profiled = fs.existsSync(profile2000) ? summarize(JSON.parse(fs.readFileSync(profile2000, 'utf8')), 15) : undefined
-if (!profileDir) fs.rmSync(profileRoot, {recursive: true, force: true})
+
+const rendering = value('render', undefined)
+const data = rendering ? JSON.parse(fs.readFileSync(rendering, 'utf8')) : await measure()
+const {facts, loads, cold, cores, scale, fixes, baselineFull, profiled} = data
 
 // ---- numbers -----------------------------------------------------------------------------------------------
 
@@ -268,7 +285,8 @@ const targets = [
 const md = []
 md.push('# gt-doctor benchmark results', '')
 md.push(
-  `Written by \`npm run bench\`${quick ? ' --quick' : ''} (bench/run.js) on ${facts.date.slice(0, 10)}, in ${fmt((Date.now() - started) / 1000)} s.`,
+  `Written by \`npm run bench\`${data.quick ? ' --quick' : ''} (bench/run.js) on ${facts.date.slice(0, 10)}, in ${fmt(data.seconds)} s;`,
+  'the raw numbers are in bench/results.json (`node bench/run.js --render bench/results.json` rewrites this file from them).',
   '',
   `- Machine: ${facts.nproc} CPUs (${facts.cpu}), ${facts.memoryGiB} GiB RAM, ${facts.kernel}`,
   `- Software: node ${facts.node}, ${facts.tmux}, ${facts.ps}`,
@@ -277,7 +295,7 @@ md.push(
   '  comparison is paired: the commands compared run interleaved, round by round, in a rotating order, and',
   '  ratios are taken per round. (Ending a namespace of thousands of processes lifts the 1-minute average',
   '  for a while without using the CPU; the bench pauses after each one.)',
-  `- Every number: median (min–max) over the runs after ${WARMUP} warm-up run${WARMUP === 1 ? '' : 's'}.`,
+  `- Every number: median (min–max) over the runs after ${data.warmup} warm-up run${data.warmup === 1 ? '' : 's'}.`,
   '',
 )
 md.push('## Targets', '', '| Target | Measured | Met |', '| --- | --- | --- |')
@@ -297,7 +315,7 @@ md.push('## Scale: the doctor, the floor and the baseline', '')
 md.push(
   `Each machine: tmux sessions over 3 servers on private sockets, each running a claude stand-in with 2 or 3 MCP`,
   `children, every 10th session killed so that its claude (which ignores SIGHUP) lives on under the tmux server,`,
-  `plus unrelated processes up to the size. ${RUNS} timed rounds after ${WARMUP} warm-up, each round running the three in a rotating order.`,
+  `plus unrelated processes up to the size. ${data.runs} timed rounds after ${data.warmup} warm-up, each round running the three in a rotating order.`,
   '',
   '| Processes | Sessions | Doctor `check --json` ms | Floor ms | Doctor / floor (paired) | Baseline ms | Baseline / doctor (paired) | Doctor peak RSS MiB |',
   '| --- | --- | --- | --- | --- | --- | --- | --- |',
@@ -409,11 +427,12 @@ md.push(
 md.push('## What limits each number', '')
 md.push(
   '- **Doctor vs floor.** The floor is two C programs; the doctor is node (`node -e 0` alone is the cold-start line',
-  '  above) plus oclif (@oclif/core alone takes about as long to import as node takes to start), a fixed cost of',
-  '  roughly the `node` + `oclif` phases above, paid before the first process is read. Past that, the doctor',
-  '  reads four /proc files per process (stat, status for the real uid and RSS, cmdline, environ for TMUX and',
-  '  CLAUDECODE) where ps reads about two, plus smaps_rollup (PSS) for the processes an orphan tree can hold.',
-  '  The ratio therefore falls as the machine grows.',
+  '  above) plus oclif (@oclif/core takes about as long to import as node takes to start): a fixed cost, the',
+  '  `node` + `oclif` phases above, paid before the first process is read and larger than the whole floor at',
+  '  2,000 processes. Past that the doctor reads the same four /proc files per process that `ps -eo ...,args`',
+  '  reads (stat, status, environ, cmdline; ps too opens environ), through node\'s fs bindings rather than C, plus',
+  '  smaps_rollup (PSS) for the processes an orphan tree can hold, and its tmux calls are forks of a 70 MiB',
+  '  process. The ratio therefore falls as the machine grows.',
   '- **Baseline.** One tmux client per claude per server asked and one or two `ps` per MCP process, each `ps`',
   '  scanning all of /proc: it grows with (claudes + MCP servers) × processes.',
   '- **Detection core.** One pass of the matching rules per process (memoised per snapshot), then work',
@@ -425,12 +444,24 @@ md.push(
   '- **Noise.** A shared 2-core machine: medians of paired, interleaved runs; min–max shows the spread.',
   '',
 )
-md.push('## Reproduce', '', '```', 'npm run bench            # builds, runs everything, writes bench/results.md (about 4 minutes)', 'npm run bench -- --quick # fewer runs, writes nothing', 'node bench/run.js --wait-quiet=600 --baseline-full   # wait for load < 1, also run the baseline whole once', '```', '')
+md.push(
+  '## Reproduce',
+  '',
+  '```',
+  'npm run bench                      # builds, measures everything, writes bench/results.md and .json (about 3.5 minutes)',
+  'npm run bench -- --quick           # fewer runs, prints only',
+  'npm run bench -- --wait-quiet=600 --baseline-full   # first wait for a load average below 1; also run the baseline',
+  '                                   # whole once at 2,000 and 5,000 (about 8 more minutes)',
+  'node bench/run.js --render bench/results.json       # rewrite the markdown from the raw numbers',
+  '```',
+  '',
+)
 
 const text = md.join('\n')
 process.stdout.write(`${text}\n`)
 if (out) {
   fs.writeFileSync(out, text)
+  if (!rendering) fs.writeFileSync(out.replace(/\.md$/, '') + '.json', `${JSON.stringify(data, null, 1)}\n`)
   log(`wrote ${path.relative(process.cwd(), out)}`)
 }
 log(`bench finished in ${fmt((Date.now() - started) / 1000)} s`)

@@ -21,7 +21,10 @@ const log = (m) => process.stderr.write(`  [${opts.target}] ${m}\n`)
 
 if (process.pid > 10) throw new Error(`bench/scale.js must run inside a private PID namespace (pid ${process.pid}); use npm run bench`)
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gt-bench-'))
+// The machine's directory (tmux sockets, the stand-ins): given by bench/run.js, which removes it even if this
+// namespace is killed; a private temporary one otherwise.
+const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'gt-bench-'))
+fs.mkdirSync(dir, {recursive: true})
 try {
   main()
 } finally {
