@@ -2,7 +2,8 @@
 // The gt-doctor entry point. Bare `gt-doctor` and any leading flag mean `gt-doctor check ...`.
 import {flush, run, settings} from '@oclif/core'
 
-// The published CLI always runs compiled code: never let NODE_ENV=development/test send oclif after .ts sources.
+// The published CLI and its plugins ship JavaScript: never let NODE_ENV=development/test send oclif
+// after .ts sources (and no "cannot be auto-transpiled" warning on every run with a linked plugin).
 settings.enableAutoTranspile = false
 
 const GLOBAL = new Set(['--version', '-v', '--help', '-h'])
@@ -22,3 +23,7 @@ try {
   process.stderr.write(`gt-doctor: ${message.replace(/^Error:\s*/, '')}\n`)
   process.exitCode = typeof code === 'number' && code !== 1 ? code : 2
 }
+
+// A plugin check abandoned at its time limit may still hold the event loop (an interval, a socket): once
+// the doctor's own work is done, it does not wait for that.
+setTimeout(() => process.exit(), 1000).unref()

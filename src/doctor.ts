@@ -1,9 +1,12 @@
 import type {RegisteredCheck} from './checks/api.js'
-import {loadBuiltinChecks, mergeRegistries} from './checks/registry.js'
+import {guardCheck} from './checks/guard.js'
+import {loadBuiltinChecks} from './checks/registry.js'
 import {runChecks, type CheckResult, type Progress} from './checks/runner.js'
+import {validateCheckSettings} from './config/check-settings.js'
 import {defaultConfig, type ResolvedConfig} from './config/config.js'
 import {DoctorError} from './errors.js'
 import {buildReport, type Report} from './report/model.js'
+import {combineChecks, isLoadFailure} from './plugins/load.js'
 import {createRules} from './rules/rules.js'
 import {collectSnapshot} from './snapshot/collect.js'
 import type {Snapshot} from './snapshot/types.js'
@@ -11,7 +14,7 @@ import type {Snapshot} from './snapshot/types.js'
 export interface DiagnoseOptions {
   tool: {name: string; version: string}
   config?: ResolvedConfig
-  /** Checks contributed by plugins (oclif hook), appended after the built-in ones. */
+  /** Checks contributed by plugins (oclif hook) and local modules, appended after the built-in ones (`loadSetup`). */
   extraChecks?: RegisteredCheck[]
   only?: string[]
   skip?: string[]
@@ -23,15 +26,24 @@ export interface DiagnoseOptions {
 
 export interface Diagnosis {
   config: ResolvedConfig
+  /** The checks that ran, guarded (`guardCheck`): plan fixes with these, never with unguarded ones. */
   checks: RegisteredCheck[]
   snapshot: Snapshot
   results: CheckResult[]
   report: Report
 }
 
-/** Every registered check: built-in first, then plugin and local ones. */
+/** Every registered check: built-in first, then plugin and local ones (a duplicate id becomes a crashed stand-in). */
 export async function loadChecks(extra: RegisteredCheck[] = []): Promise<RegisteredCheck[]> {
-  return mergeRegistries(await loadBuiltinChecks(), extra)
+  const builtins = await loadBuiltinChecks()
+  return combineChecks(builtins, extra, new Set([...builtins, ...extra].map((c) => c.check.id)))
+}
+
+/** Every registered check, with the config's per-check settings validated against them. */
+export async function loadRegistry(config: ResolvedConfig, extra: RegisteredCheck[] = []): Promise<RegisteredCheck[]> {
+  const all = await loadChecks(extra)
+  validateCheckSettings(config, all, all.some(isLoadFailure))
+  return all
 }
 
 /** Narrows the registry to --only / --skip and the config's enabled flags; unknown ids are an error. */
@@ -51,7 +63,8 @@ export function selectChecks(all: RegisteredCheck[], config: ResolvedConfig, onl
 /** collect -> run checks -> report. Pure but for the snapshot collection. */
 export async function diagnose(opts: DiagnoseOptions): Promise<Diagnosis> {
   const config = opts.config ?? defaultConfig()
-  const checks = selectChecks(await loadChecks(opts.extraChecks), config, opts.only, opts.skip)
+  const all = await loadRegistry(config, opts.extraChecks)
+  const checks = selectChecks(all, config, opts.only, opts.skip).map((c) => guardCheck(c, config))
   const snapshot = opts.snapshot ?? (await collectSnapshot({sockets: [...config.sockets, ...(opts.sockets ?? [])]}))
   const results = await runChecks(checks, snapshot, {config, progress: opts.progress})
   const report = buildReport({snapshot, results, rules: createRules(config.rules), tool: opts.tool})

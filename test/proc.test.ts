@@ -4,7 +4,9 @@ import {environValue, parseBootTime, parseCmdline, parseEnviron, parseSmapsRollu
 describe('/proc parsers', () => {
   it('parses stat with spaces and parentheses in the command name', () => {
     const line = '4242 (tmux: server (x)) S 1 4242 4242 0 -1 4194560 0 0 0 0 1 2 0 0 20 0 1 0 123456 1000 200 18446744073709551615'
-    expect(parseStat(line)).toEqual({comm: 'tmux: server (x)', state: 'S', ppid: 1, pgid: 4242, sid: 4242, ttyNr: 0, startTicks: 123456})
+    expect(parseStat(line)).toEqual({comm: 'tmux: server (x)', state: 'S', ppid: 1, pgid: 4242, sid: 4242, ttyNr: 0, startTicks: 123456, kernelThread: false})
+    // kthreadd's children carry PF_KTHREAD; a pid namespace's pid 2 is an ordinary process.
+    expect(parseStat('77 (kworker/0:1) I 2 0 0 0 -1 69238880 0 0 0 0 0 0 0 0 20 0 1 0 40 0 0')?.kernelThread).toBe(true)
   })
 
   it('rejects a truncated stat', () => {

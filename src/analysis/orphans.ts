@@ -6,30 +6,41 @@ import type {ProcessTree} from '../tree/process-tree.js'
 /** Why a Claude process is judged an orphan. */
 export type OrphanEvidence = 'parent-is-init' | 'parent-is-subreaper' | 'parent-is-tmux-server' | 'pane-gone'
 
+/** The judgement of one Claude process. */
 export interface ClaudeVerdict {
+  /** The Claude process judged. */
   proc: ProcessInfo
+  /** `cannot-verify`: the tmux server that would own it did not answer, so the doctor will not call it an orphan. */
   kind: 'orphan' | 'cannot-verify' | 'healthy'
+  /** For an orphan: which fact proves it. */
   evidence?: OrphanEvidence
   /** One sentence of evidence for the report. */
   why: string
   /** The tmux server and pane this claude last belonged to, from its own TMUX variables. */
   lastSocket?: string
+  /** The pane id (`%7`) from its TMUX_PANE variable. */
   lastPane?: string
 }
 
+/** One orphaned process tree, as a fix would end it. */
 export interface OrphanTree {
+  /** The orphan: an orphaned Claude process, or the top of an orphaned MCP launcher chain. */
   root: ProcessInfo
   /** Root first, every member once; never a tmux server, a live pane, a reaper or the doctor's chain. */
   members: ProcessInfo[]
   /** The MCP server processes in the tree, each server counted once (a launcher and its server are one). */
   mcpServers: ProcessInfo[]
+  /** One sentence of evidence for the report. */
   why: string
   /** Matched only through CLAUDECODE=1, not as an MCP server by program/script. */
   envOnly: boolean
 }
 
+/** The orphan picture of one snapshot, as `analyzeOrphans` returns it. */
 export interface OrphanAnalysis {
+  /** A verdict for every live Claude process. */
   claudes: ClaudeVerdict[]
+  /** The orphans among `claudes`, without those inside another orphan's tree. */
   orphanClaudes: ClaudeVerdict[]
   /** Orphan claudes with their whole trees. */
   claudeTrees: Map<number, OrphanTree>
@@ -62,7 +73,10 @@ function attachedToTerminal(tree: ProcessTree, rules: Rules, p: ProcessInfo): bo
   return false
 }
 
-/** Judges one Claude process: orphan, healthy, or "cannot verify" when the tmux server that would say did not answer. */
+/**
+ * Judges one Claude process: orphan, healthy, or "cannot verify" when the tmux server that would say did
+ * not answer. `protect` holds pids never to judge an orphan (the doctor and its ancestors, PID 1).
+ */
 export function judgeClaude(tree: ProcessTree, rules: Rules, p: ProcessInfo, protect: Set<number>): ClaudeVerdict {
   const lastSocket = p.env.TMUX ? socketFromTmuxEnv(p.env.TMUX) : undefined
   const base = {proc: p, lastSocket, lastPane: p.env.TMUX_PANE}
@@ -111,7 +125,7 @@ export function judgeClaude(tree: ProcessTree, rules: Rules, p: ProcessInfo, pro
 }
 
 /**
- * The subtree of `root` that may be ended: pruned at anything that must never be signalled (a tmux
+ * The subtree of `root` that may be ended (root first): pruned at anything that must never be signalled (a tmux
  * server, a live pane, a reaper, the doctor's chain) and without zombies, which hold nothing.
  */
 export function killableSubtree(tree: ProcessTree, rules: Rules, root: ProcessInfo, protect: Set<number>): ProcessInfo[] {

@@ -2,14 +2,23 @@ import type {Snapshot} from '../snapshot/types.js'
 import type {ProcessTree} from '../tree/process-tree.js'
 import type {Rules} from '../rules/rules.js'
 
+/** How bad a finding is. `error` findings make `gt-doctor check` exit 1; `info` never does. */
 export type Severity = 'info' | 'warning' | 'error'
+
+/**
+ * How one check ended: the worst severity among its findings (`ok` when none), `crashed` when it threw,
+ * returned malformed findings, ran past its time limit or could not be loaded, and `skipped` when a fact
+ * it `requires` is missing on this host.
+ */
 export type CheckStatus = 'ok' | 'warning' | 'error' | 'crashed' | 'skipped'
 
 /** One thing a check believes is wrong, as plain data a person can read without the code. */
 export interface Finding {
   /** Stable across runs for the same process: `check:pid:startTicks` (or `check:key` for non-process findings). */
   id: string
+  /** The id of the check that produced it (must equal that check's `id`). */
   check: string
+  /** How bad it is (a config `severity` override replaces it). */
   severity: Severity
   /** What is wrong, in one sentence. */
   message: string
@@ -27,6 +36,7 @@ export interface Finding {
   session?: string
   /** tmux server socket the finding concerns. */
   socket?: string
+  /** Whether `fix` can act on this finding; a report-only finding says false. */
   fixable: boolean
   /** Check-specific structured detail (kept small; rendered by machine formats only). */
   data?: Record<string, unknown>
@@ -34,12 +44,15 @@ export interface Finding {
 
 /** A process the engine may signal, pinned to its identity at detection time. */
 export interface ProcessTarget {
+  /** The process to signal. */
   pid: number
   /** Clock ticks since boot at detection time; a different value at signal time means PID reuse. */
   startTicks?: number
   /** Parent at detection time; a target whose parent changed to a live non-reaper is no longer an orphan. */
   ppid: number
+  /** Owner at detection time: the engine acts only on the invoking user's processes. */
   uid?: number
+  /** The command line at detection time, for the report and for ignore rules. */
   command: string
 }
 
@@ -49,17 +62,26 @@ export interface ProcessTarget {
  */
 export type FixAction =
   | {
+      /** SIGTERM, then SIGKILL after a grace period, to every target still proven to be the same orphan. */
       kind: 'terminate-tree'
       /** Root first, then descendants; every member is re-verified before any signal. */
       targets: ProcessTarget[]
       session?: string
       reason: string
     }
+  /** One tmux command on one server (e.g. `kill-pane -t %3`), run as `tmux -S socket ...args`. */
   | {kind: 'tmux'; socket: string; args: string[]; reason: string}
+  /**
+   * Delete a tmux socket file whose server is gone. The engine removes `path` only if it is still a socket
+   * owned by the invoking user and no server answers on it.
+   */
   | {kind: 'remove-socket'; path: string; reason: string}
 
+/** What `detect` and `fix` receive: everything a check may read, and nothing it could act with. */
 export interface CheckContext<Options = Record<string, unknown>> {
+  /** The one immutable snapshot of processes and tmux servers this run looks at. */
   readonly snapshot: Snapshot
+  /** An index over `snapshot` (parents, children, pane owners, memory), shared by every check. */
   readonly tree: ProcessTree
   /** This check's options: its defaults merged with the user's configuration. */
   readonly options: Options
@@ -67,10 +89,13 @@ export interface CheckContext<Options = Record<string, unknown>> {
   readonly rules: Rules
 }
 
+/** Everything about a check but its code: what `gt-doctor checks`, the config and the report read. */
 export interface CheckMeta<Options = Record<string, unknown>> {
   /** kebab-case, unique: `orphan-claude`. Used by --only/--skip, config and finding ids. */
   id: string
+  /** A short human name, shown in progress output and by `gt-doctor checks`. */
   title: string
+  /** One or two sentences: what the check looks for and why it matters. */
   description: string
   /** Whether `fix` can produce actions. Findings still say `fixable` one by one. */
   fixable?: boolean
@@ -78,32 +103,50 @@ export interface CheckMeta<Options = Record<string, unknown>> {
   fixRequiresOnly?: boolean
   /** Facts the check needs; when missing the runner marks it `skipped` with the reason. */
   requires?: Array<'tmux' | 'linux-proc'>
+  /** The options `detect`/`fix` see when the config says nothing (`checks.<id>.options` is merged over them). */
   defaultOptions?: Options
+  /**
+   * JSON Schema (draft-07) for `checks.<id>.options` in the config. Without one, the config may only set
+   * keys that `defaultOptions` has, each to a value of the same type as its default (any value when the
+   * default is null).
+   */
+  optionsSchema?: Record<string, unknown>
+  /** Where to read more about what the check reports. */
   docs?: {url?: string}
 }
 
+/** A check: metadata, a pure `detect`, and optionally a pure `fix` that plans actions for the engine. */
 export interface Check<Options = Record<string, unknown>> extends CheckMeta<Options> {
-  /** Pure: reads the context, returns findings, never touches the system. */
-  detect(ctx: CheckContext<Options>): Finding[]
+  /**
+   * Pure: reads the context, returns findings, never touches the system. May return a promise (a check
+   * that is not built in then has `checkTimeoutSeconds` to settle).
+   */
+  detect(ctx: CheckContext<Options>): Finding[] | Promise<Finding[]>
   /** Pure: turns one of this check's findings into actions for the remediation engine. */
   fix?(finding: Finding, ctx: CheckContext<Options>): FixAction[]
 }
 
 /** Where a registered check came from, shown by `gt-doctor checks`. */
 export interface CheckSource {
+  /** `built-in`: checks/ of this package; `plugin`: an oclif plugin's `gt-doctor:checks` hook; `local`: a config `localChecks` module. */
   kind: 'built-in' | 'plugin' | 'local'
   /** Plugin `name@version` or the local module path. */
   name?: string
 }
 
+/** A check as the doctor holds it: the check and where it came from. */
 export interface RegisteredCheck {
+  /** The check itself. */
   check: Check<any>
+  /** Where it came from. */
   source: CheckSource
 }
 
 /**
- * Declares a check. Built-in checks and third-party checks use exactly this function.
+ * Declares a check: validates its id and `detect`, and returns a frozen copy. Built-in checks and
+ * third-party checks use exactly this function.
  *
+ * @throws Error when the id is not kebab-case (optionally `plugin/check`) or `detect` is missing.
  * @example
  * export default defineCheck({
  *   id: 'too-many-claudes',
@@ -111,8 +154,11 @@ export interface RegisteredCheck {
  *   description: 'Warns when more Claude processes run than a limit.',
  *   defaultOptions: {limit: 20},
  *   detect({snapshot, rules, options}) {
- *     const n = snapshot.processes.filter((p) => rules.isClaude(p)).length
- *     return n > options.limit ? [finding(...)] : []
+ *     const claudes = snapshot.processes.filter((p) => rules.isClaude(p))
+ *     if (claudes.length <= options.limit) return []
+ *     return [{id: 'too-many-claudes:count', check: 'too-many-claudes', severity: 'warning',
+ *       message: `${claudes.length} Claude processes (limit ${options.limit})`,
+ *       reason: 'counted the processes the Claude rules match', pids: claudes.map((p) => p.pid), fixable: false}]
  *   },
  * })
  */
@@ -124,7 +170,10 @@ export function defineCheck<Options = Record<string, unknown>>(check: Check<Opti
   return Object.freeze({...check})
 }
 
-/** Builds the stable id of a finding about one process. */
+/**
+ * Builds the stable id of a finding about one process: `check:pid:startTicks`. The start time keeps the id
+ * from following a reused pid to another process.
+ */
 export function processFindingId(check: string, pid: number, startTicks: number | undefined): string {
   return `${check}:${pid}:${startTicks ?? 'unknown'}`
 }

@@ -15,10 +15,12 @@ export function checkFromModule(mod: unknown, where: string): Check<any> {
   return check as Check<any>
 }
 
-/** Every file in checks/, loaded the same way a third-party check is. Sorted by file name for a stable order. */
+/**
+ * Every file in checks/, loaded the same way a third-party check is. Sorted by file name for a stable order.
+ * Compiled .js in dist/; the .ts sources when run from source (tests).
+ */
 export async function loadBuiltinChecks(dir: URL = BUILTIN_DIR): Promise<RegisteredCheck[]> {
   const files = readdirSync(fileURLToPath(dir))
-    // Compiled .js under dist/; the .ts sources themselves when run from source (tests).
     .filter((f) => /\.(?:js|mjs|ts)$/.test(f) && !f.endsWith('.d.ts'))
     .sort()
   const source: CheckSource = {kind: 'built-in'}

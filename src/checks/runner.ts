@@ -3,6 +3,7 @@ import type {Snapshot} from '../snapshot/types.js'
 import type {ResolvedConfig} from '../config/config.js'
 import {createRules, type Rules} from '../rules/rules.js'
 import {treeOf} from '../tree/process-tree.js'
+import {filterFindings} from './guard.js'
 import type {CheckContext, CheckSource, CheckStatus, Finding, RegisteredCheck, Severity} from './api.js'
 
 export interface CheckResult {
@@ -22,7 +23,7 @@ export interface RunOptions {
   config: ResolvedConfig
   /** Live progress (listr2) on a terminal; nothing otherwise. */
   progress?: Progress
-  /** A check that runs longer than this is reported as crashed (async checks are abandoned at the limit). */
+  /** A check that runs longer than this is reported as crashed (async checks are abandoned at the limit). Default: the config's checkTimeoutSeconds. */
   timeoutMs?: number
 }
 
@@ -71,8 +72,8 @@ function withTimeout<T>(value: T | Promise<T>, ms: number, id: string): Promise<
   if (!(value instanceof Promise)) return Promise.resolve(value)
   let timer: NodeJS.Timeout | undefined
   const limit = new Promise<never>((_, reject) => {
+    // Not unref'd: a check whose promise never settles must still end in "timed out", not in an empty event loop.
     timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms)
-    timer.unref()
   })
   return Promise.race([value, limit]).finally(() => clearTimeout(timer)) as Promise<T>
 }
@@ -83,7 +84,7 @@ export async function runOne(registered: RegisteredCheck, snapshot: Snapshot, op
   const base = {id: check.id, title: check.title, source}
   const skipped = missingRequirement(registered, snapshot)
   if (skipped) return {...base, status: 'skipped', durationMs: 0, findings: [], error: skipped}
-  const timeoutMs = opts.timeoutMs ?? 10_000
+  const timeoutMs = opts.timeoutMs ?? (opts.config.checkTimeoutSeconds ?? 10) * 1000
   const started = performance.now()
   try {
     const raw = await withTimeout(check.detect(contextFor(registered, snapshot, opts.config, rules)), timeoutMs, check.id)
@@ -95,7 +96,8 @@ export async function runOne(registered: RegisteredCheck, snapshot: Snapshot, op
       if (problem) throw new Error(`malformed finding: ${problem}`)
     }
     const override = opts.config.checks[check.id]?.severity
-    const findings = override ? raw.map((f) => ({...f, severity: override})) : raw
+    // Ignore rules and minAgeSeconds act here, on every check's findings alike.
+    const findings = filterFindings(override ? raw.map((f) => ({...f, severity: override})) : raw, snapshot, opts.config, check.id)
     return {...base, status: statusOf(findings), durationMs, findings}
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error)

@@ -1,8 +1,10 @@
 import {Flags} from '@oclif/core'
 import {DoctorCommand} from '../cli/base-command.js'
+import {configFlags, selectionFlags} from '../cli/flags.js'
 import {diagnose} from '../doctor.js'
 import {exitCodeFor, type Report} from '../report/model.js'
 import {colorWanted, renderTable} from '../render/table.js'
+import {loadSetup} from '../setup.js'
 
 export default class Check extends DoctorCommand {
   static summary = 'Find orphaned Claude Code processes, orphaned MCP servers and the memory they hold.'
@@ -18,6 +20,8 @@ export default class Check extends DoctorCommand {
     socket: Flags.string({summary: 'Also query the tmux server on this socket path (repeatable).', multiple: true}),
     verbose: Flags.boolean({char: 'v', summary: "Show each finding's reason and whole process tree."}),
     quiet: Flags.boolean({char: 'q', summary: 'Print only the summary line.', exclusive: ['verbose']}),
+    ...selectionFlags,
+    ...configFlags,
   }
 
   async run(): Promise<Report> {
@@ -26,6 +30,9 @@ export default class Check extends DoctorCommand {
     const progress = !json && process.stdout.isTTY && !flags.quiet ? 'tty' : 'none'
     const {report} = await diagnose({
       tool: {name: this.config.name, version: this.config.version},
+      ...(await loadSetup({oclif: this.config, configPath: flags.config})),
+      only: flags.only,
+      skip: flags.skip,
       sockets: flags.socket,
       progress,
     })

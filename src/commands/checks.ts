@@ -1,38 +1,62 @@
 import {DoctorCommand} from '../cli/base-command.js'
 import Table from 'cli-table3'
+import {configFlags} from '../cli/flags.js'
 import {describeSource} from '../checks/registry.js'
-import {loadChecks} from '../doctor.js'
+import {loadRegistry} from '../doctor.js'
+import {EXIT} from '../report/model.js'
+import {isLoadFailure} from '../plugins/load.js'
 import {colorWanted} from '../render/table.js'
+import {loadSetup} from '../setup.js'
 
 export interface CheckListing {
   id: string
   title: string
   description: string
   fixable: boolean
+  /** `built-in`, `plugin name@version` or `local /path/to/module.mjs`. */
   source: string
+  /** false when the config disables it (it runs only when named with --only). */
+  enabled: boolean
+  /** Why it could not be loaded (a stand-in for a plugin or module that failed). */
+  error?: string
 }
 
 export default class Checks extends DoctorCommand {
   static summary = 'List every registered check: id, title, whether it can fix, and where it came from.'
-  static examples = ['<%= config.bin %> checks', '<%= config.bin %> checks --json']
+  static description =
+    'Built-in checks, checks from installed plugins (`gt-doctor plugins`) and local check modules named in the configuration. A plugin or module that could not be loaded is listed with the reason, and the exit code is 2.'
+  static examples = ['<%= config.bin %> checks', '<%= config.bin %> checks --json', '<%= config.bin %> checks --config ./gt-doctor.config.json']
   static enableJsonFlag = true
+  static flags = {...configFlags}
 
   async run(): Promise<CheckListing[]> {
-    await this.parse(Checks)
-    const listing = (await loadChecks()).map(({check, source}) => ({
-      id: check.id,
-      title: check.title,
-      description: check.description,
-      fixable: Boolean(check.fixable),
-      source: describeSource(source),
-    }))
+    const {flags} = await this.parse(Checks)
+    const {config, extraChecks} = await loadSetup({oclif: this.config, configPath: flags.config})
+    const listing = (await loadRegistry(config, extraChecks)).map((registered) => {
+      const {check, source} = registered
+      return {
+        id: check.id,
+        title: check.title,
+        description: check.description,
+        fixable: Boolean(check.fixable),
+        source: describeSource(source),
+        enabled: config.checks[check.id]?.enabled !== false,
+        ...(isLoadFailure(registered) ? {error: check.description} : {}),
+      }
+    })
+    if (listing.some((c) => c.error)) process.exitCode = EXIT.usage
     if (!this.jsonEnabled()) {
       const color = colorWanted()
       const table = new Table({
         head: ['Check', 'Title', 'Fix', 'Source'],
         style: color ? {head: ['bold'], border: ['gray']} : {head: [], border: []},
+        wordWrap: true,
+        colWidths: [null, Math.max(30, Math.min(80, (process.stdout.columns || 120) - 70)), null, null] as unknown as number[],
       })
-      for (const c of listing) table.push([c.id, c.title, c.fixable ? 'yes' : 'report only', c.source])
+      for (const c of listing) {
+        const title = c.error ? `${c.title}: ${c.error}` : c.enabled ? c.title : `${c.title} (disabled by config)`
+        table.push([c.id, title, c.error ? '-' : c.fixable ? 'yes' : 'report only', c.source])
+      }
       this.log(table.toString())
     }
     return listing

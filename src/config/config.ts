@@ -1,13 +1,28 @@
+import {homedir} from 'node:os'
+import {isAbsolute, resolve} from 'node:path'
 import type {Severity} from '../checks/api.js'
 import {DEFAULT_RULES, type RulesConfig} from '../rules/rules.js'
+import type {ConfigFile, PatternList} from './schema.js'
 
 /** Per-check settings from the configuration file. */
 export interface CheckSettings {
+  /** false: the check does not run unless named with --only. */
   enabled?: boolean
   /** Replaces the severity of every finding of the check. */
   severity?: Severity
+  /** Findings whose process started less than this many seconds before the snapshot are dropped. */
+  minAgeSeconds?: number
   /** Merged over the check's defaultOptions. */
   options?: Record<string, unknown>
+}
+
+/** Processes the doctor never reports nor signals. */
+export interface IgnoreConfig {
+  /** Regex sources tested against a process's command line (argv joined by spaces, or comm). */
+  commands: string[]
+  /** tmux session names (exact): a process in, or last belonging to, one of them. */
+  sessions: string[]
+  uids: number[]
 }
 
 /** The configuration after defaults are applied: what the rest of the doctor reads. */
@@ -16,12 +31,72 @@ export interface ResolvedConfig {
   source?: string
   rules: RulesConfig
   checks: Record<string, CheckSettings>
-  /** Extra tmux sockets to query. */
+  /** Extra tmux sockets to query, absolute. */
   sockets: string[]
   /** Local check modules to load, resolved to absolute paths. */
   localChecks: string[]
+  ignore: IgnoreConfig
+  /** A check that is not built in is reported as crashed past this many seconds. */
+  checkTimeoutSeconds: number
 }
 
+export const DEFAULT_CHECK_TIMEOUT_SECONDS = 10
+
 export function defaultConfig(): ResolvedConfig {
-  return {rules: structuredClone(DEFAULT_RULES), checks: {}, sockets: [], localChecks: []}
+  return {
+    rules: structuredClone(DEFAULT_RULES) as RulesConfig,
+    checks: {},
+    sockets: [],
+    localChecks: [],
+    ignore: {commands: [], sessions: [], uids: []},
+    checkTimeoutSeconds: DEFAULT_CHECK_TIMEOUT_SECONDS,
+  }
+}
+
+/** An array extends the defaults (without duplicates); `{replace}` replaces them. */
+export function mergePatterns(defaults: readonly string[], given: PatternList | undefined): string[] {
+  if (given === undefined) return [...defaults]
+  if (!Array.isArray(given)) return [...given.replace]
+  return [...new Set([...defaults, ...given])]
+}
+
+/** `~/x` -> home; relative -> relative to the config file's directory. */
+export function resolvePath(path: string, baseDir: string): string {
+  if (path === '~' || path.startsWith('~/')) return resolve(homedir(), path.slice(2))
+  return isAbsolute(path) ? path : resolve(baseDir, path)
+}
+
+/** Applies a validated config file over the defaults. `baseDir`: the directory paths in the file are relative to. */
+export function resolveConfig(file: ConfigFile, baseDir: string, source?: string): ResolvedConfig {
+  const base = defaultConfig()
+  const d = base.rules
+  const r = file.rules ?? {}
+  return {
+    source,
+    rules: {
+      claude: {
+        names: mergePatterns(d.claude.names, r.claude?.names),
+        scripts: mergePatterns(d.claude.scripts, r.claude?.scripts),
+        nativeBinary: r.claude?.nativeBinary ?? d.claude.nativeBinary,
+      },
+      mcp: {
+        programs: mergePatterns(d.mcp.programs, r.mcp?.programs),
+        scripts: mergePatterns(d.mcp.scripts, r.mcp?.scripts),
+        packages: mergePatterns(d.mcp.packages, r.mcp?.packages),
+        images: mergePatterns(d.mcp.images, r.mcp?.images),
+        claudeCodeEnv: r.mcp?.claudeCodeEnv ?? d.mcp.claudeCodeEnv,
+      },
+      agentSessionPattern: r.agentSessionPattern ?? d.agentSessionPattern,
+      subreapers: mergePatterns(d.subreapers, r.subreapers),
+    },
+    checks: structuredClone(file.checks ?? {}),
+    sockets: (file.sockets ?? []).map((s) => resolvePath(s, baseDir)),
+    localChecks: (file.localChecks ?? []).map((s) => resolvePath(s, baseDir)),
+    ignore: {
+      commands: [...(file.ignore?.commands ?? [])],
+      sessions: [...(file.ignore?.sessions ?? [])],
+      uids: [...(file.ignore?.uids ?? [])],
+    },
+    checkTimeoutSeconds: file.checkTimeoutSeconds ?? DEFAULT_CHECK_TIMEOUT_SECONDS,
+  }
 }

@@ -8,44 +8,74 @@ export const REPORT_SCHEMA_VERSION = 1
 
 /** What the remediation engine did for one finding. */
 export interface FixOutcome {
+  /** `planned`: a dry run; `already-gone`: nothing left to do; `skipped`: a safety re-check refused it. */
   outcome: 'fixed' | 'already-gone' | 'skipped' | 'failed' | 'planned'
+  /** One sentence: what was done, or why not. */
   detail: string
+  /** Every pid that was sent a signal. */
   signalled: number[]
+  /** Memory the ended processes held. */
   freedBytes: number
 }
 
+/** A finding as the report carries it, with what the fix did to it (after --fix). */
 export type ReportFinding = Finding & {fix?: FixOutcome}
 
+/** One check's result in the report; `source` is `built-in`, `plugin:name@version` or `local:/path`. */
 export interface ReportCheck {
+  /** The check's id. */
   id: string
+  /** The check's title. */
   title: string
+  /** How the check ended. */
   status: CheckStatus
+  /** How long detect took. */
   durationMs: number
+  /** Where the check came from. */
   source: string
+  /** Why it crashed or was skipped. */
   error?: string
+  /** Its findings, after severity overrides and ignore rules. */
   findings: ReportFinding[]
 }
 
+/** The counts of the summary line, and the worst status of any check. */
 export interface ReportSummary {
+  /** `crashed` if any check crashed, else the worst finding severity (`ok` when none). */
   status: 'ok' | 'warning' | 'error' | 'crashed'
+  /** Live Claude processes on the machine. */
   claudeProcesses: number
+  /** tmux sessions across every server that answered. */
   tmuxSessions: number
+  /** Orphan Claude findings (trees). */
   orphanClaude: number
+  /** Orphaned MCP servers, inside orphan Claude trees or on their own. */
   orphanMcp: number
+  /** Memory held by every orphan tree. */
   orphanMemoryBytes: number
+  /** Live MCP servers on the machine (a launcher and its server counted once). */
   mcpServers: number
+  /** How many checks ended in each status. */
   checks: {passed: number; warnings: number; errors: number; crashed: number; skipped: number}
+  /** Findings fixed (after --fix). */
   fixed?: number
+  /** Memory freed by the fix (after --fix). */
   freedMemoryBytes?: number
 }
 
 /** The public JSON contract (schemaVersion 1): see test/report.schema.json and the README. */
 export interface Report {
+  /** 1: fields may be added, none removed or changed in meaning without a new version. */
   schemaVersion: typeof REPORT_SCHEMA_VERSION
+  /** The doctor that wrote the report. */
   tool: {name: string; version: string}
+  /** ISO time the report was built. */
   generatedAt: string
+  /** The machine the snapshot was taken on. */
   host: {platform: string; release: string; wsl: boolean; totalMemoryBytes: number; tmuxVersion: string | null}
+  /** The counts of the summary line. */
   summary: ReportSummary
+  /** Every check that ran, in registration order. */
   checks: ReportCheck[]
   /** What could not be measured on this host. */
   limitations: string[]

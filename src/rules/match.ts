@@ -3,7 +3,9 @@
  *
  * Whatever `isClaude` / `isMcpServer` accept may be SIGKILLed by `--fix`, so every rule looks only at the
  * *program* a process runs (argv[0], or the script / module / package / image an interpreter, launcher or
- * container runtime runs), never at free arguments, and every ambiguous shape answers "no".
+ * container runtime runs), never at free arguments, and every ambiguous shape answers "no". comm is consulted
+ * only when argv is unavailable: a shebang script's comm is the script's name (`bash ~/bin/claude` has comm
+ * `claude`), so comm alone cannot tell a program from its wrapper.
  *
  * Hot path: these run over every process of the snapshot (50k+). Regexes are compiled once in `createRules`,
  * option parsing walks argv in place, and the common "not ours" answer allocates at most one basename.
@@ -392,7 +394,8 @@ function fail(path: string, message: string): never {
   throw new Error(`${path}: ${message}`)
 }
 
-function compile(src: unknown, path: string, mayMatchEmpty = false): RegExp {
+/** Compiles one configured pattern; throws `path: problem` for an invalid one or one that would match every process. */
+export function compile(src: unknown, path: string, mayMatchEmpty = false): RegExp {
   if (typeof src !== 'string') fail(path, `expected a regular expression source (string), got ${typeof src}`)
   let re: RegExp
   try {

@@ -5,6 +5,7 @@ import type {ProcessInfo} from '../snapshot/types.js'
  * expression sources, matched as documented per field.
  */
 export interface RulesConfig {
+  /** What is a Claude Code process. */
   claude: {
     /** Exact basenames of comm or argv[0] that are Claude Code: claude, claude.exe, claude-code. */
     names: string[]
@@ -13,6 +14,7 @@ export interface RulesConfig {
     /** Regex source tested against argv[0] for the native installer's version-named binary. */
     nativeBinary: string
   }
+  /** What is an MCP server (or its launcher). */
   mcp: {
     /** Regex sources tested against the basename of the program (argv[0] / comm). */
     programs: string[]
@@ -31,16 +33,21 @@ export interface RulesConfig {
   subreapers: string[]
 }
 
+/** The compiled matching rules every check shares (`ctx.rules`). */
 export interface Rules {
+  /** The configuration these rules were compiled from (frozen). */
   readonly config: RulesConfig
+  /** A Claude Code process: matched on its program (name, node script, native binary), never on free arguments. */
   isClaude(p: ProcessInfo): boolean
   /** An MCP server process (or its launcher wrapper), matched on program and script, never on free arguments. */
   isMcpServer(p: ProcessInfo): boolean
   /** Spawned by Claude Code according to its environment (CLAUDECODE=1). */
   hasClaudeCodeEnv(p: ProcessInfo): boolean
+  /** A tmux server process (`tmux: server`). */
   isTmuxServer(p: ProcessInfo): boolean
   /** A process that adopts orphans: PID 1 or a child subreaper such as `systemd --user`. */
   isReaper(p: ProcessInfo | undefined): boolean
+  /** A tmux session name that `agentSessionPattern` says is an agent's. */
   isAgentSession(name: string): boolean
 }
 

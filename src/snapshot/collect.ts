@@ -22,6 +22,17 @@ export interface CollectOptions {
   tmuxBin?: string
   /** Where to read process files from (tests point this at a recorded /proc). */
   procRoot?: string
+  /** The process table (default: ps-list); tests replay a recorded one. */
+  listProcesses?: () => Promise<ListedProcess[]>
+}
+
+/** What ps-list gives for a process: the table the /proc reads enrich. */
+export interface ListedProcess {
+  pid: number
+  ppid: number
+  uid?: number
+  name: string
+  cmd?: string
 }
 
 /** Linux has used 100 ticks per second on every mainstream architecture for decades. */
@@ -34,11 +45,11 @@ const TMUX_SERVER_COMM = 'tmux: server'
  */
 export async function collectSnapshot(opts: CollectOptions = {}): Promise<Snapshot> {
   const procRoot = opts.procRoot ?? '/proc'
-  const linux = process.platform === 'linux' && existsSync(`${procRoot}/self/stat`)
+  const linux = (opts.procRoot !== undefined || process.platform === 'linux') && existsSync(`${procRoot}/self/stat`)
   const limitations: string[] = []
 
   const tmuxVersionP = runTmux(['-V'], 2000, opts.tmuxBin)
-  const listed = await psList({all: true})
+  const listed = await (opts.listProcesses ?? (() => psList({all: true})))()
 
   const serverTmpdirs = new Map<number, string | undefined>()
   const processes: ProcessInfo[] = []
@@ -65,7 +76,7 @@ export async function collectSnapshot(opts: CollectOptions = {}): Promise<Snapsh
     // Gone between ps and /proc: dropped, it no longer exists to be judged.
     if (!stat) continue
     const status = parseStatus(readText(`${dir}/status`) ?? '')
-    const kernelThread = stat.ppid === 2 || entry.pid === 2
+    const kernelThread = stat.kernelThread
     const argv = kernelThread ? [] : parseCmdline(readText(`${dir}/cmdline`) ?? '')
     let pssBytes: number | undefined
     let env: ProcessInfo['env'] = {}

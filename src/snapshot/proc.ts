@@ -10,7 +10,11 @@ export interface StatFields {
   sid: number
   ttyNr: number
   startTicks: number
+  /** PF_KTHREAD in the flags field: a kernel thread, with no cmdline, environ or memory of its own. */
+  kernelThread: boolean
 }
+
+const PF_KTHREAD = 0x00200000
 
 /**
  * Parses /proc/PID/stat. The command name sits in parentheses and may itself contain spaces and
@@ -31,6 +35,7 @@ export function parseStat(text: string): StatFields | undefined {
     sid: num(6),
     ttyNr: num(7),
     startTicks: num(22),
+    kernelThread: (num(9) & PF_KTHREAD) !== 0,
   }
   return Number.isFinite(fields.ppid) && Number.isFinite(fields.startTicks) ? fields : undefined
 }

@@ -10,16 +10,21 @@ export const SNAPSHOT_VERSION = 1
 export const KEPT_ENV_KEYS = ['TMUX', 'TMUX_PANE', 'CLAUDECODE', 'CLAUDE_CODE_SESSION_ID'] as const
 export type KeptEnvKey = (typeof KEPT_ENV_KEYS)[number]
 
+/** One process as the snapshot saw it. Optional fields are missing where they could not be read. */
 export interface ProcessInfo {
+  /** Process id. */
   pid: number
+  /** Parent pid (0 for PID 1 and kernel threads). */
   ppid: number
   /** Process group and session id (Linux: /proc/PID/stat). */
   pgid?: number
+  /** Session id (setsid), from /proc/PID/stat. */
   sid?: number
   /** Controlling terminal device number, 0 when none. */
   ttyNr?: number
   /** One-letter kernel state: R S D Z T t X I. */
   state?: string
+  /** Real user id of the owner. */
   uid?: number
   /** Kernel command name (15 chars max on Linux). */
   comm: string
@@ -32,6 +37,7 @@ export interface ProcessInfo {
   startTicks?: number
   /** Start time in ms since the epoch (boot time + startTicks / CLK_TCK). */
   startTimeMs?: number
+  /** Resident set size. */
   rssBytes?: number
   /** Proportional set size from smaps_rollup, when readable: shared pages counted once across processes. */
   pssBytes?: number
@@ -39,55 +45,87 @@ export interface ProcessInfo {
   env: Partial<Record<KeptEnvKey, string>>
 }
 
+/** One pane of a tmux server that answered. */
 export interface TmuxPane {
+  /** Session name. */
   session: string
+  /** Session id (`$3`), stable while the session lives; `TMUX` variables name it by its number. */
   sessionId: string
+  /** Index of the pane's window in its session. */
   windowIndex: number
+  /** Pane id (`%7`), the value of `TMUX_PANE` inside it. */
   paneId: string
+  /** The pane's own process (usually a shell or the program it was started with). */
   panePid: number
+  /** The pane's process exited and remain-on-exit keeps the pane. */
   dead: boolean
+  /** tmux's #{pane_current_command}. */
   currentCommand: string
 }
 
+/**
+ * `ok`: answered; `stale`: a socket with no server behind it (connection refused / no server running);
+ * `unresponsive`: no answer in time; `error`: any other failure.
+ */
 export type TmuxServerStatus = 'ok' | 'stale' | 'unresponsive' | 'error'
 
+/** One tmux server, found by its socket. */
 export interface TmuxServer {
   /** Absolute socket path: the identity of a server. */
   socket: string
   /** Server pid as reported by the server itself (#{pid}) or found in the process table. */
   pid?: number
+  /** Whether the server answered. */
   status: TmuxServerStatus
   /** Why the server could not be listed (stale socket, timeout, error text). */
   error?: string
   /** How the socket was found: directory scan, a server's command line, or the user's --socket. */
   foundBy: Array<'socket-dir' | 'process' | 'env' | 'flag' | 'config'>
+  /** Every pane, live or dead (empty unless `status` is ok). */
   panes: TmuxPane[]
 }
 
+/** Facts about the machine and the doctor's own process. */
 export interface HostFacts {
+  /** `process.platform`: linux, darwin, ... */
   platform: string
+  /** Kernel release. */
   release: string
+  /** Running under Windows Subsystem for Linux. */
   wsl: boolean
+  /** The machine's host name. */
   hostname: string
+  /** Physical memory of the machine. */
   totalMemoryBytes: number
   /** Boot time in ms since the epoch, used to turn start ticks into wall time. */
   bootTimeMs?: number
+  /** CLK_TCK: the unit of `ProcessInfo.startTicks`. */
   clockTicksPerSecond: number
   /** The uid the doctor runs as; fixes act only on this uid's processes unless told otherwise. */
   uid: number
+  /** The doctor's own pid: never a target. */
   doctorPid: number
   /** The doctor's parent chain up to PID 1: never a target. */
   doctorAncestors: number[]
 }
 
+/** One immutable picture of the machine: every check reads this and nothing else. */
 export interface Snapshot {
+  /** The layout version of this snapshot (SNAPSHOT_VERSION). */
   snapshotVersion: typeof SNAPSHOT_VERSION
+  /** ISO time of the collection. */
   collectedAt: string
+  /** Facts about the machine and the doctor's own process. */
   host: HostFacts
+  /** Every process the doctor could see, sorted by pid. */
   processes: ProcessInfo[]
+  /** tmux as found on the machine. */
   tmux: {
+    /** A tmux binary was found. */
     available: boolean
+    /** `tmux -V`, when available. */
     version?: string
+    /** Every server found (socket directory, running servers, TMUX variables, --socket, config `sockets`). */
     servers: TmuxServer[]
   }
   /** What could not be measured on this host (non-Linux, unreadable /proc files, ...), in plain words. */

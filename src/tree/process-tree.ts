@@ -2,7 +2,9 @@ import type {ProcessInfo, Snapshot, TmuxPane, TmuxServer} from '../snapshot/type
 
 /** The live pane a process descends from, and the server that owns it. */
 export interface PaneOwner {
+  /** The live pane. */
   pane: TmuxPane
+  /** The server that owns the pane. */
   server: TmuxServer
 }
 
@@ -11,6 +13,7 @@ export interface PaneOwner {
  * Every query is linear in the size of its answer (or in the depth of the tree for ancestor walks).
  */
 export class ProcessTree {
+  /** Every process of the snapshot by pid. */
   readonly byPid: ReadonlyMap<number, ProcessInfo>
   private readonly childrenOf = new Map<number, ProcessInfo[]>()
   /** pid of every live pane's process -> that pane. */
@@ -18,7 +21,14 @@ export class ProcessTree {
   /** Pane owner of each process, memoised as ancestor walks resolve it (null: none). */
   private readonly paneOwnerMemo = new Map<number, PaneOwner | null>()
 
-  constructor(readonly snapshot: Snapshot) {
+  /**
+   * Indexes `snapshot`. Checks get a shared instance as `ctx.tree`; use `treeOf` rather than building another.
+   * @param snapshot The snapshot this tree indexes.
+   */
+  constructor(
+    /** The snapshot this tree indexes. */
+    readonly snapshot: Snapshot,
+  ) {
     const byPid = new Map<number, ProcessInfo>()
     for (const p of snapshot.processes) byPid.set(p.pid, p)
     this.byPid = byPid
@@ -37,14 +47,17 @@ export class ProcessTree {
     }
   }
 
+  /** The process with this pid, if the snapshot has it. */
   get(pid: number): ProcessInfo | undefined {
     return this.byPid.get(pid)
   }
 
+  /** The parent of `p`, if the snapshot has it. */
   parent(p: ProcessInfo): ProcessInfo | undefined {
     return p.ppid === p.pid ? undefined : this.byPid.get(p.ppid)
   }
 
+  /** The direct children of `pid`, in snapshot order. */
   children(pid: number): readonly ProcessInfo[] {
     return this.childrenOf.get(pid) ?? []
   }
@@ -166,8 +179,8 @@ export class ProcessTree {
   }
 }
 
-/** One tree per snapshot: checks share it, so it is built once however many checks run. */
 const cache = new WeakMap<Snapshot, ProcessTree>()
+/** The tree of a snapshot, built once per snapshot however many checks ask for it. */
 export function treeOf(snapshot: Snapshot): ProcessTree {
   let tree = cache.get(snapshot)
   if (!tree) {

@@ -1,0 +1,21 @@
+import {Flags} from '@oclif/core'
+
+/** --config FILE (or GT_DOCTOR_CONFIG): load exactly this configuration file instead of searching for one. */
+export const configFlags = {
+  config: Flags.string({
+    summary: 'Use this configuration file instead of searching from the current directory upward.',
+    env: 'GT_DOCTOR_CONFIG',
+    helpValue: 'FILE',
+  }),
+}
+
+/** --only / --skip: comma-separated check ids, repeatable. */
+export const selectionFlags = {
+  only: Flags.string({
+    summary: 'Run only these checks (comma-separated ids, repeatable); also runs checks the config disables.',
+    multiple: true,
+    delimiter: ',',
+    helpValue: 'ID,...',
+  }),
+  skip: Flags.string({summary: 'Do not run these checks (comma-separated ids, repeatable).', multiple: true, delimiter: ',', helpValue: 'ID,...'}),
+}

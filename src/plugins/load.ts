@@ -1,0 +1,148 @@
+/**
+ * Third-party checks: from oclif plugins (the `gt-doctor:checks` hook) and from local modules named in the
+ * config. Whatever goes wrong while loading one (a hook that throws or times out, a module that does not
+ * import, something that is not a check, an id already taken) becomes a stand-in check that reports
+ * `crashed` with the reason: the other checks still run, and the exit code says the doctor did not fully run.
+ */
+import {basename, extname} from 'node:path'
+import {pathToFileURL} from 'node:url'
+import type {Interfaces} from '@oclif/core'
+import {defineCheck, type Check, type CheckSource, type RegisteredCheck} from '../checks/api.js'
+import {describeSource} from '../checks/registry.js'
+import {oneLine} from '../errors.js'
+import {displayPath} from '../config/load.js'
+import {CHECK_API_VERSION, CHECKS_HOOK, type ChecksHookOptions, type GtDoctorApi} from './contract.js'
+
+const standIns = new WeakSet<Check<any>>()
+
+/** Is this one of the stand-ins for something that could not be loaded? */
+export function isLoadFailure(registered: RegisteredCheck): boolean {
+  return standIns.has(registered.check)
+}
+
+function slug(text: string): string {
+  return (
+    text
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '') || 'unnamed'
+  )
+}
+
+/** A check that always crashes with `message`: how a load failure shows in the table, the JSON and `checks`. */
+export function loadFailure(source: CheckSource, what: string, message: string, taken: Set<string>): RegisteredCheck {
+  const stem = source.kind === 'plugin' ? (source.name ?? 'plugin').replace(/@[^@]*$/, '') : basename(source.name ?? 'check', extname(source.name ?? ''))
+  const base = `${source.kind === 'plugin' ? 'plugin' : 'local'}/${slug(stem)}`
+  let id = base
+  for (let n = 2; taken.has(id); n++) id = `${base}-${n}`
+  taken.add(id)
+  const check = defineCheck({
+    id,
+    title: `${what} could not be loaded`,
+    description: message,
+    detect() {
+      throw new Error(`could not load ${what}: ${message}`)
+    },
+  })
+  standIns.add(check)
+  return {check, source}
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  if (typeof value === 'object') {
+    const keys = Object.keys(value as object)
+    return keys.length > 0 ? `an object with keys ${keys.slice(0, 5).join(', ')}` : 'an empty object'
+  }
+  return value === undefined ? 'undefined' : `a ${typeof value}`
+}
+
+/**
+ * Turns what a hook returned or a module exported into checks: a check object, a module with a default
+ * export, a factory `(api) => check`, or an array of these. Throws one line saying what it got instead.
+ */
+export async function checksFrom(value: unknown, api: GtDoctorApi, depth = 0): Promise<Check<any>[]> {
+  if (depth > 4) throw new Error('nested too deeply to be a check')
+  if (Array.isArray(value)) return (await Promise.all(value.map((v) => checksFrom(v, api, depth + 1)))).flat()
+  if (typeof value === 'function') return checksFrom(await value(api), api, depth + 1)
+  const v = value as Partial<Check> & {default?: unknown}
+  if (v && typeof v === 'object' && typeof v.detect !== 'function' && 'default' in v) return checksFrom(v.default, api, depth + 1)
+  if (!v || typeof v !== 'object' || typeof v.id !== 'string' || typeof v.detect !== 'function') {
+    throw new Error(`${describeValue(value)} is not a check (expected an object with id, title, description and detect, as defineCheck makes)`)
+  }
+  if (typeof v.title !== 'string' || typeof v.description !== 'string') throw new Error(`check ${v.id} needs a title and a description`)
+  if (v.fix !== undefined && typeof v.fix !== 'function') throw new Error(`check ${v.id} has a fix that is not a function`)
+  return [defineCheck(v as Check<any>)]
+}
+
+/** Modules named by the config's `localChecks`, in order. */
+export async function loadLocalChecks(paths: readonly string[], api: GtDoctorApi, taken: Set<string>): Promise<RegisteredCheck[]> {
+  const out: RegisteredCheck[] = []
+  for (const path of paths) {
+    const source: CheckSource = {kind: 'local', name: path}
+    try {
+      const mod = await import(pathToFileURL(path).href)
+      for (const check of await checksFrom(mod, api)) out.push({check, source})
+    } catch (error) {
+      out.push(loadFailure(source, `local check ${displayPath(path)}`, oneLine(error), taken))
+    }
+  }
+  return out
+}
+
+/** The minimal part of oclif's Config that plugin loading needs. */
+export type HookRunner = Pick<Interfaces.Config, 'runHook'>
+
+/**
+ * Runs the `gt-doctor:checks` hook of every installed plugin (each bounded by `timeoutMs`) and collects
+ * their checks, each recording its plugin's `name@version` as source. Sorted by plugin name.
+ */
+export async function loadPluginChecks(oclif: HookRunner, api: GtDoctorApi, timeoutMs: number, taken: Set<string>): Promise<RegisteredCheck[]> {
+  const options: ChecksHookOptions = {api, apiVersion: CHECK_API_VERSION}
+  const {successes, failures} = await oclif.runHook(CHECKS_HOOK as any, options as any, timeoutMs, true)
+  const sourceOf = (p: {name: string; version: string}): CheckSource => ({kind: 'plugin', name: `${p.name}@${p.version}`})
+  const entries = [
+    ...successes.map((s) => ({plugin: s.plugin, result: s.result as unknown, error: undefined as unknown})),
+    ...failures.map((f) => ({plugin: f.plugin, result: undefined, error: f.error as unknown})),
+  ].sort((a, b) => a.plugin.name.localeCompare(b.plugin.name))
+  const out: RegisteredCheck[] = []
+  for (const e of entries) {
+    const source = sourceOf(e.plugin)
+    const what = `plugin ${source.name}`
+    if (e.error !== undefined) {
+      out.push(loadFailure(source, what, `${CHECKS_HOOK} hook threw: ${oneLine(e.error)}`, taken))
+      continue
+    }
+    try {
+      for (const check of await checksFrom(e.result, api)) out.push({check, source})
+    } catch (error) {
+      out.push(loadFailure(source, what, `${CHECKS_HOOK} hook: ${oneLine(error)}`, taken))
+    }
+  }
+  return out
+}
+
+/**
+ * Built-in checks first, then the others in order; a check whose id is already taken is replaced by a
+ * stand-in saying so (a silent override would hide a check, and refusing to run would let one plugin stop all).
+ */
+export function combineChecks(builtins: RegisteredCheck[], extras: RegisteredCheck[], taken: Set<string>): RegisteredCheck[] {
+  const byId = new Map<string, RegisteredCheck>()
+  for (const c of builtins) byId.set(c.check.id, c)
+  for (const c of extras) {
+    const prior = byId.get(c.check.id)
+    if (prior && prior !== c) {
+      const stand = loadFailure(
+        c.source,
+        `${describeSource(c.source)}`,
+        `check id "${c.check.id}" is already registered (${describeSource(prior.source)}); give it another id`,
+        taken,
+      )
+      byId.set(stand.check.id, stand)
+      continue
+    }
+    byId.set(c.check.id, c)
+  }
+  return [...byId.values()]
+}
