@@ -1,11 +1,13 @@
 import {Flags} from '@oclif/core'
 import {DoctorCommand} from '../cli/base-command.js'
-import {diagnose} from '../doctor.js'
+import {configFlags, selectionFlags} from '../cli/flags.js'
+import {diagnose, loadChecks, selectChecks} from '../doctor.js'
 import {defaultHistoryFile, ensureHistoryWritable} from '../monitor/history.js'
 import {watchLoop} from '../monitor/watch.js'
 import {exitCodeFor} from '../report/model.js'
 import {colorWanted} from '../render/table.js'
 import {renderWatchLine} from '../render/watch.js'
+import {loadSetup} from '../setup.js'
 
 /** Seconds, fractions allowed (0.5 for tests), up to a day. */
 const interval = Flags.custom<number>({
@@ -29,6 +31,8 @@ export default class Watch extends DoctorCommand {
     count: Flags.integer({summary: 'Stop after this many runs.', min: 1}),
     history: Flags.string({summary: 'The JSON-lines file each run is appended to.', helpValue: 'FILE', default: defaultHistoryFile(), defaultHelp: async () => '$XDG_STATE_HOME/gt-doctor/history.jsonl'}),
     socket: Flags.string({summary: 'Also query the tmux server on this socket path (repeatable).', multiple: true}),
+    ...selectionFlags,
+    ...configFlags,
   }
 
   async run(): Promise<void> {
@@ -36,6 +40,11 @@ export default class Watch extends DoctorCommand {
     const color = colorWanted()
     ensureHistoryWritable(flags.history)
     const tool = {name: this.config.name, version: this.config.version}
+    // Configuration and plugin checks load once: every run then judges with the same rules.
+    const setup = await loadSetup({oclif: this.config, configPath: flags.config})
+    // A usage error (an unknown check id) is exit 2 now, not a failed run every interval.
+    selectChecks(await loadChecks(setup.extraChecks), setup.config, flags.only, flags.skip)
+    const diagnoseOptions = {tool, ...setup, only: flags.only, skip: flags.skip, sockets: flags.socket, progress: 'none' as const}
 
     const controller = new AbortController()
     const stop = (signal: NodeJS.Signals) => {
@@ -52,7 +61,7 @@ export default class Watch extends DoctorCommand {
         historyFile: flags.history,
         signal: controller.signal,
         run: async () => {
-          const {report} = await diagnose({tool, sockets: flags.socket, progress: 'none'})
+          const {report} = await diagnose(diagnoseOptions)
           return {report, exitCode: exitCodeFor(report)}
         },
         onRun: (entry, change, index) => this.log(renderWatchLine(entry, change, index, {color})),
