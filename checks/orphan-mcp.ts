@@ -28,7 +28,7 @@ export default defineCheck<Options>({
         check: 'orphan-mcp',
         severity: t.envOnly ? 'warning' : 'error',
         message: t.envOnly
-          ? `Process left behind by Claude Code: ${t.root.argv.join(' ').slice(0, 80) || t.root.comm}`
+          ? `Process left behind by Claude Code: ${t.root.argv.join(' ') || t.root.comm}`
           : `Orphan MCP server ${name}${t.members.length > 1 ? ` (${t.members.length} processes)` : ''}`,
         reason: t.why,
         pid: t.root.pid,

@@ -12,5 +12,7 @@ export class DoctorError extends Error {
 /** The first line of any thrown value: what a person sees when something fails. */
 export function oneLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error)
-  return message.split('\n').find((l) => l.trim()) ?? 'unknown error'
+  // oclif's flag validation heads its list with "The following error occurred:": the error is the next line.
+  const lines = message.split('\n').map((l) => l.trim()).filter((l) => l && !/^The following errors? occurred:?$/i.test(l))
+  return lines[0] ?? 'unknown error'
 }

@@ -176,8 +176,9 @@ describe('isolation: a broken check is reported as crashed, the rest still run',
 
   it('runInterruptible stops a synchronous loop and passes values and errors through', () => {
     expect(() => runInterruptible(() => { while (true) {} }, 50)).toThrow('timed out after 50 ms')
-    expect(runInterruptible(() => 42, 50)).toBe(42)
-    expect(() => runInterruptible(() => { throw new RangeError('r') }, 50)).toThrow(RangeError)
+    // Generous limits where the function returns at once: a loaded CI machine must not turn them into timeouts.
+    expect(runInterruptible(() => 42, 2000)).toBe(42)
+    expect(() => runInterruptible(() => { throw new RangeError('r') }, 2000)).toThrow(RangeError)
   })
 
   it("a fix that throws or plans malformed actions fails on its own, as a FixPlanError naming the check", async () => {

@@ -23,6 +23,8 @@ export async function loadBuiltinChecks(dir: URL = BUILTIN_DIR): Promise<Registe
   const files = readdirSync(fileURLToPath(dir))
     .filter((f) => /\.(?:js|mjs|ts)$/.test(f) && !f.endsWith('.d.ts'))
     .sort()
+  // No built-in check means a broken install or a source run without compiled checks: a clean report would lie.
+  if (files.length === 0) throw new Error(`no built-in checks found in ${fileURLToPath(dir)}; reinstall gt-doctor (npm ci runs the build)`)
   const source: CheckSource = {kind: 'built-in'}
   return Promise.all(
     files.map(async (f) => ({check: checkFromModule(await import(new URL(f, dir).href), `checks/${f}`), source})),

@@ -1,10 +1,13 @@
+import os from 'node:os'
 import {Flags} from '@oclif/core'
 import {DoctorCommand} from '../cli/base-command.js'
 import {configFlags, selectionFlags} from '../cli/flags.js'
 import {diagnose} from '../doctor.js'
 import {exitCodeFor, type Report} from '../report/model.js'
-import {colorWanted, renderTable} from '../render/table.js'
+import {argvWantsJson, FORMATS, renderReport, resolveFormat, writeOutput} from '../render/output.js'
+import {colorWanted} from '../render/table.js'
 import {loadSetup} from '../setup.js'
+import {loadSnapshot, refuseFixOnRecorded} from '../snapshot/load.js'
 
 export default class Check extends DoctorCommand {
   static summary = 'Find orphaned Claude Code processes, orphaned MCP servers and the memory they hold.'
@@ -14,31 +17,60 @@ export default class Check extends DoctorCommand {
     {description: 'Check this machine', command: '<%= config.bin %>'},
     {description: 'Machine-readable report (schemaVersion 1)', command: '<%= config.bin %> --json'},
     {description: 'Also query a tmux server on a custom socket', command: '<%= config.bin %> check --socket /tmp/my-tmux.sock'},
+    {description: 'A report to paste into a GitHub issue', command: '<%= config.bin %> --format markdown --output report.md'},
+    {description: 'CI gate: fail on warnings too, JUnit for the CI page', command: '<%= config.bin %> --fail-on warning --format junit --output report.xml'},
+    {description: 'Run every check on a snapshot recorded elsewhere', command: '<%= config.bin %> check --from snapshot.json'},
   ]
   static enableJsonFlag = true
   static flags = {
     socket: Flags.string({summary: 'Also query the tmux server on this socket path (repeatable).', multiple: true}),
     verbose: Flags.boolean({char: 'v', summary: "Show each finding's reason and whole process tree."}),
     quiet: Flags.boolean({char: 'q', summary: 'Print only the summary line.', exclusive: ['verbose']}),
+    format: Flags.string({summary: 'Report format (--json is short for --format json).', options: [...FORMATS]}),
+    output: Flags.string({char: 'o', summary: 'Write the report to this file (atomically) instead of standard output.'}),
+    'fail-on': Flags.option({summary: 'Exit 1 when a finding is at or above this level.', options: ['error', 'warning', 'never'] as const, default: 'error'})(),
+    redact: Flags.boolean({summary: 'Mask secrets and show home directories as ~ (--no-redact to turn off).', default: true, allowNo: true}),
+    from: Flags.string({summary: 'Run the checks on a snapshot file (from `gt-doctor snapshot`; - for stdin) instead of this machine.', exclusive: ['fix', 'socket']}),
     ...selectionFlags,
     ...configFlags,
   }
 
-  async run(): Promise<Report> {
+  /** `--format json` is `--json`: the report (or the error) is printed as JSON either way. */
+  public jsonEnabled(): boolean {
+    return super.jsonEnabled() || argvWantsJson(this.argv)
+  }
+
+  async run(): Promise<Report | undefined> {
     const {flags} = await this.parse(Check)
     const json = this.jsonEnabled()
-    const progress = !json && process.stdout.isTTY && !flags.quiet ? 'tty' : 'none'
-    const {report} = await diagnose({
+    const format = resolveFormat(flags.format, json)
+    refuseFixOnRecorded(flags)
+    const snapshot = flags.from ? await loadSnapshot(flags.from) : undefined
+    const progress = process.stdout.isTTY && !flags.quiet && (format === 'table' || flags.output) ? 'tty' : 'none'
+    const diagnosis = await diagnose({
       tool: {name: this.config.name, version: this.config.version},
       ...(await loadSetup({oclif: this.config, configPath: flags.config})),
       only: flags.only,
       skip: flags.skip,
       sockets: flags.socket,
       progress,
+      snapshot,
     })
+    const rendered = renderReport({
+      format,
+      report: diagnosis.report,
+      snapshot: diagnosis.snapshot,
+      redact: flags.redact,
+      redactOptions: {home: os.homedir()},
+      failOn: flags['fail-on'],
+      table: {color: !flags.output && colorWanted(), verbose: flags.verbose, quiet: flags.quiet},
+    })
+    if (flags.output) await writeOutput(flags.output, rendered.text)
     // oclif's --json turns this.exit() into exit 1, so the code is set, not thrown.
-    process.exitCode = exitCodeFor(report)
-    if (!json) this.log(renderTable(report, {color: colorWanted(), verbose: flags.verbose, quiet: flags.quiet}))
-    return report
+    process.exitCode = exitCodeFor(diagnosis.report, flags['fail-on'])
+    if (flags.output) return undefined
+    if (json) return rendered.report
+    process.stdout.write(rendered.text)
+    return undefined
   }
 }

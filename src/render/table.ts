@@ -1,13 +1,19 @@
 import ansis from 'ansis'
 import Table from 'cli-table3'
 import type {Report, ReportCheck, ReportFinding} from '../report/model.js'
+import type {Snapshot} from '../snapshot/types.js'
 import {formatBytes, formatPids, plural} from './format.js'
+import {formatTree, treeLines} from './tree.js'
 
 export interface TableOptions {
   /** Colours and symbols: a colour terminal without NO_COLOR. */
   color: boolean
   verbose?: boolean
   quiet?: boolean
+  /** Width of the finding column (default: from the terminal). */
+  width?: number
+  /** Where --verbose finds each finding's process tree (commands and memory); pids only without it. */
+  snapshot?: Snapshot
 }
 
 const SYMBOL = {ok: '✔', warning: '⚠', error: '✖', crashed: '✖', skipped: '-', info: 'i'} as const
@@ -48,10 +54,10 @@ export function renderTable(report: Report, opts: TableOptions): string {
       wordWrap: true,
       // Compact rows: a check's name on its first row is the group separator.
       chars: {mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': ''},
-      colWidths: [null, null, null, null, null, messageWidth()] as unknown as number[],
+      colWidths: [null, null, null, null, null, opts.width ?? messageWidth()] as unknown as number[],
     })
     for (const check of report.checks) {
-      const rows = rowsFor(check, opts.verbose ?? false)
+      const rows = rowsFor(check, opts.verbose ?? false, opts.snapshot)
       if (rows.length === 0) {
         const status = check.status === 'skipped' || check.status === 'crashed' ? check.status : 'ok'
         const text = status === 'ok' ? 'passed' : `${check.status}: ${check.error ?? ''}`.trim()
@@ -70,10 +76,27 @@ export function renderTable(report: Report, opts: TableOptions): string {
       )
     }
     lines.push(table.toString())
+    if (opts.verbose && opts.snapshot) lines.push(...processTrees(report, opts.snapshot, c.bold))
     for (const l of report.limitations) lines.push(c.gray(`note: ${l}`))
   }
   lines.push(summaryLine(report, opts.color))
   return lines.join('\n')
+}
+
+/** --verbose: every finding's process tree (pid, command, memory), once per root. */
+function processTrees(report: Report, snapshot: Snapshot, bold: Paint): string[] {
+  const out: string[] = []
+  const shown = new Set<number>()
+  for (const check of report.checks) {
+    for (const f of check.findings) {
+      if (f.pid === undefined || shown.has(f.pid)) continue
+      const tree = formatTree(treeLines(snapshot, f.pids))
+      if (tree.length === 0) continue
+      shown.add(f.pid)
+      out.push('', bold(`${check.id} ${f.pid}: ${plural(tree.length, 'process', 'processes')}, ${formatBytes(f.memoryBytes)}`), ...tree.map((l) => `  ${l}`))
+    }
+  }
+  return out
 }
 
 function messageWidth(): number {
@@ -81,11 +104,12 @@ function messageWidth(): number {
   return Math.max(40, Math.min(100, cols - 60))
 }
 
-function rowsFor(check: ReportCheck, verbose: boolean): Array<{finding: ReportFinding; text: string}> {
+function rowsFor(check: ReportCheck, verbose: boolean, snapshot: Snapshot | undefined): Array<{finding: ReportFinding; text: string}> {
   return check.findings.map((finding) => {
     const parts = [finding.message]
     if (verbose) parts.push(`why: ${finding.reason}`)
-    if (verbose && finding.pids.length > 1) parts.push(`tree: ${finding.pids.join(' ')}`)
+    // With a snapshot the trees are drawn below the table: long command lines do not fit a cell.
+    if (verbose && !snapshot && finding.pids.length > 1) parts.push(`tree: ${finding.pids.join(' ')}`)
     if (finding.fix) parts.push(`fix: ${finding.fix.outcome}${finding.fix.detail ? ` (${finding.fix.detail})` : ''}`)
     return {finding, text: parts.join('\n')}
   })

@@ -47,6 +47,8 @@ export interface ReportSummary {
   claudeProcesses: number
   /** tmux sessions across every server that answered. */
   tmuxSessions: number
+  /** Sessions named like agent sessions or with a Claude process in one of their live panes. */
+  agentSessions?: number
   /** Orphan Claude findings (trees). */
   orphanClaude: number
   /** Orphaned MCP servers, inside orphan Claude trees or on their own. */
@@ -72,7 +74,7 @@ export interface Report {
   /** ISO time the report was built. */
   generatedAt: string
   /** The machine the snapshot was taken on. */
-  host: {platform: string; release: string; wsl: boolean; totalMemoryBytes: number; tmuxVersion: string | null}
+  host: {platform: string; release: string; wsl: boolean; totalMemoryBytes: number; tmuxVersion: string | null; claudeVersion?: string}
   /** The counts of the summary line. */
   summary: ReportSummary
   /** Every check that ran, in registration order. */
@@ -81,6 +83,19 @@ export interface Report {
   limitations: string[]
   /** Findings the fix handled, as they were before the fix (present after --fix). */
   fixed?: ReportFinding[]
+}
+
+/** Sessions that are agent sessions: named so by the rules, or holding a live Claude process in a pane. */
+export function countAgentSessions(snapshot: Snapshot, rules: Rules): number {
+  const tree = treeOf(snapshot)
+  const keys = new Set<string>()
+  for (const s of snapshot.tmux.servers) for (const p of s.panes) if (rules.isAgentSession(p.session)) keys.add(`${s.socket}\u0000${p.sessionId}`)
+  for (const p of snapshot.processes) {
+    if (p.state === 'Z' || p.state === 'X' || !rules.isClaude(p)) continue
+    const owner = tree.paneOwner(p)
+    if (owner) keys.add(`${owner.server.socket}\u0000${owner.pane.sessionId}`)
+  }
+  return keys.size
 }
 
 /** Distinct sessions across every server that answered. */
@@ -105,6 +120,7 @@ export function summarize(snapshot: Snapshot, results: CheckResult[], rules: Rul
     status,
     claudeProcesses: live.filter((p) => rules.isClaude(p)).length,
     tmuxSessions: countSessions(snapshot),
+    agentSessions: countAgentSessions(snapshot, rules),
     orphanClaude: of('orphan-claude').length,
     // Each orphaned MCP server once, whether its own finding or inside an orphaned claude's tree.
     orphanMcp: sumBy(orphanTrees, (f) => Number(f.data?.mcpServers ?? 0)),
@@ -136,6 +152,7 @@ export function buildReport(opts: {
       wsl: snapshot.host.wsl,
       totalMemoryBytes: snapshot.host.totalMemoryBytes,
       tmuxVersion: snapshot.tmux.version ?? null,
+      ...(snapshot.host.claudeVersion ? {claudeVersion: snapshot.host.claudeVersion} : {}),
     },
     summary: summarize(snapshot, results, opts.rules),
     checks: results.map((r) => ({

@@ -1,4 +1,4 @@
-import {existsSync} from 'node:fs'
+import {existsSync, readlinkSync} from 'node:fs'
 import os from 'node:os'
 import psList from 'ps-list'
 import {
@@ -11,6 +11,7 @@ import {
   parseStatus,
   readText,
 } from './proc.js'
+import {detectClaudeVersion} from './claude-version.js'
 import {discoverSockets, queryServer, runTmux} from './tmux.js'
 import {SNAPSHOT_VERSION, type HostFacts, type ProcessInfo, type Snapshot} from './types.js'
 
@@ -135,7 +136,7 @@ export async function collectSnapshot(opts: CollectOptions = {}): Promise<Snapsh
   const snapshot: Snapshot = {
     snapshotVersion: SNAPSHOT_VERSION,
     collectedAt: new Date().toISOString(),
-    host: hostFacts(processes, uid, bootTimeMs),
+    host: hostFacts(processes, uid, bootTimeMs, procRoot),
     processes,
     tmux: {
       available,
@@ -147,7 +148,7 @@ export async function collectSnapshot(opts: CollectOptions = {}): Promise<Snapsh
   return deepFreeze(snapshot)
 }
 
-function hostFacts(processes: readonly ProcessInfo[], uid: number, bootTimeMs: number | undefined): HostFacts {
+function hostFacts(processes: readonly ProcessInfo[], uid: number, bootTimeMs: number | undefined, procRoot: string): HostFacts {
   const release = os.release()
   const byPid = new Map(processes.map((p) => [p.pid, p]))
   const ancestors: number[] = []
@@ -169,6 +170,23 @@ function hostFacts(processes: readonly ProcessInfo[], uid: number, bootTimeMs: n
     uid,
     doctorPid: process.pid,
     doctorAncestors: ancestors,
+    claudeVersion: detectClaudeVersion(processes, {
+      readExe: (pid) => {
+        try {
+          return readlinkSync(`${procRoot}/${pid}/exe`)
+        } catch {
+          return undefined
+        }
+      },
+      readPackageVersion: (dir) => {
+        try {
+          const version: unknown = JSON.parse(readText(`${dir}/package.json`) ?? '{}').version
+          return typeof version === 'string' ? version : undefined
+        } catch {
+          return undefined
+        }
+      },
+    }),
   }
 }
 

@@ -107,6 +107,8 @@ export interface HostFacts {
   doctorPid: number
   /** The doctor's parent chain up to PID 1: never a target. */
   doctorAncestors: number[]
+  /** The Claude Code version most Claude processes run (native binary path or the npm package's package.json). */
+  claudeVersion?: string
 }
 
 /** One immutable picture of the machine: every check reads this and nothing else. */

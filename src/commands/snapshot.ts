@@ -1,0 +1,31 @@
+import os from 'node:os'
+import {Flags} from '@oclif/core'
+import {DoctorCommand} from '../cli/base-command.js'
+import {writeOutput} from '../render/output.js'
+import {redactSnapshot} from '../report/redact.js'
+import {collectSnapshot} from '../snapshot/collect.js'
+import {serializeSnapshot} from '../snapshot/load.js'
+
+export default class Snapshot extends DoctorCommand {
+  static summary = 'Save what the checks see (processes and tmux servers) to a file, for `check --from` elsewhere.'
+  static description =
+    'Collects the same snapshot `check` uses and writes it as JSON (snapshotVersion 1). Command lines are redacted (secrets masked, home directories as ~) unless --no-redact; of the environment only TMUX, TMUX_PANE, CLAUDECODE and CLAUDE_CODE_SESSION_ID are ever kept.'
+  static examples = [
+    {description: 'Record this machine', command: '<%= config.bin %> snapshot --output state.json'},
+    {description: 'Reproduce its findings anywhere', command: '<%= config.bin %> check --from state.json'},
+  ]
+  static flags = {
+    output: Flags.string({char: 'o', summary: 'Write the snapshot to this file (atomically) instead of standard output.'}),
+    redact: Flags.boolean({summary: 'Mask secrets and show home directories as ~ (--no-redact to turn off).', default: true, allowNo: true}),
+    socket: Flags.string({summary: 'Also query the tmux server on this socket path (repeatable).', multiple: true}),
+  }
+
+  async run(): Promise<void> {
+    const {flags} = await this.parse(Snapshot)
+    const collected = await collectSnapshot({sockets: flags.socket})
+    const snapshot = flags.redact ? redactSnapshot(collected, {home: os.homedir()}) : collected
+    const text = serializeSnapshot(snapshot)
+    if (flags.output) await writeOutput(flags.output, text)
+    else process.stdout.write(text)
+  }
+}

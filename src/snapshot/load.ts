@@ -1,0 +1,82 @@
+import {readFile} from 'node:fs/promises'
+import {Ajv, type ErrorObject} from 'ajv'
+import {DoctorError} from '../errors.js'
+import {deepFreeze} from './collect.js'
+import schema from './snapshot-v1.schema.json' with {type: 'json'}
+import {SNAPSHOT_VERSION, type Snapshot} from './types.js'
+
+let validator: ReturnType<Ajv['compile']> | undefined
+
+function validate(value: unknown): ErrorObject[] {
+  validator ??= new Ajv({allErrors: false, strict: true}).compile(schema)
+  return validator(value) ? [] : (validator.errors ?? [])
+}
+
+function describe(error: ErrorObject): string {
+  const where = error.instancePath || '(top level)'
+  if (error.keyword === 'additionalProperties') return `${where} has unexpected field "${String(error.params.additionalProperty)}"`
+  if (error.keyword === 'enum') return `${where} must be one of ${(error.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`
+  return `${where} ${error.message ?? 'is invalid'}`
+}
+
+/**
+ * Checks that a parsed value is a snapshot this gt-doctor understands. Every failure is one line that names
+ * the file and what is wrong: not JSON, not a snapshot, or a snapshotVersion from a newer gt-doctor.
+ */
+export function parseSnapshot(text: string, source: string): Snapshot {
+  if (text.trim() === '') throw new DoctorError(`${source} is empty: not a gt-doctor snapshot`)
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error)
+    const at = /at position (\d+)/.exec(why)
+    const truncated = /end of (?:json )?(?:data|input)|unterminated/i.test(why) || (at !== null && Number(at[1]) >= text.trimEnd().length - 1)
+    throw new DoctorError(`${source} is not valid JSON${truncated ? ' (the file looks truncated)' : ''}: ${why.split('\n')[0]}`)
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new DoctorError(`${source} is not a gt-doctor snapshot: expected a JSON object`)
+  const version = (value as {snapshotVersion?: unknown}).snapshotVersion
+  if (version === undefined) throw new DoctorError(`${source} is not a gt-doctor snapshot: it has no snapshotVersion`)
+  if (typeof version === 'number' && Number.isInteger(version) && version > SNAPSHOT_VERSION) {
+    throw new DoctorError(`${source} is snapshotVersion ${version}, written by a newer gt-doctor; this one reads version ${SNAPSHOT_VERSION}: upgrade gt-doctor`)
+  }
+  if (version !== SNAPSHOT_VERSION) throw new DoctorError(`${source} has snapshotVersion ${JSON.stringify(version)}; this gt-doctor reads version ${SNAPSHOT_VERSION}`)
+  const errors = validate(value)
+  if (errors.length > 0) throw new DoctorError(`${source} is not a valid gt-doctor snapshot: ${describe(errors[0])}`)
+  return deepFreeze(value as Snapshot)
+}
+
+/** Reads a recorded snapshot (`-` for standard input) and validates it against snapshot-v1.schema.json. */
+export async function loadSnapshot(file: string, stdin: NodeJS.ReadableStream = process.stdin): Promise<Snapshot> {
+  const source = file === '-' ? 'standard input' : file
+  let text: string
+  try {
+    text = file === '-' ? await readStream(stdin) : await readFile(file, 'utf8')
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException
+    const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'it is a directory' : e.code === 'EACCES' ? 'permission denied' : e.message
+    throw new DoctorError(`cannot read snapshot ${source}: ${why}`)
+  }
+  return parseSnapshot(text, source)
+}
+
+async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+/** The snapshot as its file holds it: stable key order as collected, two-space indent, final newline. */
+export function serializeSnapshot(snapshot: Snapshot): string {
+  return `${JSON.stringify(snapshot, null, 2)}\n`
+}
+
+/**
+ * `--fix` acts on live processes; a recorded snapshot's pids belong to another machine or another moment.
+ * Enforced here as well as by the flags' `exclusive`, so the rule holds whichever way the flags are spelled.
+ */
+export function refuseFixOnRecorded(flags: {from?: string; fix?: boolean}): void {
+  if (flags.from !== undefined && flags.fix) {
+    throw new DoctorError('--fix cannot be used with --from: a recorded snapshot is not this machine now; run --fix on the live machine')
+  }
+}

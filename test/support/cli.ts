@@ -1,0 +1,25 @@
+import {spawnSync} from 'node:child_process'
+import {fileURLToPath} from 'node:url'
+
+export const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
+
+export interface CliResult {
+  status: number | null
+  stdout: string
+  stderr: string
+}
+
+/**
+ * Runs the built CLI as a user would. NODE_ENV is forced to production: vitest sets NODE_ENV=test, under
+ * which oclif runs src/commands/*.ts through tsx and the registry (looking for compiled checks beside the
+ * sources) would find none.
+ */
+export function runCli(args: string[], opts: {input?: string; cwd?: string; env?: Record<string, string>} = {}): CliResult {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    input: opts.input,
+    cwd: opts.cwd,
+    env: {...process.env, NODE_ENV: 'production', NO_COLOR: '1', ...opts.env},
+  })
+  return {status: r.status, stdout: r.stdout, stderr: r.stderr}
+}
