@@ -156,12 +156,13 @@ describe('snapshot and check --from', () => {
     const s = runCli(['check', '--from', INCIDENT_FIXTURE, '--socket', '/tmp/x.sock'])
     expect(s.status).toBe(2)
     expect(s.stderr).toBe('gt-doctor: --socket=/tmp/x.sock cannot also be provided when using --from\n')
-    // Until --fix exists this is "Nonexistent flag"; once it does, the exclusive relation and
-    // refuseFixOnRecorded refuse it. Either way nothing is signalled and the exit code is 2.
-    const f = runCli(['check', '--from', INCIDENT_FIXTURE, '--fix'])
-    expect(f.status).toBe(2)
-    expect(f.stderr).toMatch(/--fix/)
-    expect(f.stdout).toBe('')
+    // A recorded snapshot is not this machine: neither --fix nor its dry run may act on it.
+    for (const flag of ['--fix', '--dry-run']) {
+      const f = runCli(['check', '--from', INCIDENT_FIXTURE, flag, '--yes'])
+      expect(f.status).toBe(2)
+      expect(f.stderr).toBe('gt-doctor: --fix cannot be used with --from: a recorded snapshot is not this machine now; run --fix on the live machine\n')
+      expect(f.stdout).toBe('')
+    }
   })
 
   it('snapshot writes a valid, versioned, redacted file that check --from reads', () => {

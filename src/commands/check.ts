@@ -1,13 +1,17 @@
 import os from 'node:os'
 import {Flags} from '@oclif/core'
 import {DoctorCommand} from '../cli/base-command.js'
+import {confirmPlan, fixFlags} from '../cli/fix.js'
 import {configFlags, selectionFlags} from '../cli/flags.js'
 import {diagnose} from '../doctor.js'
-import {exitCodeFor, type Report} from '../report/model.js'
+import {fixRequest, runFix} from '../remediation/flow.js'
+import {renderFixed, renderPlan} from '../render/fix.js'
 import {argvWantsJson, FORMATS, renderReport, resolveFormat, writeOutput} from '../render/output.js'
 import {colorWanted} from '../render/table.js'
+import {exitCodeFor, type Report} from '../report/model.js'
 import {loadSetup} from '../setup.js'
 import {loadSnapshot, refuseFixOnRecorded} from '../snapshot/load.js'
+import type {Snapshot} from '../snapshot/types.js'
 
 export default class Check extends DoctorCommand {
   static summary = 'Find orphaned Claude Code processes, orphaned MCP servers and the memory they hold.'
@@ -16,10 +20,12 @@ export default class Check extends DoctorCommand {
   static examples = [
     {description: 'Check this machine', command: '<%= config.bin %>'},
     {description: 'Machine-readable report (schemaVersion 1)', command: '<%= config.bin %> --json'},
-    {description: 'Also query a tmux server on a custom socket', command: '<%= config.bin %> check --socket /tmp/my-tmux.sock'},
+    {description: 'See what --fix would end, and why', command: '<%= config.bin %> --fix --dry-run'},
+    {description: 'End every orphan without asking (cron, CI)', command: '<%= config.bin %> --fix --yes --grace 2 --json'},
     {description: 'A report to paste into a GitHub issue', command: '<%= config.bin %> --format markdown --output report.md'},
     {description: 'CI gate: fail on warnings too, JUnit for the CI page', command: '<%= config.bin %> --fail-on warning --format junit --output report.xml'},
     {description: 'Run every check on a snapshot recorded elsewhere', command: '<%= config.bin %> check --from snapshot.json'},
+    {description: 'Also query a tmux server on a custom socket', command: '<%= config.bin %> check --socket /tmp/my-tmux.sock'},
   ]
   static enableJsonFlag = true
   static flags = {
@@ -30,7 +36,8 @@ export default class Check extends DoctorCommand {
     output: Flags.string({char: 'o', summary: 'Write the report to this file (atomically) instead of standard output.'}),
     'fail-on': Flags.option({summary: 'Exit 1 when a finding is at or above this level.', options: ['error', 'warning', 'never'] as const, default: 'error'})(),
     redact: Flags.boolean({summary: 'Mask secrets and show home directories as ~ (--no-redact to turn off).', default: true, allowNo: true}),
-    from: Flags.string({summary: 'Run the checks on a snapshot file (from `gt-doctor snapshot`; - for stdin) instead of this machine.', exclusive: ['fix', 'socket']}),
+    from: Flags.string({summary: 'Run the checks on a snapshot file (from `gt-doctor snapshot`; - for stdin) instead of this machine.', exclusive: ['socket']}),
+    ...fixFlags,
     ...selectionFlags,
     ...configFlags,
   }
@@ -45,30 +52,56 @@ export default class Check extends DoctorCommand {
     const json = this.jsonEnabled()
     const format = resolveFormat(flags.format, json)
     refuseFixOnRecorded(flags)
-    const snapshot = flags.from ? await loadSnapshot(flags.from) : undefined
-    const progress = process.stdout.isTTY && !flags.quiet && (format === 'table' || flags.output) ? 'tty' : 'none'
-    const diagnosis = await diagnose({
+    const fix = fixRequest(flags, {stdinIsTTY: Boolean(process.stdin.isTTY), uid: process.getuid?.() ?? 0})
+    const color = !flags.output && colorWanted()
+    // People watch progress and plans; a machine format on stdout gets nothing but the report.
+    const forPeople = format === 'table' && !flags.quiet
+    const options = {
       tool: {name: this.config.name, version: this.config.version},
       ...(await loadSetup({oclif: this.config, configPath: flags.config})),
       only: flags.only,
       skip: flags.skip,
       sockets: flags.socket,
-      progress,
-      snapshot,
-    })
+      progress: process.stdout.isTTY && (forPeople || Boolean(flags.output)) ? ('tty' as const) : ('none' as const),
+      snapshot: flags.from ? await loadSnapshot(flags.from) : undefined,
+    }
+
+    let report: Report
+    let snapshot: Snapshot
+    if (fix) {
+      const result = await runFix({
+        request: fix,
+        diagnose: options,
+        // The plan is part of the table output; beside a machine format it goes to stderr, and only to be confirmed.
+        showPlan: (plan) => {
+          if (forPeople) this.log(renderPlan(plan, {color, graceMs: fix.graceMs}))
+          else if (!fix.yes && !fix.dryRun) process.stderr.write(renderPlan(plan, {color: false, graceMs: fix.graceMs}) + '\n')
+        },
+        confirm: confirmPlan,
+        progress: (message) => forPeople && process.stderr.write(`${message}\n`),
+      })
+      if (result.declined) process.stderr.write('Nothing was signalled.\n')
+      if (forPeople && result.report.fixed) this.log(renderFixed(result.report, {color}))
+      ;({report, snapshot} = result)
+    } else {
+      ;({report, snapshot} = await diagnose(options))
+    }
+    // oclif's --json turns this.exit() into exit 1, so the code is set, not thrown. 3 (a fix failed) beats --fail-on.
+    process.exitCode = exitCodeFor(report, flags['fail-on'])
+
     const rendered = renderReport({
       format,
-      report: diagnosis.report,
-      snapshot: diagnosis.snapshot,
+      report,
+      snapshot,
       redact: flags.redact,
       redactOptions: {home: os.homedir()},
       failOn: flags['fail-on'],
-      table: {color: !flags.output && colorWanted(), verbose: flags.verbose, quiet: flags.quiet},
+      table: {color, verbose: flags.verbose, quiet: flags.quiet},
     })
-    if (flags.output) await writeOutput(flags.output, rendered.text)
-    // oclif's --json turns this.exit() into exit 1, so the code is set, not thrown.
-    process.exitCode = exitCodeFor(diagnosis.report, flags['fail-on'])
-    if (flags.output) return undefined
+    if (flags.output) {
+      await writeOutput(flags.output, rendered.text)
+      return undefined
+    }
     if (json) return rendered.report
     process.stdout.write(rendered.text)
     return undefined

@@ -175,7 +175,8 @@ export type FailOn = 'error' | 'warning' | 'never'
 
 export function exitCodeFor(report: Report, failOn: FailOn = 'error'): number {
   if (report.summary.status === 'crashed') return EXIT.usage
-  if (report.checks.some((c) => c.findings.some((f) => f.fix?.outcome === 'failed'))) return EXIT.fixFailed
+  const fixFailed = (f: ReportFinding) => f.fix?.outcome === 'failed'
+  if (report.checks.some((c) => c.findings.some(fixFailed)) || report.fixed?.some(fixFailed)) return EXIT.fixFailed
   if (failOn === 'never') return EXIT.ok
   const bad = failOn === 'warning' ? ['warning', 'error'] : ['error']
   return report.checks.some((c) => c.findings.some((f) => bad.includes(f.severity))) ? EXIT.findings : EXIT.ok

@@ -75,8 +75,8 @@ export function serializeSnapshot(snapshot: Snapshot): string {
  * `--fix` acts on live processes; a recorded snapshot's pids belong to another machine or another moment.
  * Enforced here as well as by the flags' `exclusive`, so the rule holds whichever way the flags are spelled.
  */
-export function refuseFixOnRecorded(flags: {from?: string; fix?: boolean}): void {
-  if (flags.from !== undefined && flags.fix) {
+export function refuseFixOnRecorded(flags: {from?: string; fix?: boolean; 'dry-run'?: boolean}): void {
+  if (flags.from !== undefined && (flags.fix || flags['dry-run'])) {
     throw new DoctorError('--fix cannot be used with --from: a recorded snapshot is not this machine now; run --fix on the live machine')
   }
 }

@@ -1,0 +1,139 @@
+import {diagnose, type DiagnoseOptions} from '../doctor.js'
+import type {Snapshot} from '../snapshot/types.js'
+import {DoctorError} from '../errors.js'
+import {exitCodeFor, type FixOutcome, type Report} from '../report/model.js'
+import {createRules} from '../rules/rules.js'
+import {AuditLog, MemoryAudit} from './audit.js'
+import {executePlan, type EngineOptions, type EngineResult} from './engine.js'
+import {acquireFixLock} from './lock.js'
+import {planRemediation, type RemediationPlan} from './plan.js'
+import {procProbe, type ProcessProbe} from './probe.js'
+import {fixedReport, plannedReport} from './report.js'
+import {stateDir} from './state.js'
+
+/** What the user asked `--fix` to do, validated before anything is collected. */
+export interface FixRequest {
+  dryRun: boolean
+  /** Fix without asking. */
+  yes: boolean
+  graceMs: number
+  allUsers: boolean
+  /** Checks named with --only: a check whose fix needs naming is fixed only then. */
+  only?: string[]
+}
+
+export interface FixFlags {
+  fix?: boolean
+  'dry-run'?: boolean
+  yes?: boolean
+  grace?: number
+  'all-users'?: boolean
+  only?: string[]
+}
+
+/**
+ * Turns the command's flags into a fix request (undefined: no fix asked), refusing with exit 2 what cannot
+ * be done safely: fixing without a terminal to confirm on and without --yes, --all-users without root.
+ */
+export function fixRequest(flags: FixFlags, env: {stdinIsTTY: boolean; uid: number}): FixRequest | undefined {
+  const dryRun = Boolean(flags['dry-run'])
+  if (!flags.fix && !dryRun) {
+    const stray = (['yes', 'all-users'] as const).filter((f) => flags[f])
+    if (stray.length > 0) throw new DoctorError(`--${stray[0]} applies only with --fix`)
+    return undefined
+  }
+  const allUsers = Boolean(flags['all-users'])
+  if (allUsers && env.uid !== 0) throw new DoctorError(`--all-users needs root (you are uid ${env.uid}): only root may end other users' processes`)
+  if (!dryRun && !flags.yes && !env.stdinIsTTY) {
+    throw new DoctorError('--fix asks for confirmation but stdin is not a terminal: pass --yes to fix without asking, or --dry-run to only see the plan')
+  }
+  return {dryRun, yes: Boolean(flags.yes), graceMs: Math.round((flags.grace ?? 5) * 1000), allUsers, only: flags.only}
+}
+
+export interface FixFlowOptions {
+  request: FixRequest
+  diagnose: DiagnoseOptions
+  /** Shows the plan (every process it will signal) before anything is signalled. */
+  showPlan(plan: RemediationPlan): void
+  /** Asked when --yes was not given; false: signal nothing. */
+  confirm(plan: RemediationPlan): Promise<boolean>
+  /** Tells the user what is happening while processes end (the grace period can take seconds). */
+  progress?(message: string): void
+  /** Where the audit log and the lock live (default: the XDG state directory). */
+  stateDir?: string
+  probe?: ProcessProbe
+  /** How long a second --fix waits for the first before refusing. */
+  lockWaitMs?: number
+}
+
+export interface FixFlowResult {
+  report: Report
+  /** The machine the report describes: after the fix, or as found when nothing was signalled. */
+  snapshot: Snapshot
+  exitCode: number
+  plan: RemediationPlan
+  /** The user answered no: nothing was signalled. */
+  declined: boolean
+  engine?: EngineResult
+  auditFile?: string
+}
+
+/** Findings left alone on purpose say so (`skipped`, and why) instead of looking forgotten. */
+function withHeld(plan: RemediationPlan, outcomes: ReadonlyMap<string, FixOutcome>): Map<string, FixOutcome> {
+  const out = new Map(outcomes)
+  for (const {finding, why} of plan.held) out.set(finding.id, {outcome: 'skipped', detail: why, signalled: [], freedBytes: 0})
+  return out
+}
+
+/** One fix run: lock -> detect -> plan -> show -> confirm -> execute -> detect again -> report. */
+export async function runFix(opts: FixFlowOptions): Promise<FixFlowResult> {
+  const {request} = opts
+  const dir = opts.stateDir ?? stateDir()
+  // A dry run signals nothing, so it neither waits for nor blocks a real fix.
+  const lock = request.dryRun ? undefined : await acquireFixLock(dir, {waitMs: opts.lockWaitMs})
+  try {
+    const before = await diagnose(opts.diagnose)
+    const {host} = before.snapshot
+    if (host.platform !== 'linux') throw new DoctorError(`--fix needs Linux /proc to verify each process before signalling it (this is ${host.platform})`)
+    const plan = planRemediation(before, {only: request.only})
+    opts.showPlan(plan)
+    const engine: Omit<EngineOptions, 'audit'> = {
+      probe: opts.probe ?? procProbe(),
+      rules: createRules(before.config.rules),
+      graceMs: request.graceMs,
+      invokingUid: host.uid,
+      allUsers: request.allUsers,
+      doctorPid: host.doctorPid,
+      doctorAncestors: host.doctorAncestors,
+      bootTimeMs: host.bootTimeMs,
+      clockTicksPerSecond: host.clockTicksPerSecond,
+    }
+    if (request.dryRun) {
+      const result = await executePlan(plan, {...engine, audit: new MemoryAudit(), dryRun: true})
+      const report = plannedReport(before.report, withHeld(plan, result.outcomes))
+      return {report, snapshot: before.snapshot, exitCode: exitCodeFor(report), plan, declined: false, engine: result}
+    }
+    if (plan.items.length === 0) {
+      const report = fixedReport(before.report, before.report, withHeld(plan, new Map()))
+      return {report, snapshot: before.snapshot, exitCode: exitCodeFor(report), plan, declined: false}
+    }
+    if (!request.yes && !(await opts.confirm(plan))) {
+      return {report: before.report, snapshot: before.snapshot, exitCode: exitCodeFor(before.report), plan, declined: true}
+    }
+    const audit = new AuditLog(dir, `${process.pid}@${new Date().toISOString()}`)
+    let result: EngineResult
+    try {
+      opts.progress?.(`ending orphans: SIGTERM, then SIGKILL after ${request.graceMs / 1000} s for any that remain`)
+      result = await executePlan(plan, {...engine, audit})
+    } finally {
+      audit.close()
+    }
+    await lock?.release()
+    // What is left: a fresh snapshot and every check again, never the old picture with the fixed rows removed.
+    const after = await diagnose({...opts.diagnose, snapshot: undefined})
+    const report = fixedReport(before.report, after.report, withHeld(plan, result.outcomes))
+    return {report, snapshot: after.snapshot, exitCode: exitCodeFor(report), plan, declined: false, engine: result, auditFile: audit.file}
+  } finally {
+    await lock?.release()
+  }
+}

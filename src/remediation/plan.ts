@@ -1,0 +1,134 @@
+import type {Finding, FixAction, ProcessTarget} from '../checks/api.js'
+import {contextFor} from '../checks/runner.js'
+import type {Diagnosis} from '../doctor.js'
+import {oneLine} from '../errors.js'
+import type {HostFacts} from '../snapshot/types.js'
+
+/** One fixable finding and what its check asks the engine to do about it. */
+export interface PlanItem {
+  finding: Finding
+  actions: FixAction[]
+  /** The check's fix threw or returned something the engine cannot trust: this finding fails, the others proceed. */
+  error?: string
+}
+
+/** A process the plan will signal, as the plan shows it to the user before asking. */
+export interface PlannedProcess {
+  pid: number
+  command: string
+  session?: string
+  memoryBytes?: number
+  findingId: string
+  /** The finding's reason for the tree's root; "in the tree of PID N" for the others. */
+  why: string
+  root: boolean
+}
+
+export interface RemediationPlan {
+  items: PlanItem[]
+  /** Fixable findings left alone, and why (a check whose fix needs --only). */
+  held: Array<{finding: Finding; why: string}>
+  /** Memory of every planned process at detection time (PSS, else RSS), to report what a fix freed. */
+  memory: ReadonlyMap<number, number>
+  host: HostFacts
+}
+
+export interface PlanOptions {
+  /** The checks the user named with --only: a `fixRequiresOnly` check is fixed only when named. */
+  only?: string[]
+}
+
+/** Refuses actions the engine could misread, and targets outside the finding the user was shown. */
+export function validateActions(actions: unknown, finding: Finding): string | undefined {
+  if (!Array.isArray(actions)) return 'fix did not return an array of actions'
+  const allowed = new Set(finding.pids)
+  for (const a of actions as FixAction[]) {
+    if (!a || typeof a !== 'object') return 'an action is not an object'
+    if (a.kind === 'terminate-tree') {
+      if (!Array.isArray(a.targets) || a.targets.length === 0) return 'a terminate-tree action has no targets'
+      for (const t of a.targets as ProcessTarget[]) {
+        if (!t || !Number.isInteger(t.pid) || t.pid <= 0 || !Number.isInteger(t.ppid) || typeof t.command !== 'string') {
+          return 'a terminate-tree target lacks pid, ppid or command'
+        }
+        if (!allowed.has(t.pid)) return `the fix targets PID ${t.pid}, which its finding does not list`
+      }
+    } else if (a.kind === 'tmux') {
+      if (typeof a.socket !== 'string' || !Array.isArray(a.args) || !a.args.every((x) => typeof x === 'string')) return 'a tmux action lacks socket or args'
+    } else if (a.kind === 'remove-socket') {
+      if (typeof a.path !== 'string' || !a.path) return 'a remove-socket action lacks a path'
+    } else {
+      return `unknown action kind ${JSON.stringify((a as {kind?: unknown}).kind)}`
+    }
+  }
+  return undefined
+}
+
+/**
+ * From a diagnosis, what `--fix` would do: each fixable finding of each check that ran, turned into actions
+ * by its check's `fix`. Pure: nothing is read from the system and nothing is signalled.
+ */
+export function planRemediation(diagnosis: Diagnosis, opts: PlanOptions = {}): RemediationPlan {
+  const {snapshot, config} = diagnosis
+  const items: PlanItem[] = []
+  const held: RemediationPlan['held'] = []
+  for (const result of diagnosis.results) {
+    const registered = diagnosis.checks.find((c) => c.check.id === result.id)
+    if (!registered || result.status === 'crashed' || result.status === 'skipped') continue
+    const {check} = registered
+    const fixable = result.findings.filter((f) => f.fixable)
+    if (fixable.length === 0 || typeof check.fix !== 'function') continue
+    if (check.fixRequiresOnly && !(opts.only ?? []).includes(check.id)) {
+      for (const finding of fixable) held.push({finding, why: `fixed only when named: --fix --only ${check.id}`})
+      continue
+    }
+    const ctx = contextFor(registered, snapshot, config)
+    for (const finding of fixable) {
+      try {
+        const actions = check.fix(finding, ctx)
+        const problem = validateActions(actions, finding)
+        items.push(problem ? {finding, actions: [], error: `malformed fix: ${problem}`} : {finding, actions})
+      } catch (error) {
+        items.push({finding, actions: [], error: `fix crashed: ${oneLine(error)}`})
+      }
+    }
+  }
+  const memory = new Map<number, number>()
+  for (const p of snapshot.processes) {
+    const bytes = p.pssBytes ?? p.rssBytes
+    if (bytes !== undefined) memory.set(p.pid, bytes)
+  }
+  return {items, held, memory, host: snapshot.host}
+}
+
+/** Every process the plan will signal, in plan order, each once. */
+export function plannedProcesses(plan: RemediationPlan): PlannedProcess[] {
+  const out: PlannedProcess[] = []
+  const seen = new Set<number>()
+  for (const {finding, actions} of plan.items) {
+    for (const action of actions) {
+      if (action.kind !== 'terminate-tree') continue
+      const root = action.targets[0]
+      for (const t of action.targets) {
+        if (seen.has(t.pid)) continue
+        seen.add(t.pid)
+        out.push({
+          pid: t.pid,
+          command: t.command,
+          session: action.session ?? finding.session,
+          memoryBytes: plan.memory.get(t.pid),
+          findingId: finding.id,
+          why: t === root ? action.reason : `in the tree of PID ${root.pid}`,
+          root: t === root,
+        })
+      }
+    }
+  }
+  return out
+}
+
+/** The tmux and socket actions of the plan, for display. */
+export function plannedOtherActions(plan: RemediationPlan): Array<{findingId: string; action: Exclude<FixAction, {kind: 'terminate-tree'}>}> {
+  return plan.items.flatMap(({finding, actions}) =>
+    actions.filter((a): a is Exclude<FixAction, {kind: 'terminate-tree'}> => a.kind !== 'terminate-tree').map((action) => ({findingId: finding.id, action})),
+  )
+}

@@ -1,0 +1,236 @@
+/**
+ * Everything around the engine: the plan built from a diagnosis, the report after a fix, the exit codes,
+ * the audit log, the lock, and the flags that may refuse before anything runs.
+ */
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {afterEach, describe, expect, it} from 'vitest'
+import orphanClaude from '../checks/orphan-claude.js'
+import orphanMcp from '../checks/orphan-mcp.js'
+import orphanMemory from '../checks/orphan-memory.js'
+import sessionMismatch from '../checks/session-mismatch.js'
+import {defineCheck, type RegisteredCheck} from '../src/checks/api.js'
+import {runChecks} from '../src/checks/runner.js'
+import {defaultConfig} from '../src/config/config.js'
+import type {Diagnosis} from '../src/doctor.js'
+import {DoctorError} from '../src/errors.js'
+import {AuditLog} from '../src/remediation/audit.js'
+import {fixRequest} from '../src/remediation/flow.js'
+import {acquireFixLock} from '../src/remediation/lock.js'
+import {planRemediation, plannedOtherActions, plannedProcesses} from '../src/remediation/plan.js'
+import {fixedReport, plannedReport} from '../src/remediation/report.js'
+import {stateDir} from '../src/remediation/state.js'
+import {renderFixed, renderPlan} from '../src/render/fix.js'
+import {buildReport, exitCodeFor, type FixOutcome} from '../src/report/model.js'
+import {createRules} from '../src/rules/rules.js'
+import type {Snapshot} from '../src/snapshot/types.js'
+import {Machine} from './support/machine.js'
+
+const MCP = 'node /home/u/.npm/_npx/1/node_modules/@modelcontextprotocol/server-filesystem/dist/index.js'
+const builtins: RegisteredCheck[] = [orphanClaude, orphanMcp, orphanMemory, sessionMismatch].map((check) => ({check, source: {kind: 'built-in'}}))
+
+/** The incident: a killed session's claude under the tmux server, one under init, an npm-exec MCP tree, a dead pane. */
+function incident(): Snapshot {
+  const m = new Machine()
+  const server = m.server({pid: 100})
+  m.pane(server, 'gt-keep', {pid: 101, cmd: 'claude', mib: 300})
+  m.proc({pid: 102, ppid: 101, cmd: MCP, mib: 40, env: {CLAUDECODE: '1'}})
+  m.pane(server, 'gt-dead', {pid: 150, cmd: 'bash', dead: true})
+  m.proc({pid: 200, ppid: 100, cmd: 'claude', mib: 400, env: {TMUX: `${server.socket},100,7`, TMUX_PANE: '%9'}})
+  m.proc({pid: 201, ppid: 200, cmd: MCP, mib: 50, env: {CLAUDECODE: '1'}})
+  m.proc({pid: 300, ppid: 1, cmd: 'claude', mib: 350})
+  m.proc({pid: 400, ppid: 1, cmd: 'npm exec @modelcontextprotocol/server-filesystem', mib: 30, env: {CLAUDECODE: '1'}})
+  m.proc({pid: 401, ppid: 400, cmd: MCP, mib: 60, env: {CLAUDECODE: '1'}})
+  m.proc({pid: 500, ppid: 1, cmd: 'tail -f /var/log/mcp-server.log'})
+  return m.snapshot()
+}
+
+async function diagnosisOf(snapshot: Snapshot, checks = builtins): Promise<Diagnosis> {
+  const config = defaultConfig()
+  const results = await runChecks(checks, snapshot, {config})
+  const report = buildReport({snapshot, results, rules: createRules(config.rules), tool: {name: 'gt-doctor', version: '0.0.0'}})
+  return {config, checks, snapshot, results, report}
+}
+
+describe('remediation plan', () => {
+  it('turns every fixable orphan finding into one terminate-tree action, root first', async () => {
+    const plan = planRemediation(await diagnosisOf(incident()))
+    expect(plan.items.map((i) => i.finding.id)).toEqual(['orphan-claude:200:2000', 'orphan-claude:300:3000', 'orphan-mcp:400:4000'])
+    expect(plan.items.every((i) => i.error === undefined)).toBe(true)
+    expect(plannedProcesses(plan).map((p) => [p.pid, p.root, p.memoryBytes! / 1024 ** 2])).toEqual([
+      [200, true, 400],
+      [201, false, 50],
+      [300, true, 350],
+      [400, true, 30],
+      [401, false, 60],
+    ])
+    const [first] = plan.items[0].actions
+    expect(first).toMatchObject({kind: 'terminate-tree', targets: [{pid: 200, startTicks: 2000, ppid: 100, uid: 1000, command: 'claude'}, {pid: 201}]})
+  })
+
+  it('leaves session-mismatch alone unless it is named with --only', async () => {
+    let plan = planRemediation(await diagnosisOf(incident()))
+    expect(plan.held.map((h) => [h.finding.id, h.why])).toEqual([
+      ['session-mismatch:dead-pane:/tmp/tmux-1000/default:%1', 'fixed only when named: --fix --only session-mismatch'],
+    ])
+    expect(plannedOtherActions(plan)).toEqual([])
+    plan = planRemediation(await diagnosisOf(incident()), {only: ['session-mismatch']})
+    expect(plan.held).toEqual([])
+    expect(plannedOtherActions(plan).map((a) => a.action)).toEqual([
+      {kind: 'tmux', socket: '/tmp/tmux-1000/default', args: ['kill-pane', '-t', '%1'], reason: 'Dead pane %1 in session gt-dead kept by remain-on-exit'},
+    ])
+  })
+
+  it('a plugin fix that throws, or targets a process its finding does not list, fails alone', async () => {
+    const plugin = (id: string, fix: () => never | ReturnType<NonNullable<RegisteredCheck['check']['fix']>>): RegisteredCheck => ({
+      check: defineCheck({
+        id,
+        title: id,
+        description: id,
+        fixable: true,
+        detect: () => [{id: `${id}:300`, check: id, severity: 'error', message: 'm', reason: 'r', pid: 300, pids: [300], fixable: true}],
+        fix,
+      }),
+      source: {kind: 'plugin', name: `${id}@1.0.0`},
+    })
+    const thrower = plugin('thrower', () => {
+      throw new Error('boom\nstack')
+    })
+    const greedy = plugin('greedy', () => [{kind: 'terminate-tree', targets: [{pid: 101, ppid: 100, command: 'claude'}], reason: 'x'}])
+    const plan = planRemediation(await diagnosisOf(incident(), [...builtins, thrower, greedy]))
+    expect(plan.items.find((i) => i.finding.id === 'thrower:300')).toMatchObject({actions: [], error: 'fix crashed: boom'})
+    expect(plan.items.find((i) => i.finding.id === 'greedy:300')).toMatchObject({
+      actions: [],
+      error: 'malformed fix: the fix targets PID 101, which its finding does not list',
+    })
+    expect(plan.items.filter((i) => !i.error)).toHaveLength(3)
+  })
+
+  it('renders every process it will signal with command, session, memory and why', async () => {
+    const plan = planRemediation(await diagnosisOf(incident()))
+    const text = renderPlan(plan, {color: false, graceMs: 5000})
+    expect(text).toContain('Plan: end 5 processes in 3 trees (890 MiB): SIGTERM, then SIGKILL after 5 s')
+    expect(text).toMatch(/│ 200 +│ claude +│/)
+    expect(text).toMatch(/│ +└ 201 +│ node +│ - +│ 50 MiB +│ in the tree of PID 200 +│\n│ +│ …\/@modelcontextprotocol\/server-filesystem/)
+    expect(text).toContain('in the tree of PID 200')
+    expect(text).toContain('its parent is the tmux server (pid 100)')
+    expect(text).toContain('Left alone: 1 finding (fixed only when named: --fix --only session-mismatch)')
+    expect(text).not.toMatch(/\u001b\[/)
+  })
+})
+
+describe('report after a fix', () => {
+  const outcome = (o: FixOutcome['outcome'], freedBytes = 0): FixOutcome => ({outcome: o, detail: o, signalled: [], freedBytes})
+
+  it('shows the residual state, what was fixed, and the memory freed', async () => {
+    const before = (await diagnosisOf(incident())).report
+    const m = new Machine()
+    m.proc({pid: 300, ppid: 1, cmd: 'claude', mib: 350})
+    const after = (await diagnosisOf(m.snapshot())).report
+    const outcomes = new Map([
+      ['orphan-claude:200:2000', outcome('fixed', 450)],
+      ['orphan-claude:300:3000', outcome('skipped')],
+      ['orphan-mcp:400:4000', outcome('already-gone')],
+    ])
+    const report = fixedReport(before, after, outcomes)
+    expect(report.summary).toMatchObject({fixed: 1, freedMemoryBytes: 450, orphanClaude: 1})
+    expect(report.fixed?.map((f) => [f.id, f.fix?.outcome])).toEqual([
+      ['orphan-claude:200:2000', 'fixed'],
+      ['orphan-claude:300:3000', 'skipped'],
+      ['orphan-mcp:400:4000', 'already-gone'],
+    ])
+    // The spared orphan is still there, and says why it is.
+    const left = report.checks.find((c) => c.id === 'orphan-claude')!.findings
+    expect(left.map((f) => [f.id, f.fix?.outcome])).toEqual([['orphan-claude:300:3000', 'skipped']])
+    expect(exitCodeFor(report)).toBe(1)
+    expect(renderFixed(report, {color: false})).toMatch(/orphan-claude +│ fixed +│ 200 \(\+1\)/)
+
+    const clean = fixedReport(before, (await diagnosisOf(new Machine().snapshot())).report, outcomes)
+    expect(exitCodeFor(clean)).toBe(0)
+    // A failed action is exit 3 even when the re-check no longer sees its process.
+    const failed = fixedReport(before, (await diagnosisOf(new Machine().snapshot())).report, new Map([['orphan-claude:200:2000', outcome('failed')]]))
+    expect(exitCodeFor(failed)).toBe(3)
+  })
+
+  it('a dry run marks each planned finding and changes nothing else', async () => {
+    const before = (await diagnosisOf(incident())).report
+    const report = plannedReport(before, new Map([['orphan-claude:200:2000', outcome('planned')]]))
+    expect(report.summary).toEqual(before.summary)
+    expect(report.fixed).toBeUndefined()
+    expect(report.checks[0].findings.map((f) => f.fix?.outcome)).toEqual(['planned', undefined])
+    expect(exitCodeFor(report)).toBe(1)
+  })
+})
+
+describe('fix flags', () => {
+  const tty = {stdinIsTTY: true, uid: 1000}
+  it('asks for nothing unless --fix or --dry-run', () => {
+    expect(fixRequest({}, tty)).toBeUndefined()
+    expect(() => fixRequest({yes: true}, tty)).toThrow('--yes applies only with --fix')
+  })
+  it('refuses to fix without a terminal unless --yes, with exit 2', () => {
+    const refuse = () => fixRequest({fix: true}, {stdinIsTTY: false, uid: 1000})
+    expect(refuse).toThrow(DoctorError)
+    expect(refuse).toThrow('--fix asks for confirmation but stdin is not a terminal: pass --yes to fix without asking, or --dry-run to only see the plan')
+    try {
+      refuse()
+    } catch (e) {
+      expect((e as DoctorError).exitCode).toBe(2)
+    }
+    expect(fixRequest({fix: true, yes: true}, {stdinIsTTY: false, uid: 1000})).toMatchObject({yes: true, dryRun: false, graceMs: 5000})
+    expect(fixRequest({'dry-run': true}, {stdinIsTTY: false, uid: 1000})).toMatchObject({dryRun: true})
+  })
+  it('takes --grace in seconds and --all-users only from root', () => {
+    expect(fixRequest({fix: true, grace: 0.5}, tty)?.graceMs).toBe(500)
+    expect(() => fixRequest({fix: true, 'all-users': true}, tty)).toThrow('--all-users needs root (you are uid 1000)')
+    expect(fixRequest({fix: true, 'all-users': true}, {stdinIsTTY: true, uid: 0})?.allUsers).toBe(true)
+  })
+})
+
+describe('state: audit log and lock', () => {
+  const dirs: string[] = []
+  const tmp = () => {
+    const d = fs.mkdtempSync(path.join(os.tmpdir(), 'gt-doctor-state-'))
+    dirs.push(d)
+    return d
+  }
+  afterEach(() => {
+    for (const d of dirs.splice(0)) fs.rmSync(d, {recursive: true, force: true})
+  })
+
+  it('lives under $XDG_STATE_HOME/gt-doctor, by default ~/.local/state/gt-doctor', () => {
+    expect(stateDir({XDG_STATE_HOME: '/x/state'}, '/home/u')).toBe('/x/state/gt-doctor')
+    expect(stateDir({}, '/home/u')).toBe('/home/u/.local/state/gt-doctor')
+    expect(stateDir({XDG_STATE_HOME: 'relative'}, '/home/u')).toBe('/home/u/.local/state/gt-doctor')
+  })
+
+  it('appends one JSON line per entry to a private directory', () => {
+    const dir = path.join(tmp(), 'deep', 'gt-doctor')
+    const log = new AuditLog(dir, 'run-1', () => new Date('2026-01-11T12:00:00Z'))
+    log.write({event: 'signal', findingId: 'f', pid: 5, signal: 'SIGTERM', outcome: 'sent'})
+    log.close()
+    new AuditLog(dir, 'run-2').close()
+    expect(fs.statSync(dir).mode & 0o777).toBe(0o700)
+    expect(fs.statSync(path.join(dir, 'actions.jsonl')).mode & 0o777).toBe(0o600)
+    const lines = fs.readFileSync(path.join(dir, 'actions.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+    expect(lines).toEqual([{time: '2026-01-11T12:00:00.000Z', run: 'run-1', event: 'signal', findingId: 'f', pid: 5, signal: 'SIGTERM', outcome: 'sent'}])
+  })
+
+  it('refuses to fix when the audit log cannot be written', () => {
+    const file = path.join(tmp(), 'not-a-dir')
+    fs.writeFileSync(file, '')
+    expect(() => new AuditLog(path.join(file, 'gt-doctor'), 'r')).toThrow(/cannot open the audit log .*nothing was signalled/)
+  })
+
+  it('lets one --fix run at a time: a second refuses with exit 2 after a short wait', async () => {
+    const dir = tmp()
+    const first = await acquireFixLock(dir)
+    const second = acquireFixLock(dir, {waitMs: 300})
+    await expect(second).rejects.toThrow(/^another gt-doctor --fix is running \(lock .*fix\.lock held for more than 0\.3 s\)/)
+    await expect(second).rejects.toMatchObject({exitCode: 2})
+    await first.release()
+    const third = await acquireFixLock(dir, {waitMs: 0})
+    await third.release()
+  })
+})
