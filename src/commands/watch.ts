@@ -1,9 +1,12 @@
 import {Flags} from '@oclif/core'
 import {DoctorCommand} from '../cli/base-command.js'
 import {configFlags, selectionFlags} from '../cli/flags.js'
+import {fixFlags} from '../cli/fix.js'
 import {diagnose, loadChecks, selectChecks} from '../doctor.js'
+import {DoctorError} from '../errors.js'
 import {defaultHistoryFile, ensureHistoryWritable} from '../monitor/history.js'
-import {watchLoop} from '../monitor/watch.js'
+import {watchLoop, type RunOnce} from '../monitor/watch.js'
+import {fixRequest, runFix} from '../remediation/flow.js'
 import {exitCodeFor} from '../report/model.js'
 import {colorWanted} from '../render/table.js'
 import {renderWatchLine} from '../render/watch.js'
@@ -25,18 +28,23 @@ export default class Watch extends DoctorCommand {
   static examples = [
     {description: 'Watch every minute, recording to the default history', command: '<%= config.bin %> watch'},
     {description: 'Three quick runs into a file of your choice', command: '<%= config.bin %> watch --interval 5 --count 3 --history /tmp/gt.jsonl'},
+    {description: 'End the orphans each run finds, every 10 minutes', command: '<%= config.bin %> watch --interval 600 --fix --yes'},
   ]
   static flags = {
     interval: interval({summary: 'Seconds from the end of one run to the start of the next.', default: 60, helpValue: 'SECONDS'}),
     count: Flags.integer({summary: 'Stop after this many runs.', min: 1}),
     history: Flags.string({summary: 'The JSON-lines file each run is appended to.', helpValue: 'FILE', default: defaultHistoryFile(), defaultHelp: async () => '$XDG_STATE_HOME/gt-doctor/history.jsonl'}),
     socket: Flags.string({summary: 'Also query the tmux server on this socket path (repeatable).', multiple: true}),
+    ...fixFlags,
     ...selectionFlags,
     ...configFlags,
   }
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Watch)
+    // Nobody is there to confirm each run: a fixing watch must be told so up front.
+    if (flags.fix && !flags.yes) throw new DoctorError('watch --fix needs --yes: nobody is there to confirm each run')
+    const fix = fixRequest(flags, {stdinIsTTY: Boolean(process.stdin.isTTY), uid: process.getuid?.() ?? 0})
     const color = colorWanted()
     ensureHistoryWritable(flags.history)
     const tool = {name: this.config.name, version: this.config.version}
@@ -45,6 +53,15 @@ export default class Watch extends DoctorCommand {
     // A usage error (an unknown check id) is exit 2 now, not a failed run every interval.
     selectChecks(await loadChecks(setup.extraChecks), setup.config, flags.only, flags.skip)
     const diagnoseOptions = {tool, ...setup, only: flags.only, skip: flags.skip, sockets: flags.socket, progress: 'none' as const}
+    const run: RunOnce = fix
+      ? async () => {
+          const r = await runFix({request: fix, diagnose: diagnoseOptions, showPlan: () => {}, confirm: async () => false})
+          return {report: r.report, exitCode: r.exitCode}
+        }
+      : async () => {
+          const {report} = await diagnose(diagnoseOptions)
+          return {report, exitCode: exitCodeFor(report)}
+        }
 
     const controller = new AbortController()
     const stop = (signal: NodeJS.Signals) => {
@@ -60,10 +77,7 @@ export default class Watch extends DoctorCommand {
         count: flags.count,
         historyFile: flags.history,
         signal: controller.signal,
-        run: async () => {
-          const {report} = await diagnose(diagnoseOptions)
-          return {report, exitCode: exitCodeFor(report)}
-        },
+        run,
         onRun: (entry, change, index) => this.log(renderWatchLine(entry, change, index, {color})),
         onError: (message, index) => process.stderr.write(`${this.config.bin}: run ${index} failed: ${message}\n`),
         onInterrupted: (index) => this.log(`run ${index} interrupted by the stop signal: not recorded`),

@@ -81,4 +81,38 @@ describeLive('watch on a live machine', () => {
     expect(out[2]).toMatch(new RegExp(`run 3: .*1 orphan claude, 2 orphan MCP, .* \\(-.*\\); gone: ${one}$`))
     expect(out[out.length - 1]).toBe(`stopped after 3 recorded runs; history: ${history}`)
   }, 60_000)
+
+  it('with --fix --yes each run ends what it found: the next run finds nothing and calls nothing "gone"', async () => {
+    const history = path.join(ns.tmpdir, 'state', 'fix.jsonl')
+    // The orphan the first test left: gone, so that this one starts from a clean machine.
+    const leftover = (await ns.ps()).filter((p) => p.comm === 'claude' || p.args.includes('server-standin')).map((p) => p.pid)
+    for (const pid of leftover) await ns.kill(pid, 'SIGKILL')
+    await ns.waitUntil(async () => !(await ns.ps()).some((p) => leftover.includes(p.pid)), 5000, 25, 'leftovers gone')
+    const known = new Set((await ns.ps()).map((p) => p.pid))
+    await ns.tmux(['new-session', '-d', '-s', 'gt-three', CLAUDE_STANDIN], 'w')
+    const [claude] = await ns.waitForStandins('claude', (p) => !known.has(p.pid))
+    const {mcp = []} = await ns.waitReady(claude.pid)
+    for (const m of mcp) await ns.waitReady(m)
+    await ns.tmux(['kill-session', '-t', 'gt-three'], 'w')
+    await ns.waitUntil(async () => !(await ns.tmux(['list-panes', '-a', '-F', '#{pane_pid}'], 'w')).stdout.includes(String(claude.pid)))
+
+    const r = await ns.exec(['node', BIN, 'watch', '--interval', '0.5', '--count', '2', '--fix', '--yes', '--grace', '0.5', '--history', history], {
+      timeoutMs: 30_000,
+      env: {XDG_STATE_HOME: path.join(ns.tmpdir, 'xdg'), NO_COLOR: '1'},
+    })
+    expect(r.code, r.stderr).toBe(0)
+    const entries = fs.readFileSync(history, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as HistoryEntry)
+    expect(entries.map((e) => [e.orphanClaude, e.orphanMcp, e.fixed, e.fixedOrphans?.length])).toEqual([
+      [1, 2, 1, 1],
+      [0, 0, 0, 0],
+    ])
+    expect(await ns.alive(claude.pid)).toBe(false)
+    const out = r.stdout.trim().split('\n')
+    expect(out[0]).toMatch(/run 1: .*1 orphan claude, 2 orphan MCP.*; first run; fixed 1 \(.* freed\)$/)
+    expect(out[1]).toMatch(/run 2: .*0 orphan claude, 0 orphan MCP.*; no change; fixed 0 \(0 B freed\)$/)
+    // Without --yes there is nobody to confirm each run: refused before the first.
+    const refused = await ns.exec(['node', BIN, 'watch', '--fix', '--count', '1', '--history', history])
+    expect(refused.code).toBe(2)
+    expect(refused.stderr.trim()).toBe('gt-doctor: watch --fix needs --yes: nobody is there to confirm each run')
+  }, 60_000)
 })
