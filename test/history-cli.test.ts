@@ -101,3 +101,23 @@ describe('gt-doctor history', () => {
     expect(r.stdout.trim().split('\n')).toEqual([`No runs recorded in ${file} yet.`, `note: skipped 2 malformed lines in ${file}`])
   })
 })
+
+describe('usage errors of watch and session stop: one line, exit 2, nothing run', () => {
+  const cli = (args: string[]) => {
+    const r = spawnSync(process.execPath, [bin, ...args], {encoding: 'utf8', env: {...process.env, NO_COLOR: '1', XDG_STATE_HOME: tmp}})
+    return {code: r.status, stdout: r.stdout, stderr: r.stderr.trim().split('\n')}
+  }
+
+  it('watch', () => {
+    expect(cli(['watch', '--interval', '0'])).toMatchObject({code: 2, stdout: '', stderr: ['gt-doctor: --interval: expected seconds above 0 and up to 86400, got "0"']})
+    expect(cli(['watch', '--count', '1', '--history', '/etc/passwd/x'])).toMatchObject({code: 2, stdout: ''})
+    expect(cli(['watch', '--count', '1', '--only', 'nope', '--history', path.join(tmp, 'w.jsonl')]).stderr).toEqual([
+      'gt-doctor: unknown check "nope"; known checks: orphan-claude, orphan-mcp, orphan-memory, session-mismatch',
+    ])
+  })
+
+  it('session stop', () => {
+    expect(cli(['session', 'stop'])).toMatchObject({code: 2, stdout: '', stderr: ['gt-doctor: name the sessions to stop, or pass --all-matching REGEX']})
+    expect(cli(['session', 'stop', '--all-matching', '('])).toMatchObject({code: 2, stderr: ['gt-doctor: --all-matching: Invalid regular expression: /(/: Unterminated group']})
+  })
+})

@@ -59,6 +59,13 @@ describe('planTeardown: what session stop records', () => {
     expect(planTeardown(m.snapshot(), {names: ['hq']}).sessions.map((s) => s.socket)).toEqual([m.snapshot().tmux.servers[1].socket])
   })
 
+  it('lists at most 20 sessions in the error line', () => {
+    const m = new Machine()
+    const a = m.server({pid: 600})
+    for (let i = 0; i < 25; i++) m.pane(a, `gt-${String(i).padStart(2, '0')}`, {pid: 1000 + i, cmd: 'claude'})
+    expect(() => planTeardown(m.snapshot(), {names: ['x']})).toThrow(/^unknown session x; sessions: gt-00, .*, gt-19 and 5 more$/)
+  })
+
   it('--all-matching adds every matching session, on every server unless --socket', () => {
     const {m, a} = machine()
     expect(planTeardown(m.snapshot(), {names: [], allMatching: /^gt-one/, socket: a.socket}).sessions.map((s) => s.session)).toEqual(['gt-one', 'gt-one-extra'])

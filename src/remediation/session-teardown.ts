@@ -81,7 +81,12 @@ export function planTeardown(snapshot: Snapshot, request: TeardownRequest): Tear
   }
   servers = servers.filter((s) => s.status === 'ok')
   const pairs = servers.flatMap((s) => [...new Set(s.panes.map((p) => p.session))].map((session) => ({session, server: s})))
-  const existing = () => (pairs.length === 0 ? 'no tmux session exists' : `sessions: ${[...new Set(pairs.map((p) => p.session))].sort().join(', ')}`)
+  const existing = () => {
+    const names = [...new Set(pairs.map((p) => p.session))].sort()
+    if (names.length === 0) return 'no tmux session exists'
+    // One line, even on a host with hundreds of agents.
+    return `sessions: ${names.slice(0, 20).join(', ')}${names.length > 20 ? ` and ${names.length - 20} more` : ''}`
+  }
 
   const chosen = new Map<string, (typeof pairs)[number]>()
   const unknown: string[] = []
