@@ -1,6 +1,13 @@
 #!/usr/bin/env node
 // The gt-doctor entry point. Bare `gt-doctor` and any leading flag mean `gt-doctor check ...`.
-import {flush, run, settings} from '@oclif/core'
+if (process.env.GT_DOCTOR_TIMING === '1') (await import('../dist/src/timing.js')).phase('node')
+// @oclif/core checks its own Node range (>=18) with semver, 48 modules, on every start; ours (package.json
+// engines, >=20.19) is narrower and npm checks it at install. Skipped for the import only.
+const engineWarning = process.env.OCLIF_DISABLE_ENGINE_WARNING
+process.env.OCLIF_DISABLE_ENGINE_WARNING = '1'
+const {flush, run, settings} = await import('@oclif/core')
+if (engineWarning === undefined) delete process.env.OCLIF_DISABLE_ENGINE_WARNING
+else process.env.OCLIF_DISABLE_ENGINE_WARNING = engineWarning
 
 // The published CLI and its plugins ship JavaScript: never let NODE_ENV=development/test send oclif
 // after .ts sources (and no "cannot be auto-transpiled" warning on every run with a linked plugin).

@@ -8,8 +8,10 @@ import {DoctorError} from './errors.js'
 import {buildReport, type Report} from './report/model.js'
 import {combineChecks, isLoadFailure} from './plugins/load.js'
 import {createRules} from './rules/rules.js'
+import {orphanTreeCandidates} from './analysis/orphans.js'
 import {collectSnapshot} from './snapshot/collect.js'
 import type {Snapshot} from './snapshot/types.js'
+import {phase} from './timing.js'
 
 export interface DiagnoseOptions {
   tool: {name: string; version: string}
@@ -65,8 +67,18 @@ export async function diagnose(opts: DiagnoseOptions): Promise<Diagnosis> {
   const config = opts.config ?? defaultConfig()
   const all = await loadRegistry(config, opts.extraChecks)
   const checks = selectChecks(all, config, opts.only, opts.skip).map((c) => guardCheck(c, config))
-  const snapshot = opts.snapshot ?? (await collectSnapshot({sockets: [...config.sockets, ...(opts.sockets ?? [])]}))
-  const results = await runChecks(checks, snapshot, {config, progress: opts.progress})
-  const report = buildReport({snapshot, results, rules: createRules(config.rules), tool: opts.tool})
+  phase('registry')
+  const rules = createRules(config.rules)
+  const snapshot =
+    opts.snapshot ??
+    (await collectSnapshot({
+      sockets: [...config.sockets, ...(opts.sockets ?? [])],
+      // A plugin check may sum any process's memory: with one loaded, PSS is read for every process.
+      pssFor: checks.every((c) => c.source.kind === 'built-in') ? (processes) => orphanTreeCandidates(processes, rules) : undefined,
+    }))
+  const results = await runChecks(checks, snapshot, {config, rules, progress: opts.progress})
+  phase('checks')
+  const report = buildReport({snapshot, results, rules, tool: opts.tool})
+  phase('report')
   return {config, checks, snapshot, results, report}
 }

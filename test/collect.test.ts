@@ -81,6 +81,44 @@ describe('collectSnapshot on a recorded /proc', () => {
   })
 })
 
+describe('collectSnapshot: the process table and PSS', () => {
+  const saved = {...process.env}
+  beforeAll(() => {
+    process.env.TMUX_TMPDIR = mkdtempSync(path.join(tmpdir(), 'gt-doctor-test-'))
+    process.env.FAKE_TMUX_DIR = path.join(procRoot, 'tmux')
+  })
+  afterAll(() => {
+    process.env = saved
+  })
+
+  it('lists the processes from /proc itself on Linux: the same table ps-list gave', async () => {
+    const snapshot = await collectSnapshot({procRoot, tmuxBin})
+    expect(snapshot.processes.map((p) => p.pid)).toEqual(listed.map((p) => p.pid))
+    expect(snapshot.processes.find((p) => p.pid === 16)).toMatchObject({ppid: 15, comm: 'claude', argv: ['claude']})
+  })
+
+  it('reads PSS only for the processes pssFor names, keeps RSS for all, and says so', async () => {
+    let offered: number[] = []
+    const snapshot = await collectSnapshot({
+      procRoot,
+      tmuxBin,
+      listProcesses: async () => listed,
+      pssFor: (processes) => {
+        offered = processes.map((p) => p.pid)
+        return new Set([16, 19])
+      },
+    })
+    expect(offered).toEqual(listed.map((p) => p.pid))
+    const withPss = snapshot.processes.filter((p) => p.pssBytes !== undefined).map((p) => p.pid)
+    expect(withPss).toEqual([16, 19])
+    expect(snapshot.processes.filter((p) => p.argv.length > 0).every((p) => p.rssBytes !== undefined)).toBe(true)
+    const full = await collectSnapshot({procRoot, tmuxBin, listProcesses: async () => listed})
+    expect(snapshot.processes.find((p) => p.pid === 16)!.pssBytes).toBe(full.processes.find((p) => p.pid === 16)!.pssBytes)
+    expect(snapshot.limitations.find((l) => l.startsWith('PSS read only'))).toMatch(/^PSS read only for the 2 processes in Claude Code, MCP and CLAUDECODE=1 trees .*; RSS for the other \d+$/)
+    expect(full.limitations.some((l) => l.startsWith('PSS read only'))).toBe(false)
+  })
+})
+
 describe('the recorded three-server snapshot', async () => {
   const snapshot: Snapshot = JSON.parse(readFileSync(path.join(fixtures, 'recorded', 'three-servers.snapshot.json'), 'utf8'))
   const {results, report} = await diagnose({tool: {name: 'gt-doctor', version: 'test'}, snapshot, config: defaultConfig()})

@@ -1,5 +1,18 @@
+import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
 import {describe, expect, it} from 'vitest'
-import {environValue, parseBootTime, parseCmdline, parseEnviron, parseSmapsRollup, parseStat, parseStatus} from '../src/snapshot/proc.js'
+import {
+  environValue,
+  parseBootTime,
+  parseCmdline,
+  parseEnviron,
+  parseSmapsRollup,
+  parseStat,
+  parseStatus,
+  readProcEnviron,
+  readProcText,
+} from '../src/snapshot/proc.js'
 
 describe('/proc parsers', () => {
   it('parses stat with spaces and parentheses in the command name', () => {
@@ -42,5 +55,49 @@ describe('/proc parsers', () => {
 
   it('reads boot time', () => {
     expect(parseBootTime('cpu 1 2 3\nbtime 1760000000\nprocesses 5\n')).toBe(1_760_000_000_000)
+  })
+})
+
+describe('readProcText', () => {
+  it('reads what readFileSync reads, however long, and undefined for what cannot be read', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'gt-doctor-proc-'))
+    const small = path.join(dir, 'small')
+    const big = path.join(dir, 'big')
+    writeFileSync(small, 'claude\0--resume\0é\0')
+    writeFileSync(big, 'KEY=' + 'x'.repeat(300_000) + '\0TMUX=/tmp/tmux-0/default,1,0\0')
+    expect(readProcText(small)).toBe(readFileSync(small, 'utf8'))
+    expect(readProcText(big)).toBe(readFileSync(big, 'utf8'))
+    expect(readProcText(small)).toBe(readFileSync(small, 'utf8'))
+    expect(readProcText(path.join(dir, 'missing'))).toBeUndefined()
+    expect(readProcText(dir)).toBeUndefined()
+    expect(readProcText('/proc/self/stat')).toMatch(/^\d+ \(/)
+  })
+})
+
+describe('readProcEnviron', () => {
+  it('finds exactly what parseEnviron and environValue find, without decoding the rest', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'gt-doctor-environ-'))
+    const blobs = [
+      'HOME=/home/a\0ANTHROPIC_API_KEY=sk-ant-secret\0TMUX=/tmp/tmux-1000/default,99,0\0TMUX_PANE=%3\0CLAUDECODE=1\0MY_TMUX=no\0',
+      'TMUX=/s,1,0',
+      'TMUX_TMPDIR=/run/é\0TMUX_PANE=\0LANG=fr_FR.UTF-8\0TMUX=/tmp/ü,1,2',
+      'XTMUX=1\0NOT_CLAUDECODE=1\0',
+      '',
+      'CLAUDE_CODE_SESSION_ID=' + 'z'.repeat(100_000) + '\0CLAUDECODE=1\0',
+    ]
+    blobs.forEach((blob, i) => {
+      const file = path.join(dir, `environ-${i}`)
+      writeFileSync(file, blob)
+      expect(readProcEnviron(file, 'TMUX_TMPDIR'), `blob ${i}`).toEqual({env: parseEnviron(blob), extra: environValue(blob, 'TMUX_TMPDIR')})
+      expect(readProcEnviron(file), `blob ${i}`).toEqual({env: parseEnviron(blob)})
+    })
+    expect(readProcEnviron(path.join(dir, 'missing'))).toBeUndefined()
+  })
+
+  it('reads status and smaps_rollup as latin1 to the same numbers', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'gt-doctor-status-'))
+    const file = path.join(dir, 'status')
+    writeFileSync(file, 'Name:\tclaudé\nUid:\t1000\t1000\t1000\t1000\nVmRSS:\t  524288 kB\n')
+    expect(parseStatus(readProcText(file, 'latin1')!)).toEqual({uid: 1000, rssBytes: 536870912})
   })
 })

@@ -20,6 +20,7 @@ import {fixRequest} from '../src/remediation/flow.js'
 import {acquireFixLock} from '../src/remediation/lock.js'
 import {planRemediation, plannedOtherActions, plannedProcesses} from '../src/remediation/plan.js'
 import {fixedReport, plannedReport} from '../src/remediation/report.js'
+import {procProbe} from '../src/remediation/probe.js'
 import {stateDir} from '../src/remediation/state.js'
 import {renderFixed, renderPlan} from '../src/render/fix.js'
 import {buildReport, exitCodeFor, type FixOutcome} from '../src/report/model.js'
@@ -232,5 +233,24 @@ describe('state: audit log and lock', () => {
     await first.release()
     const third = await acquireFixLock(dir, {waitMs: 0})
     await third.release()
+  })
+})
+
+describe('procProbe', () => {
+  const stat = (ticks: number) => `243 (node) S 222 243 243 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 ${ticks} 1000 200`
+  const probe = (files: Array<string | undefined>) => {
+    const reads = [...files]
+    return procProbe('/proc', () => reads.shift())
+  }
+
+  it('reads a process as gone when it vanishes between its stat and its status', () => {
+    expect(probe([stat(500), undefined, undefined]).read(243)).toBeUndefined()
+    // ...or when its pid was taken by another process meanwhile.
+    expect(probe([stat(500), undefined, stat(900)]).read(243)).toBeUndefined()
+  })
+
+  it('keeps a live process whose status cannot be read, with its owner unknown', () => {
+    expect(probe([stat(500), undefined, stat(500)]).read(243)).toMatchObject({pid: 243, startTicks: 500, ppid: 222, uid: undefined})
+    expect(probe([stat(500), 'Uid:\t1000\t1000\t1000\t1000\n']).read(243)).toMatchObject({uid: 1000, startTicks: 500})
   })
 })

@@ -80,4 +80,23 @@ describe('ProcessTree', () => {
     for (const p of t.snapshot.processes) if (t.isInLivePane(p)) owned++
     expect(owned).toBe(20_001)
   })
+
+  it('answers server and session lookups as a first-match search would', () => {
+    const m = new Machine()
+    const a = m.server({pid: 100})
+    const b = m.server({pid: 200, socket: a.socket})
+    m.pane(a, 'first', {pid: 101, cmd: 'bash'})
+    m.pane(a, 'first', {pid: 102, cmd: 'bash', paneId: '%7'})
+    m.pane(b, 'second', {pid: 201, cmd: 'bash'})
+    const t = new ProcessTree(m.snapshot())
+    expect(t.server(a.socket)?.pid).toBe(100)
+    expect(t.serverByPid(200)?.pid).toBe(200)
+    expect(t.serverByPid(300)).toBeUndefined()
+    expect(t.sessionFromTmuxEnv(`${a.socket},100,0`)).toBe('first')
+    expect(t.sessionFromTmuxEnv(`${a.socket},200,0`)).toBeUndefined()
+    expect(t.sessionFromTmuxEnv(`${a.socket},100,9`)).toBeUndefined()
+    expect(t.findPane(a.socket, '%7')?.panePid).toBe(102)
+    expect(t.findPane(a.socket, '%0')?.panePid).toBe(101)
+    expect(t.findPane('/nowhere', '%0')).toBeUndefined()
+  })
 })

@@ -2,6 +2,7 @@ import type {Rules} from '../rules/rules.js'
 import {socketFromTmuxEnv} from '../snapshot/tmux.js'
 import type {ProcessInfo, Snapshot, TmuxServer} from '../snapshot/types.js'
 import type {ProcessTree} from '../tree/process-tree.js'
+import {classify} from './classify.js'
 
 /** Why a Claude process is judged an orphan. */
 export type OrphanEvidence = 'parent-is-init' | 'parent-is-subreaper' | 'parent-is-tmux-server' | 'pane-gone'
@@ -166,6 +167,50 @@ function isLauncherLink(rules: Rules, p: ProcessInfo): boolean {
   return base === 'env' || base === 'timeout'
 }
 
+/**
+ * Every process an orphan tree could hold, from the processes alone (no tmux, no verdicts): each Claude,
+ * MCP and CLAUDECODE=1 process, the launcher chain above it (climbed as `analyzeOrphans` climbs, but past
+ * the doctor's own chain), and everything below those. A superset of the members of every tree
+ * `analyzeOrphans` can return, whatever tmux answers, so the collector reads PSS for these and loses nothing.
+ */
+export function orphanTreeCandidates(processes: readonly ProcessInfo[], rules: Rules): Set<number> {
+  const byPid = new Map<number, ProcessInfo>()
+  const children = new Map<number, ProcessInfo[]>()
+  for (const p of processes) byPid.set(p.pid, p)
+  for (const p of processes) {
+    if (p.ppid === p.pid) continue
+    const list = children.get(p.ppid)
+    if (list) list.push(p)
+    else children.set(p.ppid, [p])
+  }
+  const out = new Set<number>()
+  for (const p of processes) {
+    const claude = rules.isClaude(p)
+    if (!claude && !rules.isMcpServer(p) && !rules.hasClaudeCodeEnv(p)) continue
+    let top = p
+    if (!claude) {
+      const seen = new Set<number>([p.pid])
+      let up = byPid.get(p.ppid)
+      while (up && !seen.has(up.pid) && !rules.isReaper(up) && !rules.isTmuxServer(up) && !rules.isClaude(up) && isLauncherLink(rules, up)) {
+        seen.add(up.pid)
+        top = up
+        up = byPid.get(up.ppid)
+      }
+    }
+    // Already inside a subtree taken whole: everything below it is in too.
+    if (out.has(top.pid)) continue
+    const stack = [top]
+    while (stack.length > 0) {
+      const q = stack.pop()!
+      if (out.has(q.pid)) continue
+      out.add(q.pid)
+      const kids = children.get(q.pid)
+      if (kids) for (const k of kids) stack.push(k)
+    }
+  }
+  return out
+}
+
 const cache = new WeakMap<Snapshot, WeakMap<Rules, OrphanAnalysis>>()
 
 /**
@@ -180,7 +225,9 @@ export function analyzeOrphans(tree: ProcessTree, rules: Rules): OrphanAnalysis 
   if (hit) return hit
 
   const protect = protectedPids(snapshot)
-  const claudes = snapshot.processes.filter((p) => !isGone(p) && rules.isClaude(p)).map((p) => judgeClaude(tree, rules, p, protect))
+  const cls = classify(snapshot, rules)
+  const claudes: ClaudeVerdict[] = []
+  for (const p of cls.claudes) if (!isGone(p)) claudes.push(judgeClaude(tree, rules, p, protect))
   // An orphan inside another orphan's tree (claude run by claude) is covered by the outer one.
   const orphanPids = new Set(claudes.filter((c) => c.kind === 'orphan').map((c) => c.proc.pid))
   const orphanClaudes = claudes.filter((c) => c.kind === 'orphan' && !tree.nearestAncestor(c.proc, (a) => orphanPids.has(a.pid)))
@@ -195,10 +242,8 @@ export function analyzeOrphans(tree: ProcessTree, rules: Rules): OrphanAnalysis 
 
   const mcpTrees: OrphanTree[] = []
   const rooted = new Set<number>()
-  for (const p of snapshot.processes) {
+  for (const p of cls.mcpOrEnv) {
     if (isGone(p) || covered.has(p.pid) || protect.has(p.pid)) continue
-    const matched = rules.isMcpServer(p)
-    if (!matched && !rules.hasClaudeCodeEnv(p)) continue
     if (rules.isClaude(p) || rules.isTmuxServer(p) || rules.isReaper(p) || tree.isInLivePane(p)) continue
     // Climb the launcher chain (npm exec, sh -c, uv, ...) to whatever started it.
     let root = p

@@ -23,6 +23,8 @@ export interface RunOptions {
   config: ResolvedConfig
   /** Live progress (listr2) on a terminal; nothing otherwise. */
   progress?: Progress
+  /** The compiled rules to share with the caller (the report counts with the same ones); default: compiled from the config. */
+  rules?: Rules
   /** A check that runs longer than this is reported as crashed (async checks are abandoned at the limit). Default: the config's checkTimeoutSeconds. */
   timeoutMs?: number
 }
@@ -107,7 +109,7 @@ export async function runOne(registered: RegisteredCheck, snapshot: Snapshot, op
 
 /** Runs every check over one snapshot, in registration order. */
 export async function runChecks(checks: RegisteredCheck[], snapshot: Snapshot, opts: RunOptions): Promise<CheckResult[]> {
-  const rules = createRules(opts.config.rules)
+  const rules = opts.rules ?? createRules(opts.config.rules)
   if (opts.progress !== 'tty') {
     const results: CheckResult[] = []
     for (const c of checks) results.push(await runOne(c, snapshot, opts, rules))

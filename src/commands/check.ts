@@ -4,14 +4,14 @@ import {DoctorCommand} from '../cli/base-command.js'
 import {confirmPlan, fixFlags} from '../cli/fix.js'
 import {configFlags, selectionFlags} from '../cli/flags.js'
 import {diagnose} from '../doctor.js'
-import {fixRequest, runFix} from '../remediation/flow.js'
-import {renderFixed, renderPlan} from '../render/fix.js'
+import {fixRequest} from '../remediation/request.js'
 import {argvWantsJson, FORMATS, renderReport, resolveFormat, writeOutput} from '../render/output.js'
 import {colorWanted} from '../render/table.js'
 import {exitCodeFor, type Report} from '../report/model.js'
 import {loadSetup} from '../setup.js'
 import {loadSnapshot, refuseFixOnRecorded} from '../snapshot/load.js'
 import type {Snapshot} from '../snapshot/types.js'
+import {phase} from '../timing.js'
 
 export default class Check extends DoctorCommand {
   static summary = 'Find orphaned Claude Code processes, orphaned MCP servers and the memory they hold.'
@@ -48,6 +48,7 @@ export default class Check extends DoctorCommand {
   }
 
   async run(): Promise<Report | undefined> {
+    phase('oclif')
     const {flags} = await this.parse(Check)
     const json = this.jsonEnabled()
     const format = resolveFormat(flags.format, json)
@@ -65,10 +66,13 @@ export default class Check extends DoctorCommand {
       progress: process.stdout.isTTY && (forPeople || Boolean(flags.output)) ? ('tty' as const) : ('none' as const),
       snapshot: flags.from ? await loadSnapshot(flags.from) : undefined,
     }
+    phase('setup')
 
     let report: Report
     let snapshot: Snapshot
     if (fix) {
+      // The remediation engine and its renderers load only when a fix is asked for.
+      const [{runFix}, {renderFixed, renderPlan}] = await Promise.all([import('../remediation/flow.js'), import('../render/fix.js')])
       const result = await runFix({
         request: fix,
         diagnose: options,
@@ -98,6 +102,7 @@ export default class Check extends DoctorCommand {
       failOn: flags['fail-on'],
       table: {color, verbose: flags.verbose, quiet: flags.quiet},
     })
+    phase('render')
     if (flags.output) {
       await writeOutput(flags.output, rendered.text)
       return undefined

@@ -1,11 +1,10 @@
 import {DoctorCommand} from '../cli/base-command.js'
-import Table from 'cli-table3'
 import {configFlags} from '../cli/flags.js'
 import {describeSource} from '../checks/registry.js'
 import {loadRegistry} from '../doctor.js'
 import {EXIT} from '../report/model.js'
 import {isLoadFailure} from '../plugins/load.js'
-import {colorWanted} from '../render/table.js'
+import {cliTable, colorWanted} from '../render/table.js'
 import {loadSetup} from '../setup.js'
 
 export interface CheckListing {
@@ -47,7 +46,7 @@ export default class Checks extends DoctorCommand {
     if (listing.some((c) => c.error)) process.exitCode = EXIT.usage
     if (!this.jsonEnabled()) {
       const color = colorWanted()
-      const table = new Table({
+      const table = new (cliTable())({
         head: ['Check', 'Title', 'Fix', 'Source'],
         style: color ? {head: ['bold'], border: ['gray']} : {head: [], border: []},
         wordWrap: true,

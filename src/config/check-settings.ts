@@ -1,9 +1,12 @@
-import {Ajv, type ValidateFunction} from 'ajv'
+import type {Ajv, ValidateFunction} from 'ajv'
 import type {Check, RegisteredCheck} from '../checks/api.js'
 import {DoctorError} from '../errors.js'
 import type {ResolvedConfig} from './config.js'
 import {ConfigError} from './load.js'
 import {describeError, firstError} from './schema.js'
+import {lazy} from '../lazy.js'
+
+const ajvModule = lazy<typeof import('ajv')>('ajv')
 
 function fail(config: ResolvedConfig, problem: string): never {
   if (config.source) throw new ConfigError(config.source, problem)
@@ -21,7 +24,7 @@ function optionsProblem(check: Check<any>, options: Record<string, unknown>, at:
   if (check.optionsSchema) {
     let validate = validators.get(check.optionsSchema)
     if (!validate) {
-      ajv ??= new Ajv({allErrors: false, verbose: true, strict: false})
+      ajv ??= new (ajvModule().Ajv)({allErrors: false, verbose: true, strict: false})
       try {
         validate = ajv.compile(check.optionsSchema)
       } catch (error) {

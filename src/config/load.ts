@@ -1,13 +1,16 @@
 import {existsSync} from 'node:fs'
 import {dirname, relative, resolve, sep} from 'node:path'
 import {pathToFileURL} from 'node:url'
-import {Ajv, type ValidateFunction} from 'ajv'
+import type {ValidateFunction} from 'ajv'
 import {lilconfig, type Loader} from 'lilconfig'
 import {DoctorError, oneLine} from '../errors.js'
 import {compile} from '../rules/match.js'
 import {createRules} from '../rules/rules.js'
 import {defaultConfig, resolveConfig, type ResolvedConfig} from './config.js'
 import {CONFIG_SCHEMA, describeError, firstError, type ConfigFile, type PatternList} from './schema.js'
+import {lazy} from '../lazy.js'
+
+const ajvModule = lazy<typeof import('ajv')>('ajv')
 
 /** Where the doctor looks for its configuration, in each directory from the cwd upward (first found wins). */
 export const CONFIG_SEARCH_PLACES = [
@@ -58,7 +61,7 @@ const moduleLoader: Loader = async (filepath) => {
 let validator: ValidateFunction<ConfigFile> | undefined
 function validate(value: unknown, file: string): ConfigFile {
   if (!validator) {
-    const ajv = new Ajv({allErrors: false, verbose: true, strict: true})
+    const ajv = new (ajvModule().Ajv)({allErrors: false, verbose: true, strict: true})
     ajv.addVocabulary(['x-message'])
     validator = ajv.compile<ConfigFile>(CONFIG_SCHEMA)
   }

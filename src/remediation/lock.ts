@@ -1,7 +1,10 @@
 import path from 'node:path'
-import lockfile from 'proper-lockfile'
+import type lockfile from 'proper-lockfile'
 import {DoctorError} from '../errors.js'
 import {ensureStateDir} from './state.js'
+import {lazy} from '../lazy.js'
+
+const properLockfile = lazy<typeof lockfile>('proper-lockfile')
 
 export interface FixLock {
   readonly path: string
@@ -25,7 +28,7 @@ export async function acquireFixLock(dir: string, opts: LockOptions = {}): Promi
   const waitMs = opts.waitMs ?? 3000
   const step = 100
   try {
-    const release = await lockfile.lock(target, {
+    const release = await properLockfile().lock(target, {
       realpath: false,
       stale: 15_000,
       update: 5_000,

@@ -25,17 +25,24 @@ export interface ProcessProbe {
   kill(pid: number, signal: 'SIGTERM' | 'SIGKILL'): KillResult
 }
 
-/** The real probe: /proc/PID/stat and /proc/PID/status, and kill(2). */
-export function procProbe(procRoot = '/proc'): ProcessProbe {
+/** The real probe: /proc/PID/stat and /proc/PID/status, and kill(2). `read` reads files (tests race it). */
+export function procProbe(procRoot = '/proc', read: (path: string) => string | undefined = readText): ProcessProbe {
   return {
     read(pid) {
-      const stat = parseStat(readText(`${procRoot}/${pid}/stat`) ?? '')
+      const stat = parseStat(read(`${procRoot}/${pid}/stat`) ?? '')
       if (!stat) return undefined
-      const {uid} = parseStatus(readText(`${procRoot}/${pid}/status`) ?? '')
+      const status = read(`${procRoot}/${pid}/status`)
+      if (status === undefined) {
+        // A process that exits (a wrapper's child ending with its tree) can vanish between the two reads:
+        // then it is gone, not "a process whose owner cannot be read", which would spare its whole tree.
+        const again = parseStat(read(`${procRoot}/${pid}/stat`) ?? '')
+        if (!again || again.startTicks !== stat.startTicks) return undefined
+      }
+      const {uid} = parseStatus(status ?? '')
       return {pid, startTicks: stat.startTicks, ppid: stat.ppid, uid, state: stat.state, comm: stat.comm}
     },
     argv(pid) {
-      const text = readText(`${procRoot}/${pid}/cmdline`)
+      const text = read(`${procRoot}/${pid}/cmdline`)
       return text === undefined ? undefined : parseCmdline(text)
     },
     kill(pid, signal) {

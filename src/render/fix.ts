@@ -1,9 +1,9 @@
-import Table from 'cli-table3'
+import type Table from 'cli-table3'
 import type {RemediationPlan} from '../remediation/plan.js'
 import {plannedOtherActions, plannedProcesses} from '../remediation/plan.js'
 import type {FixOutcome, Report} from '../report/model.js'
 import {formatBytes, formatPids, plural} from './format.js'
-import {painter} from './table.js'
+import {cliTable, painter} from './table.js'
 
 export interface FixRenderOptions {
   color: boolean
@@ -11,7 +11,7 @@ export interface FixRenderOptions {
 }
 
 function table(head: string[], color: boolean, widths?: Array<number | null>): Table.Table {
-  return new Table({
+  return new (cliTable())({
     head,
     // cli-table3 ignores NO_COLOR: empty styles keep plain output plain.
     style: color ? {head: ['bold'], border: ['gray']} : {head: [], border: []},

@@ -1,5 +1,5 @@
 import {stat, writeFile} from 'node:fs/promises'
-import writeFileAtomic from 'write-file-atomic'
+import type writeFileAtomic from 'write-file-atomic'
 import {DoctorError} from '../errors.js'
 import type {FailOn, Report} from '../report/model.js'
 import {redactReport, redactSnapshot, type RedactOptions} from '../report/redact.js'
@@ -8,6 +8,9 @@ import {renderJunit} from './junit.js'
 import {renderMarkdown} from './markdown.js'
 import {renderPrometheus} from './prometheus.js'
 import {renderTable} from './table.js'
+import {lazy} from '../lazy.js'
+
+const atomicWrite = lazy<typeof writeFileAtomic>('write-file-atomic')
 
 export const FORMATS = ['table', 'json', 'markdown', 'junit', 'prometheus'] as const
 export type Format = (typeof FORMATS)[number]
@@ -105,7 +108,7 @@ export async function writeOutput(file: string, text: string): Promise<void> {
   if (existing?.isDirectory()) throw new DoctorError(`cannot write ${file}: it is a directory`)
   try {
     if (existing && !existing.isFile()) await writeFile(file, text)
-    else await writeFileAtomic(file, text)
+    else await atomicWrite()(file, text)
   } catch (error) {
     throw new DoctorError(`cannot write ${file}: ${reason(error)}`)
   }

@@ -1,9 +1,13 @@
-import ansis from 'ansis'
-import Table from 'cli-table3'
+import type Table from 'cli-table3'
 import type {Report, ReportCheck, ReportFinding} from '../report/model.js'
 import type {Snapshot} from '../snapshot/types.js'
 import {formatBytes, formatPids, plural} from './format.js'
 import {formatTree, treeLines} from './tree.js'
+import {lazy} from '../lazy.js'
+
+/** Loaded when a table is drawn: a --json run never needs it. */
+export const cliTable = lazy<typeof Table>('cli-table3')
+const ansis = lazy<typeof import('ansis').default>('ansis')
 
 export interface TableOptions {
   /** Colours and symbols: a colour terminal without NO_COLOR. */
@@ -22,9 +26,9 @@ type Paint = (text: string) => string
 /** Colour functions, or identities when colour is off: never decided per call by the library's own detection. */
 export function painter(color: boolean): Record<'green' | 'yellow' | 'red' | 'gray' | 'cyan' | 'bold', Paint> {
   const plain: Paint = (t) => t
-  return color
-    ? {green: ansis.green, yellow: ansis.yellow, red: ansis.red, gray: ansis.gray, cyan: ansis.cyan, bold: ansis.bold}
-    : {green: plain, yellow: plain, red: plain, gray: plain, cyan: plain, bold: plain}
+  if (!color) return {green: plain, yellow: plain, red: plain, gray: plain, cyan: plain, bold: plain}
+  const a = ansis()
+  return {green: a.green, yellow: a.yellow, red: a.red, gray: a.gray, cyan: a.cyan, bold: a.bold}
 }
 
 /** Whether stdout wants colour: a terminal, and neither NO_COLOR nor TERM=dumb. */
@@ -47,7 +51,7 @@ export function renderTable(report: Report, opts: TableOptions): string {
   const label = (status: keyof typeof SYMBOL, text: string) => paint[status](opts.color ? `${SYMBOL[status]} ${text}` : text)
   const lines: string[] = []
   if (!opts.quiet) {
-    const table = new Table({
+    const table = new (cliTable())({
       head: ['Check', 'Severity', 'PID', 'Session', 'Memory', 'Finding'],
       // cli-table3 colours head and border itself and ignores NO_COLOR: empty styles keep plain output plain.
       style: opts.color ? {head: ['bold'], border: ['gray']} : {head: [], border: []},

@@ -1,7 +1,8 @@
 import type {CheckResult} from '../checks/runner.js'
 import type {CheckStatus, Finding} from '../checks/api.js'
 import type {Rules} from '../rules/rules.js'
-import type {Snapshot} from '../snapshot/types.js'
+import type {ProcessInfo, Snapshot} from '../snapshot/types.js'
+import {classify} from '../analysis/classify.js'
 import {treeOf} from '../tree/process-tree.js'
 
 export const REPORT_SCHEMA_VERSION = 1
@@ -90,8 +91,8 @@ export function countAgentSessions(snapshot: Snapshot, rules: Rules): number {
   const tree = treeOf(snapshot)
   const keys = new Set<string>()
   for (const s of snapshot.tmux.servers) for (const p of s.panes) if (rules.isAgentSession(p.session)) keys.add(`${s.socket}\u0000${p.sessionId}`)
-  for (const p of snapshot.processes) {
-    if (p.state === 'Z' || p.state === 'X' || !rules.isClaude(p)) continue
+  for (const p of classify(snapshot, rules).claudes) {
+    if (p.state === 'Z' || p.state === 'X') continue
     const owner = tree.paneOwner(p)
     if (owner) keys.add(`${owner.server.socket}\u0000${owner.pane.sessionId}`)
   }
@@ -111,14 +112,15 @@ function sumBy(findings: Finding[], key: (f: Finding) => number): number {
 
 export function summarize(snapshot: Snapshot, results: CheckResult[], rules: Rules): ReportSummary {
   const tree = treeOf(snapshot)
-  const live = snapshot.processes.filter((p) => p.state !== 'Z' && p.state !== 'X')
+  const cls = classify(snapshot, rules)
+  const live = (p: ProcessInfo) => p.state !== 'Z' && p.state !== 'X'
   const of = (id: string) => results.find((r) => r.id === id)?.findings.filter((f) => f.severity !== 'info') ?? []
   const orphanTrees = [...of('orphan-claude'), ...of('orphan-mcp')]
   const count = (s: CheckStatus) => results.filter((r) => r.status === s).length
   const status: ReportSummary['status'] = count('crashed') > 0 ? 'crashed' : count('error') > 0 ? 'error' : count('warning') > 0 ? 'warning' : 'ok'
   return {
     status,
-    claudeProcesses: live.filter((p) => rules.isClaude(p)).length,
+    claudeProcesses: cls.claudes.filter(live).length,
     tmuxSessions: countSessions(snapshot),
     agentSessions: countAgentSessions(snapshot, rules),
     orphanClaude: of('orphan-claude').length,
@@ -126,9 +128,9 @@ export function summarize(snapshot: Snapshot, results: CheckResult[], rules: Rul
     orphanMcp: sumBy(orphanTrees, (f) => Number(f.data?.mcpServers ?? 0)),
     orphanMemoryBytes: sumBy(orphanTrees, (f) => f.memoryBytes ?? 0),
     // An MCP server tree counts once: a launcher (npm exec) and the server it starts are one server.
-    mcpServers: live.filter((p) => {
+    mcpServers: cls.mcpOrEnv.filter((p) => {
       const parent = tree.get(p.ppid)
-      return rules.isMcpServer(p) && !(parent && rules.isMcpServer(parent))
+      return live(p) && rules.isMcpServer(p) && !(parent && rules.isMcpServer(parent))
     }).length,
     checks: {passed: count('ok'), warnings: count('warning'), errors: count('error'), crashed: count('crashed'), skipped: count('skipped')},
   }

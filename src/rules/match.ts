@@ -638,8 +638,7 @@ export function createRules(config: RulesConfig): Rules {
 
   // ----- Claude ---------------------------------------------------------------------------------------
 
-  const isClaude = (p: ProcessInfo): boolean => {
-    const argv = effectiveArgv(p)
+  const claudeByArgv = (p: ProcessInfo, argv: readonly string[]): boolean => {
     if (argv.length === 0) return commNames.has(p.comm)
     const k = classify(argv[0])
     if (k.claudeName || k.native) return true
@@ -650,8 +649,9 @@ export function createRules(config: RulesConfig): Rules {
     return anyTest(claudeScripts, script) || names.has(basename(script))
   }
 
-  const isMcpServer = (p: ProcessInfo): boolean => {
-    const argv = effectiveArgv(p)
+  const isClaude = (p: ProcessInfo): boolean => claudeByArgv(p, effectiveArgv(p))
+
+  const mcpByArgv = (p: ProcessInfo, argv: readonly string[]): boolean => {
     if (argv.length === 0) {
       // argv unavailable (kernel thread, zombie): the kernel name alone, by the program rules.
       let hit = commIsMcp.get(p.comm)
@@ -663,6 +663,8 @@ export function createRules(config: RulesConfig): Rules {
     }
     return mcpAt(argv, 0, 0)
   }
+
+  const isMcpServer = (p: ProcessInfo): boolean => mcpByArgv(p, effectiveArgv(p))
 
   const hasClaudeCodeEnv = (p: ProcessInfo): boolean => claudeCodeEnv && p.env?.CLAUDECODE === '1'
 
@@ -681,7 +683,7 @@ export function createRules(config: RulesConfig): Rules {
 
   const isAgentSession = (name: string): boolean => agentSession.test(name)
 
-  return Object.freeze({
+  const rules: Rules = Object.freeze({
     config: frozenConfig,
     isClaude,
     isMcpServer,
@@ -690,4 +692,26 @@ export function createRules(config: RulesConfig): Rules {
     isReaper,
     isAgentSession,
   })
+  bothOf.set(rules, (p) => {
+    const argv = effectiveArgv(p)
+    return (claudeByArgv(p, argv) ? CLAUDE : 0) | (mcpByArgv(p, argv) ? MCP_SERVER : 0)
+  })
+  return rules
+}
+
+/** `matchClaudeAndMcp` bit: a Claude Code process. */
+export const CLAUDE = 1
+/** `matchClaudeAndMcp` bit: an MCP server or its launcher. */
+export const MCP_SERVER = 2
+const bothOf = new WeakMap<Rules, (p: ProcessInfo) => number>()
+
+/**
+ * `isClaude` and `isMcpServer` of one process at once (bit CLAUDE, bit MCP_SERVER), its argv parsed once:
+ * the one pass over every process of a snapshot (`classify`) asks both. Rules not made by createRules are
+ * asked each question in turn.
+ */
+export function matchClaudeAndMcp(rules: Rules, p: ProcessInfo): number {
+  const both = bothOf.get(rules)
+  if (both) return both(p)
+  return (rules.isClaude(p) ? CLAUDE : 0) | (rules.isMcpServer(p) ? MCP_SERVER : 0)
 }

@@ -1,14 +1,17 @@
 import {readFile} from 'node:fs/promises'
-import {Ajv, type ErrorObject} from 'ajv'
+import type {ErrorObject, ValidateFunction} from 'ajv'
 import {DoctorError} from '../errors.js'
 import {deepFreeze} from './collect.js'
 import schema from './snapshot-v1.schema.json' with {type: 'json'}
 import {SNAPSHOT_VERSION, type Snapshot} from './types.js'
+import {lazy} from '../lazy.js'
 
-let validator: ReturnType<Ajv['compile']> | undefined
+const ajv = lazy<typeof import('ajv')>('ajv')
+
+let validator: ValidateFunction | undefined
 
 function validate(value: unknown): ErrorObject[] {
-  validator ??= new Ajv({allErrors: false, strict: true}).compile(schema)
+  validator ??= new (ajv().Ajv)({allErrors: false, strict: true}).compile(schema)
   return validator(value) ? [] : (validator.errors ?? [])
 }
 

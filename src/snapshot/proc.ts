@@ -1,4 +1,4 @@
-import {readFileSync} from 'node:fs'
+import {closeSync, openSync, readFileSync, readSync} from 'node:fs'
 import {KEPT_ENV_KEYS, type KeptEnvKey} from './types.js'
 
 /** Fields of /proc/PID/stat that the doctor uses. */
@@ -99,4 +99,83 @@ export function readText(path: string): string | undefined {
   } catch {
     return undefined
   }
+}
+
+let buffer = Buffer.allocUnsafe(64 * 1024)
+
+/**
+ * Reads a whole /proc file into one reused buffer (valid until the next call): the collector reads five
+ * files for each of thousands of processes, and this skips readFileSync's fstat, its per-call allocation
+ * and, for files it only searches, decoding the whole text. The bytes read, or -1 when the file cannot be
+ * read (gone, another user's).
+ */
+function readIntoBuffer(path: string): number {
+  let fd: number
+  try {
+    fd = openSync(path, 'r')
+  } catch {
+    return -1
+  }
+  try {
+    let length = 0
+    for (;;) {
+      if (length === buffer.length) {
+        const bigger = Buffer.allocUnsafe(buffer.length * 2)
+        buffer.copy(bigger, 0, 0, length)
+        buffer = bigger
+      }
+      const n = readSync(fd, buffer, length, buffer.length - length, null)
+      if (n === 0) return length
+      length += n
+    }
+  } catch {
+    return -1
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/**
+ * A /proc file's text (what readText returns), or undefined when it cannot be read. `latin1` for files
+ * that are ASCII where it matters (status, smaps_rollup): decoding them is a copy.
+ */
+export function readProcText(path: string, encoding: 'utf8' | 'latin1' = 'utf8'): string | undefined {
+  const length = readIntoBuffer(path)
+  return length < 0 ? undefined : buffer.toString(encoding, 0, length)
+}
+
+const NEEDLES = new Map<string, {first: Buffer; inner: Buffer}>()
+const needle = (key: string) => {
+  let n = NEEDLES.get(key)
+  if (!n) NEEDLES.set(key, (n = {first: Buffer.from(`${key}=`), inner: Buffer.from(`\0${key}=`)}))
+  return n
+}
+
+function valueIn(bytes: Buffer, key: string): string | undefined {
+  const {first, inner} = needle(key)
+  let start: number
+  if (bytes.length >= first.length && bytes.compare(first, 0, first.length, 0, first.length) === 0) start = first.length
+  else {
+    const at = bytes.indexOf(inner)
+    if (at < 0) return undefined
+    start = at + inner.length
+  }
+  const end = bytes.indexOf(0, start)
+  return bytes.toString('utf8', start, end < 0 ? bytes.length : end)
+}
+
+/**
+ * /proc/PID/environ as parseEnviron (and environValue for `extraKey`) would read it, searched in place:
+ * an environment is kilobytes, of which the doctor keeps four variables. undefined when unreadable.
+ */
+export function readProcEnviron(path: string, extraKey?: string): {env: Partial<Record<KeptEnvKey, string>>; extra?: string} | undefined {
+  const length = readIntoBuffer(path)
+  if (length < 0) return undefined
+  const bytes = buffer.subarray(0, length)
+  const env: Partial<Record<KeptEnvKey, string>> = {}
+  for (const key of KEPT_ENV_KEYS) {
+    const value = valueIn(bytes, key)
+    if (value !== undefined) env[key] = value
+  }
+  return extraKey === undefined ? {env} : {env, extra: valueIn(bytes, extraKey)}
 }

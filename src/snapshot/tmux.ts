@@ -121,8 +121,11 @@ export function discoverSockets(opts: {
   extra: string[]
 }): SocketCandidate[] {
   const found = new Map<string, Set<FoundBy>>()
+  // Thousands of processes name the same few sockets in their TMUX variable: resolve each path once.
+  const resolved = new Map<string, string>()
   const add = (path: string, by: FoundBy) => {
-    const key = resolve(path)
+    let key = resolved.get(path)
+    if (key === undefined) resolved.set(path, (key = resolve(path)))
     const set = found.get(key) ?? new Set<FoundBy>()
     set.add(by)
     found.set(key, set)

@@ -20,6 +20,13 @@ export class ProcessTree {
   private readonly livePaneByPid = new Map<number, PaneOwner>()
   /** Pane owner of each process, memoised as ancestor walks resolve it (null: none). */
   private readonly paneOwnerMemo = new Map<number, PaneOwner | null>()
+  /** Servers by socket and by pid, and each server's first pane per session id and per pane id (built on first use). */
+  private serverIndex?: {
+    bySocket: Map<string, TmuxServer>
+    byPid: Map<number, TmuxServer>
+    paneBySession: Map<TmuxServer, Map<string, TmuxPane>>
+    paneById: Map<TmuxServer, Map<string, TmuxPane>>
+  }
 
   /**
    * Indexes `snapshot`. Checks get a shared instance as `ctx.tree`; use `treeOf` rather than building another.
@@ -30,9 +37,9 @@ export class ProcessTree {
     readonly snapshot: Snapshot,
   ) {
     const byPid = new Map<number, ProcessInfo>()
-    for (const p of snapshot.processes) byPid.set(p.pid, p)
     this.byPid = byPid
     for (const p of snapshot.processes) {
+      byPid.set(p.pid, p)
       // A process cannot be its own parent; pid 0 (the kernel) is nobody's child list we care about.
       if (p.ppid === p.pid) continue
       const list = this.childrenOf.get(p.ppid)
@@ -136,7 +143,30 @@ export class ProcessTree {
 
   /** The pane with this `%id` on this server socket, live or dead. */
   findPane(socket: string, paneId: string): TmuxPane | undefined {
-    return this.snapshot.tmux.servers.find((s) => s.socket === socket)?.panes.find((p) => p.paneId === paneId)
+    const server = this.server(socket)
+    return server && this.index().paneById.get(server)!.get(paneId)
+  }
+
+  /** Lookups by socket, pid, session id and pane id, each answering what a first-match search would. */
+  private index(): NonNullable<ProcessTree['serverIndex']> {
+    if (this.serverIndex) return this.serverIndex
+    const bySocket = new Map<string, TmuxServer>()
+    const byPid = new Map<number, TmuxServer>()
+    const paneBySession = new Map<TmuxServer, Map<string, TmuxPane>>()
+    const paneById = new Map<TmuxServer, Map<string, TmuxPane>>()
+    for (const server of this.snapshot.tmux.servers) {
+      if (!bySocket.has(server.socket)) bySocket.set(server.socket, server)
+      if (server.pid !== undefined && !byPid.has(server.pid)) byPid.set(server.pid, server)
+      const sessions = new Map<string, TmuxPane>()
+      const panes = new Map<string, TmuxPane>()
+      for (const pane of server.panes) {
+        if (!sessions.has(pane.sessionId)) sessions.set(pane.sessionId, pane)
+        if (!panes.has(pane.paneId)) panes.set(pane.paneId, pane)
+      }
+      paneBySession.set(server, sessions)
+      paneById.set(server, panes)
+    }
+    return (this.serverIndex = {bySocket, byPid, paneBySession, paneById})
   }
 
   /** The session a TMUX variable (`socket,serverPid,sessionIndex`) names, while that session still exists. */
@@ -146,17 +176,17 @@ export class ProcessTree {
     const server = index === undefined ? undefined : this.server(socket)
     // Session ids restart with the server: an id from an older server names some other session.
     if (!server || String(server.pid) !== serverPid) return undefined
-    return server.panes.find((p) => p.sessionId === `$${index}`)?.session
+    return this.index().paneBySession.get(server)!.get(`$${index}`)?.session
   }
 
   /** The server whose socket path is `socket`. */
   server(socket: string): TmuxServer | undefined {
-    return this.snapshot.tmux.servers.find((s) => s.socket === socket)
+    return this.index().bySocket.get(socket)
   }
 
   /** The server whose process is `pid`. */
   serverByPid(pid: number): TmuxServer | undefined {
-    return this.snapshot.tmux.servers.find((s) => s.pid === pid)
+    return this.index().byPid.get(pid)
   }
 
   /** Memory of a set of processes, each counted once: PSS where known, else RSS. */
