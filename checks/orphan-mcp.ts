@@ -46,7 +46,8 @@ export default defineCheck<Options>({
 
 /** What a person calls an MCP server: its package (`@modelcontextprotocol/server-memory`), image or program. */
 function serverName(argv: readonly string[]): string | undefined {
-  for (const arg of argv) {
+  // A launcher that set its title (`npm exec @scope/pkg`) leaves one string with spaces.
+  for (const arg of argv.flatMap((a) => a.split(/\s+/))) {
     const inModules = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(arg)
     if (inModules && inModules[1] !== '.bin') return inModules[1]
     if (/^@[\w.-]+\/[\w.-]+$/.test(arg) || /^[\w.-]*mcp[\w.-]*(?:@[\w.^~-]+)?$/i.test(arg) || /^mcp\/[\w.-]+$/.test(arg) || /^mcp_server_\w+$/.test(arg)) return arg

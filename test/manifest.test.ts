@@ -13,9 +13,10 @@ describe('oclif.manifest.json', () => {
     const file = new URL('oclif.manifest.json', root)
     expect(existsSync(file), 'run npm run build').toBe(true)
     const manifest = JSON.parse(readFileSync(file, 'utf8'))
-    const commands = readdirSync(new URL('src/commands/', root))
+    // Topics are folders: src/commands/session/stop.ts is the command `session:stop`.
+    const commands = (readdirSync(new URL('src/commands/', root), {recursive: true}) as string[])
       .filter((f) => f.endsWith('.ts'))
-      .map((f) => f.replace(/\.ts$/, ''))
+      .map((f) => f.replace(/\.ts$/, '').split('/').join(':'))
       .sort()
     expect(Object.keys(manifest.commands).sort()).toEqual(commands)
     expect(manifest.version).toBe(JSON.parse(readFileSync(new URL('package.json', root), 'utf8')).version)

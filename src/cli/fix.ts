@@ -4,7 +4,7 @@ import {plannedOtherActions, plannedProcesses} from '../remediation/plan.js'
 import {plural} from '../render/format.js'
 
 /** Seconds, fractions allowed (0.5), from 0 to one hour. */
-const seconds = Flags.custom<number>({
+export const seconds = Flags.custom<number>({
   parse: async (input) => {
     const n = Number(input)
     if (input.trim() === '' || !Number.isFinite(n) || n < 0 || n > 3600) throw new Error(`expected seconds between 0 and 3600, got "${input}"`)

@@ -16,6 +16,8 @@ function table(head: string[], color: boolean, widths?: Array<number | null>): T
     // cli-table3 ignores NO_COLOR: empty styles keep plain output plain.
     style: color ? {head: ['bold'], border: ['gray']} : {head: [], border: []},
     wordWrap: true,
+    // Compact rows, as in the findings table: a tree reads as one block.
+    chars: {mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': ''},
     ...(widths ? {colWidths: widths as number[]} : {}),
   })
 }

@@ -130,7 +130,7 @@ export async function collectSnapshot(opts: CollectOptions = {}): Promise<Snapsh
       `${process.platform}: no /proc, so start times (PID reuse), memory, process groups and tmux variables are not measured; --fix is disabled`,
     )
   }
-  if (unreadableEnv > 0) limitations.push(`environment unreadable for ${unreadableEnv} processes (other users')`)
+  if (unreadableEnv > 0) limitations.push(`environment unreadable for ${unreadableEnv} process${unreadableEnv === 1 ? '' : 'es'} (not permitted): their TMUX variables are unknown`)
 
   const uid = process.getuid?.() ?? 0
   const tmuxVersion = await tmuxVersionP
@@ -198,7 +198,7 @@ function readPss(
     p.pssBytes = smaps === undefined ? undefined : parseSmapsRollup(smaps)
     if (smaps === undefined && p.rssBytes) unreadable++
   }
-  if (unreadable > 0) limitations.push(`PSS unreadable for ${unreadable} processes (other users'): RSS used for them`)
+  if (unreadable > 0) limitations.push(`PSS unreadable for ${unreadable} process${unreadable === 1 ? '' : 'es'} (not permitted): RSS used for them`)
   if (skipped > 0) {
     limitations.push(
       `PSS read only for the ${(chosen?.size ?? 0).toLocaleString('en-US')} processes in Claude Code, MCP and CLAUDECODE=1 trees (every process an orphan tree can hold); RSS for the other ${skipped.toLocaleString('en-US')}`,

@@ -5,7 +5,7 @@
 import {spawn} from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
-import {afterAll, beforeAll, expect, it} from 'vitest'
+import {afterAll, afterEach, beforeAll, expect, it} from 'vitest'
 import {
   CLAUDE_STANDIN,
   type LiveNamespace,
@@ -44,6 +44,12 @@ describeLive('live harness', () => {
 
   beforeAll(async () => {
     ns = await startNamespace()
+  })
+  // One test's leftovers (after a failure, say) must not be found by the next one: empty the namespace.
+  afterEach(async () => {
+    const ours = (p: NsProcess) => p.pid !== 1 && p.pid !== ns.controllerPid
+    for (const p of (await ns.ps()).filter(ours)) await ns.kill(p.pid, 'SIGKILL')
+    await ns.waitUntil(async () => !(await ns.ps()).some(ours), 5000, 50, 'namespace emptied')
   })
   afterAll(async () => {
     await ns?.close()
@@ -126,8 +132,9 @@ describeLive('live harness', () => {
     // Last session gone: the server exits and the orphan claude reparents to PID 1.
     await ns.tmux(['kill-session', '-t', 'gt-b'])
     await ns.waitUntil(async () => (await ns.ps()).find((p) => p.pid === claude.pid)?.ppid === 1, 5000, 50, 'claude reparented to PID 1')
+    // The server exits on its own once its last session is gone; on a loaded machine that takes a moment.
+    await ns.waitUntil(async () => !(await ns.ps()).some((p) => p.pid === server.pid), 5000, 50, 'tmux server exited')
     procs = await ns.ps()
-    expect(procs.some((p) => p.pid === server.pid)).toBe(false)
     expect(procs.filter((p) => mcp.some((m) => m.pid === p.pid)).map((p) => p.ppid)).toEqual([claude.pid, claude.pid])
 
     // Killing the orphan claude leaves its MCP children to PID 1; killing those leaves no zombie.
@@ -158,7 +165,8 @@ describeLive('live harness', () => {
   it('stand-in options: wrappers, SIGTERM-proof, clean exit on SIGINT', async () => {
     const sh = await ns.spawn([CLAUDE_STANDIN], {env: {STANDIN_MCP: '1', STANDIN_MCP_WRAPPER: 'sh', STANDIN_TITLE: 'claude-sh'}})
     const npm = await ns.spawn([CLAUDE_STANDIN], {env: {STANDIN_MCP: '1', STANDIN_MCP_WRAPPER: 'npm-exec', STANDIN_TITLE: 'claude-npm'}})
-    const [shWrap] = await ns.waitForProcs((p) => p.ppid === sh.pid && p.comm === 'sh')
+    // Mid-exec, a child reads comm `sh` before its new argv is in place: wait for both.
+    const [shWrap] = await ns.waitForProcs((p) => p.ppid === sh.pid && p.comm === 'sh' && p.argv.length > 0)
     expect(shWrap.argv.slice(0, 2)).toEqual(['sh', '-c'])
     await ns.waitForProcs((p) => isMcp(p) && p.ppid === shWrap.pid)
     const [npmWrap] = await ns.waitForProcs((p) => p.ppid === npm.pid && p.args === 'npm exec @modelcontextprotocol/server-standin')
@@ -181,7 +189,7 @@ describeLive('live harness', () => {
 
     // SIGINT is ignored by default, and a clean exit (children first) with STANDIN_EXIT_ON_INT=1.
     const polite = await ns.spawn([CLAUDE_STANDIN], {env: {STANDIN_EXIT_ON_INT: '1', STANDIN_MCP_WRAPPER: 'sh', STANDIN_TITLE: 'claude-polite'}})
-    const wraps = await ns.waitForProcs((p) => p.ppid === polite.pid && p.comm === 'sh', 2)
+    const wraps = await ns.waitForProcs((p) => p.ppid === polite.pid && p.comm === 'sh' && p.argv.length > 0, 2)
     const servers = await ns.waitForProcs((p) => isMcp(p) && wraps.some((w) => w.pid === p.ppid), 2)
     await Promise.all([polite.pid, ...servers.map((p) => p.pid)].map((pid) => ns.waitReady(pid)))
     await ns.kill(sh.pid, 'SIGINT')

@@ -17,6 +17,8 @@ export interface CliResult {
 export function runCli(args: string[], opts: {input?: string; cwd?: string; env?: Record<string, string>} = {}): CliResult {
   const r = spawnSync(process.execPath, [BIN, ...args], {
     encoding: 'utf8',
+    // A snapshot of a busy host is megabytes; spawnSync's default 1 MiB would cut it off (status null, ENOBUFS).
+    maxBuffer: 256 * 1024 * 1024,
     input: opts.input,
     cwd: opts.cwd,
     env: {...process.env, NODE_ENV: 'production', NO_COLOR: '1', ...opts.env},

@@ -10,6 +10,10 @@ const HOUR = 60 * MIN
  * the orphan claudes, plus the look-alikes a `ps | grep` script would kill.
  *
  * `expected` lists exactly what the doctor must report; everything else must be left alone.
+ *
+ * Its sibling `make-incident.ts` rebuilds the same incident with the report's own pids, one tmux server and a
+ * corpus of secrets in the command lines: that one feeds the report formats and redaction; this one, with
+ * two servers, a subreaper and the look-alikes, is the exactness fixture of the checks.
  */
 export function incident() {
   const m = new Machine(1000, 99_999)

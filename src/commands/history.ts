@@ -1,0 +1,49 @@
+import {Flags} from '@oclif/core'
+import {DoctorCommand} from '../cli/base-command.js'
+import {defaultHistoryFile, readHistory, type HistoryEntry} from '../monitor/history.js'
+import {parseSince} from '../monitor/since.js'
+import {colorWanted} from '../render/table.js'
+import {formatTime, renderHistory} from '../render/history.js'
+
+export interface HistoryResult {
+  file: string
+  since: string | null
+  /** Lines skipped because they were not a history entry. */
+  malformed: number
+  points: HistoryEntry[]
+}
+
+export default class History extends DoctorCommand {
+  static summary = 'Show the orphan counts recorded by `watch` over time, as a chart and a table.'
+  static description = 'Reads the JSON-lines history that `gt-doctor watch` appends to and shows how the orphan counts changed. Lines that are not a history entry are skipped and counted.'
+  static examples = [
+    {description: 'The last day', command: '<%= config.bin %> history --since 24h'},
+    {description: 'Every recorded run as JSON', command: '<%= config.bin %> history --json'},
+  ]
+  static enableJsonFlag = true
+  static flags = {
+    since: Flags.string({summary: 'Only runs since then: a duration back from now (30m, 24h, 7d) or a date.', helpValue: 'DURATION'}),
+    file: Flags.string({summary: 'The history file to read.', helpValue: 'FILE', default: defaultHistoryFile(), defaultHelp: async () => '$XDG_STATE_HOME/gt-doctor/history.jsonl'}),
+    limit: Flags.integer({summary: 'Rows of the table: the most recent runs.', default: 20, min: 1}),
+  }
+
+  async run(): Promise<HistoryResult> {
+    const {flags} = await this.parse(History)
+    const since = flags.since === undefined ? undefined : parseSince(flags.since)
+    const read = readHistory(flags.file)
+    const points = since ? read.entries.filter((e) => Date.parse(e.time) >= since.getTime()) : read.entries
+    const result: HistoryResult = {file: flags.file, since: since?.toISOString() ?? null, malformed: read.malformed, points}
+    process.exitCode = 0
+    if (this.jsonEnabled()) return result
+
+    if (read.entries.length === 0) {
+      this.log(read.missing ? `No history yet: ${flags.file} does not exist. \`${this.config.bin} watch\` records one.` : `No runs recorded in ${flags.file} yet.`)
+    } else if (points.length === 0) {
+      this.log(`No runs since ${formatTime(since!.toISOString())} in ${flags.file}; the latest was at ${formatTime(read.entries[read.entries.length - 1].time)}.`)
+    } else {
+      this.log(renderHistory(points, {color: colorWanted(), limit: flags.limit, width: process.stdout.columns}))
+    }
+    if (read.malformed > 0) this.log(`note: skipped ${read.malformed} malformed ${read.malformed === 1 ? 'line' : 'lines'} in ${flags.file}`)
+    return result
+  }
+}

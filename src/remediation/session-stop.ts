@@ -1,0 +1,90 @@
+import path from 'node:path'
+import type {ResolvedConfig} from '../config/config.js'
+import {DoctorError} from '../errors.js'
+import {createRules} from '../rules/rules.js'
+import {collectSnapshot} from '../snapshot/collect.js'
+import {AuditLog} from './audit.js'
+import {executePlan} from './engine.js'
+import {acquireFixLock} from './lock.js'
+import {procProbe, systemClock, type ProcessProbe} from './probe.js'
+import {planTeardown, runTeardown, type RecordedProcess, type TeardownRequest, type TeardownResult} from './session-teardown.js'
+import {liveTmux, type TmuxRunner} from './side-actions.js'
+import {stateDir} from './state.js'
+
+export interface SessionStopOptions {
+  request: TeardownRequest
+  graceMs: number
+  interruptWaitMs: number
+  config: ResolvedConfig
+  /** Where the audit log and the lock live (default: the XDG state directory). */
+  stateDir?: string
+  probe?: ProcessProbe
+  tmux?: TmuxRunner
+  lockWaitMs?: number
+}
+
+export interface SessionStopResult extends TeardownResult {
+  auditFile: string
+}
+
+/**
+ * `--socket` as tmux takes it: a path (`-S`), or a bare name resolved like `tmux -L name` does, in
+ * `$TMUX_TMPDIR/tmux-UID/`.
+ */
+export function socketPath(value: string, env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.() ?? 0): string {
+  if (value.includes('/')) return path.resolve(value)
+  return path.join(env.TMUX_TMPDIR || '/tmp', `tmux-${uid}`, value)
+}
+
+/**
+ * `session stop`: under the same lock as --fix (one actor at a time), record the sessions' trees from one
+ * snapshot, then the graceful teardown, every signal through the remediation engine and its audit log.
+ */
+export async function stopSessions(opts: SessionStopOptions): Promise<SessionStopResult> {
+  const dir = opts.stateDir ?? stateDir()
+  const lock = await acquireFixLock(dir, {waitMs: opts.lockWaitMs})
+  try {
+    const sockets = [...opts.config.sockets, ...(opts.request.socket ? [opts.request.socket] : [])]
+    const snapshot = await collectSnapshot({sockets})
+    const {host} = snapshot
+    if (host.platform !== 'linux') throw new DoctorError(`session stop needs Linux /proc to verify each process before signalling it (this is ${host.platform})`)
+    const plan = planTeardown(snapshot, opts.request)
+    const probe = opts.probe ?? procProbe()
+    const isAlive = (p: RecordedProcess) => {
+      const live = probe.read(p.pid)
+      // Without a start time the identity cannot be proved gone either: count it alive (the engine spares it).
+      return live !== undefined && (p.startTicks === undefined || live.startTicks === p.startTicks) && live.state !== 'Z' && live.state !== 'X'
+    }
+    const audit = new AuditLog(dir, `${process.pid}@${new Date().toISOString()}`)
+    try {
+      const result = await runTeardown(
+        plan,
+        {
+          tmux: opts.tmux ?? liveTmux,
+          isAlive,
+          audit,
+          sleep: systemClock.sleep,
+          now: systemClock.now,
+          execute: (remediation) =>
+            executePlan(remediation, {
+              probe,
+              audit,
+              rules: createRules(opts.config.rules),
+              graceMs: opts.graceMs,
+              invokingUid: host.uid,
+              doctorPid: host.doctorPid,
+              doctorAncestors: host.doctorAncestors,
+              bootTimeMs: host.bootTimeMs,
+              clockTicksPerSecond: host.clockTicksPerSecond,
+            }),
+        },
+        {graceMs: opts.graceMs, interruptWaitMs: opts.interruptWaitMs},
+      )
+      return {...result, auditFile: audit.file}
+    } finally {
+      audit.close()
+    }
+  } finally {
+    await lock.release()
+  }
+}
