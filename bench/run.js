@@ -79,6 +79,7 @@ function machineFacts() {
     node: process.version,
     tmux: sh('tmux', ['-V']),
     ps: sh('ps', ['--version']),
+    commit: sh('git', ['-C', REPO, 'describe', '--always', '--dirty']),
     date: new Date().toISOString(),
   }
 }
@@ -289,7 +290,7 @@ md.push(
   'the raw numbers are in bench/results.json (`node bench/run.js --render bench/results.json` rewrites this file from them).',
   '',
   `- Machine: ${facts.nproc} CPUs (${facts.cpu}), ${facts.memoryGiB} GiB RAM, ${facts.kernel}`,
-  `- Software: node ${facts.node}, ${facts.tmux}, ${facts.ps}`,
+  `- Software: node ${facts.node}, ${facts.tmux}, ${facts.ps}${facts.commit ? `; gt-doctor at commit ${facts.commit}` : ''}`,
   `- Load average (1 / 5 / 15 min) when each part started: cold start ${loads.cold}, detection core ${loads.core},`,
   `  scale ${rows.map((r) => `${fmt(r.target)}: ${r.load}`).join(', ')}, fix ${loads.fix}. Other people's tests share this machine, so every`,
   '  comparison is paired: the commands compared run interleaved, round by round, in a rotating order, and',

@@ -116,6 +116,10 @@ describe('collectSnapshot: the process table and PSS', () => {
     expect(snapshot.processes.find((p) => p.pid === 16)!.pssBytes).toBe(full.processes.find((p) => p.pid === 16)!.pssBytes)
     expect(snapshot.limitations.find((l) => l.startsWith('PSS read only'))).toMatch(/^PSS read only for the 2 processes in Claude Code, MCP and CLAUDECODE=1 trees .*; RSS for the other \d+$/)
     expect(full.limitations.some((l) => l.startsWith('PSS read only'))).toBe(false)
+    // No Claude, MCP or CLAUDECODE process at all: nothing to measure, nothing to say.
+    const none = await collectSnapshot({procRoot, tmuxBin, listProcesses: async () => listed, pssFor: () => new Set()})
+    expect(none.processes.every((p) => p.pssBytes === undefined)).toBe(true)
+    expect(none.limitations.some((l) => l.startsWith('PSS read only'))).toBe(false)
   })
 })
 

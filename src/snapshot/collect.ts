@@ -199,7 +199,8 @@ function readPss(
     if (smaps === undefined && p.rssBytes) unreadable++
   }
   if (unreadable > 0) limitations.push(`PSS unreadable for ${unreadable} process${unreadable === 1 ? '' : 'es'} (not permitted): RSS used for them`)
-  if (skipped > 0) {
+  // With no process in a Claude Code, MCP or CLAUDECODE=1 tree there is no orphan memory to measure: no note.
+  if (skipped > 0 && chosen !== undefined && chosen.size > 0) {
     limitations.push(
       `PSS read only for the ${(chosen?.size ?? 0).toLocaleString('en-US')} processes in Claude Code, MCP and CLAUDECODE=1 trees (every process an orphan tree can hold); RSS for the other ${skipped.toLocaleString('en-US')}`,
     )
