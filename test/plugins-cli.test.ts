@@ -13,7 +13,7 @@ import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {Report} from '../src/index.js'
 import type {CheckListing} from '../src/commands/checks.js'
-import {CLAUDE_STANDIN, REPO_ROOT, describeLive, startNamespace, type LiveNamespace} from './live/namespace.js'
+import {CLAUDE_STANDIN, REPO_ROOT, describeLive, useNamespace} from './live/namespace.js'
 
 const BIN = path.join(REPO_ROOT, 'bin', 'run.js')
 const STALE_PLUGIN = path.join(REPO_ROOT, 'examples', 'plugin-stale-sockets')
@@ -90,13 +90,7 @@ describe('the example plugin, linked with `gt-doctor plugins link`', () => {
   })
 
   describeLive('in a private PID namespace', () => {
-    let ns: LiveNamespace
-    beforeAll(async () => {
-      ns = await startNamespace()
-    })
-    afterAll(async () => {
-      await ns?.close()
-    })
+    const ns = useNamespace()
 
     it('its check finds a socket whose tmux server was killed, through `gt-doctor check`', async () => {
       expect((await ns.tmux(['new-session', '-d', '-s', 'doomed', 'sleep 600'], 'dead')).code).toBe(0)
@@ -156,13 +150,7 @@ describe('the example local check, named in a config', () => {
   })
 
   describeLive('in a private PID namespace', () => {
-    let ns: LiveNamespace
-    beforeAll(async () => {
-      ns = await startNamespace()
-    })
-    afterAll(async () => {
-      await ns?.close()
-    })
+    const ns = useNamespace()
 
     it('runs in `gt-doctor check` and reports with the options the config gives it', async () => {
       const pids: number[] = []

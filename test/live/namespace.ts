@@ -20,7 +20,7 @@ import os from 'node:os'
 import path from 'node:path'
 import readline from 'node:readline'
 import {fileURLToPath} from 'node:url'
-import {describe, it} from 'vitest'
+import {afterAll, beforeAll, describe, it} from 'vitest'
 
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 export const REPO_ROOT = path.resolve(HERE, '..', '..')
@@ -552,4 +552,25 @@ export async function startNamespace(opts: StartOptions = {}): Promise<LiveNames
   const ns = new Namespace(tmpdir, opts)
   await ns.start(opts)
   return ns
+}
+
+/**
+ * A namespace for the enclosing suite: started before its tests, closed after them. Returns a stand-in that
+ * forwards to the live namespace, so tests write `ns.spawn(...)` as usual.
+ */
+export function useNamespace(opts?: StartOptions): LiveNamespace {
+  let current: LiveNamespace | undefined
+  beforeAll(async () => {
+    current = await startNamespace(opts)
+  })
+  afterAll(async () => {
+    await current?.close()
+  })
+  return new Proxy({} as LiveNamespace, {
+    get(_, key) {
+      if (!current) throw new Error('the namespace is used before its suite started it')
+      const value = Reflect.get(current, key)
+      return typeof value === 'function' ? value.bind(current) : value
+    },
+  })
 }
