@@ -4,7 +4,7 @@ import {describeSource} from '../checks/registry.js'
 import {loadRegistry} from '../doctor.js'
 import {EXIT} from '../report/model.js'
 import {isLoadFailure} from '../plugins/load.js'
-import {cliTable, colorWanted} from '../render/table.js'
+import {cliTable, colorWanted, tableStyle} from '../render/table.js'
 import {loadSetup} from '../setup.js'
 
 export interface CheckListing {
@@ -48,7 +48,7 @@ export default class Checks extends DoctorCommand {
       const color = colorWanted()
       const table = new (cliTable())({
         head: ['Check', 'Title', 'Fix', 'Source'],
-        style: color ? {head: ['bold'], border: ['gray']} : {head: [], border: []},
+        ...tableStyle(color),
         wordWrap: true,
         colWidths: [null, Math.max(30, Math.min(80, (process.stdout.columns || 120) - 70)), null, null] as unknown as number[],
       })

@@ -6,6 +6,7 @@ import type {AuditSink} from './audit.js'
 import type {PlanItem, RemediationPlan} from './plan.js'
 import {systemClock, type Clock, type LiveProcess, type ProcessProbe} from './probe.js'
 import {liveSocketOps, liveTmux, type SocketOps, type TmuxRunner} from './side-actions.js'
+import {plural} from '../render/format.js'
 
 export interface EngineOptions {
   probe: ProcessProbe
@@ -547,9 +548,6 @@ function topological(members: Member[], rootPid: number): Member[] {
   return out
 }
 
-function plural(n: number, one: string, many: string): string {
-  return `${n} ${n === 1 ? one : many}`
-}
 
 /** Runs a plan: the one entry point the CLI uses. */
 export function executePlan(plan: RemediationPlan, opts: EngineOptions): Promise<EngineResult> {

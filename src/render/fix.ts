@@ -2,8 +2,8 @@ import type Table from 'cli-table3'
 import type {RemediationPlan} from '../remediation/plan.js'
 import {plannedOtherActions, plannedProcesses} from '../remediation/plan.js'
 import type {FixOutcome, Report} from '../report/model.js'
-import {formatBytes, formatPids, plural} from './format.js'
-import {cliTable, painter} from './table.js'
+import {formatBytes, formatPids, plural, shortCommand} from './format.js'
+import {cliTable, COMPACT_ROWS, painter, tableStyle} from './table.js'
 
 export interface FixRenderOptions {
   color: boolean
@@ -13,18 +13,13 @@ export interface FixRenderOptions {
 function table(head: string[], color: boolean, widths?: Array<number | null>): Table.Table {
   return new (cliTable())({
     head,
-    // cli-table3 ignores NO_COLOR: empty styles keep plain output plain.
-    style: color ? {head: ['bold'], border: ['gray']} : {head: [], border: []},
+    ...tableStyle(color),
     wordWrap: true,
-    // Compact rows, as in the findings table: a tree reads as one block.
-    chars: {mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': ''},
+    ...COMPACT_ROWS,
     ...(widths ? {colWidths: widths as number[]} : {}),
   })
 }
 
-const clip = (text: string, n: number) => (text.length > n ? `${text.slice(0, n - 1)}…` : text)
-/** A command line as a person scans it: the package, not the path to node_modules. */
-const shortCommand = (command: string) => clip(command.replace(/\S*\/node_modules\//g, '…/'), 120)
 
 /** The plan as the user confirms it: every process it will signal, with its command, session, memory and why. */
 export function renderPlan(plan: RemediationPlan, opts: FixRenderOptions): string {
@@ -44,7 +39,7 @@ export function renderPlan(plan: RemediationPlan, opts: FixRenderOptions): strin
     )
     const t = table(['PID', 'Command', 'Session', 'Memory', 'Why'], opts.color, [null, 50, null, null, messageWidth()])
     for (const p of procs) {
-      t.push([p.root ? String(p.pid) : ` └ ${p.pid}`, shortCommand(p.command), p.session ?? '-', formatBytes(p.memoryBytes), p.why])
+      t.push([p.root ? String(p.pid) : ` └ ${p.pid}`, shortCommand(p.command, 120), p.session ?? '-', formatBytes(p.memoryBytes), p.why])
     }
     lines.push(t.toString())
   }

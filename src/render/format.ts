@@ -20,6 +20,12 @@ export function formatPids(pid: number | undefined, pids: readonly number[]): st
   return more > 0 ? `${pid} (+${more})` : String(pid)
 }
 
+/** A command line as a person scans it: the package, not the path to node_modules; at most `max` characters. */
+export function shortCommand(command: string, max: number): string {
+  const short = command.replace(/\S*\/node_modules\//g, '…/')
+  return short.length > max ? `${short.slice(0, max - 1)}…` : short
+}
+
 export function plural(n: number, word: string, many = `${word}s`): string {
   return `${n} ${n === 1 ? word : many}`
 }

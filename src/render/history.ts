@@ -2,7 +2,7 @@ import asciichart from 'asciichart'
 import Table from 'cli-table3'
 import type {HistoryEntry} from '../monitor/history.js'
 import {formatBytes, plural} from './format.js'
-import {painter} from './table.js'
+import {COMPACT_ROWS, painter, tableStyle} from './table.js'
 
 export interface HistoryRenderOptions {
   color: boolean
@@ -65,10 +65,9 @@ export function renderHistory(entries: HistoryEntry[], opts: HistoryRenderOption
   const withFix = entries.some((e) => e.fixed !== undefined)
   const table = new Table({
     head: ['Time', 'Claude', 'Sessions', 'Orphan claude', 'Orphan MCP', 'Held by orphans', ...(withFix ? ['Fixed'] : [])],
-    // cli-table3 colours head and border itself and ignores NO_COLOR: empty styles keep plain output plain.
-    style: opts.color ? {head: ['bold'], border: ['gray']} : {head: [], border: []},
+    ...tableStyle(opts.color),
     colAligns: ['left', 'right', 'right', 'right', 'right', 'right', 'right'],
-    chars: {mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': ''},
+    ...COMPACT_ROWS,
   })
   const rows = entries.slice(-opts.limit)
   for (const e of rows) {

@@ -1,11 +1,8 @@
 import Table from 'cli-table3'
 import type {Ending, ProcessEnding, TeardownResult} from '../remediation/session-teardown.js'
-import {plural} from './format.js'
-import {painter} from './table.js'
+import {plural, shortCommand} from './format.js'
+import {COMPACT_ROWS, painter, tableStyle} from './table.js'
 
-const clip = (text: string, n: number) => (text.length > n ? `${text.slice(0, n - 1)}…` : text)
-/** A command line as a person scans it: the package, not the path to node_modules. */
-const shortCommand = (command: string) => clip(command.replace(/\S*\/node_modules\//g, '…/'), 60)
 
 const HOW: Record<Ending, string> = {
   'ctrl-c': 'exited on Ctrl-C',
@@ -37,11 +34,10 @@ export function renderSessionStop(result: TeardownResult, opts: {color: boolean}
     if (s.processes.length > 0) {
       const table = new Table({
         head: ['Pane', 'PID', 'Command', 'How it ended'],
-        // cli-table3 colours head and border itself and ignores NO_COLOR: empty styles keep plain output plain.
-        style: opts.color ? {head: ['bold'], border: ['gray']} : {head: [], border: []},
-        chars: {mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': ''},
+        ...tableStyle(opts.color),
+        ...COMPACT_ROWS,
       })
-      for (const p of s.processes) table.push([p.paneId, String(p.pid), shortCommand(p.command), paint[p.ended](how(p))])
+      for (const p of s.processes) table.push([p.paneId, String(p.pid), shortCommand(p.command, 60), paint[p.ended](how(p))])
       lines.push(table.toString())
     } else {
       lines.push('  no process was running in it')

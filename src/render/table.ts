@@ -31,6 +31,15 @@ export function painter(color: boolean): Record<'green' | 'yellow' | 'red' | 'gr
   return {green: a.green, yellow: a.yellow, red: a.red, gray: a.gray, cyan: a.cyan, bold: a.bold}
 }
 
+/**
+ * The look every table shares. cli-table3 colours head and border itself and ignores NO_COLOR, so without
+ * colour the styles are empty; compact rows (no separator between rows) let a group or a tree read as one block.
+ */
+export function tableStyle(color: boolean): Pick<Table.TableConstructorOptions, 'style'> {
+  return {style: color ? {head: ['bold'], border: ['gray']} : {head: [], border: []}}
+}
+export const COMPACT_ROWS: Pick<Table.TableConstructorOptions, 'chars'> = {chars: {mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': ''}}
+
 /** Whether stdout wants colour: a terminal, and neither NO_COLOR nor TERM=dumb. */
 export function colorWanted(stream: NodeJS.WriteStream = process.stdout, env = process.env): boolean {
   if (env.FORCE_COLOR && env.FORCE_COLOR !== '0') return true
@@ -53,11 +62,10 @@ export function renderTable(report: Report, opts: TableOptions): string {
   if (!opts.quiet) {
     const table = new (cliTable())({
       head: ['Check', 'Severity', 'PID', 'Session', 'Memory', 'Finding'],
-      // cli-table3 colours head and border itself and ignores NO_COLOR: empty styles keep plain output plain.
-      style: opts.color ? {head: ['bold'], border: ['gray']} : {head: [], border: []},
+      ...tableStyle(opts.color),
       wordWrap: true,
-      // Compact rows: a check's name on its first row is the group separator.
-      chars: {mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': ''},
+      // A check's name on its first row is the group separator.
+      ...COMPACT_ROWS,
       colWidths: [null, null, null, null, null, opts.width ?? messageWidth()] as unknown as number[],
     })
     for (const check of report.checks) {

@@ -10,20 +10,13 @@
  * Hot path: these run over every process of the snapshot (50k+). Regexes are compiled once in `createRules`,
  * option parsing walks argv in place, and the common "not ours" answer allocates at most one basename.
  */
+import {deepFreeze} from '../freeze.js'
 import type {ProcessInfo} from '../snapshot/types.js'
 import type {Rules, RulesConfig} from './rules.js'
 
 // ---------------------------------------------------------------------------------------------------------
 // Defaults
 // ---------------------------------------------------------------------------------------------------------
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value)
-    for (const v of Object.values(value as Record<string, unknown>)) deepFreeze(v)
-  }
-  return value
-}
 
 /** The default matching rules (deeply frozen: `structuredClone` it to derive a configuration). */
 export const DEFAULT_RULES: RulesConfig = deepFreeze({

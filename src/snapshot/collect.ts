@@ -5,6 +5,7 @@ import {detectClaudeVersion} from './claude-version.js'
 import {discoverSockets, queryServer, runTmux} from './tmux.js'
 import {SNAPSHOT_VERSION, type HostFacts, type ProcessInfo, type Snapshot} from './types.js'
 import {phase} from '../timing.js'
+import {deepFreeze} from '../freeze.js'
 
 export interface CollectOptions {
   /** Extra tmux sockets to query (from --socket and the config). */
@@ -247,12 +248,4 @@ function hostFacts(processes: readonly ProcessInfo[], uid: number, bootTimeMs: n
       },
     }),
   }
-}
-
-export function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    for (const v of Object.values(value)) deepFreeze(v)
-    Object.freeze(value)
-  }
-  return value
 }

@@ -1,7 +1,7 @@
 import {readFile} from 'node:fs/promises'
 import type {ErrorObject, ValidateFunction} from 'ajv'
 import {DoctorError} from '../errors.js'
-import {deepFreeze} from './collect.js'
+import {deepFreeze} from '../freeze.js'
 import schema from './snapshot-v1.schema.json' with {type: 'json'}
 import {SNAPSHOT_VERSION, type Snapshot} from './types.js'
 import {lazy} from '../lazy.js'
