@@ -4,10 +4,11 @@
  */
 import {spawnSync} from 'node:child_process'
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import {Ajv} from 'ajv'
 import addFormats from 'ajv-formats'
-import {afterEach, beforeEach, expect, it} from 'vitest'
+import {afterEach, beforeEach, expect, it, onTestFinished} from 'vitest'
 import {CLAUDE_STANDIN, REPO_ROOT, describeLive, startNamespace, type LiveNamespace} from './namespace.js'
 import {
   healthySession,
@@ -181,7 +182,14 @@ describeLive('gt-doctor --fix (live)', () => {
   it("spares another user's orphan unless root passes --all-users", async () => {
     const mine = await orphanUnderInit(ns, {mcp: 0})
     // An orphan claude owned by nobody (65534); it cannot write the stand-in state dir, so wait for its title.
-    const {pid: theirs} = await ns.spawn(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', CLAUDE_STANDIN], {
+    // The checkout may sit under a 0700 directory (mktemp -d) that nobody cannot enter: run a world-readable copy.
+    const pub = fs.mkdtempSync(path.join(os.tmpdir(), 'gt-standin-'))
+    fs.chmodSync(pub, 0o755)
+    const standin = path.join(pub, 'claude')
+    fs.copyFileSync(CLAUDE_STANDIN, standin)
+    fs.chmodSync(standin, 0o755)
+    onTestFinished(() => fs.rmSync(pub, {recursive: true, force: true}))
+    const {pid: theirs} = await ns.spawn(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', standin], {
       orphan: true,
       env: {STANDIN_MCP: '0', STANDIN_STATE_DIR: null},
     })
