@@ -245,13 +245,16 @@ export function analyzeOrphans(tree: ProcessTree, rules: Rules): OrphanAnalysis 
   for (const p of cls.mcpOrEnv) {
     if (isGone(p) || covered.has(p.pid) || protect.has(p.pid)) continue
     if (rules.isClaude(p) || rules.isTmuxServer(p) || rules.isReaper(p) || tree.isInLivePane(p)) continue
-    // Climb the launcher chain (npm exec, sh -c, uv, ...) to whatever started it.
+    // Climb the launcher chain (npm exec, sh -c, uv, ...) to whatever started it; a PPID cycle ends the climb.
     let root = p
     let up = tree.parent(p)
-    while (up && !protect.has(up.pid) && !rules.isReaper(up) && !rules.isTmuxServer(up) && !rules.isClaude(up) && isLauncherLink(rules, up)) {
+    const climbed = new Set<number>([p.pid])
+    while (up && !climbed.has(up.pid) && !protect.has(up.pid) && !rules.isReaper(up) && !rules.isTmuxServer(up) && !rules.isClaude(up) && isLauncherLink(rules, up)) {
+      climbed.add(up.pid)
       root = up
       up = tree.parent(up)
     }
+    if (up && climbed.has(up.pid)) continue // a cycle: nobody provably adopted it
     // Only a chain that ends at a reaper or a tmux server is orphaned; under a live app or claude it is owned.
     const orphaned = up === undefined ? root.ppid <= 1 : rules.isReaper(up) || rules.isTmuxServer(up)
     if (!orphaned || rooted.has(root.pid) || covered.has(root.pid)) continue

@@ -1,6 +1,7 @@
 import {existsSync, readdirSync, readlinkSync} from 'node:fs'
 import os from 'node:os'
 import {parseBootTime, parseCmdline, parseSmapsRollup, parseStat, parseStatus, readProcEnviron, readProcText, readText} from './proc.js'
+import {repairParentLinks} from './parents.js'
 import {detectClaudeVersion} from './claude-version.js'
 import {discoverSockets, queryServer, runTmux} from './tmux.js'
 import {SNAPSHOT_VERSION, type HostFacts, type ProcessInfo, type Snapshot} from './types.js'
@@ -124,6 +125,13 @@ export async function collectSnapshot(opts: CollectOptions = {}): Promise<Snapsh
     if (!kernelThread) userProcesses.push(p)
   }
   phase('collect.read')
+  const cut = repairParentLinks(processes)
+  if (cut.length > 0) {
+    const some = cut.length > 5 ? `${cut.slice(0, 5).join(', ')}, …` : cut.join(', ')
+    limitations.push(
+      `${cut.length} process${cut.length === 1 ? '' : 'es'} (pid ${some}) named a parent that started after ${cut.length === 1 ? 'it' : 'them'} (pid reuse while /proc was read): parent unknown, not judged; run again`,
+    )
+  }
   if (linux) readPss(processes, userProcesses, procRoot, opts.pssFor, limitations)
   phase('collect.pss')
   if (!linux) {

@@ -14,7 +14,10 @@ export type KeptEnvKey = (typeof KEPT_ENV_KEYS)[number]
 export interface ProcessInfo {
   /** Process id. */
   pid: number
-  /** Parent pid (0 for PID 1 and kernel threads). */
+  /**
+   * Parent pid (0 for PID 1 and kernel threads, and for a parent outside this PID namespace). Equal to `pid`
+   * when the parent is unknown: the collector cut a link that PID reuse during collection made impossible.
+   */
   ppid: number
   /** Process group and session id (Linux: /proc/PID/stat). */
   pgid?: number
