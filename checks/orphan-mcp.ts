@@ -1,4 +1,4 @@
-import {analyzeOrphans, defineCheck, processFindingId, terminateTreeActions} from '../src/index.js'
+import {analyzeOrphans, defineCheck, processFindingId, terminateTreeActions, type Finding} from '../src/index.js'
 
 interface Options {
   /**
@@ -13,12 +13,13 @@ export default defineCheck<Options>({
   id: 'orphan-mcp',
   title: 'Orphan MCP servers',
   description:
-    'An MCP server process tree, or a process Claude Code started (CLAUDECODE=1), that hangs from init, a subreaper or a tmux server with no live Claude process above it. MCP servers inside an orphan Claude tree are reported by orphan-claude.',
+    'An MCP server process tree, or a process Claude Code started (CLAUDECODE=1), that hangs from init, a subreaper or a tmux server with no live Claude process above it. MCP servers inside an orphan Claude tree are reported by orphan-claude. Popups and run-shell jobs are not orphans; trees whose tmux server did not answer are reported as info and never fixed.',
   fixable: true,
   requires: ['linux-proc'],
   defaultOptions: {fixClaudeCodeChildren: false},
   detect({tree, rules, options}) {
-    return analyzeOrphans(tree, rules).mcpTrees.map((t) => {
+    const {mcpTrees, unprovenMcpTrees} = analyzeOrphans(tree, rules)
+    const orphans: Finding[] = mcpTrees.map((t) => {
       const memory = tree.memoryOf(t.members.map((m) => m.pid))
       const server = t.mcpServers[0] ?? t.root
       const name = serverName(server.argv) ?? server.comm
@@ -40,6 +41,26 @@ export default defineCheck<Options>({
         data: {mcpServers: t.mcpServers.length, parentPid: t.root.ppid, startTimeMs: t.root.startTimeMs, claudeCodeEnvOnly: t.envOnly},
       }
     })
+    // Not proved orphans: reported so that nobody wonders, never fixed.
+    const unproven: Finding[] = unprovenMcpTrees.map((t) => {
+      const memory = tree.memoryOf(t.members.map((m) => m.pid))
+      const name = serverName((t.mcpServers[0] ?? t.root).argv) ?? (t.mcpServers[0] ?? t.root).comm
+      return {
+        id: processFindingId('orphan-mcp', t.root.pid, t.root.startTicks),
+        check: 'orphan-mcp',
+        severity: 'info',
+        message: `Cannot verify MCP server ${name}: who owns it could not be checked, so it is left alone`,
+        reason: t.why,
+        pid: t.root.pid,
+        pids: t.members.map((m) => m.pid),
+        memoryBytes: memory.bytes,
+        memorySource: memory.source,
+        session: tree.sessionFromTmuxEnv(t.root.env.TMUX),
+        fixable: false,
+        data: {mcpServers: t.mcpServers.length, parentPid: t.root.ppid, startTimeMs: t.root.startTimeMs, claudeCodeEnvOnly: t.envOnly},
+      }
+    })
+    return [...orphans, ...unproven]
   },
   fix: (finding, {tree}) => (finding.fixable ? terminateTreeActions(tree, finding) : []),
 })

@@ -34,6 +34,7 @@ export {
   type OrphanAnalysis,
   type OrphanEvidence,
   type OrphanTree,
+  type UnprovenTree,
 } from './analysis/orphans.js'
 export {CHECK_API_VERSION, CHECKS_HOOK} from './plugins/contract.js'
 export type {CheckExport, CheckFactory, ChecksHookOptions, ChecksHookResult, GtDoctorApi} from './plugins/contract.js'

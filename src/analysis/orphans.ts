@@ -3,6 +3,7 @@ import {socketFromTmuxEnv} from '../snapshot/tmux.js'
 import type {ProcessInfo, Snapshot, TmuxServer} from '../snapshot/types.js'
 import type {ProcessTree} from '../tree/process-tree.js'
 import {classify} from './classify.js'
+import {answeringServer, judgeServerChild, unaskedOwner} from './owners.js'
 
 /** Why a Claude process is judged an orphan. */
 export type OrphanEvidence = 'parent-is-init' | 'parent-is-subreaper' | 'parent-is-tmux-server' | 'pane-gone'
@@ -11,7 +12,10 @@ export type OrphanEvidence = 'parent-is-init' | 'parent-is-subreaper' | 'parent-
 export interface ClaudeVerdict {
   /** The Claude process judged. */
   proc: ProcessInfo
-  /** `cannot-verify`: the tmux server that would own it did not answer, so the doctor will not call it an orphan. */
+  /**
+   * `cannot-verify`: the tmux server that would own it did not answer (or what it is could not be read), so
+   * the doctor will not call it an orphan.
+   */
   kind: 'orphan' | 'cannot-verify' | 'healthy'
   /** For an orphan: which fact proves it. */
   evidence?: OrphanEvidence
@@ -37,6 +41,12 @@ export interface OrphanTree {
   envOnly: boolean
 }
 
+/** An MCP tree that looks orphaned but that the doctor will not end: reported as info, never fixed. */
+export interface UnprovenTree extends OrphanTree {
+  /** `cannot-verify`: a tmux server that would own it did not answer. */
+  kind: 'cannot-verify'
+}
+
 /** The orphan picture of one snapshot, as `analyzeOrphans` returns it. */
 export interface OrphanAnalysis {
   /** A verdict for every live Claude process. */
@@ -47,6 +57,8 @@ export interface OrphanAnalysis {
   claudeTrees: Map<number, OrphanTree>
   /** MCP trees with no live Claude ancestor, not already inside an orphan claude's tree. */
   mcpTrees: OrphanTree[]
+  /** MCP trees that would be orphans but for an owner the doctor could not ask. */
+  unprovenMcpTrees: UnprovenTree[]
 }
 
 const isGone = (p: ProcessInfo) => p.state === 'Z' || p.state === 'X'
@@ -101,7 +113,10 @@ export function judgeClaude(tree: ProcessTree, rules: Rules, p: ProcessInfo, pro
 
   const parent = tree.parent(p)
   if (parent && rules.isTmuxServer(parent)) {
-    return {...base, kind: 'orphan', evidence: 'parent-is-tmux-server', why: `its parent is the tmux server (pid ${parent.pid}) but no pane holds it: its session was killed`}
+    const server = answeringServer(tree, parent)
+    if (!server) return {...base, kind: 'cannot-verify', why: `its tmux server (pid ${parent.pid}) could not be queried`}
+    const child = judgeServerChild(tree, p, parent, server)
+    return child.kind === 'orphan' ? {...base, kind: 'orphan', evidence: 'parent-is-tmux-server', why: child.why} : {...base, kind: child.kind, why: child.why}
   }
   if (p.ppid === 1) {
     return {...base, kind: 'orphan', evidence: 'parent-is-init', why: 'reparented to init (PPID 1) and not in any live tmux pane'}
@@ -211,6 +226,22 @@ export function orphanTreeCandidates(processes: readonly ProcessInfo[], rules: R
   return out
 }
 
+/**
+ * What keeps an MCP tree that hangs from a reaper or a tmux server from being an orphan: an owner the doctor
+ * could not ask (cannot verify), or a tmux popup or job (healthy: not reported).
+ */
+function holdMcpTree(tree: ProcessTree, rules: Rules, t: OrphanTree, up: ProcessInfo | undefined): UnprovenTree | 'healthy' | undefined {
+  const unasked = unaskedOwner(tree, rules, up, t.members)
+  if (unasked) return {...t, kind: 'cannot-verify', why: unasked}
+  const server = up && rules.isTmuxServer(up) ? answeringServer(tree, up) : undefined
+  if (up && server) {
+    const child = judgeServerChild(tree, t.root, up, server)
+    if (child.kind === 'healthy') return 'healthy'
+    if (child.kind === 'cannot-verify') return {...t, kind: 'cannot-verify', why: child.why}
+  }
+  return undefined
+}
+
 const cache = new WeakMap<Snapshot, WeakMap<Rules, OrphanAnalysis>>()
 
 /**
@@ -241,6 +272,7 @@ export function analyzeOrphans(tree: ProcessTree, rules: Rules): OrphanAnalysis 
   }
 
   const mcpTrees: OrphanTree[] = []
+  const unprovenMcpTrees: UnprovenTree[] = []
   const rooted = new Set<number>()
   for (const p of cls.mcpOrEnv) {
     if (isGone(p) || covered.has(p.pid) || protect.has(p.pid)) continue
@@ -256,7 +288,8 @@ export function analyzeOrphans(tree: ProcessTree, rules: Rules): OrphanAnalysis 
     }
     if (up && climbed.has(up.pid)) continue // a cycle: nobody provably adopted it
     // Only a chain that ends at a reaper or a tmux server is orphaned; under a live app or claude it is owned.
-    const orphaned = up === undefined ? root.ppid <= 1 : rules.isReaper(up) || rules.isTmuxServer(up)
+    // Parent 0 outside PID 1 is a parent outside this PID namespace (docker exec): alive, for all we know.
+    const orphaned = up === undefined ? root.ppid === 1 : rules.isReaper(up) || rules.isTmuxServer(up)
     if (!orphaned || rooted.has(root.pid) || covered.has(root.pid)) continue
     const members = killableSubtree(tree, rules, root, protect)
     if (members.some((m) => rules.isClaude(m))) continue // a live claude below: its own verdict rules
@@ -264,7 +297,7 @@ export function analyzeOrphans(tree: ProcessTree, rules: Rules): OrphanAnalysis 
     for (const m of members) covered.add(m.pid)
     const mcpServers = mcpServersIn(tree, rules, members)
     const holder = up ? (rules.isTmuxServer(up) ? `the tmux server (pid ${up.pid})` : up.pid === 1 ? 'init (PPID 1)' : `${up.comm} (pid ${up.pid})`) : 'nobody'
-    mcpTrees.push({
+    const t: OrphanTree = {
       root,
       members,
       mcpServers,
@@ -273,10 +306,14 @@ export function analyzeOrphans(tree: ProcessTree, rules: Rules): OrphanAnalysis 
         mcpServers.length > 0
           ? `an MCP server with no Claude process above it; its tree hangs from ${holder}`
           : `started by Claude Code (CLAUDECODE=1) but no Claude process is above it; its tree hangs from ${holder}`,
-    })
+    }
+    const held = holdMcpTree(tree, rules, t, up)
+    if (held === 'healthy') continue
+    if (held) unprovenMcpTrees.push(held)
+    else mcpTrees.push(t)
   }
 
-  const analysis = {claudes, orphanClaudes, claudeTrees, mcpTrees}
+  const analysis = {claudes, orphanClaudes, claudeTrees, mcpTrees, unprovenMcpTrees}
   perRules.set(rules, analysis)
   return analysis
 }

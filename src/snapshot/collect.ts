@@ -96,11 +96,14 @@ export async function collectSnapshot(opts: CollectOptions = {}): Promise<Snapsh
     const kernelThread = stat.kernelThread
     const argv = kernelThread ? [] : parseCmdline(readProcText(`${dir}/cmdline`) ?? '')
     let env: ProcessInfo['env'] = {}
+    let envUnreadable = false
     if (!kernelThread) {
       const server = stat.comm === TMUX_SERVER_COMM
       const environ = readProcEnviron(`${dir}/environ`, server ? 'TMUX_TMPDIR' : undefined)
-      if (environ === undefined) unreadableEnv++
-      else {
+      if (environ === undefined) {
+        unreadableEnv++
+        envUnreadable = true
+      } else {
         env = environ.env
         if (server) serverTmpdirs.set(entry.pid, environ.extra)
       }
@@ -121,6 +124,7 @@ export async function collectSnapshot(opts: CollectOptions = {}): Promise<Snapsh
       pssBytes: undefined,
       env,
     }
+    if (envUnreadable) p.envUnreadable = true
     processes.push(p)
     if (!kernelThread) userProcesses.push(p)
   }

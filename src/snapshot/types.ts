@@ -46,6 +46,11 @@ export interface ProcessInfo {
   pssBytes?: number
   /** Only the KEPT_ENV_KEYS that were present and readable. */
   env: Partial<Record<KeptEnvKey, string>>
+  /**
+   * /proc/PID/environ could not be read (not permitted): `env` is empty because nothing is known, not because
+   * the process has no TMUX variables. Absent when it was read (and for kernel threads, which have none).
+   */
+  envUnreadable?: true
 }
 
 /** One pane of a tmux server that answered. */
