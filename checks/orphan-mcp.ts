@@ -13,7 +13,7 @@ export default defineCheck<Options>({
   id: 'orphan-mcp',
   title: 'Orphan MCP servers',
   description:
-    'An MCP server process tree, or a process Claude Code started (CLAUDECODE=1), that hangs from init, a subreaper or a tmux server with no live Claude process above it. MCP servers inside an orphan Claude tree are reported by orphan-claude. Popups and run-shell jobs are not orphans; trees whose tmux server did not answer are reported as info and never fixed.',
+    'An MCP server process tree, or a process Claude Code started (CLAUDECODE=1), that hangs from init, a subreaper or a tmux server with no live Claude process above it. MCP servers inside an orphan Claude tree are reported by orphan-claude. Popups and run-shell jobs are not orphans; supervised services and trees whose tmux server did not answer are reported as info and never fixed.',
   fixable: true,
   requires: ['linux-proc'],
   defaultOptions: {fixClaudeCodeChildren: false},
@@ -49,7 +49,10 @@ export default defineCheck<Options>({
         id: processFindingId('orphan-mcp', t.root.pid, t.root.startTicks),
         check: 'orphan-mcp',
         severity: 'info',
-        message: `Cannot verify MCP server ${name}: who owns it could not be checked, so it is left alone`,
+        message:
+          t.kind === 'supervised'
+            ? `Supervised MCP server ${name} (${t.supervisor}): a service, not an orphan; left alone`
+            : `Cannot verify MCP server ${name}: who owns it could not be checked, so it is left alone`,
         reason: t.why,
         pid: t.root.pid,
         pids: t.members.map((m) => m.pid),
@@ -57,7 +60,7 @@ export default defineCheck<Options>({
         memorySource: memory.source,
         session: tree.sessionFromTmuxEnv(t.root.env.TMUX),
         fixable: false,
-        data: {mcpServers: t.mcpServers.length, parentPid: t.root.ppid, startTimeMs: t.root.startTimeMs, claudeCodeEnvOnly: t.envOnly},
+        data: {mcpServers: t.mcpServers.length, parentPid: t.root.ppid, startTimeMs: t.root.startTimeMs, claudeCodeEnvOnly: t.envOnly, ...(t.supervisor ? {supervisor: t.supervisor} : {})},
       }
     })
     return [...orphans, ...unproven]

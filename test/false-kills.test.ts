@@ -1,5 +1,5 @@
 /**
- * The adversarial pass's false kills (issue 18, items 1-2), on built snapshots: processes that look like
+ * The adversarial pass's false kills (issue 18, items 1-3), on built snapshots: processes that look like
  * orphans by their parent but are not, or that the doctor cannot prove to be. Each must be left out of every
  * fixable finding; the ones the doctor could not prove are reported as info.
  *
@@ -9,10 +9,15 @@
  * started from another server's pane inherits that TMUX_PANE, and so do its jobs; a pane respawned with
  * `respawn-pane -k` leaves its old program, if it ignored the hangup, under the server with the pane's id.
  */
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {defaultConfig} from '../src/config/config.js'
+import {loadConfig} from '../src/config/load.js'
 import {diagnose} from '../src/doctor.js'
 import type {Finding} from '../src/checks/api.js'
+import {createRules} from '../src/rules/rules.js'
 import {Machine} from './support/machine.js'
 
 const tool = {name: 'gt-doctor', version: 'test'}
@@ -166,5 +171,116 @@ describe('cannot verify, never fix: MCP trees whose owner did not answer (item 2
     const m = new Machine()
     m.proc({pid: 120, ppid: 0, cmd: 'mcp-server-git --repository .'})
     expect([...(await run(m)).fixable]).toEqual([])
+  })
+})
+
+describe('supervised processes are reported, never ended (item 3)', () => {
+  const userUnit = '/user.slice/user-1000.slice/user@1000.service/app.slice/claude-agent.service'
+
+  it('a claude run as a systemd --user unit: parent the subreaper, cgroup …/claude-agent.service', async () => {
+    const m = new Machine()
+    const user = m.proc({pid: 500, ppid: 1, cmd: '/lib/systemd/systemd --user', comm: 'systemd', cgroup: '/user.slice/user-1000.slice/user@1000.service/init.scope'})
+    m.proc({pid: 510, ppid: user.pid, cmd: 'claude -p "triage the queue"', cgroup: userUnit})
+    m.proc({pid: 511, ppid: 510, cmd: mcp, env: {CLAUDECODE: '1'}, cgroup: userUnit})
+    const {fixable, of, report} = await run(m)
+    expect([...fixable]).toEqual([])
+    expect(of('orphan-claude').map((f) => [f.pid, f.severity, f.fixable, f.message, f.reason])).toEqual([
+      [
+        510,
+        'info',
+        false,
+        'Supervised Claude process (claude-agent.service): a service, not an orphan; left alone',
+        `runs in the systemd unit claude-agent.service (cgroup ${userUnit}), which supervises it: stop it with systemctl --user stop claude-agent.service`,
+      ],
+    ])
+    expect(of('orphan-mcp')).toEqual([])
+    expect(report.summary.orphanClaude).toBe(0)
+    expect(report.summary.orphanMemoryBytes).toBe(0)
+  })
+
+  it('an SSE MCP server run as a system service: parent init, cgroup /system.slice/mcp-sse.service', async () => {
+    const m = new Machine()
+    m.proc({pid: 600, ppid: 1, cmd: 'node /opt/mcp/node_modules/@modelcontextprotocol/server-everything/dist/index.js sse', cgroup: '/system.slice/mcp-sse.service'})
+    const {fixable, of} = await run(m)
+    expect([...fixable]).toEqual([])
+    expect(of('orphan-mcp').map((f) => [f.pid, f.severity, f.message, f.data?.supervisor])).toEqual([
+      [600, 'info', 'Supervised MCP server @modelcontextprotocol/server-everything (mcp-sse.service): a service, not an orphan; left alone', 'mcp-sse.service'],
+    ])
+    expect(of('orphan-mcp')[0].reason).toMatch(/stop it with systemctl stop mcp-sse\.service$/)
+  })
+
+  it('a claude PM2 supervises, started from a tmux pane that is gone since', async () => {
+    const m = new Machine()
+    const {s} = serverWithSession(m)
+    const env = {TMUX: `${s.socket},100,3`, TMUX_PANE: '%5'}
+    const pm2 = m.proc({pid: 700, ppid: 1, argv: ['PM2 v5.3.0: God Daemon (/home/a/.pm2)'], comm: 'PM2 v5.3.0: God', ttyNr: 0, env})
+    m.proc({pid: 710, ppid: pm2.pid, cmd: 'claude -p "watch CI"', ttyNr: 0, env})
+    const {fixable, of} = await run(m)
+    expect([...fixable]).toEqual([])
+    expect(of('orphan-claude').map((f) => [f.pid, f.severity, f.data?.supervisor, f.reason])).toEqual([
+      [710, 'info', 'PM2 (pid 700)', 'supervised by PM2 (pid 700), which restarts what it runs: stop it through PM2'],
+    ])
+  })
+
+  it('a claude under supervisord, runsv, s6-supervise or supervise, behind a wrapper', async () => {
+    for (const cmd of ['/usr/bin/python3 /usr/bin/supervisord -n -c /etc/supervisord.conf', 'runsv /etc/service/agent', 's6-supervise agent', 'supervise /service/agent']) {
+      const m = new Machine()
+      const {s} = serverWithSession(m)
+      const sup = m.proc({pid: 800, ppid: 1, cmd, ttyNr: 0, ...(cmd.startsWith('/usr/bin/python3') ? {comm: 'supervisord'} : {})})
+      const sh = m.proc({pid: 810, ppid: sup.pid, cmd: 'sh -c exec-agent', ttyNr: 0})
+      m.proc({pid: 811, ppid: sh.pid, cmd: 'claude', ttyNr: 0, env: {TMUX: `${s.socket},100,3`, TMUX_PANE: '%5'}})
+      const {fixable, info} = await run(m)
+      expect([...fixable], cmd).toEqual([])
+      expect(info('orphan-claude'), cmd).toEqual([[811, false]])
+    }
+  })
+
+  it('never ends a supervisor, or what it runs, inside an orphan claude\'s tree or left behind by one', async () => {
+    const m = new Machine()
+    m.proc({pid: 900, ppid: 1, cmd: 'claude'})
+    m.proc({pid: 901, ppid: 900, cmd: 'supervisord -n', env: {CLAUDECODE: '1'}})
+    m.proc({pid: 902, ppid: 901, cmd: 'node /srv/app.js', env: {CLAUDECODE: '1'}})
+    m.proc({pid: 903, ppid: 900, cmd: mcp, env: {CLAUDECODE: '1'}})
+    // A PM2 daemon a claude started (it inherited CLAUDECODE=1), adopted by init, and the MCP server it runs.
+    m.proc({pid: 910, ppid: 1, argv: ['PM2 v5.3.0: God Daemon (/home/a/.pm2)'], comm: 'PM2 v5.3.0: God', env: {CLAUDECODE: '1'}})
+    m.proc({pid: 911, ppid: 910, cmd: 'sh -c node server.js', env: {CLAUDECODE: '1'}})
+    m.proc({pid: 912, ppid: 911, cmd: mcp, env: {CLAUDECODE: '1'}})
+    const {of} = await run(m)
+    expect(of('orphan-claude').map((f) => f.pids)).toEqual([[900, 903]])
+    expect(of('orphan-mcp')).toEqual([])
+  })
+
+  it('a unit that started tmux itself (cron.service) still leaves orphans: its leftovers share the server\'s cgroup', async () => {
+    const m = new Machine()
+    const cron = '/system.slice/cron.service'
+    const {s} = serverWithSession(m, 100)
+    m.processes.get(100)!.cgroup = cron
+    m.proc({pid: 150, ppid: 1, cmd: 'claude', ttyNr: 0, cgroup: cron, env: {TMUX: `${s.socket},100,4`, TMUX_PANE: '%8'}})
+    m.proc({pid: 151, ppid: 150, cmd: mcp, cgroup: cron, env: {CLAUDECODE: '1'}})
+    m.proc({pid: 160, ppid: 1, cmd: 'npm exec @upstash/context7-mcp', cgroup: cron})
+    const {of} = await run(m)
+    expect(of('orphan-claude').map((f) => [f.pid, f.severity])).toEqual([[150, 'error']])
+    expect(of('orphan-mcp').map((f) => [f.pid, f.severity])).toEqual([[160, 'error']])
+  })
+
+  it('a scope (a login session, a terminal tab) is not a service: its orphans are still orphans', async () => {
+    const m = new Machine()
+    m.proc({pid: 170, ppid: 1, cmd: 'claude', cgroup: '/user.slice/user-1000.slice/session-3.scope'})
+    const {of} = await run(m)
+    expect(of('orphan-claude').map((f) => [f.pid, f.severity])).toEqual([[170, 'error']])
+  })
+
+  it('takes more supervisors from the configuration, and refuses one that would match every process', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gt-supervisors-'))
+    const file = path.join(dir, 'gt-doctor.config.json')
+    fs.writeFileSync(file, JSON.stringify({rules: {supervisors: ['^forever ']}}))
+    const config = await loadConfig({explicit: file})
+    const rules = createRules(config.rules)
+    expect(rules.isSupervisor({pid: 5, ppid: 1, comm: 'node', argv: ['forever', 'start', 'app.js'], env: {}})).toBe(true)
+    expect(rules.isSupervisor({pid: 6, ppid: 1, comm: 'runsv', argv: ['runsv', 'agent'], env: {}})).toBe(true)
+    expect(rules.isSupervisor({pid: 1, ppid: 0, comm: 'runsv', argv: ['runsv'], env: {}})).toBe(false)
+    fs.writeFileSync(file, JSON.stringify({rules: {supervisors: ['x?']}}))
+    await expect(loadConfig({explicit: file})).rejects.toThrow(/^config .*gt-doctor\.config\.json: rules\.supervisors\[0\]: \/x\?\/ matches the empty string, so it would match every process$/)
+    fs.rmSync(dir, {recursive: true, force: true})
   })
 })

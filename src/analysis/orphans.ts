@@ -4,6 +4,7 @@ import type {ProcessInfo, Snapshot, TmuxServer} from '../snapshot/types.js'
 import type {ProcessTree} from '../tree/process-tree.js'
 import {classify} from './classify.js'
 import {answeringServer, judgeServerChild, unaskedOwner} from './owners.js'
+import {supervisionOf} from './supervision.js'
 
 /** Why a Claude process is judged an orphan. */
 export type OrphanEvidence = 'parent-is-init' | 'parent-is-subreaper' | 'parent-is-tmux-server' | 'pane-gone'
@@ -14,9 +15,10 @@ export interface ClaudeVerdict {
   proc: ProcessInfo
   /**
    * `cannot-verify`: the tmux server that would own it did not answer (or what it is could not be read), so
-   * the doctor will not call it an orphan.
+   * the doctor will not call it an orphan. `supervised`: it looks orphaned, but a supervisor (a systemd
+   * unit, PM2, ...) runs it.
    */
-  kind: 'orphan' | 'cannot-verify' | 'healthy'
+  kind: 'orphan' | 'cannot-verify' | 'supervised' | 'healthy'
   /** For an orphan: which fact proves it. */
   evidence?: OrphanEvidence
   /** One sentence of evidence for the report. */
@@ -25,6 +27,8 @@ export interface ClaudeVerdict {
   lastSocket?: string
   /** The pane id (`%7`) from its TMUX_PANE variable. */
   lastPane?: string
+  /** For `supervised`: who supervises it (`claude-agent.service`, `PM2 (pid 42)`). */
+  supervisor?: string
 }
 
 /** One orphaned process tree, as a fix would end it. */
@@ -43,8 +47,10 @@ export interface OrphanTree {
 
 /** An MCP tree that looks orphaned but that the doctor will not end: reported as info, never fixed. */
 export interface UnprovenTree extends OrphanTree {
-  /** `cannot-verify`: a tmux server that would own it did not answer. */
-  kind: 'cannot-verify'
+  /** `cannot-verify`: a tmux server that would own it did not answer; `supervised`: a supervisor runs it. */
+  kind: 'cannot-verify' | 'supervised'
+  /** For `supervised`: who supervises it. */
+  supervisor?: string
 }
 
 /** The orphan picture of one snapshot, as `analyzeOrphans` returns it. */
@@ -57,7 +63,7 @@ export interface OrphanAnalysis {
   claudeTrees: Map<number, OrphanTree>
   /** MCP trees with no live Claude ancestor, not already inside an orphan claude's tree. */
   mcpTrees: OrphanTree[]
-  /** MCP trees that would be orphans but for an owner the doctor could not ask. */
+  /** MCP trees that would be orphans but for an owner the doctor could not ask, or a supervisor. */
   unprovenMcpTrees: UnprovenTree[]
 }
 
@@ -87,10 +93,19 @@ function attachedToTerminal(tree: ProcessTree, rules: Rules, p: ProcessInfo): bo
 }
 
 /**
- * Judges one Claude process: orphan, healthy, or "cannot verify" when the tmux server that would say did
- * not answer. `protect` holds pids never to judge an orphan (the doctor and its ancestors, PID 1).
+ * Judges one Claude process: orphan, healthy, "cannot verify" when the tmux server that would say did not
+ * answer, or supervised when it would be an orphan but a supervisor runs it. `protect` holds pids never to
+ * judge an orphan (the doctor and its ancestors, PID 1).
  */
 export function judgeClaude(tree: ProcessTree, rules: Rules, p: ProcessInfo, protect: Set<number>): ClaudeVerdict {
+  const verdict = judgeOwnership(tree, rules, p, protect)
+  if (verdict.kind !== 'orphan') return verdict
+  const supervised = supervisionOf(tree, rules, p)
+  return supervised ? {...verdict, kind: 'supervised', evidence: undefined, why: supervised.why, supervisor: supervised.by} : verdict
+}
+
+/** judgeClaude before supervision: does anything own it? */
+function judgeOwnership(tree: ProcessTree, rules: Rules, p: ProcessInfo, protect: Set<number>): ClaudeVerdict {
   const lastSocket = p.env.TMUX ? socketFromTmuxEnv(p.env.TMUX) : undefined
   const base = {proc: p, lastSocket, lastPane: p.env.TMUX_PANE}
   if (protect.has(p.pid)) return {...base, kind: 'healthy', why: 'the doctor itself or one of its ancestors'}
@@ -142,7 +157,8 @@ export function judgeClaude(tree: ProcessTree, rules: Rules, p: ProcessInfo, pro
 
 /**
  * The subtree of `root` that may be ended (root first): pruned at anything that must never be signalled (a tmux
- * server, a live pane, a reaper, the doctor's chain) and without zombies, which hold nothing.
+ * server, a live pane, a reaper, a supervisor and its services, the doctor's chain) and without zombies, which
+ * hold nothing.
  */
 export function killableSubtree(tree: ProcessTree, rules: Rules, root: ProcessInfo, protect: Set<number>): ProcessInfo[] {
   const out: ProcessInfo[] = []
@@ -152,7 +168,7 @@ export function killableSubtree(tree: ProcessTree, rules: Rules, root: ProcessIn
     const p = stack.pop()!
     if (seen.has(p.pid)) continue
     seen.add(p.pid)
-    if (protect.has(p.pid) || rules.isTmuxServer(p) || rules.isReaper(p) || (p !== root && tree.isInLivePane(p))) continue
+    if (protect.has(p.pid) || rules.isTmuxServer(p) || rules.isReaper(p) || (p !== root && (rules.isSupervisor(p) || tree.isInLivePane(p)))) continue
     if (!isGone(p)) out.push(p)
     stack.push(...tree.children(p.pid))
   }
@@ -228,7 +244,7 @@ export function orphanTreeCandidates(processes: readonly ProcessInfo[], rules: R
 
 /**
  * What keeps an MCP tree that hangs from a reaper or a tmux server from being an orphan: an owner the doctor
- * could not ask (cannot verify), or a tmux popup or job (healthy: not reported).
+ * could not ask (cannot verify), a tmux popup or job (healthy: not reported), or a supervisor.
  */
 function holdMcpTree(tree: ProcessTree, rules: Rules, t: OrphanTree, up: ProcessInfo | undefined): UnprovenTree | 'healthy' | undefined {
   const unasked = unaskedOwner(tree, rules, up, t.members)
@@ -239,7 +255,8 @@ function holdMcpTree(tree: ProcessTree, rules: Rules, t: OrphanTree, up: Process
     if (child.kind === 'healthy') return 'healthy'
     if (child.kind === 'cannot-verify') return {...t, kind: 'cannot-verify', why: child.why}
   }
-  return undefined
+  const supervised = supervisionOf(tree, rules, t.root)
+  return supervised ? {...t, kind: 'supervised', why: supervised.why, supervisor: supervised.by} : undefined
 }
 
 const cache = new WeakMap<Snapshot, WeakMap<Rules, OrphanAnalysis>>()
@@ -276,12 +293,12 @@ export function analyzeOrphans(tree: ProcessTree, rules: Rules): OrphanAnalysis 
   const rooted = new Set<number>()
   for (const p of cls.mcpOrEnv) {
     if (isGone(p) || covered.has(p.pid) || protect.has(p.pid)) continue
-    if (rules.isClaude(p) || rules.isTmuxServer(p) || rules.isReaper(p) || tree.isInLivePane(p)) continue
+    if (rules.isClaude(p) || rules.isTmuxServer(p) || rules.isReaper(p) || rules.isSupervisor(p) || tree.isInLivePane(p)) continue
     // Climb the launcher chain (npm exec, sh -c, uv, ...) to whatever started it; a PPID cycle ends the climb.
     let root = p
     let up = tree.parent(p)
     const climbed = new Set<number>([p.pid])
-    while (up && !climbed.has(up.pid) && !protect.has(up.pid) && !rules.isReaper(up) && !rules.isTmuxServer(up) && !rules.isClaude(up) && isLauncherLink(rules, up)) {
+    while (up && !climbed.has(up.pid) && !protect.has(up.pid) && !rules.isReaper(up) && !rules.isTmuxServer(up) && !rules.isClaude(up) && !rules.isSupervisor(up) && isLauncherLink(rules, up)) {
       climbed.add(up.pid)
       root = up
       up = tree.parent(up)

@@ -1,6 +1,6 @@
 import {existsSync, readdirSync, readlinkSync} from 'node:fs'
 import os from 'node:os'
-import {parseBootTime, parseCmdline, parseSmapsRollup, parseStat, parseStatus, readProcEnviron, readProcText, readText} from './proc.js'
+import {parseBootTime, parseCgroup, parseCmdline, parseSmapsRollup, parseStat, parseStatus, readProcEnviron, readProcText, readText} from './proc.js'
 import {repairParentLinks} from './parents.js'
 import {detectClaudeVersion} from './claude-version.js'
 import {discoverSockets, queryServer, runTmux} from './tmux.js'
@@ -23,6 +23,11 @@ export interface CollectOptions {
    * chosen from the processes as read without it. Default: every process. The others keep their RSS.
    */
   pssFor?: (processes: readonly ProcessInfo[]) => ReadonlySet<number>
+  /**
+   * The processes to read the cgroup of (what tells a supervised service from an orphan), tmux servers
+   * always included. Default: every process.
+   */
+  cgroupFor?: (processes: readonly ProcessInfo[]) => ReadonlySet<number>
 }
 
 /** What ps-list gives for a process: the table the /proc reads enrich. */
@@ -138,6 +143,8 @@ export async function collectSnapshot(opts: CollectOptions = {}): Promise<Snapsh
   }
   if (linux) readPss(processes, userProcesses, procRoot, opts.pssFor, limitations)
   phase('collect.pss')
+  if (linux) readCgroups(userProcesses, procRoot, opts.cgroupFor?.(processes))
+  phase('collect.cgroup')
   if (!linux) {
     limitations.push(
       `${process.platform}: no /proc, so start times (PID reuse), memory, process groups and tmux variables are not measured; --fix is disabled`,
@@ -217,6 +224,16 @@ function readPss(
     limitations.push(
       `PSS read only for the ${(chosen?.size ?? 0).toLocaleString('en-US')} processes in Claude Code, MCP and CLAUDECODE=1 trees (every process an orphan tree can hold); RSS for the other ${skipped.toLocaleString('en-US')}`,
     )
+  }
+}
+
+/** The cgroup of the chosen processes (all by default) and of every tmux server, set before the snapshot is frozen. */
+function readCgroups(userProcesses: readonly ProcessInfo[], procRoot: string, chosen: ReadonlySet<number> | undefined): void {
+  for (const p of userProcesses) {
+    if (chosen && !chosen.has(p.pid) && p.comm !== TMUX_SERVER_COMM) continue
+    const text = readProcText(`${procRoot}/${p.pid}/cgroup`, 'latin1')
+    const cgroup = text === undefined ? undefined : parseCgroup(text)
+    if (cgroup !== undefined) p.cgroup = cgroup
   }
 }
 

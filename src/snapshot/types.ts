@@ -51,6 +51,12 @@ export interface ProcessInfo {
    * the process has no TMUX variables. Absent when it was read (and for kernel threads, which have none).
    */
   envUnreadable?: true
+  /**
+   * The process's cgroup as systemd sees it (`/user.slice/user-1000.slice/user@1000.service/app.slice/x.service`):
+   * the unified hierarchy's path (`0::`), or the `name=systemd` hierarchy's where that one says more (cgroup
+   * v1). Read only for processes an orphan tree can hold, and for tmux servers.
+   */
+  cgroup?: string
 }
 
 /** One pane of a tmux server that answered. */
