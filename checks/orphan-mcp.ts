@@ -1,4 +1,4 @@
-import {analyzeOrphans, defineCheck, processFindingId, terminateTreeActions, type Finding} from '../src/index.js'
+import {analyzeOrphans, defineCheck, processFindingId, terminateTreeActions, type Finding, type OrphanTree} from '../src/index.js'
 
 interface Options {
   /**
@@ -19,51 +19,53 @@ export default defineCheck<Options>({
   defaultOptions: {fixClaudeCodeChildren: false},
   detect({tree, rules, options}) {
     const {mcpTrees, unprovenMcpTrees} = analyzeOrphans(tree, rules)
-    const orphans: Finding[] = mcpTrees.map((t) => {
-      const memory = tree.memoryOf(t.members.map((m) => m.pid))
+    const nameOf = (t: OrphanTree) => {
       const server = t.mcpServers[0] ?? t.root
-      const name = serverName(server.argv) ?? server.comm
-      const fixable = !t.envOnly || options.fixClaudeCodeChildren
-      return {
-        id: processFindingId('orphan-mcp', t.root.pid, t.root.startTicks),
-        check: 'orphan-mcp',
-        severity: t.envOnly ? 'warning' : 'error',
-        message: t.envOnly
-          ? `Process left behind by Claude Code: ${t.root.argv.join(' ') || t.root.comm}`
-          : `Orphan MCP server ${name}${t.members.length > 1 ? ` (${t.members.length} processes)` : ''}`,
-        reason: t.why,
-        pid: t.root.pid,
-        pids: t.members.map((m) => m.pid),
-        memoryBytes: memory.bytes,
-        memorySource: memory.source,
-        session: tree.sessionFromTmuxEnv(t.root.env.TMUX),
-        fixable,
-        data: {mcpServers: t.mcpServers.length, parentPid: t.root.ppid, startTimeMs: t.root.startTimeMs, claudeCodeEnvOnly: t.envOnly},
-      }
-    })
-    // Not proved orphans: reported so that nobody wonders, never fixed.
-    const unproven: Finding[] = unprovenMcpTrees.map((t) => {
+      return serverName(server.argv) ?? server.comm
+    }
+    const finding = (t: OrphanTree, f: Pick<Finding, 'severity' | 'message' | 'fixable'>, data: Record<string, unknown> = {}): Finding => {
       const memory = tree.memoryOf(t.members.map((m) => m.pid))
-      const name = serverName((t.mcpServers[0] ?? t.root).argv) ?? (t.mcpServers[0] ?? t.root).comm
       return {
         id: processFindingId('orphan-mcp', t.root.pid, t.root.startTicks),
         check: 'orphan-mcp',
-        severity: 'info',
-        message:
-          t.kind === 'supervised'
-            ? `Supervised MCP server ${name} (${t.supervisor}): a service, not an orphan; left alone`
-            : `Cannot verify MCP server ${name}: who owns it could not be checked, so it is left alone`,
+        severity: f.severity,
+        message: f.message,
         reason: t.why,
         pid: t.root.pid,
         pids: t.members.map((m) => m.pid),
         memoryBytes: memory.bytes,
         memorySource: memory.source,
         session: tree.sessionFromTmuxEnv(t.root.env.TMUX),
-        fixable: false,
-        data: {mcpServers: t.mcpServers.length, parentPid: t.root.ppid, startTimeMs: t.root.startTimeMs, claudeCodeEnvOnly: t.envOnly, ...(t.supervisor ? {supervisor: t.supervisor} : {})},
+        fixable: f.fixable,
+        data: {mcpServers: t.mcpServers.length, parentPid: t.root.ppid, startTimeMs: t.root.startTimeMs, claudeCodeEnvOnly: t.envOnly, ...data},
       }
-    })
-    return [...orphans, ...unproven]
+    }
+    return [
+      ...mcpTrees.map((t) =>
+        finding(t, {
+          severity: t.envOnly ? 'warning' : 'error',
+          message: t.envOnly
+            ? `Process left behind by Claude Code: ${t.root.argv.join(' ') || t.root.comm}`
+            : `Orphan MCP server ${nameOf(t)}${t.members.length > 1 ? ` (${t.members.length} processes)` : ''}`,
+          fixable: !t.envOnly || options.fixClaudeCodeChildren,
+        }),
+      ),
+      // Not proved orphans: reported so that nobody wonders, never fixed.
+      ...unprovenMcpTrees.map((t) =>
+        finding(
+          t,
+          {
+            severity: 'info',
+            message:
+              t.kind === 'supervised'
+                ? `Supervised MCP server ${nameOf(t)} (${t.supervisor}): a service, not an orphan; left alone`
+                : `Cannot verify MCP server ${nameOf(t)}: who owns it could not be checked, so it is left alone`,
+            fixable: false,
+          },
+          t.supervisor ? {supervisor: t.supervisor} : {},
+        ),
+      ),
+    ]
   },
   fix: (finding, {tree}) => (finding.fixable ? terminateTreeActions(tree, finding) : []),
 })
