@@ -78,6 +78,7 @@ export function resolveConfig(file: ConfigFile, baseDir: string, source?: string
         names: mergePatterns(d.claude.names, r.claude?.names),
         scripts: mergePatterns(d.claude.scripts, r.claude?.scripts),
         nativeBinary: r.claude?.nativeBinary ?? d.claude.nativeBinary,
+        headless: mergePatterns(d.claude.headless, r.claude?.headless),
       },
       mcp: {
         programs: mergePatterns(d.mcp.programs, r.mcp?.programs),
