@@ -291,11 +291,16 @@ describe('isMcpServer: a shell that changes into an MCP package and runs it (rea
     ['/bin/bash', '-c', `cd ${EV} && exec node dist/index.js`],
     ['sh', '-c', `cd ${EV}/dist && node ./index.js --port 3001`],
     ['sh', '-c', 'cd /home/a/tools && npx -y @modelcontextprotocol/server-github'],
+    ['sh', '-c', "cd '/home/a/My Tools/node_modules/@modelcontextprotocol/server-everything' && node dist/index.js"],
+    ['sh', '-c', 'cd "/home/a/My Tools/node_modules/@modelcontextprotocol/server-everything" && node dist/index.js'],
   ])('yes: %s %s %s', (...argv) => expect(rules.isMcpServer(proc({argv}))).toBe(true))
   it.each([
     ['sh', '-c', 'cd /srv/app && node dist/index.js'],
     ['sh', '-c', `cd ${EV} && node dist/index.js; rm -rf /tmp/x`],
     ['sh', '-c', `cd ${EV} && node "$SCRIPT"`],
+    ['sh', '-c', `cd "${EV}$X" && node dist/index.js`],
+    ['sh', '-c', `cd '${EV}' && node 'dist/index.js'`],
+    ['sh', '-c', `cd '${EV} && node dist/index.js`],
     ['sh', '-c', `cd ${EV}`],
     ['sh', '-c', `cd ${EV} && cat dist/index.js`],
     ['sh', '-c', `cd ${EV} && node -e 'x'`],

@@ -315,11 +315,12 @@ const PYTHON_RE = /^(?:python|pypy)(?:\d+(?:\.\d+)*t?)?$/
 export const SHELL_RE = /^(?:sh|bash|dash|zsh|ash)$/
 export const SHELL_COMMAND_FLAG = /^-[a-z]*c[a-z]*$/
 /**
- * `cd DIR && [exec] COMMAND`, nothing else: no quotes, expansions, globs, redirections or further commands,
- * so that what runs is exactly COMMAND in DIR (Claude Code's MCP configs use this to run a server whose
- * script path is relative: `sh -c 'cd …/server-everything && node dist/index.js'`).
+ * `cd DIR && [exec] COMMAND`, nothing else: DIR bare or in plain quotes (`'…'`, or `"…"` without `$`,
+ * backquote or backslash), COMMAND with no quotes, expansions, globs, redirections or further commands, so
+ * that what runs is exactly COMMAND in DIR (Claude Code's MCP configs use this to run a server whose script
+ * path is relative: `sh -c 'cd …/server-everything && node dist/index.js'`).
  */
-const CD_THEN = /^\s*cd\s+([^\s'"`$\\;&|<>(){}*?]+)\s*&&\s*(?:exec\s+)?([^'"`$\\;&|<>(){}*?\n]+)$/
+const CD_THEN = /^\s*cd\s+(?:'([^']+)'|"([^"`$\\]+)"|([^\s'"`$\\;&|<>(){}*?]+))\s*&&\s*(?:exec\s+)?([^'"`$\\;&|<>(){}*?\n]+)$/
 /** An argument that names a file relative to the working directory (`dist/index.js`, `./x.js`, `server.py`). */
 const RELATIVE_FILE = /^(?:\.{0,2}[\w.-]*\/|[\w.-]+\.(?:[cm]?[jt]s|py)$)/
 
@@ -671,10 +672,10 @@ export function createRules(config: RulesConfig): Rules {
     if (!SHELL_COMMAND_FLAG.test(argv[i + 1] ?? '') || argv[i + 2] === undefined) return false
     const m = CD_THEN.exec(argv[i + 2])
     if (!m) return false
-    const words = m[2].trim().split(/\s+/)
+    const words = m[4].trim().split(/\s+/)
     if (words[0] === '' || words[0] === undefined) return false
     if (mcpAt(words, 0, depth + 1)) return true
-    const dir = m[1].replace(/\/+$/, '')
+    const dir = (m[1] ?? m[2] ?? m[3]).replace(/\/+$/, '')
     const resolved = words.map((w, j) => (j > 0 && RELATIVE_FILE.test(w) ? `${dir}/${w}` : w))
     return mcpAt(resolved, 0, depth + 1)
   }
