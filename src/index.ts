@@ -28,6 +28,7 @@ export type {Report, ReportCheck, ReportFinding, ReportSummary, FixOutcome} from
 export {terminateTreeActions, targetOf} from './checks/actions.js'
 export {
   analyzeOrphans,
+  isMcpChainHead,
   killableSubtree,
   mcpServersIn,
   type ClaudeVerdict,
@@ -35,6 +36,7 @@ export {
   type OrphanEvidence,
   type OrphanTree,
 } from './analysis/orphans.js'
+export {isCommandWrapper} from './analysis/wrappers.js'
 export {CHECK_API_VERSION, CHECKS_HOOK} from './plugins/contract.js'
 export type {CheckExport, CheckFactory, ChecksHookOptions, ChecksHookResult, GtDoctorApi} from './plugins/contract.js'
 /** Human units for bytes and elapsed time, as the built-in checks' messages use them. */

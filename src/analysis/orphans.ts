@@ -3,6 +3,7 @@ import {socketFromTmuxEnv} from '../snapshot/tmux.js'
 import type {ProcessInfo, Snapshot, TmuxServer} from '../snapshot/types.js'
 import type {ProcessTree} from '../tree/process-tree.js'
 import {classify} from './classify.js'
+import {isCommandWrapper} from './wrappers.js'
 
 /** Why a Claude process is judged an orphan. */
 export type OrphanEvidence = 'parent-is-init' | 'parent-is-subreaper' | 'parent-is-tmux-server' | 'pane-gone'
@@ -144,14 +145,45 @@ export function killableSubtree(tree: ProcessTree, rules: Rules, root: ProcessIn
   return out.sort((a, b) => (a === root ? -1 : b === root ? 1 : a.pid - b.pid))
 }
 
-/** MCP servers of a set of processes, a launcher and the server it starts counted once. */
+/** MCP servers of a set of processes, each launcher chain counted once (see isMcpChainHead). */
 export function mcpServersIn(tree: ProcessTree, rules: Rules, members: readonly ProcessInfo[]): ProcessInfo[] {
-  const inSet = new Set(members.map((m) => m.pid))
-  return members.filter((m) => {
-    if (!rules.isMcpServer(m)) return false
-    const parent = tree.parent(m)
-    return !(parent && inSet.has(parent.pid) && rules.isMcpServer(parent))
-  })
+  return members.filter((m) => isMcpChainHead(tree, rules, m))
+}
+
+/** Per tree and rules: for a launcher link, whether an MCP process is at or above it through launcher links. */
+const mcpAboveCache = new WeakMap<ProcessTree, WeakMap<Rules, Map<number, boolean>>>()
+
+/**
+ * Whether an MCP process heads its launcher chain: no other MCP process above it through launcher links.
+ * `npm exec mcp-server-memory` → `sh -c mcp-server-memory` → `node …/.bin/mcp-server-memory` is one server,
+ * headed by `npm exec`; two servers side by side under one claude are two. Every count of MCP servers (the
+ * findings, the summary, and so the markdown and the metrics) asks this one question. Memoised per tree and
+ * rules along the walked chain, so asking it of every process is linear.
+ */
+export function isMcpChainHead(tree: ProcessTree, rules: Rules, p: ProcessInfo): boolean {
+  if (!rules.isMcpServer(p)) return false
+  let perRules = mcpAboveCache.get(tree)
+  if (!perRules) mcpAboveCache.set(tree, (perRules = new WeakMap()))
+  let memo = perRules.get(rules)
+  if (!memo) perRules.set(rules, (memo = new Map()))
+  const walked: number[] = []
+  let above = false
+  // A hand-edited snapshot may hold a parent cycle: no chain is longer than the process table.
+  for (let up = tree.parent(p), steps = 0; up && steps < tree.byPid.size; up = tree.parent(up), steps++) {
+    const known = memo.get(up.pid)
+    if (known !== undefined) {
+      above = known
+      break
+    }
+    if (up.pid === p.pid || rules.isReaper(up) || rules.isTmuxServer(up) || !isLauncherLink(rules, up)) break
+    walked.push(up.pid)
+    if (rules.isMcpServer(up)) {
+      above = true
+      break
+    }
+  }
+  for (const pid of walked) memo.set(pid, above)
+  return !above
 }
 
 /**
@@ -161,10 +193,7 @@ export function mcpServersIn(tree: ProcessTree, rules: Rules, members: readonly 
  */
 function isLauncherLink(rules: Rules, p: ProcessInfo): boolean {
   if (rules.isClaude(p)) return false
-  if (rules.isMcpServer(p) || rules.hasClaudeCodeEnv(p)) return true
-  const base = (p.argv[0] ?? p.comm).split('/').pop() ?? ''
-  if (/^(sh|bash|dash|zsh|ash)$/.test(base)) return p.argv.slice(1).some((a) => /^-[a-z]*c[a-z]*$/.test(a))
-  return base === 'env' || base === 'timeout'
+  return rules.isMcpServer(p) || rules.hasClaudeCodeEnv(p) || isCommandWrapper(p)
 }
 
 /**

@@ -3,6 +3,7 @@ import type {CheckStatus, Finding} from '../checks/api.js'
 import type {Rules} from '../rules/rules.js'
 import type {ProcessInfo, Snapshot} from '../snapshot/types.js'
 import {classify} from '../analysis/classify.js'
+import {isMcpChainHead} from '../analysis/orphans.js'
 import {treeOf} from '../tree/process-tree.js'
 
 export const REPORT_SCHEMA_VERSION = 1
@@ -56,7 +57,7 @@ export interface ReportSummary {
   orphanMcp: number
   /** Memory held by every orphan tree. */
   orphanMemoryBytes: number
-  /** Live MCP servers on the machine (a launcher and its server counted once). */
+  /** Live MCP servers on the machine (each launcher chain, `npm exec` → `sh -c` → `node`, counted once). */
   mcpServers: number
   /** How many checks ended in each status. */
   checks: {passed: number; warnings: number; errors: number; crashed: number; skipped: number}
@@ -127,11 +128,8 @@ export function summarize(snapshot: Snapshot, results: CheckResult[], rules: Rul
     // Each orphaned MCP server once, whether its own finding or inside an orphaned claude's tree.
     orphanMcp: sumBy(orphanTrees, (f) => Number(f.data?.mcpServers ?? 0)),
     orphanMemoryBytes: sumBy(orphanTrees, (f) => f.memoryBytes ?? 0),
-    // An MCP server tree counts once: a launcher (npm exec) and the server it starts are one server.
-    mcpServers: cls.mcpOrEnv.filter((p) => {
-      const parent = tree.get(p.ppid)
-      return live(p) && rules.isMcpServer(p) && !(parent && rules.isMcpServer(parent))
-    }).length,
+    // One launcher chain (npm exec → sh -c → node) is one server, as in every finding.
+    mcpServers: cls.mcpOrEnv.filter((p) => live(p) && isMcpChainHead(tree, rules, p)).length,
     checks: {passed: count('ok'), warnings: count('warning'), errors: count('error'), crashed: count('crashed'), skipped: count('skipped')},
   }
 }
