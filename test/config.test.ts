@@ -144,7 +144,7 @@ describe('an invalid configuration is one line naming the file and the key', () 
       }
     }
     expect(await check({checks: {'orphan-clade': {enabled: false}}})).toBe(
-      'config c.json: checks.orphan-clade is not a known check; known checks: orphan-claude, orphan-mcp, orphan-memory, session-mismatch',
+      'config c.json: checks.orphan-clade is not a known check; known checks: agent-leftover, detached-run, orphan-claude, orphan-mcp, orphan-memory, session-mismatch',
     )
     expect(await check({checks: {'orphan-memory': {options: {limtBytes: 1}}}})).toBe(
       'config c.json: checks.orphan-memory.options.limtBytes is not an option of orphan-memory (known: limitBytes, limitPercentOfRam, limitCapBytes, top)',

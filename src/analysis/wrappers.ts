@@ -11,3 +11,9 @@ export function isCommandWrapper(p: ProcessInfo): boolean {
   if (SHELLS.test(base)) return p.argv.slice(1).some((a) => SHELL_COMMAND_FLAG.test(a))
   return base === 'env' || base === 'timeout'
 }
+
+/** A non-interactive shell whose command is a loop (`for`, `while`, `until`): ending its step starts the next. */
+export function isShellLoop(p: ProcessInfo): boolean {
+  const base = (p.argv[0] ?? p.comm).split('/').pop() ?? ''
+  return SHELLS.test(base) && isCommandWrapper(p) && p.argv.some((a) => /(?:^|[\s;&|(])(?:for|while|until)\s/.test(a))
+}

@@ -59,6 +59,10 @@ export interface ReportSummary {
   orphanMemoryBytes: number
   /** Live MCP servers on the machine (each launcher chain, `npm exec` → `sh -c` → `node`, counted once). */
   mcpServers: number
+  /** Detached headless runs (detached-run findings): jobs, not orphans; not in `orphanClaude` nor in the orphan memory. */
+  detachedRuns?: number
+  /** Trees Claude Code started that outlived their claude (agent-leftover findings); their memory is in `orphanMemoryBytes`. */
+  leftovers?: number
   /** How many checks ended in each status. */
   checks: {passed: number; warnings: number; errors: number; crashed: number; skipped: number}
   /** Findings fixed (after --fix). */
@@ -115,8 +119,11 @@ export function summarize(snapshot: Snapshot, results: CheckResult[], rules: Rul
   const tree = treeOf(snapshot)
   const cls = classify(snapshot, rules)
   const live = (p: ProcessInfo) => p.state !== 'Z' && p.state !== 'X'
-  const of = (id: string) => results.find((r) => r.id === id)?.findings.filter((f) => f.severity !== 'info') ?? []
+  const all = (id: string) => results.find((r) => r.id === id)?.findings ?? []
+  // An info finding of orphan-claude is a claude the doctor could not verify, not an orphan.
+  const of = (id: string) => all(id).filter((f) => f.severity !== 'info')
   const orphanTrees = [...of('orphan-claude'), ...of('orphan-mcp')]
+  const leftovers = all('agent-leftover')
   const count = (s: CheckStatus) => results.filter((r) => r.status === s).length
   const status: ReportSummary['status'] = count('crashed') > 0 ? 'crashed' : count('error') > 0 ? 'error' : count('warning') > 0 ? 'warning' : 'ok'
   return {
@@ -127,9 +134,11 @@ export function summarize(snapshot: Snapshot, results: CheckResult[], rules: Rul
     orphanClaude: of('orphan-claude').length,
     // Each orphaned MCP server once, whether its own finding or inside an orphaned claude's tree.
     orphanMcp: sumBy(orphanTrees, (f) => Number(f.data?.mcpServers ?? 0)),
-    orphanMemoryBytes: sumBy(orphanTrees, (f) => f.memoryBytes ?? 0),
+    orphanMemoryBytes: sumBy([...orphanTrees, ...leftovers], (f) => f.memoryBytes ?? 0),
     // One launcher chain (npm exec → sh -c → node) is one server, as in every finding.
     mcpServers: cls.mcpOrEnv.filter((p) => live(p) && isMcpChainHead(tree, rules, p)).length,
+    detachedRuns: all('detached-run').length,
+    leftovers: leftovers.length,
     checks: {passed: count('ok'), warnings: count('warning'), errors: count('error'), crashed: count('crashed'), skipped: count('skipped')},
   }
 }
