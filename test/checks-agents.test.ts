@@ -90,6 +90,7 @@ describe('detached headless runs (detached-run)', () => {
     ])
     expect(runs.map((f) => f.data?.detachedBy)).toEqual(['disowned', 'own-session', 'shell-loop'])
     expect(runs.map((f) => f.data?.claudePid)).toEqual([300, 400, 501])
+    expect(runs[0].reason).toBe('headless (-p), adopted by init after the shell that started it (session 290) went away; in no live tmux pane: a job detached on purpose')
     expect(report.summary).toMatchObject({orphanClaude: 0, detachedRuns: 3})
   })
 
@@ -130,6 +131,17 @@ describe('detached headless runs (detached-run)', () => {
     const {of} = await run(m)
     expect(of('detached-run').map((f) => [f.pid, f.data?.detachedBy, f.message])).toEqual([
       [40, 'session-killed', 'Detached claude -p, 3m old, left by a killed tmux session, 0 MCP servers (1 process)'],
+    ])
+  })
+
+  it('says so when a disowned run\'s session leader still runs (a subshell `(claude -p &)` from a live terminal)', async () => {
+    const m = new Machine()
+    m.proc({pid: 10, ppid: 1, sid: 10, ttyNr: 34_900, argv: ['-bash'], comm: 'bash'})
+    m.proc({pid: 20, ppid: 1, sid: 10, ttyNr: 34_900, comm: 'claude', argv: ['claude', '-p', 'x'], ...ranFor(2)})
+    const {of} = await run(m)
+    expect(of('orphan-claude')).toEqual([])
+    expect(of('detached-run').map((f) => [f.pid, f.data?.detachedBy, f.reason])).toEqual([
+      [20, 'disowned', "headless (-p), adopted by init while its session's leader (pid 10) still runs; in no live tmux pane: a job detached on purpose"],
     ])
   })
 

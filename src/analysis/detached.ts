@@ -81,14 +81,17 @@ export function judgeDetached(tree: ProcessTree, rules: Rules, verdict: ClaudeVe
 }
 
 /** The reason of a detached run's finding: why it is a job and not an orphan. */
-export function detachedWhy(rules: Rules, d: Detachment, claude: ProcessInfo, flag: string): string {
+export function detachedWhy(tree: ProcessTree, rules: Rules, d: Detachment, claude: ProcessInfo, flag: string): string {
   const holder = holderName(rules, d.holder, d.root.ppid)
   const headless = `headless (${flag})`
   switch (d.by) {
     case 'own-session':
       return `${headless} in its own session (sid ${claude.sid}), hanging from ${holder}, with no terminal and no live tmux pane: a job detached on purpose`
-    case 'disowned':
-      return `${headless}, adopted by ${holder} after the shell that started it (session ${claude.sid ?? '?'}) went away; no terminal, no live tmux pane: a job detached on purpose`
+    case 'disowned': {
+      const leader = claude.sid === undefined ? undefined : tree.get(claude.sid)
+      const shell = leader && leader.state !== 'Z' ? `while its session's leader (pid ${leader.pid}) still runs` : `after the shell that started it (session ${claude.sid ?? 'unknown'}) went away`
+      return `${headless}, adopted by ${holder} ${shell}; in no live tmux pane: a job detached on purpose`
+    }
     case 'shell-loop':
     case 'shell':
       return `${headless}, run by ${d.root.argv.join(' ') || d.root.comm} (pid ${d.root.pid}) hanging from ${holder}, with no terminal and no live tmux pane: the job is the whole shell (ending one step would start the next)`

@@ -329,7 +329,7 @@ export function analyzeOrphans(tree: ProcessTree, rules: Rules): OrphanAnalysis 
     if (isGone(p)) continue
     const verdict = judgeClaude(tree, rules, p, protect)
     const detached = judgeDetached(tree, rules, verdict, protect)
-    claudes.push(detached ? {...verdict, kind: 'detached', evidence: undefined, detached, why: detachedWhy(rules, detached, p, rules.headlessFlag(p)!)} : verdict)
+    claudes.push(detached ? {...verdict, kind: 'detached', evidence: undefined, detached, why: detachedWhy(tree, rules, detached, p, rules.headlessFlag(p)!)} : verdict)
   }
   // A claude inside another orphan's or detached run's tree (claude run by claude) belongs to the outer one.
   const outerPids = new Set(claudes.filter((c) => c.kind === 'orphan' || c.kind === 'detached').map((c) => c.proc.pid))
