@@ -2,7 +2,7 @@ import type {Rules} from '../rules/rules.js'
 import {socketFromTmuxEnv} from '../snapshot/tmux.js'
 import type {ProcessInfo, Snapshot, TmuxServer} from '../snapshot/types.js'
 import type {ProcessTree} from '../tree/process-tree.js'
-import {classify} from './classify.js'
+import {classify, type Classified} from './classify.js'
 import {detachedWhy, judgeDetached, type Detachment} from './detached.js'
 import {claudeTies, type ClaudeTie} from './ties.js'
 import {isCommandWrapper} from './wrappers.js'
@@ -185,39 +185,43 @@ export function mcpServersIn(tree: ProcessTree, rules: Rules, members: readonly 
   return members.filter((m) => isMcpChainHead(tree, rules, m))
 }
 
-/** Per tree and rules: for a launcher link, whether an MCP process is at or above it through launcher links. */
-const mcpAboveCache = new WeakMap<ProcessTree, WeakMap<Rules, Map<number, boolean>>>()
+/** Per tree and rules: the classified processes, and for each launcher link walked, whether an MCP process is at or above it. */
+const chainCache = new WeakMap<ProcessTree, WeakMap<Rules, {cls: Classified; mcpAbove: Map<number, boolean>}>>()
 
 /**
  * Whether an MCP process heads its launcher chain: no other MCP process above it through launcher links.
  * `npm exec mcp-server-memory` → `sh -c mcp-server-memory` → `node …/.bin/mcp-server-memory` is one server,
  * headed by `npm exec`; two servers side by side under one claude are two. Every count of MCP servers (the
  * findings, the summary, and so the markdown and the metrics) asks this one question. Memoised per tree and
- * rules along the walked chain, so asking it of every process is linear.
+ * rules along the walked chain, and asked of the classified sets rather than the rules, so asking it of
+ * every process is linear.
  */
 export function isMcpChainHead(tree: ProcessTree, rules: Rules, p: ProcessInfo): boolean {
-  if (!rules.isMcpServer(p)) return false
-  let perRules = mcpAboveCache.get(tree)
-  if (!perRules) mcpAboveCache.set(tree, (perRules = new WeakMap()))
-  let memo = perRules.get(rules)
-  if (!memo) perRules.set(rules, (memo = new Map()))
+  let perRules = chainCache.get(tree)
+  if (!perRules) chainCache.set(tree, (perRules = new WeakMap()))
+  let ctx = perRules.get(rules)
+  if (!ctx) perRules.set(rules, (ctx = {cls: classify(tree.snapshot, rules), mcpAbove: new Map()}))
+  const {cls, mcpAbove} = ctx
+  if (!cls.mcp.has(p.pid)) return false
   const walked: number[] = []
   let above = false
   // A hand-edited snapshot may hold a parent cycle: no chain is longer than the process table.
   for (let up = tree.parent(p), steps = 0; up && steps < tree.byPid.size; up = tree.parent(up), steps++) {
-    const known = memo.get(up.pid)
+    const known = mcpAbove.get(up.pid)
     if (known !== undefined) {
       above = known
       break
     }
-    if (up.pid === p.pid || rules.isReaper(up) || rules.isTmuxServer(up) || !isLauncherLink(rules, up)) break
+    // A launcher link (as isLauncherLink says), from the classified sets.
+    const link = !cls.claude.has(up.pid) && (cls.mcp.has(up.pid) || cls.claudeCodeEnv.has(up.pid) || isCommandWrapper(up))
+    if (up.pid === p.pid || !link || rules.isReaper(up) || rules.isTmuxServer(up)) break
     walked.push(up.pid)
-    if (rules.isMcpServer(up)) {
+    if (cls.mcp.has(up.pid)) {
       above = true
       break
     }
   }
-  for (const pid of walked) memo.set(pid, above)
+  for (const pid of walked) mcpAbove.set(pid, above)
   return !above
 }
 
