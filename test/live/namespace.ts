@@ -25,7 +25,11 @@ import {afterAll, beforeAll, describe, it} from 'vitest'
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 export const REPO_ROOT = path.resolve(HERE, '..', '..')
 export const CONTROLLER = path.join(HERE, 'controller.mjs')
-/** Directory of the stand-in programs; prepended to PATH inside the namespace so `claude` resolves to ours. */
+/**
+ * Directory of the stand-in programs; prepended to PATH inside the namespace so `claude` resolves to ours. They
+ * stay although real-claude.live.test.ts runs the real Claude Code: they show the report's SIGHUP bug (a claude
+ * that outlives `tmux kill-session`), which the real program no longer shows.
+ */
 export const STANDIN_BIN = path.join(HERE, 'bin')
 export const CLAUDE_STANDIN = path.join(STANDIN_BIN, 'claude')
 export const NPM_EXEC_STANDIN = path.join(STANDIN_BIN, 'npm-exec-standin')
