@@ -97,8 +97,17 @@ export async function startModel(ns: LiveNamespace): Promise<Model> {
   const log = path.join(ns.tmpdir, 'model.jsonl')
   await ns.spawn([process.execPath, MODEL_SERVER, String(MODEL_PORT), ready, log])
   await ns.waitUntil(() => fs.existsSync(ready), 10_000, 50, 'model server listening')
-  const requests = (): ModelRequest[] =>
-    fs.existsSync(log) ? fs.readFileSync(log, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []
+  const requests = (): ModelRequest[] => {
+    const lines = fs.existsSync(log) ? fs.readFileSync(log, 'utf8').split('\n') : []
+    // The last line may be half-written while we read: skip what does not parse.
+    return lines.flatMap((l) => {
+      try {
+        return [JSON.parse(l) as ModelRequest]
+      } catch {
+        return []
+      }
+    })
+  }
   return {
     requests,
     waitFor: (run, answer, timeoutMs = START_TIMEOUT_MS) =>
@@ -125,24 +134,29 @@ export const SERVER_SHAPES = {
   everything: (p: NsProcess) => p.comm === 'node' && p.argv.join(' ') === 'node dist/index.js',
 }
 
-/** A claude with its MCP servers: claude first, then every process below it. */
+/** A claude with its MCP servers. */
 export interface ClaudeTree {
   claude: number
+  /** claude and its MCP launcher chains, in pid order (not the short-lived helpers claude runs now and then). */
   pids: number[]
-  /** Its direct children: one per MCP server, whatever wrappers (npm exec, sh -c) the chain holds. */
+  /** The heads of its chains, one per MCP server, whatever wrappers (npm exec, sh -c) a chain holds. */
   chains: number[]
 }
 
-/** Waits until the claude at `pid` runs all three MCP servers; returns its whole tree. */
+/** Waits until the claude at `pid` runs all three MCP servers; returns it with their chains. */
 export async function readyClaude(ns: LiveNamespace, pid: number, timeoutMs = START_TIMEOUT_MS): Promise<ClaudeTree> {
   let tree: ClaudeTree | undefined
   await ns.waitUntil(
     async () => {
       const ps = (await ns.ps()).filter((p) => p.state !== 'Z')
-      const pids = subtree(ps, pid)
-      const below = ps.filter((p) => pids.includes(p.pid) && p.pid !== pid)
-      if (!Object.values(SERVER_SHAPES).every((is) => below.some(is))) return false
-      tree = {claude: pid, pids, chains: ps.filter((p) => p.ppid === pid).map((p) => p.pid)}
+      const chains = ps
+        .filter((p) => p.ppid === pid)
+        .map((head) => ({head: head.pid, pids: subtree(ps, head.pid)}))
+        .filter((chain) => ps.some((p) => chain.pids.includes(p.pid) && Object.values(SERVER_SHAPES).some((is) => is(p))))
+      const members = chains.flatMap((c) => c.pids)
+      const servers = ps.filter((p) => members.includes(p.pid))
+      if (!Object.values(SERVER_SHAPES).every((is) => servers.some(is))) return false
+      tree = {claude: pid, pids: [pid, ...members].sort((a, b) => a - b), chains: chains.map((c) => c.head)}
       return true
     },
     timeoutMs,
@@ -223,15 +237,26 @@ export interface Leftover {
  */
 export async function crashLeftover(ns: LiveNamespace, claude: ClaudeTree, server: string, session: string): Promise<Leftover> {
   await typeLine(ns, server, session, 'start the dev server [[bg: node dev-server.js]] run:crash')
-  const [command] = await ns.waitForProcs((p) => p.comm === 'node' && p.args === 'node dev-server.js' && p.state !== 'Z', 1, START_TIMEOUT_MS)
-  const wrapper = command.ppid
+  // Its own background command: the one whose CLAUDE_PID names this claude.
+  let command: NsProcess | undefined
+  await ns.waitUntil(
+    async () => {
+      for (const p of (await ns.ps()).filter((p) => p.comm === 'node' && p.args === 'node dev-server.js' && p.state !== 'Z'))
+        if ((await ns.environ(p.pid))?.CLAUDE_PID === String(claude.claude)) command = p
+      return command !== undefined
+    },
+    START_TIMEOUT_MS,
+    200,
+    `the background command of claude ${claude.claude}`,
+  )
+  const wrapper = command!.ppid
   await ns.kill(claude.claude, 'SIGKILL')
   const left = async () => (await ns.ps()).filter((p) => (claude.pids.includes(p.pid) || p.pid === wrapper) && p.state !== 'Z')
   await ns
-    .waitUntil(async () => (await left()).every((p) => p.pid === wrapper && p.ppid === 1), 15_000, 100)
+    .waitUntil(async () => (await left()).every((p) => p.pid === wrapper && p.ppid === 1), 30_000, 100)
     .catch(async () => {
       const table = (await left()).map((p) => `${p.pid} ${p.ppid} ${p.state} ${p.comm} | ${p.args.slice(0, 100)}`).join('\n')
       throw new Error(`after SIGKILL of claude ${claude.claude}, expected only its background command's wrapper ${wrapper} (adopted by init) to remain:\n${table}`)
     })
-  return {deadClaude: claude.claude, wrapper, command: command.pid}
+  return {deadClaude: claude.claude, wrapper, command: command!.pid}
 }
