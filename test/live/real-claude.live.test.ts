@@ -22,12 +22,11 @@ import {
   realNamespaceOptions,
   startInteractive,
   startModel,
-  tmuxOk,
   type ClaudeTree,
   type DetachedRuns,
   type Leftover,
 } from './real-scene.js'
-import {readAudit, runDoctor, serverPid} from './scenarios.js'
+import {readAudit, runDoctor, serverPid, tmuxOk} from './scenarios.js'
 
 // Installing takes ~40 s the first time (373 MB of native binary), then the cache answers at once.
 const real: RealPrograms | string | undefined = liveUnavailableReason() === undefined ? await realProgramsOrReason() : undefined

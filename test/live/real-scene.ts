@@ -11,6 +11,7 @@ import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import type {LiveNamespace, NsProcess, StartOptions} from './namespace.js'
 import type {RealPrograms} from './real-programs.js'
+import {tmuxOk} from './scenarios.js'
 
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 export const MODEL_SERVER = path.join(HERE, 'model-server.mjs')
@@ -166,14 +167,8 @@ export async function readyClaude(ns: LiveNamespace, pid: number, timeoutMs = ST
   return tree!
 }
 
-export async function tmuxOk(ns: LiveNamespace, args: string[], server: string): Promise<string> {
-  const r = await ns.tmux(args, server, {timeoutMs: 20_000})
-  if (r.code !== 0) throw new Error(`tmux ${args.join(' ')} on ${server} failed (${r.code}): ${r.stderr}`)
-  return r.stdout
-}
-
 export const panePid = async (ns: LiveNamespace, server: string, session: string) =>
-  Number((await tmuxOk(ns, ['list-panes', '-t', session, '-F', '#{pane_pid}'], server)).trim())
+  Number((await tmuxOk(ns, ['list-panes', '-t', session, '-F', '#{pane_pid}'], server)).stdout.trim())
 
 /** An interactive `claude` as the process of a new tmux session's pane (not waited for: see readyClaude). */
 export async function startInteractive(ns: LiveNamespace, server: string, session: string): Promise<number> {
