@@ -93,6 +93,8 @@ describeLive(
       report = JSON.parse(r.stdout)
       markdown = (await runDoctor(ns, ['check', '--format', 'markdown'], {stateHome: state, timeoutMs: 60_000})).stdout
       metrics = (await runDoctor(ns, ['check', '--format', 'prometheus'], {stateHome: state, timeoutMs: 60_000})).stdout
+      // For working on detection without root: GT_LIVE_REAL_SNAPSHOT=file keeps this scene for `check --from file`.
+      if (process.env.GT_LIVE_REAL_SNAPSHOT) await runDoctor(ns, ['snapshot', '-o', path.resolve(process.env.GT_LIVE_REAL_SNAPSHOT)], {stateHome: state})
     }, 300_000)
 
     afterAll(async () => {
