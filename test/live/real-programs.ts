@@ -104,7 +104,12 @@ function run(argv: string[], cwd: string): Promise<{code: number | null; output:
   })
 }
 
-const lastLine = (text: string) => text.trim().split('\n').filter((l) => /\S/.test(l)).at(-1) ?? ''
+/** What npm said went wrong, in one line: its error lines but the pointer to its debug log. */
+const npmError = (text: string) => {
+  const lines = text.split('\n').map((l) => l.trim()).filter((l) => /\S/.test(l))
+  const errors = lines.filter((l) => /^npm error/.test(l) && !/complete log of this run/.test(l)).map((l) => l.replace(/^npm error\s*/, ''))
+  return (errors.length ? errors.slice(0, 3).join('; ') : lines.at(-1) ?? '').slice(0, 300)
+}
 
 async function install(dir: string): Promise<void> {
   const tmp = `${dir}.tmp-${process.pid}`
@@ -126,13 +131,16 @@ async function install(dir: string): Promise<void> {
     ) + '\n',
   )
   try {
+    // One quick look first: an unreachable registry costs npm install minutes of retries.
+    const view = await run(['npm', 'view', `@anthropic-ai/claude-code@${CLAUDE_VERSION}`, 'version', '--prefer-offline', '--fetch-retries=0', '--fetch-timeout=20000'], tmp)
+    if (view.code !== 0) throw new Error(`npm cannot reach the registry (${view.code ?? 'did not run'}): ${npmError(view.output)}`)
     // Claude Code 2.1.328 declares engines node >= 22; npm only warns (EBADENGINE) and the native binary needs no node.
-    const npm = await run(['npm', 'install', '--no-audit', '--no-fund', '--loglevel=error'], tmp)
-    if (npm.code !== 0) throw new Error(`npm install failed (${npm.code ?? 'did not run'}): ${lastLine(npm.output)}`)
+    const npm = await run(['npm', 'install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], tmp)
+    if (npm.code !== 0) throw new Error(`npm install failed (${npm.code ?? 'did not run'}): ${npmError(npm.output)}`)
     const p = layout(tmp)
     if (!isElf(p.claude)) {
       const post = await run([process.execPath, 'install.cjs'], path.dirname(path.dirname(p.claude)))
-      if (post.code !== 0) throw new Error(`claude-code's install.cjs failed (${post.code}): ${lastLine(post.output)}`)
+      if (post.code !== 0) throw new Error(`claude-code's install.cjs failed (${post.code}): ${post.output.trim().split('\n').at(-1)}`)
     }
     const bad = problem(tmp, false)
     if (bad) throw new Error(bad)
