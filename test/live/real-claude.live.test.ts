@@ -15,6 +15,7 @@ import type {Report} from '../../src/report/model.js'
 import {describeLive, liveUnavailableReason, networkUnavailableReason, startNamespace, type LiveNamespace, type NsProcess} from './namespace.js'
 import {CLAUDE_VERSION, realProgramsOrReason, type RealPrograms} from './real-programs.js'
 import {
+  assertSettled,
   crashLeftover,
   detachedRuns,
   prepareHome,
@@ -58,23 +59,22 @@ describeLive(
       prepareHome(ns, programs)
       const model = await startModel(ns)
 
-      // Interactive claudes on two tmux servers; the headless runs start meanwhile (start-up is CPU-bound).
+      // Interactive claudes on two tmux servers, then the headless runs and the crash: two waves, since
+      // start-up is CPU-bound and an MCP server that starts too slowly is dropped by its claude.
       const panes = {
         alive: await startInteractive(ns, 'a', 'gt-alive'),
         crash: await startInteractive(ns, 'a', 'gt-crash'),
         doomed: await startInteractive(ns, 'a', 'gt-doomed'),
         hq: await startInteractive(ns, 'b', 'hq-alive'),
       }
-      const [alive, crashing, doomedTree, hq, runs] = await Promise.all([
+      const [alive, crashing, doomedTree, hq] = await Promise.all([
         readyClaude(ns, panes.alive),
         readyClaude(ns, panes.crash),
         readyClaude(ns, panes.doomed),
         readyClaude(ns, panes.hq),
-        detachedRuns(ns, model, 'b', 'work'),
       ])
       healthy = {alive, hq}
-      detached = runs
-      leftover = await crashLeftover(ns, crashing, 'a', 'gt-crash')
+      ;[detached, leftover] = await Promise.all([detachedRuns(ns, model, 'b', 'work'), crashLeftover(ns, crashing, 'a', 'gt-crash')])
 
       // A session killed the way Gas Town kills one: the real claude of today exits, and its servers with it.
       await tmuxOk(ns, ['kill-session', '-t', 'gt-doomed'], 'a')
@@ -86,6 +86,14 @@ describeLive(
       doomed = {tree: doomedTree, left: await stillThere()}
 
       servers = [await serverPid(ns, 'a'), await serverPid(ns, 'b')]
+      await assertSettled(ns, {
+        'healthy gt-alive': alive.pids,
+        'healthy hq-alive': hq.pids,
+        'detached & disown': detached.disowned.pids,
+        'detached setsid': detached.setsid.pids,
+        'detached loop': [detached.loop.shell, ...detached.loop.pids],
+        leftover: [leftover.wrapper, leftover.command],
+      })
       before = await ns.ps()
       const r = await runDoctor(ns, ['check', '--json'], {stateHome: state, timeoutMs: 60_000})
       code = r.code

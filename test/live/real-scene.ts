@@ -44,6 +44,9 @@ export function realNamespaceOptions(real: RealPrograms): StartOptions {
       ANTHROPIC_API_KEY: DUMMY_API_KEY,
       ANTHROPIC_BASE_URL: `http://127.0.0.1:${MODEL_PORT}`,
       CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+      // An MCP server that takes longer than this to answer is given up (and ended) by claude; npm exec on a
+      // loaded 2-core machine can take half a minute. 60 s is as long as 2.1.x honours.
+      MCP_TIMEOUT: '60000',
     }),
   }
 }
@@ -254,4 +257,14 @@ export async function crashLeftover(ns: LiveNamespace, claude: ClaudeTree, serve
       throw new Error(`after SIGKILL of claude ${claude.claude}, expected only its background command's wrapper ${wrapper} (adopted by init) to remain:\n${table}`)
     })
   return {deadClaude: claude.claude, wrapper, command: command!.pid}
+}
+
+/**
+ * Throws unless every pid is still alive: a scene whose claude dropped an MCP server (one that took longer
+ * than MCP_TIMEOUT to start, on a machine too busy) is not the scene the assertions describe.
+ */
+export async function assertSettled(ns: LiveNamespace, what: Record<string, number[]>): Promise<void> {
+  const alive = new Set((await ns.ps()).filter((p) => p.state !== 'Z').map((p) => p.pid))
+  const lost = Object.entries(what).flatMap(([name, pids]) => pids.filter((pid) => !alive.has(pid)).map((pid) => `${name}: ${pid}`))
+  if (lost.length > 0) throw new Error(`the scene did not settle, these processes ended on their own: ${lost.join(', ')}`)
 }
