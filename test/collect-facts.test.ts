@@ -33,6 +33,8 @@ const machine: FakeProc[] = [
   {pid: 50, ppid: 1, comm: 'cron', argv: ['/usr/sbin/cron', '-f'], startTicks: 150, environ: {}, cgroup: '0::/system.slice/cron.service\n'},
   // A tmux server: always read, a unit that started tmux owns a killed session's leftovers no more than tmux does.
   {pid: 60, ppid: 1, comm: 'tmux: server', argv: ['tmux', '-L', 'gone', 'new-session', '-d'], startTicks: 160, environ: {}, cgroup: '0::/system.slice/cron.service\n'},
+  // The doctor itself: always read, its unit is the user's session.
+  {pid: process.pid, ppid: 1, comm: 'node', argv: ['node', 'gt-doctor'], startTicks: 2000, environ: {}, cgroup: '0::/system.slice/ssh.service\n'},
 ]
 
 describe('the collector, on a fake /proc', () => {
@@ -63,7 +65,7 @@ describe('the collector, on a fake /proc', () => {
     expect(s.processes.filter((p) => p.envUnreadable).map((p) => p.pid)).toEqual([30])
   })
 
-  it('reads the cgroup of the chosen processes and of tmux servers only', async () => {
+  it('reads the cgroup of the chosen processes, of tmux servers and of the doctor only', async () => {
     const s = await collect()
     expect(Object.fromEntries(s.processes.filter((p) => p.cgroup).map((p) => [p.pid, p.cgroup]))).toEqual({
       1: '/init.scope',
@@ -72,6 +74,7 @@ describe('the collector, on a fake /proc', () => {
       30: '/user.slice/user-1001.slice/session-4.scope',
       40: '/system.slice/mcp-git.service',
       60: '/system.slice/cron.service',
+      [process.pid]: '/system.slice/ssh.service',
     })
   })
 

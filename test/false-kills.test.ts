@@ -283,4 +283,36 @@ describe('supervised processes are reported, never ended (item 3)', () => {
     await expect(loadConfig({explicit: file})).rejects.toThrow(/^config .*gt-doctor\.config\.json: rules\.supervisors\[0\]: \/x\?\/ matches the empty string, so it would match every process$/)
     fs.rmSync(dir, {recursive: true, force: true})
   })
+
+  it('a unit the doctor itself runs in is the user\'s session (ssh.service without pam_systemd, a CI runner), not a supervisor', async () => {
+    const ssh = '/system.slice/ssh.service'
+    const m = new Machine(1000, 99_999)
+    const shell = m.proc({pid: 300, ppid: 1, cmd: '-bash', ttyNr: 34_900, cgroup: ssh})
+    m.proc({pid: 99_999, ppid: shell.pid, cmd: 'node /usr/bin/gt-doctor', ttyNr: 34_900, cgroup: ssh})
+    // A dropped connection's claude, adopted by init, still in ssh.service.
+    m.proc({pid: 310, ppid: 1, cmd: 'claude', ttyNr: 0, cgroup: ssh})
+    const {of} = await run(m)
+    expect(of('orphan-claude').map((f) => [f.pid, f.severity])).toEqual([[310, 'error']])
+  })
+
+  it('holds leftovers too: a supervised one and one whose tmux server did not answer are info, a job\'s is not reported', async () => {
+    const m = new Machine()
+    const {tmux} = serverWithSession(m)
+    const mute = m.server({pid: 200, label: 'mute', status: 'unresponsive'})
+    const leftover = (pid: number, ppid: number, extra: Partial<Parameters<Machine['proc']>[0]> = {}) => {
+      const sh = m.proc({pid, ppid, cmd: 'bash -c node dev-server.js', ttyNr: 0, env: {CLAUDECODE: '1'}, ...extra})
+      m.proc({pid: pid + 1, ppid: sh.pid, cmd: 'node dev-server.js', ttyNr: 0, env: {CLAUDECODE: '1'}, ...extra})
+    }
+    leftover(400, 1, {cgroup: '/user.slice/user-1000.slice/user@1000.service/app.slice/dev-server.service'})
+    leftover(410, 1, {env: {CLAUDECODE: '1', TMUX: `${mute.socket},200,0`, TMUX_PANE: '%2'}})
+    leftover(420, 100, {env: {CLAUDECODE: '1', TMUX: tmux}})
+    leftover(430, 1)
+    const {of, report} = await run(m)
+    expect(of('agent-leftover').map((f) => [f.pid, f.severity, f.fixable, f.data?.supervisor])).toEqual([
+      [430, 'warning', false, undefined],
+      [400, 'info', false, 'dev-server.service'],
+      [410, 'info', false, undefined],
+    ])
+    expect(report.summary.leftovers).toBe(1)
+  })
 })

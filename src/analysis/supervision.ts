@@ -23,24 +23,31 @@ export function serviceUnit(cgroup: string | undefined): string | undefined {
   return last.endsWith('.service') && last.length > '.service'.length ? last : undefined
 }
 
-const serverCgroups = new WeakMap<ProcessTree, Set<string>>()
+const sessionCgroups = new WeakMap<ProcessTree, Set<string>>()
 
-/** The cgroups tmux server processes run in: a unit that started tmux owns its panes' leftovers no more than tmux does. */
-function tmuxServerCgroups(tree: ProcessTree, rules: Rules): Set<string> {
-  let set = serverCgroups.get(tree)
+/**
+ * The cgroups that are someone's session rather than a supervisor: those tmux servers run in (a unit that
+ * started tmux owns its panes' leftovers no more than tmux does) and the doctor's own (the unit the user runs
+ * it from: ssh.service without pam_systemd, a CI runner's service, cron.service).
+ */
+function unsupervisingCgroups(tree: ProcessTree, rules: Rules): Set<string> {
+  let set = sessionCgroups.get(tree)
   if (!set) {
     set = new Set()
     for (const p of tree.snapshot.processes) if (p.cgroup !== undefined && rules.isTmuxServer(p)) set.add(p.cgroup)
-    serverCgroups.set(tree, set)
+    const doctor = tree.get(tree.snapshot.host.doctorPid)?.cgroup
+    if (doctor !== undefined) set.add(doctor)
+    sessionCgroups.set(tree, set)
   }
   return set
 }
 
 /**
  * Why `p` is a supervised service rather than an orphan, or undefined: a known supervisor between it and
- * the reaper or tmux server above it, or a systemd service cgroup of its own in which no tmux server runs
- * (when tmux itself was started by that unit, cron.service or tmux.service, a killed session's leftover is
- * in it too and is still the orphan it looks like).
+ * the reaper or tmux server above it, or a systemd service cgroup of its own in which neither a tmux server
+ * nor the doctor runs (when tmux itself was started by that unit, cron.service or tmux.service, a killed
+ * session's leftover is in it too and is still the orphan it looks like; the doctor's own unit is the user's
+ * session).
  */
 export function supervisionOf(tree: ProcessTree, rules: Rules, p: ProcessInfo): Supervision | undefined {
   const seen = new Set<number>([p.pid])
@@ -52,7 +59,7 @@ export function supervisionOf(tree: ProcessTree, rules: Rules, p: ProcessInfo): 
     seen.add(a.pid)
   }
   const unit = serviceUnit(p.cgroup)
-  if (unit && !tmuxServerCgroups(tree, rules).has(p.cgroup!)) {
+  if (unit && !unsupervisingCgroups(tree, rules).has(p.cgroup!)) {
     const user = /\/user@\d+\.service\//.test(p.cgroup!) ? ' --user' : ''
     return {by: unit, why: `runs in the systemd unit ${unit} (cgroup ${p.cgroup}), which supervises it: stop it with systemctl${user} stop ${unit}`}
   }

@@ -24,8 +24,8 @@ export interface CollectOptions {
    */
   pssFor?: (processes: readonly ProcessInfo[]) => ReadonlySet<number>
   /**
-   * The processes to read the cgroup of (what tells a supervised service from an orphan), tmux servers
-   * always included. Default: every process.
+   * The processes to read the cgroup of (what tells a supervised service from an orphan), tmux servers and
+   * the doctor itself always included. Default: every process.
    */
   cgroupFor?: (processes: readonly ProcessInfo[]) => ReadonlySet<number>
 }
@@ -227,10 +227,13 @@ function readPss(
   }
 }
 
-/** The cgroup of the chosen processes (all by default) and of every tmux server, set before the snapshot is frozen. */
+/**
+ * The cgroup of the chosen processes (all by default), of every tmux server and of the doctor itself (the
+ * analysis tells a supervising unit from the user's session by them), set before the snapshot is frozen.
+ */
 function readCgroups(userProcesses: readonly ProcessInfo[], procRoot: string, chosen: ReadonlySet<number> | undefined): void {
   for (const p of userProcesses) {
-    if (chosen && !chosen.has(p.pid) && p.comm !== TMUX_SERVER_COMM) continue
+    if (chosen && !chosen.has(p.pid) && p.comm !== TMUX_SERVER_COMM && p.pid !== process.pid) continue
     const text = readProcText(`${procRoot}/${p.pid}/cgroup`, 'latin1')
     const cgroup = text === undefined ? undefined : parseCgroup(text)
     if (cgroup !== undefined) p.cgroup = cgroup

@@ -68,7 +68,7 @@ export interface ProcessInfo {
   /**
    * The process's cgroup as systemd sees it (`/user.slice/user-1000.slice/user@1000.service/app.slice/x.service`):
    * the unified hierarchy's path (`0::`), or the `name=systemd` hierarchy's where that one says more (cgroup
-   * v1). Read only for processes an orphan tree can hold, and for tmux servers.
+   * v1). Read only for processes an orphan tree can hold, tmux servers and the doctor itself.
    */
   cgroup?: string
 }
