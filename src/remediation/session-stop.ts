@@ -4,7 +4,7 @@ import {DoctorError} from '../errors.js'
 import {createRules} from '../rules/rules.js'
 import {collectSnapshot} from '../snapshot/collect.js'
 import {AuditLog} from './audit.js'
-import {executePlan} from './engine.js'
+import {describeAuditFailure, executePlan} from './engine.js'
 import {acquireFixLock} from './lock.js'
 import {procProbe, systemClock, type ProcessProbe} from './probe.js'
 import {planTeardown, runTeardown, type RecordedProcess, type TeardownRequest, type TeardownResult} from './session-teardown.js'
@@ -25,6 +25,11 @@ export interface SessionStopOptions {
 
 export interface SessionStopResult extends TeardownResult {
   auditFile: string
+}
+
+/** The one line to show when the audit log failed mid-stop, if it did. */
+export function sessionStopFailure(result: SessionStopResult): string | undefined {
+  return result.auditFailure && describeAuditFailure(result.auditFile, result.auditFailure)
 }
 
 /**
@@ -56,11 +61,13 @@ export async function stopSessions(opts: SessionStopOptions): Promise<SessionSto
       return live !== undefined && (p.startTicks === undefined || live.startTicks === p.startTicks) && live.state !== 'Z' && live.state !== 'X'
     }
     const audit = new AuditLog(dir, `${process.pid}@${new Date().toISOString()}`)
+    const rules = createRules(opts.config.rules)
+    const tmux = opts.tmux ?? liveTmux
     try {
       const result = await runTeardown(
         plan,
         {
-          tmux: opts.tmux ?? liveTmux,
+          tmux,
           isAlive,
           audit,
           sleep: systemClock.sleep,
@@ -69,7 +76,7 @@ export async function stopSessions(opts: SessionStopOptions): Promise<SessionSto
             executePlan(remediation, {
               probe,
               audit,
-              rules: createRules(opts.config.rules),
+              rules,
               graceMs: opts.graceMs,
               invokingUid: host.uid,
               doctorPid: host.doctorPid,

@@ -4,7 +4,7 @@ import {seconds} from '../../cli/fix.js'
 import {configFlags} from '../../cli/flags.js'
 import {loadConfig} from '../../config/load.js'
 import {DoctorError} from '../../errors.js'
-import {socketPath, stopSessions, type SessionStopResult} from '../../remediation/session-stop.js'
+import {sessionStopFailure, socketPath, stopSessions, type SessionStopResult} from '../../remediation/session-stop.js'
 import {EXIT} from '../../report/model.js'
 import {renderSessionStop} from '../../render/session-stop.js'
 import {colorWanted} from '../../render/table.js'
@@ -47,8 +47,10 @@ export default class SessionStop extends DoctorCommand {
       config: await loadConfig({explicit: flags.config}),
     })
     // oclif's --json turns this.exit() into exit 1, so the code is set, not thrown.
-    process.exitCode = result.survived > 0 ? EXIT.fixFailed : EXIT.ok
+    const failure = sessionStopFailure(result)
+    process.exitCode = result.survived > 0 || failure ? EXIT.fixFailed : EXIT.ok
     if (!this.jsonEnabled()) this.log(renderSessionStop(result, {color: colorWanted()}))
+    if (failure) process.stderr.write(`${this.config.bin}: ${failure}\n`)
     return result
   }
 }
