@@ -469,6 +469,7 @@ describe('remediation engine', () => {
     const p = plan(w, [], [deadPane('session-mismatch:dead-pane:%3', '/tmp/tmux-1000/default', ['kill-pane', '-t', '%3']), deadPane('evil', '/tmp/tmux-1000/default', ['kill-server'])])
     let r = await run(w, p, servers.options)
     expect(servers.calls).toEqual([
+      ['/tmp/tmux-1000/default', 'display-message', '-p', '#{pid}'],
       ['/tmp/tmux-1000/default', 'display-message', '-p', '-t', '%3', '#{pane_dead}'],
       ['/tmp/tmux-1000/default', 'kill-pane', '-t', '%3'],
     ])
@@ -483,8 +484,44 @@ describe('remediation engine', () => {
     servers.calls.length = 0
     servers.dead = '0'
     r = await run(w, p, servers.options)
-    expect(servers.calls.map((c) => c[1])).toEqual(['display-message'])
+    expect(servers.calls.map((c) => c[1])).toEqual(['display-message', 'display-message'])
     expect(r.outcomes.get('session-mismatch:dead-pane:%3')).toMatchObject({outcome: 'skipped', detail: 'pane %3 is alive again: left as it is'})
+  })
+
+  it("runs tmux commands only on the user's own server: socket owner and server process, read right before acting", async () => {
+    const w = world()
+    w.add({pid: 110, uid: 65534, comm: 'tmux: server', argv: ['tmux']})
+    const servers = tmuxServers(w, {
+      '/tmp/tmux-65534/default': {pid: 110, uid: 65534},
+      // A socket file of root's, but the server answering on it runs as nobody.
+      '/tmp/tmux-0/odd': {pid: 110, uid: 0},
+      '/tmp/tmux-0/mute': {pid: undefined, uid: 0},
+      '/tmp/tmux-0/ours': {pid: 100, uid: 0},
+    })
+    w.procs.get(100)!.uid = 0
+    const p = plan(w, [], Object.keys(servers.sockets).map((socket) => deadPane(`dead:${socket}`, socket, ['kill-pane', '-t', '%1'])))
+    const asRoot = {...servers.options, invokingUid: 0}
+    let r = await run(w, p, asRoot)
+    expect(servers.calls.filter((c) => c[1] === 'kill-pane').map((c) => c[0])).toEqual(['/tmp/tmux-0/ours'])
+    expect(r.outcomes.get('dead:/tmp/tmux-65534/default')).toMatchObject({
+      outcome: 'skipped',
+      detail: 'the tmux server on /tmp/tmux-65534/default belongs to uid 65534 (its socket file), not to you (uid 0); pass --all-users to include other users',
+    })
+    expect(r.outcomes.get('dead:/tmp/tmux-0/odd')?.detail).toBe('the tmux server on /tmp/tmux-0/odd belongs to uid 65534 (its process, PID 110), not to you (uid 0); pass --all-users to include other users')
+    expect(r.outcomes.get('dead:/tmp/tmux-0/mute')?.detail).toBe('the tmux server on /tmp/tmux-0/mute did not tell its pid, so its owner cannot be verified')
+    expect(r.outcomes.get('dead:/tmp/tmux-0/ours')?.outcome).toBe('fixed')
+    // Refusals are recorded like spared processes, with the reason.
+    expect(r.audit.filter((e) => e.outcome === 'skipped').map((e) => e.socket)).toEqual(['/tmp/tmux-65534/default', '/tmp/tmux-0/odd', '/tmp/tmux-0/mute'])
+
+    // root with --all-users: every server.
+    servers.calls.length = 0
+    r = await run(w, p, {...asRoot, allUsers: true})
+    expect(servers.calls.filter((c) => c[1] === 'kill-pane').map((c) => c[0])).toEqual(Object.keys(servers.sockets))
+    // A user never acts on root's server, even when root's pane is dead.
+    servers.calls.length = 0
+    r = await run(w, p, servers.options)
+    expect(servers.calls.filter((c) => c[1] === 'kill-pane')).toEqual([])
+    expect(r.outcomes.get('dead:/tmp/tmux-0/ours')?.detail).toBe('the tmux server on /tmp/tmux-0/ours belongs to uid 0 (its socket file), not to you (uid 1000)')
   })
 
   it('removes a stale socket only when it is the user\'s and nobody listens', async () => {

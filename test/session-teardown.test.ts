@@ -5,7 +5,7 @@
 import {describe, expect, it} from 'vitest'
 import {MemoryAudit, type AuditSink} from '../src/remediation/audit.js'
 import {executePlan} from '../src/remediation/engine.js'
-import {planTeardown, runTeardown, type TeardownPlan} from '../src/remediation/session-teardown.js'
+import {planTeardown, runTeardown, type TeardownDeps, type TeardownPlan} from '../src/remediation/session-teardown.js'
 import {socketPath} from '../src/remediation/session-stop.js'
 import {createRules, DEFAULT_RULES} from '../src/rules/rules.js'
 import {FakeWorld, type FakeProc} from './support/fake-world.js'
@@ -110,7 +110,7 @@ async function stop(
   plan: TeardownPlan,
   onCtrlC: () => void = () => {},
   beforeEngine: () => void = () => {},
-  more: {audit?: AuditSink} = {},
+  more: {refuse?: TeardownDeps['refuse']; audit?: AuditSink} = {},
 ) {
   const tmux: string[] = []
   const audit = more.audit ?? new MemoryAudit()
@@ -134,6 +134,7 @@ async function stop(
         return executePlan(remediation, {probe: w, audit, rules: createRules(DEFAULT_RULES), graceMs: 2000, invokingUid: 1000, doctorPid: 99_999, clock: w.clock})
       },
       audit,
+      refuse: more.refuse ?? (async () => undefined),
       sleep: w.clock.sleep,
       now: w.clock.now,
     },
@@ -215,6 +216,25 @@ describe('runTeardown: the graceful stop', () => {
     expect(by[1003]).toMatchObject({ended: 'survived'})
     expect(by[1003].detail).toContain('state D')
     expect(result.survived).toBe(1)
+  })
+
+  it("leaves a session on another user's server alone: no tmux command, no signal, and says why", async () => {
+    const w = world({1000: {onTerm: 'ignore'}})
+    const why = 'the tmux server on /tmp/tmux-1000/default belongs to uid 1000 (its socket file), not to you (uid 0); pass --all-users to include other users'
+    const asked: string[] = []
+    const {result, tmux, signals, audit} = await stop(w, plan(), undefined, undefined, {
+      refuse: async (socket) => {
+        asked.push(socket)
+        return {detail: why}
+      },
+    })
+    expect(asked.length).toBeGreaterThan(0)
+    expect(tmux).toEqual([])
+    expect(signals).toEqual([])
+    expect(result.sessions[0]).toMatchObject({outcome: 'skipped', notes: [`left alone: ${why}`]})
+    expect(result.sessions[0].processes.every((p) => p.ended === 'left' && p.detail === why)).toBe(true)
+    expect(result.survived).toBe(1)
+    expect((audit as MemoryAudit).entries).toEqual([expect.objectContaining({event: 'tmux', session: 'gt-one', outcome: 'skipped', detail: why})])
   })
 
   it('sends no Ctrl-C and no signal it could not record first', async () => {

@@ -5,7 +5,7 @@ import type {ProcessInfo} from '../snapshot/types.js'
 import type {AuditEntry, AuditSink} from './audit.js'
 import type {PlanItem, RemediationPlan} from './plan.js'
 import {systemClock, type Clock, type LiveProcess, type ProcessProbe, type Signal} from './probe.js'
-import {liveSocketOps, liveTmux, type SocketOps, type TmuxRunner} from './side-actions.js'
+import {liveSocketOps, liveTmux, tmuxServerRefusal, type SocketOps, type TmuxRunner} from './side-actions.js'
 import {plural} from '../render/format.js'
 
 export interface EngineOptions {
@@ -686,7 +686,11 @@ export class RemediationEngine {
     return {findingId, outcome: 'failed', detail: `not run: the audit log could not be written (${this.failure?.code})`}
   }
 
-  /** Only kill-pane / respawn-pane of a pane tmux still reports dead: nothing that could end a live pane. */
+  /**
+   * Only kill-pane / respawn-pane of a pane tmux still reports dead, on a server that is the user's (socket
+   * file and server process, read now; any user's for root with --all-users): nothing that could end a live
+   * pane, nothing on another user's server.
+   */
   private async runTmux(item: PlanItem, action: Extract<FixAction, {kind: 'tmux'}>): Promise<SideResult> {
     const findingId = item.finding.id
     const entry = {event: 'tmux', findingId, socket: action.socket, args: action.args} as const
@@ -702,6 +706,15 @@ export class RemediationEngine {
       return record('skipped', `the engine runs only kill-pane / respawn-pane -t PANE, not: tmux ${action.args.join(' ')}`)
     }
     const tmux = this.opts.tmux ?? liveTmux
+    const refused = await tmuxServerRefusal(action.socket, {
+      tmux,
+      sockets: this.opts.sockets ?? liveSocketOps,
+      probe: this.opts.probe,
+      isTmuxServer: (live) => this.isTmuxServer(live),
+      invokingUid: this.opts.invokingUid,
+      allUsers: this.opts.allUsers,
+    })
+    if (refused) return record(refused.gone ? 'already-gone' : 'skipped', refused.detail)
     const probe = await tmux(action.socket, ['display-message', '-p', '-t', pane, '#{pane_dead}'])
     if (probe.code !== 0) return record('already-gone', `pane ${pane} no longer exists`)
     if (probe.stdout.trim() !== '1') return record('skipped', `pane ${pane} is alive again: left as it is`)

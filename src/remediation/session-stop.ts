@@ -8,7 +8,7 @@ import {describeAuditFailure, executePlan} from './engine.js'
 import {acquireFixLock} from './lock.js'
 import {procProbe, systemClock, type ProcessProbe} from './probe.js'
 import {planTeardown, runTeardown, type RecordedProcess, type TeardownRequest, type TeardownResult} from './session-teardown.js'
-import {liveTmux, type TmuxRunner} from './side-actions.js'
+import {liveSocketOps, liveTmux, tmuxServerRefusal, type TmuxRunner} from './side-actions.js'
 import {stateDir} from './state.js'
 
 export interface SessionStopOptions {
@@ -21,6 +21,8 @@ export interface SessionStopOptions {
   probe?: ProcessProbe
   tmux?: TmuxRunner
   lockWaitMs?: number
+  /** root only: also stop sessions on other users' servers, and their processes. */
+  allUsers?: boolean
 }
 
 export interface SessionStopResult extends TeardownResult {
@@ -63,6 +65,7 @@ export async function stopSessions(opts: SessionStopOptions): Promise<SessionSto
     const audit = new AuditLog(dir, `${process.pid}@${new Date().toISOString()}`)
     const rules = createRules(opts.config.rules)
     const tmux = opts.tmux ?? liveTmux
+    const {allUsers} = opts
     try {
       const result = await runTeardown(
         plan,
@@ -70,6 +73,15 @@ export async function stopSessions(opts: SessionStopOptions): Promise<SessionSto
           tmux,
           isAlive,
           audit,
+          refuse: (socket) =>
+            tmuxServerRefusal(socket, {
+              tmux,
+              sockets: liveSocketOps,
+              probe,
+              isTmuxServer: (live) => rules.isTmuxServer({pid: live.pid, ppid: live.ppid, comm: live.comm, argv: [], env: {}}),
+              invokingUid: host.uid,
+              allUsers,
+            }),
           sleep: systemClock.sleep,
           now: systemClock.now,
           execute: (remediation) =>
@@ -79,6 +91,7 @@ export async function stopSessions(opts: SessionStopOptions): Promise<SessionSto
               rules,
               graceMs: opts.graceMs,
               invokingUid: host.uid,
+              allUsers,
               doctorPid: host.doctorPid,
               doctorAncestors: host.doctorAncestors,
               bootTimeMs: host.bootTimeMs,

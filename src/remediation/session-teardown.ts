@@ -6,7 +6,7 @@ import {treeOf} from '../tree/process-tree.js'
 import type {AuditEntry, AuditSink} from './audit.js'
 import type {AuditFailure, EngineResult, ProcessResult} from './engine.js'
 import {detectedAtTicks, type PlanItem, type RemediationPlan} from './plan.js'
-import type {TmuxRunner} from './side-actions.js'
+import type {ServerRefusal, TmuxRunner} from './side-actions.js'
 
 /** Which sessions `session stop` ends. */
 export interface TeardownRequest {
@@ -42,8 +42,8 @@ export interface TeardownPlan {
   detectedAtTicks?: number
 }
 
-/** How each recorded process ended, in the order of escalation. */
-export type Ending = 'ctrl-c' | 'exited' | 'sigterm' | 'sigkill' | 'survived'
+/** How each recorded process ended, in the order of escalation; `left`: its session was left alone. */
+export type Ending = 'ctrl-c' | 'exited' | 'sigterm' | 'sigkill' | 'survived' | 'left'
 
 export interface ProcessEnding {
   pid: number
@@ -57,8 +57,11 @@ export interface ProcessEnding {
 export interface SessionResult {
   session: string
   socket: string
-  /** What became of the session itself: kill-session ran, or it had closed when its last pane exited. */
-  outcome: 'killed' | 'closed-by-itself' | 'kill-failed'
+  /**
+   * What became of the session itself: kill-session ran, or it had closed when its last pane exited; `skipped`:
+   * left alone, its server not the user's (notes say why).
+   */
+  outcome: 'killed' | 'closed-by-itself' | 'kill-failed' | 'skipped'
   processes: ProcessEnding[]
   /** tmux commands that failed while disarming (an old tmux without pane options...): reported, not fatal. */
   notes: string[]
@@ -66,7 +69,7 @@ export interface SessionResult {
 
 export interface TeardownResult {
   sessions: SessionResult[]
-  /** Recorded processes still running at the end; a session tmux would not kill counts too. */
+  /** Recorded processes still running at the end; a session tmux would not kill, or left alone, counts too. */
   survived: number
   /** The audit log could not be written: nothing more was sent from then on. */
   auditFailure?: AuditFailure
@@ -147,6 +150,8 @@ export interface TeardownDeps {
   execute(plan: RemediationPlan): Promise<EngineResult>
   /** The same audit log the engine writes to: the stop's tmux commands go there too, each before it runs. */
   audit: AuditSink
+  /** Why the server on `socket` is not the user's to act on (read live, right before acting), if it is not. */
+  refuse(socket: string): Promise<ServerRefusal | undefined>
   sleep(ms: number): Promise<void>
   now(): number
 }
@@ -211,17 +216,33 @@ export async function runTeardown(plan: TeardownPlan, deps: TeardownDeps, opts: 
     if (recorded) write({...audited(t), args, outcome: r.code === 0 ? 'done' : 'failed', detail: detail || undefined}, false)
     return {...r, detail}
   }
+  // The ownership rule of signals holds for tmux commands too: re-read before each step that acts on a session.
+  const leftAlone = new Map<SessionTeardown, string>()
+  const mayAct = async (t: SessionTeardown) => {
+    if (leftAlone.has(t) || failed) return false
+    const refused = await deps.refuse(t.socket)
+    // A server gone since the recording has no session to act on; what is left of its trees still is (the engine judges them).
+    if (!refused || refused.gone) return true
+    leftAlone.set(t, refused.detail)
+    notes.get(t)!.push(`left alone: ${refused.detail}`)
+    write({...audited(t), outcome: 'skipped', detail: refused.detail}, false)
+    return false
+  }
+
   for (const t of plan.sessions) {
+    if (!(await mayAct(t))) continue
     for (const args of disarmCommands(t)) {
       const r = await tmux(t, args, false)
       if (r.code !== 0) notes.get(t)!.push(`tmux ${args.join(' ')}: ${r.detail}`)
     }
   }
   for (const t of plan.sessions) {
-    if (failed) break
+    if (!(await mayAct(t))) continue
     for (const p of t.panes.filter((x) => !x.dead)) await tmux(t, ['send-keys', '-t', p.paneId, 'C-c'], true)
   }
-  const plans = plan.sessions
+  // Sessions left alone before anything was sent to them: their processes too.
+  const untouched = new Map(leftAlone)
+  const plans = plan.sessions.filter((t) => !untouched.has(t))
 
   const all = plans.flatMap((t) => t.processes)
   const deadline = deps.now() + opts.interruptWaitMs
@@ -259,14 +280,18 @@ export async function runTeardown(plan: TeardownPlan, deps: TeardownDeps, opts: 
 
   const sessionOutcome = new Map<SessionTeardown, SessionResult['outcome']>()
   for (const t of plan.sessions) {
+    if (untouched.has(t)) {
+      sessionOutcome.set(t, 'skipped')
+      continue
+    }
     const has = await tmux(t, ['has-session', '-t', exact(t.session)], false)
     if (has.code !== 0) {
       sessionOutcome.set(t, 'closed-by-itself')
       continue
     }
-    if (failed) {
-      sessionOutcome.set(t, 'kill-failed')
-      notes.get(t)!.push(`kill-session not run: the audit log could not be written (${failed})`)
+    if (!(await mayAct(t))) {
+      sessionOutcome.set(t, failed ? 'kill-failed' : 'skipped')
+      if (failed) notes.get(t)!.push(`kill-session not run: the audit log could not be written (${failed})`)
       continue
     }
     const killed = await tmux(t, ['kill-session', '-t', exact(t.session)], true)
@@ -279,6 +304,8 @@ export async function runTeardown(plan: TeardownPlan, deps: TeardownDeps, opts: 
     const processes = t.processes.map((p): ProcessEnding => {
       const base = {pid: p.pid, startTicks: p.startTicks, command: p.command, paneId: p.paneId}
       const r = byPid.get(p.pid)
+      const why = untouched.get(t)
+      if (why) return {...base, ended: 'left', detail: why}
       if (deps.isAlive(p)) {
         survived++
         return {...base, ended: 'survived', detail: r?.detail ?? (failed ? `not signalled: the audit log could not be written (${failed})` : 'still running')}
@@ -292,7 +319,7 @@ export async function runTeardown(plan: TeardownPlan, deps: TeardownDeps, opts: 
     })
     return {session: t.session, socket: t.socket, outcome: sessionOutcome.get(t)!, processes, notes: notes.get(t)!}
   })
-  const unfinished = sessions.filter((s) => s.outcome === 'kill-failed').length
+  const unfinished = sessions.filter((s) => s.outcome === 'kill-failed' || s.outcome === 'skipped').length
   const auditFailure = failed === undefined ? undefined : (engine?.auditFailure ?? {code: failed, signalled: 0, notSignalled: sessions.flatMap((s) => s.processes).filter((p) => p.ended === 'survived').length})
   return {sessions, survived: survived + unfinished, ...(auditFailure ? {auditFailure} : {})}
 }

@@ -1,7 +1,7 @@
 /**
  * `gt-doctor --fix` against real processes, each test in its own PID namespace: the incident's state, built
  * from stand-ins, must lose exactly its orphans and keep everything else; and where issue 18's adversarial
- * pass broke it: a tree that forks while it is ended, a full audit filesystem.
+ * pass broke it: a tree that forks while it is ended, a full audit filesystem, another user's tmux server.
  */
 import {spawnSync} from 'node:child_process'
 import fs from 'node:fs'
@@ -281,7 +281,7 @@ describeLive('gt-doctor --fix (live)', () => {
     for (const pid of tree.pids) expect(await ns.alive(pid)).toBe(false)
   })
 
-  // ---- issue 18: a tree that keeps forking (item 16), a full audit filesystem (item 7)
+  // ---- issue 18: a tree that keeps forking (item 16), a full audit filesystem (item 7), another user's tmux server (item 4)
 
   it('a tree that forks every 50 ms through the grace: frozen, every child it started ends with it, none escapes', async () => {
     // An orphan MCP launcher (`sh -c`, under init) that shrugs off SIGTERM and starts a job every 50 ms beside
@@ -366,5 +366,44 @@ describeLive('gt-doctor --fix (live)', () => {
     expect(next.stderr).toBe('')
     expect(next.code).toBe(0)
     for (const pid of all) expect(await ns.alive(pid)).toBe(false)
+  })
+
+  it("root never runs kill-pane on another user's tmux server without --all-users", async () => {
+    // nobody's (65534) tmux server, its socket in a directory of nobody's, with remain-on-exit and a dead pane.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gt-nobody-tmux-'))
+    onTestFinished(() => fs.rmSync(dir, {recursive: true, force: true}))
+    fs.chownSync(dir, 65534, 65534)
+    const socket = path.join(dir, 'theirs')
+    const asNobody = (args: string[]) =>
+      ns.exec(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', 'tmux', '-f', '/dev/null', '-S', socket, ...args], {
+        env: {TMUX: null, TMUX_PANE: null, HOME: dir, TMUX_TMPDIR: dir},
+      })
+    for (const args of [['new-session', '-d', '-s', 'keep', 'sleep 3600'], ['set-option', '-g', 'remain-on-exit', 'on'], ['new-session', '-d', '-s', 'scratch-dead', 'true']]) {
+      const r = await asNobody(args)
+      expect(r.code, r.stderr).toBe(0)
+    }
+    const panes = async () => (await asNobody(['list-panes', '-a', '-F', '#{session_name} #{pane_dead}'])).stdout
+    await ns.waitUntil(async () => (await panes()).includes('scratch-dead 1'))
+
+    const r = await runDoctor(ns, ['--fix', '--yes', '--only', 'session-mismatch', '--json'])
+    expect(r.stderr).toBe('')
+    const report = JSON.parse(r.stdout)
+    const dead = report.fixed.find((f: any) => f.data?.kind === 'dead-pane' && f.socket === socket)
+    expect(dead.fix).toMatchObject({
+      outcome: 'skipped',
+      detail: `the tmux server on ${socket} belongs to uid 65534 (its socket file), not to you (uid 0); pass --all-users to include other users`,
+    })
+    expect(await panes()).toContain('scratch-dead 1')
+    expect(readAudit(state)).toEqual([expect.objectContaining({event: 'tmux', socket, outcome: 'skipped', detail: dead.fix.detail})])
+
+    const all = await runDoctor(ns, ['--fix', '--yes', '--only', 'session-mismatch', '--all-users', '--json'])
+    expect(all.stderr).toBe('')
+    expect(JSON.parse(all.stdout).fixed.find((f: any) => f.socket === socket).fix.outcome).toBe('fixed')
+    expect(await panes()).not.toContain('scratch-dead')
+    expect(await panes()).toContain('keep 0')
+    expect(readAudit(state).slice(1).map((e) => [e.event, e.outcome])).toEqual([
+      ['intent', 'intended'],
+      ['tmux', 'fixed'],
+    ])
   })
 })

@@ -25,6 +25,7 @@ export default class SessionStop extends DoctorCommand {
     grace: seconds({summary: 'Seconds between SIGTERM and SIGKILL, for all sessions together.', default: 5, helpValue: 'SECONDS'}),
     wait: seconds({summary: 'Seconds the panes get to exit after Ctrl-C.', default: 2, helpValue: 'SECONDS'}),
     'all-matching': Flags.string({summary: 'Also stop every session whose name matches this regular expression.', helpValue: 'REGEX'}),
+    'all-users': Flags.boolean({summary: "As root: also stop sessions on other users' tmux servers (and end their processes)."}),
     ...configFlags,
   }
 
@@ -40,11 +41,14 @@ export default class SessionStop extends DoctorCommand {
       }
     }
     if (names.length === 0 && !allMatching) throw new DoctorError('name the sessions to stop, or pass --all-matching REGEX')
+    const uid = process.getuid?.() ?? 0
+    if (flags['all-users'] && uid !== 0) throw new DoctorError(`--all-users needs root (you are uid ${uid}): only root may stop other users' sessions`)
     const result = await stopSessions({
       request: {names, allMatching, socket: flags.socket === undefined ? undefined : socketPath(flags.socket)},
       graceMs: Math.round(flags.grace * 1000),
       interruptWaitMs: Math.round(flags.wait * 1000),
       config: await loadConfig({explicit: flags.config}),
+      allUsers: flags['all-users'],
     })
     // oclif's --json turns this.exit() into exit 1, so the code is set, not thrown.
     const failure = sessionStopFailure(result)
