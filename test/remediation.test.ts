@@ -21,6 +21,7 @@ import {acquireFixLock} from '../src/remediation/lock.js'
 import {planRemediation, plannedOtherActions, plannedProcesses} from '../src/remediation/plan.js'
 import {fixedReport, plannedReport} from '../src/remediation/report.js'
 import {procProbe} from '../src/remediation/probe.js'
+import {tmuxServerRefusal, type ServerOwnership} from '../src/remediation/side-actions.js'
 import {stateDir} from '../src/remediation/state.js'
 import {renderFixed, renderPlan} from '../src/render/fix.js'
 import {buildReport, exitCodeFor, type FixOutcome} from '../src/report/model.js'
@@ -285,5 +286,30 @@ describe('procProbe', () => {
   it('keeps a live process whose status cannot be read, with its owner unknown', () => {
     expect(probe([stat(500), undefined, stat(500)]).read(243)).toMatchObject({pid: 243, startTicks: 500, ppid: 222, uid: undefined})
     expect(probe([stat(500), 'Uid:\t1000\t1000\t1000\t1000\n']).read(243)).toMatchObject({uid: 1000, startTicks: 500})
+  })
+})
+
+describe('tmuxServerRefusal', () => {
+  const owner = (uid: number, calls: string[][]): ServerOwnership => ({
+    tmux: async (socket, args) => {
+      calls.push([socket, ...args])
+      return {code: 0, stdout: '100\n', stderr: ''}
+    },
+    sockets: {inspect: () => ({isSocket: true, uid}), listening: async () => false, unlink: () => {}},
+    probe: {read: (pid) => (pid === 100 ? {pid, startTicks: 1, ppid: 1, uid, state: 'S', comm: 'tmux: server'} : undefined)},
+    isTmuxServer: (live) => live.comm === 'tmux: server',
+    invokingUid: 1000,
+  })
+
+  it('asks the server for its pid, or takes the one it reported when recorded and reads it from /proc again', async () => {
+    const calls: string[][] = []
+    expect(await tmuxServerRefusal('/s', owner(1000, calls))).toBeUndefined()
+    expect(calls).toEqual([['/s', 'display-message', '-p', '#{pid}']])
+    calls.length = 0
+    expect(await tmuxServerRefusal('/s', owner(1000, calls), 100)).toBeUndefined()
+    expect(calls).toEqual([])
+    // A recorded pid that is no tmux server any more (the server was replaced): its owner cannot be verified.
+    expect((await tmuxServerRefusal('/s', owner(1000, calls), 101))?.detail).toBe('the tmux server on /s names PID 101, which is no tmux server here, so its owner cannot be verified')
+    expect((await tmuxServerRefusal('/s', owner(1001, calls), 100))?.detail).toBe('the tmux server on /s belongs to uid 1001 (its socket file), not to you (uid 1000)')
   })
 })

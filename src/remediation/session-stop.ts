@@ -66,6 +66,7 @@ export async function stopSessions(opts: SessionStopOptions): Promise<SessionSto
     const rules = createRules(opts.config.rules)
     const tmux = opts.tmux ?? liveTmux
     const {allUsers} = opts
+    const serverPids = new Map(snapshot.tmux.servers.map((s) => [s.socket, s.pid]))
     try {
       const result = await runTeardown(
         plan,
@@ -81,7 +82,7 @@ export async function stopSessions(opts: SessionStopOptions): Promise<SessionSto
               isTmuxServer: (live) => rules.isTmuxServer({pid: live.pid, ppid: live.ppid, comm: live.comm, argv: [], env: {}}),
               invokingUid: host.uid,
               allUsers,
-            }),
+            }, serverPids.get(socket)),
           sleep: systemClock.sleep,
           now: systemClock.now,
           execute: (remediation) =>

@@ -405,5 +405,21 @@ describeLive('gt-doctor --fix (live)', () => {
       ['intent', 'intended'],
       ['tmux', 'fixed'],
     ])
+
+    // session stop: nobody's session is left alone, with the reason, unless root passes --all-users.
+    const stop = (more: string[]) =>
+      ns.exec([process.execPath, path.join(REPO_ROOT, 'bin', 'run.js'), 'session', 'stop', 'keep', '--socket', socket, '--json', ...more], {
+        cwd: REPO_ROOT,
+        timeoutMs: 30_000,
+        env: {XDG_STATE_HOME: state, NO_COLOR: '1', NODE_ENV: null},
+      })
+    const refused = await stop([])
+    expect(refused.code, refused.stderr).toBe(3)
+    expect(JSON.parse(refused.stdout).sessions[0]).toMatchObject({outcome: 'skipped', notes: [`left alone: ${dead.fix.detail}`]})
+    expect(await panes()).toContain('keep 0')
+    const stopped = await stop(['--all-users', '--grace', '0.5', '--wait', '0.5'])
+    expect(stopped.code, stopped.stderr).toBe(0)
+    expect(JSON.parse(stopped.stdout).sessions[0].outcome).toMatch(/^(killed|closed-by-itself)$/)
+    expect(await panes()).not.toContain('keep')
   })
 })
