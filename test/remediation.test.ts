@@ -17,7 +17,6 @@ import type {Diagnosis} from '../src/doctor.js'
 import {DoctorError} from '../src/errors.js'
 import {AuditLog} from '../src/remediation/audit.js'
 import {fixRequest} from '../src/remediation/flow.js'
-import {acquireFixLock} from '../src/remediation/lock.js'
 import {planRemediation, plannedOtherActions, plannedProcesses} from '../src/remediation/plan.js'
 import {fixedReport, plannedReport} from '../src/remediation/report.js'
 import {procProbe} from '../src/remediation/probe.js'
@@ -189,7 +188,8 @@ describe('fix flags', () => {
   })
 })
 
-describe('state: audit log and lock', () => {
+// The fix lock has its own file: fix-lock.test.ts.
+describe('state: audit log', () => {
   const dirs: string[] = []
   const tmp = () => {
     const d = fs.mkdtempSync(path.join(os.tmpdir(), 'gt-doctor-state-'))
@@ -222,17 +222,6 @@ describe('state: audit log and lock', () => {
     const file = path.join(tmp(), 'not-a-dir')
     fs.writeFileSync(file, '')
     expect(() => new AuditLog(path.join(file, 'gt-doctor'), 'r')).toThrow(/cannot open the audit log .*nothing was signalled/)
-  })
-
-  it('lets one --fix run at a time: a second refuses with exit 2 after a short wait', async () => {
-    const dir = tmp()
-    const first = await acquireFixLock(dir)
-    const second = acquireFixLock(dir, {waitMs: 300})
-    await expect(second).rejects.toThrow(/^another gt-doctor --fix is running \(lock .*fix\.lock held for more than 0\.3 s\)/)
-    await expect(second).rejects.toMatchObject({exitCode: 2})
-    await first.release()
-    const third = await acquireFixLock(dir, {waitMs: 0})
-    await third.release()
   })
 })
 

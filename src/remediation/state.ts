@@ -4,8 +4,9 @@ import {DoctorError} from '../errors.js'
 import {ensurePrivateDir, errnoReason, UnsafeFile} from '../safe-fs.js'
 
 /**
- * Where gt-doctor keeps what must outlive a run (the audit log, the history, the fix lock): `$XDG_STATE_HOME/gt-doctor`,
+ * Where gt-doctor keeps what must outlive a run (the audit log, the history): `$XDG_STATE_HOME/gt-doctor`,
  * by default `~/.local/state/gt-doctor`. A relative XDG_STATE_HOME is invalid per the XDG spec and ignored.
+ * (The fix lock does not live here: it must not move with the environment; see lock.ts.)
  */
 export function stateDir(env: NodeJS.ProcessEnv = process.env, home = os.homedir()): string {
   const xdg = env.XDG_STATE_HOME
