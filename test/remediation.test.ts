@@ -17,6 +17,7 @@ import type {Diagnosis} from '../src/doctor.js'
 import {DoctorError} from '../src/errors.js'
 import {AuditLog} from '../src/remediation/audit.js'
 import {fixRequest} from '../src/remediation/flow.js'
+import {parseSeconds} from '../src/cli/fix.js'
 import {planRemediation, plannedOtherActions, plannedProcesses} from '../src/remediation/plan.js'
 import {fixedReport, plannedReport} from '../src/remediation/report.js'
 import {procProbe} from '../src/remediation/probe.js'
@@ -181,6 +182,13 @@ describe('fix flags', () => {
     expect(fixRequest({fix: true, yes: true}, {stdinIsTTY: false, uid: 1000})).toMatchObject({yes: true, dryRun: false, graceMs: 5000})
     expect(fixRequest({'dry-run': true}, {stdinIsTTY: false, uid: 1000})).toMatchObject({dryRun: true})
   })
+  it('--grace and the other second flags take plain decimal seconds only', () => {
+    expect([parseSeconds('0.5', 0, 3600), parseSeconds('2', 0, 3600), parseSeconds('10', 0, 3600), parseSeconds('0', 0, 3600)]).toEqual([0.5, 2, 10, 0])
+    for (const bad of ['0x10', '1e3', ' 5', '5 ', 'Infinity', '-1', '', '+5', '0b1', '5s', '3601']) {
+      expect(() => parseSeconds(bad, 0, 3600), JSON.stringify(bad)).toThrow(`expected seconds from 0 to 3600 (a decimal number like 0.5 or 10), got "${bad}"`)
+    }
+  })
+
   it('takes --grace in seconds and --all-users only from root', () => {
     expect(fixRequest({fix: true, grace: 0.5}, tty)?.graceMs).toBe(500)
     expect(() => fixRequest({fix: true, 'all-users': true}, tty)).toThrow('--all-users needs root (you are uid 1000)')

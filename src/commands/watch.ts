@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import {DoctorCommand} from '../cli/base-command.js'
 import {configFlags, selectionFlags} from '../cli/flags.js'
-import {fixFlags} from '../cli/fix.js'
+import {fixFlags, parseSeconds} from '../cli/fix.js'
 import {diagnose, loadChecks, selectChecks} from '../doctor.js'
 import {DoctorError} from '../errors.js'
 import {defaultHistoryFile, ensureHistoryWritable} from '../monitor/history.js'
@@ -13,13 +13,7 @@ import {renderWatchLine} from '../render/watch.js'
 import {loadSetup} from '../setup.js'
 
 /** Seconds, fractions allowed (0.5 for tests), up to a day. */
-const interval = Flags.custom<number>({
-  parse: async (input) => {
-    const n = Number(input)
-    if (input.trim() === '' || !Number.isFinite(n) || n <= 0 || n > 86_400) throw new Error(`expected seconds above 0 and up to 86400, got "${input}"`)
-    return n
-  },
-})
+const interval = Flags.custom<number>({parse: async (input) => parseSeconds(input, 0, 86_400, {aboveMin: true})})
 
 export default class Watch extends DoctorCommand {
   static summary = 'Run the checks every interval and record the orphan counts over time.'
