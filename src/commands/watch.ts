@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {DoctorCommand} from '../cli/base-command.js'
-import {configFlags, selectionFlags} from '../cli/flags.js'
+import {configFlags, printConfigNotices, selectionFlags} from '../cli/flags.js'
 import {fixFlags, parseSeconds} from '../cli/fix.js'
 import {diagnose, loadChecks, selectChecks} from '../doctor.js'
 import {DoctorError} from '../errors.js'
@@ -44,6 +44,7 @@ export default class Watch extends DoctorCommand {
     const tool = {name: this.config.name, version: this.config.version}
     // Configuration and plugin checks load once: every run then judges with the same rules.
     const setup = await loadSetup({oclif: this.config, configPath: flags.config})
+    printConfigNotices(setup.config, this.config.bin)
     // A usage error (an unknown check id) is exit 2 now, not a failed run every interval.
     selectChecks(await loadChecks(setup.extraChecks), setup.config, flags.only, flags.skip)
     const diagnoseOptions = {tool, ...setup, only: flags.only, skip: flags.skip, sockets: flags.socket, progress: 'none' as const}

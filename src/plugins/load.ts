@@ -11,6 +11,8 @@ import {defineCheck, type Check, type CheckSource, type RegisteredCheck} from '.
 import {describeSource} from '../checks/registry.js'
 import {oneLine} from '../errors.js'
 import {displayPath} from '../config/load.js'
+import {examine} from '../config/trust.js'
+import {MiB} from '../safe-fs.js'
 import {CHECK_API_VERSION, CHECKS_HOOK, type ChecksHookOptions, type GtDoctorApi} from './contract.js'
 
 const standIns = new WeakSet<Check<any>>()
@@ -76,14 +78,22 @@ export async function checksFrom(value: unknown, api: GtDoctorApi, depth = 0): P
   return [defineCheck(v as Check<any>)]
 }
 
-/** Modules named by the config's `localChecks`, in order. */
+/** A check module is code; the bound only keeps a mistaken path (a disk image) from being imported. */
+const LOCAL_CHECK_LIMIT = 64 * MiB
+
+/**
+ * Modules named by the config's `localChecks`, in order. Each must be trusted like the config that names it
+ * (config/trust.ts): a module someone else can change would run as whoever runs the doctor, root included.
+ */
 export async function loadLocalChecks(paths: readonly string[], api: GtDoctorApi, taken: Set<string>): Promise<RegisteredCheck[]> {
   const out: RegisteredCheck[] = []
   for (const path of paths) {
     const source: CheckSource = {kind: 'local', name: path}
     try {
-      const mod = await import(pathToFileURL(path).href)
-      for (const check of await checksFrom(mod, api)) out.push({check, source})
+      const seen = examine(path, LOCAL_CHECK_LIMIT)
+      if (seen.status === 'absent') throw new Error(`no such file ${path}`)
+      if (seen.status !== 'ok') throw new Error(seen.status === 'refused' ? `refused: ${seen.reason}` : seen.reason)
+      for (const check of await checksFrom(await import(pathToFileURL(seen.real).href), api)) out.push({check, source})
     } catch (error) {
       out.push(loadFailure(source, `local check ${displayPath(path)}`, oneLine(error), taken))
     }
