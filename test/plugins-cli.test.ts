@@ -295,3 +295,18 @@ describe('configuration errors through the CLI', () => {
     expect(viaEnv.code).toBe(2)
   })
 })
+
+describe('a local check that calls process.exit(0)', () => {
+  const box = sandbox()
+  afterAll(box.remove)
+
+  it('is reported as crashed (exit 2), with every other check, instead of a silent exit 0', () => {
+    box.write('exits.mjs', "export default {id: 'exits', title: 'Exits', description: 'd', detect() { process.exit(0) }}\n")
+    const cfg = box.write('exits.json', {localChecks: ['./exits.mjs']})
+    const r = box.cli(['check', '--json', '--config', cfg, '--from', path.join(REPO_ROOT, 'fixtures', 'reports', 'incident.snapshot.json')])
+    expect(r.code).toBe(2)
+    const report = json<Report>(r.stdout)
+    expect(report.checks.map((c) => c.id)).toEqual(['orphan-claude', 'orphan-mcp', 'orphan-memory', 'session-mismatch', 'exits'])
+    expect(report.checks.at(-1)).toMatchObject({status: 'crashed', error: 'called process.exit(0): a check returns findings and may not end the doctor'})
+  })
+})

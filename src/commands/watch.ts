@@ -1,4 +1,5 @@
 import {Flags} from '@oclif/core'
+import {exitNow} from '../checks/isolate.js'
 import {DoctorCommand} from '../cli/base-command.js'
 import {configFlags, printConfigNotices, selectionFlags} from '../cli/flags.js'
 import {fixFlags, parseSeconds} from '../cli/fix.js'
@@ -61,7 +62,7 @@ export default class Watch extends DoctorCommand {
     const controller = new AbortController()
     const stop = (signal: NodeJS.Signals) => {
       // A second signal means now: every line written so far is whole, nothing is half-done but the run itself.
-      if (controller.signal.aborted) process.exit(signal === 'SIGINT' ? 130 : 143)
+      if (controller.signal.aborted) exitNow(signal === 'SIGINT' ? 130 : 143)
       controller.abort()
     }
     process.on('SIGINT', stop)
