@@ -128,7 +128,7 @@ describeLive('gt-doctor --fix (live)', () => {
     const again = await runDoctor(ns, ['--json'])
     expect(again.code).toBe(0)
     expect(JSON.parse(again.stdout).summary).toMatchObject({orphanClaude: 0, orphanMcp: 0, claudeProcesses: 2})
-  })
+  }, 60_000)
 
   it('--dry-run signals nothing; without a terminal or with another --fix running it refuses with exit 2', async () => {
     const orphan = await orphanUnderInit(ns)
@@ -192,7 +192,7 @@ describeLive('gt-doctor --fix (live)', () => {
     expect(done.stdout).toMatch(/orphan-claude +│ fixed +│ \d+ \(\+1\) .*ended 2 processes \(2 by SIGKILL after the grace/)
     expect(done.stdout).toMatch(/2 fixed \(\d+(\.\d)? MiB freed\)/)
     for (const pid of all) expect(await ns.alive(pid)).toBe(false)
-  })
+  }, 60_000)
 
   it("spares another user's orphan unless root passes --all-users", async () => {
     const mine = await orphanUnderInit(ns, {mcp: 0})
