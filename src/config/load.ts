@@ -4,7 +4,7 @@ import {basename, dirname, isAbsolute, join, relative, resolve, sep} from 'node:
 import type {ValidateFunction} from 'ajv'
 import {DoctorError, oneLine} from '../errors.js'
 import {errnoReason, MiB, readRegularFile} from '../safe-fs.js'
-import {compile} from '../rules/match.js'
+import {checkHeadlessFlag, compile} from '../rules/match.js'
 import {createRules} from '../rules/rules.js'
 import {defaultConfig, resolveConfig, type ResolvedConfig} from './config.js'
 import {CONFIG_SCHEMA, describeError, firstError, type ConfigFile, type PatternList} from './schema.js'
@@ -101,9 +101,10 @@ function validate(value: unknown, file: string): ConfigFile {
 /** Checks every pattern the file gives, naming it by its place in the file (not in the merged rules). */
 function checkPatterns(file: ConfigFile, where: string): void {
   const r = file.rules ?? {}
-  const lists: Array<[string, PatternList | undefined, 'name' | 'regex']> = [
+  const lists: Array<[string, PatternList | undefined, 'name' | 'regex' | 'flag']> = [
     ['rules.claude.names', r.claude?.names, 'name'],
     ['rules.claude.scripts', r.claude?.scripts, 'regex'],
+    ['rules.claude.headless', r.claude?.headless, 'flag'],
     ['rules.mcp.programs', r.mcp?.programs, 'regex'],
     ['rules.mcp.scripts', r.mcp?.scripts, 'regex'],
     ['rules.mcp.packages', r.mcp?.packages, 'regex'],
@@ -116,6 +117,7 @@ function checkPatterns(file: ConfigFile, where: string): void {
       const [items, base] = Array.isArray(list) ? [list, path] : [list.replace, `${path}.replace`]
       items.forEach((item, i) => {
         if (kind === 'regex') compile(item, `${base}[${i}]`)
+        else if (kind === 'flag') checkHeadlessFlag(item, `${base}[${i}]`)
         else if (item.includes('/')) throw new Error(`${base}[${i}]: must be a program basename (no "/")`)
       })
     }

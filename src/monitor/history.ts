@@ -26,7 +26,7 @@ export interface HistoryEntry {
   orphanClaude: number
   orphanMcp: number
   orphanMemoryBytes: number
-  /** Finding ids of every orphan tree found (`orphan-claude:PID:TICKS`, `orphan-mcp:...`): what changed between runs. */
+  /** Finding ids of every orphan tree found (`orphan-claude:PID:TICKS`, `orphan-mcp:...`, `agent-leftover:...`): what changed between runs. */
   orphans: string[]
   /** With --fix: findings fixed in this run, the memory freed, and which of `orphans` the fix ended. */
   fixed?: number
@@ -44,7 +44,8 @@ export function defaultHistoryFile(env: NodeJS.ProcessEnv = process.env, home = 
   return path.join(stateDir(env, home), HISTORY_FILE)
 }
 
-const ORPHAN_CHECKS = new Set(['orphan-claude', 'orphan-mcp'])
+/** What holds orphaned memory, as the summary counts it: leftovers too, detached runs (jobs) not. */
+const ORPHAN_CHECKS = new Set(['orphan-claude', 'orphan-mcp', 'agent-leftover'])
 
 /**
  * Every orphan tree the run found: after a fix the report's checks hold what is left and `fixed` what was

@@ -2,7 +2,7 @@
  * Live-test harness: a private PID namespace per test file, driven over JSON-lines RPC.
  *
  * Project rule: tests never touch processes they did not create. Live tests therefore run everything inside
- * `unshare --pid --fork --mount-proc`, where /proc shows only the namespace's own processes, orphans reparent
+ * `unshare --pid --fork --mount-proc` (plus `--net` with {network: true}), where /proc shows only the namespace's own processes, orphans reparent
  * to the namespace's PID 1, and tmux servers use private sockets under `ns.tmpdir`.
  *
  *   host (vitest worker)
@@ -26,7 +26,11 @@ import {fixLockDir} from '../../src/remediation/lock.js'
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 export const REPO_ROOT = path.resolve(HERE, '..', '..')
 export const CONTROLLER = path.join(HERE, 'controller.mjs')
-/** Directory of the stand-in programs; prepended to PATH inside the namespace so `claude` resolves to ours. */
+/**
+ * Directory of the stand-in programs; prepended to PATH inside the namespace so `claude` resolves to ours. They
+ * stay although real-claude.live.test.ts runs the real Claude Code: they show the report's SIGHUP bug (a claude
+ * that outlives `tmux kill-session`), which the real program no longer shows.
+ */
 export const STANDIN_BIN = path.join(HERE, 'bin')
 export const CLAUDE_STANDIN = path.join(STANDIN_BIN, 'claude')
 export const NPM_EXEC_STANDIN = path.join(STANDIN_BIN, 'npm-exec-standin')
@@ -91,8 +95,13 @@ export interface StandinState {
 }
 
 export interface StartOptions {
-  /** Extra environment for everything in the namespace (null removes a key). */
-  env?: EnvPatch
+  /** Extra environment for everything in the namespace (null removes a key); a function gets ns.tmpdir. */
+  env?: EnvPatch | ((tmpdir: string) => EnvPatch)
+  /**
+   * Also a private network namespace (`unshare --net`) whose only interface, loopback, is brought up: for
+   * anything that might talk to a network (a real Claude Code). Nothing in it can reach another address.
+   */
+  network?: boolean
   /** Give up if the controller is not ready after this long (default 10 s). */
   startTimeoutMs?: number
   /** Keep ns.tmpdir after close() (also enabled by GT_LIVE_KEEP=1), for debugging. */
@@ -207,6 +216,26 @@ export function liveAvailable(): boolean {
   return liveUnavailableReason() === undefined
 }
 
+let networkAvailability: {reason?: string} | undefined
+
+/** Why `startNamespace({network: true})` cannot work here (no `ip`, no `unshare --net`), or undefined. */
+export function networkUnavailableReason(): string | undefined {
+  const live = liveUnavailableReason()
+  if (live !== undefined) return live
+  if (networkAvailability) return networkAvailability.reason
+  let reason: string | undefined
+  if (!onPath('ip')) reason = 'network namespaces need ip (iproute2) on PATH to bring loopback up'
+  else {
+    const probe = spawnSync('unshare', ['--pid', '--fork', '--net', '--mount-proc', '--kill-child', 'ip', 'link', 'set', 'lo', 'up'], {
+      encoding: 'utf8',
+      timeout: 10_000,
+    })
+    if (probe.status !== 0) reason = `unshare --net does not work here: ${(probe.stderr || probe.error?.message || `exit ${probe.status}`).trim()}`
+  }
+  networkAvailability = {reason}
+  return reason
+}
+
 /** True when python3 is available (needed by spawnSubreaper only). */
 export function pythonAvailable(): boolean {
   return onPath('python3')
@@ -217,10 +246,11 @@ const inCI = () => /^(1|true|yes)$/i.test(process.env.CI ?? '')
 
 /**
  * describe() for live tests. Where live tests cannot run it skips with the reason in the suite name, except
- * under CI=true, where it registers a failing test instead: CI must never skip live tests silently.
+ * under CI=true, where it registers a failing test instead: CI must never skip live tests silently. A suite
+ * that needs more (real programs, a network namespace) passes its own reason as `unavailable`.
  */
-export function describeLive(name: string, fn: () => void): void {
-  const reason = liveUnavailableReason()
+export function describeLive(name: string, fn: () => void, unavailable: string | undefined = liveUnavailableReason()): void {
+  const reason = unavailable
   if (reason === undefined) {
     describe(name, fn)
   } else if (inCI()) {
@@ -308,7 +338,8 @@ class Namespace implements LiveNamespace {
     env.GT_LIVE_LOCK_DIR = this.lockDir
     // Created on the host once (0700, as the doctor would): the mount point inside each namespace.
     env.GT_LIVE_USER_LOCK_DIR = fixLockDir()
-    for (const [k, v] of Object.entries(opts.env ?? {})) {
+    const extra = typeof opts.env === 'function' ? opts.env(tmpdir) : opts.env
+    for (const [k, v] of Object.entries(extra ?? {})) {
       if (v === null || v === undefined) delete env[k]
       else env[k] = v
     }
@@ -328,9 +359,11 @@ class Namespace implements LiveNamespace {
     fs.copyFileSync(MCP_STANDIN_SOURCE, this.mcpScript)
     fs.chmodSync(this.mcpScript, 0o755)
 
+    const net = opts.network ? ['--net'] : []
+    const init = opts.network ? `ip link set lo up || exit 97; ${INIT_SCRIPT}` : INIT_SCRIPT
     this.child = spawn(
       'unshare',
-      ['--mount', 'sh', '-c', MOUNT_SCRIPT, 'gt-live-mount', '--pid', '--fork', '--mount-proc', '--kill-child', 'bash', '-c', INIT_SCRIPT, 'gt-live-init', process.execPath, CONTROLLER],
+      ['--mount', 'sh', '-c', MOUNT_SCRIPT, 'gt-live-mount', '--pid', '--fork', ...net, '--mount-proc', '--kill-child', 'bash', '-c', init, 'gt-live-init', process.execPath, CONTROLLER],
       {cwd: REPO_ROOT, env: this.env, stdio: ['pipe', 'pipe', 'pipe']},
     )
     this.hostPid = this.child.pid ?? 0
@@ -565,7 +598,7 @@ export async function waitUntil(
  * afterAll); it is idempotent.
  */
 export async function startNamespace(opts: StartOptions = {}): Promise<LiveNamespace> {
-  const reason = liveUnavailableReason()
+  const reason = opts.network ? networkUnavailableReason() : liveUnavailableReason()
   if (reason !== undefined) throw new Error(`startNamespace: ${reason}`)
   const tmpdir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'gt-live-'))
   const ns = new Namespace(tmpdir, opts)

@@ -167,7 +167,8 @@ export function readAudit(stateHome: string): Array<Record<string, any>> {
   return fs.readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l))
 }
 
-async function tmuxOk(ns: LiveNamespace, args: string[], socketName: string): Promise<ExecResult> {
+/** `tmux …` on the server `socketName`; throws with tmux's stderr when it fails. */
+export async function tmuxOk(ns: LiveNamespace, args: string[], socketName: string): Promise<ExecResult> {
   const r = await ns.tmux(args, socketName)
   if (r.code !== 0) throw new Error(`tmux ${args.join(' ')} failed (${r.code}): ${r.stderr}`)
   return r
