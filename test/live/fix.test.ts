@@ -175,7 +175,7 @@ describeLive('gt-doctor --fix (live)', () => {
     }
     expect(await alive()).toBe(true)
     // Its holder SIGKILLed: its lock file stays, and the next --fix takes it over at once. A fix.lock another
-    // user planted in the XDG state directory (where proper-lockfile kept it) means nothing any more.
+    // user planted in the XDG state directory (where the old proper-lockfile lock was kept) means nothing any more.
     expect(await ns.kill(holder, 'SIGKILL')).toBe(true)
     await ns.waitUntil(async () => !(await ns.alive(holder)))
     expect(fs.readdirSync(ns.lockDir)).toHaveLength(1)
