@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {DoctorCommand} from '../../cli/base-command.js'
 import {seconds} from '../../cli/fix.js'
-import {configFlags} from '../../cli/flags.js'
+import {configFlags, printConfigNotices} from '../../cli/flags.js'
 import {loadConfig} from '../../config/load.js'
 import {DoctorError} from '../../errors.js'
 import {socketPath, stopSessions, type SessionStopResult} from '../../remediation/session-stop.js'
@@ -40,11 +40,13 @@ export default class SessionStop extends DoctorCommand {
       }
     }
     if (names.length === 0 && !allMatching) throw new DoctorError('name the sessions to stop, or pass --all-matching REGEX')
+    const config = await loadConfig({explicit: flags.config})
+    printConfigNotices(config, this.config.bin)
     const result = await stopSessions({
       request: {names, allMatching, socket: flags.socket === undefined ? undefined : socketPath(flags.socket)},
       graceMs: Math.round(flags.grace * 1000),
       interruptWaitMs: Math.round(flags.wait * 1000),
-      config: await loadConfig({explicit: flags.config}),
+      config,
     })
     // oclif's --json turns this.exit() into exit 1, so the code is set, not thrown.
     process.exitCode = result.survived > 0 ? EXIT.fixFailed : EXIT.ok
