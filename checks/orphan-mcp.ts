@@ -1,10 +1,7 @@
 import {analyzeOrphans, defineCheck, processFindingId, terminateTreeActions} from '../src/index.js'
 
 interface Options {
-  /**
-   * Also end trees matched only because Claude Code started them (CLAUDECODE=1) rather than as MCP
-   * servers: a dev server or an agent the user asked for may be among them, so by default they are reported only.
-   */
+  /** Deprecated: leftovers have their own check now; `true` here sets agent-leftover's `fixLeftovers`. */
   fixClaudeCodeChildren: boolean
 }
 
@@ -13,31 +10,28 @@ export default defineCheck<Options>({
   id: 'orphan-mcp',
   title: 'Orphan MCP servers',
   description:
-    'An MCP server process tree, or a process Claude Code started (CLAUDECODE=1), that hangs from init, a subreaper or a tmux server with no live Claude process above it. MCP servers inside an orphan Claude tree are reported by orphan-claude.',
+    'An MCP server process tree that hangs from init, a subreaper or a tmux server with no live Claude process above it and nothing tying it to a live claude (CLAUDE_PID, its messaging socket, CLAUDE_CODE_SESSION_ID). MCP servers inside an orphan Claude tree are reported by orphan-claude; trees Claude Code started without an MCP server by agent-leftover.',
   fixable: true,
   requires: ['linux-proc'],
   defaultOptions: {fixClaudeCodeChildren: false},
-  detect({tree, rules, options}) {
+  detect({tree, rules}) {
     return analyzeOrphans(tree, rules).mcpTrees.map((t) => {
       const memory = tree.memoryOf(t.members.map((m) => m.pid))
       const server = t.mcpServers[0] ?? t.root
       const name = serverName(server.argv) ?? server.comm
-      const fixable = !t.envOnly || options.fixClaudeCodeChildren
       return {
         id: processFindingId('orphan-mcp', t.root.pid, t.root.startTicks),
         check: 'orphan-mcp',
-        severity: t.envOnly ? 'warning' : 'error',
-        message: t.envOnly
-          ? `Process left behind by Claude Code: ${t.root.argv.join(' ') || t.root.comm}`
-          : `Orphan MCP server ${name}${t.members.length > 1 ? ` (${t.members.length} processes)` : ''}`,
+        severity: 'error',
+        message: `Orphan MCP server ${name}${t.members.length > 1 ? ` (${t.members.length} processes)` : ''}`,
         reason: t.why,
         pid: t.root.pid,
         pids: t.members.map((m) => m.pid),
         memoryBytes: memory.bytes,
         memorySource: memory.source,
         session: tree.sessionFromTmuxEnv(t.root.env.TMUX),
-        fixable,
-        data: {mcpServers: t.mcpServers.length, parentPid: t.root.ppid, startTimeMs: t.root.startTimeMs, claudeCodeEnvOnly: t.envOnly},
+        fixable: true,
+        data: {mcpServers: t.mcpServers.length, parentPid: t.root.ppid, startTimeMs: t.root.startTimeMs, claudeCodeEnvOnly: false},
       }
     })
   },

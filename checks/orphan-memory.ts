@@ -16,12 +16,12 @@ export default defineCheck<Options>({
   id: 'orphan-memory',
   title: 'Memory held by orphans',
   description:
-    'Sums the memory of every orphan Claude and orphan MCP tree (PSS from smaps_rollup where readable, RSS otherwise). Warning above zero, error at or above the limit (default: 1 GiB or 5% of RAM, whichever is smaller). Fixed by fixing orphan-claude and orphan-mcp.',
+    'Sums the memory of every orphan Claude tree, orphan MCP tree and agent leftover (PSS from smaps_rollup where readable, RSS otherwise); detached runs are jobs, not counted. Warning above zero, error at or above the limit (default: 1 GiB or 5% of RAM, whichever is smaller). Fixed by fixing orphan-claude, orphan-mcp and agent-leftover.',
   requires: ['linux-proc'],
   defaultOptions: {limitBytes: null, limitPercentOfRam: 5, limitCapBytes: GiB, top: 5},
   detect({tree, rules, options, snapshot}) {
-    const {claudeTrees, mcpTrees} = analyzeOrphans(tree, rules)
-    const trees: OrphanTree[] = [...claudeTrees.values(), ...mcpTrees]
+    const {claudeTrees, mcpTrees, leftovers} = analyzeOrphans(tree, rules)
+    const trees: OrphanTree[] = [...claudeTrees.values(), ...mcpTrees, ...leftovers]
     if (trees.length === 0) return []
     const sized = trees.map((t) => ({t, mem: tree.memoryOf(t.members.map((m) => m.pid))})).sort((a, b) => b.mem.bytes - a.mem.bytes)
     const all = tree.memoryOf(trees.flatMap((t) => t.members.map((m) => m.pid)))

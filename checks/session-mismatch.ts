@@ -84,7 +84,8 @@ export default defineCheck({
     }
 
     for (const c of claudes) {
-      if (c.kind === 'orphan' || !c.lastSocket) continue
+      // An orphan's or a detached run's own finding already says its session is gone.
+      if (c.kind === 'orphan' || c.kind === 'detached' || !c.lastSocket) continue
       const server = tree.server(c.lastSocket)
       if (server && server.status !== 'stale') continue
       findings.push({

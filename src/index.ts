@@ -26,16 +26,23 @@ export type {Rules, RulesConfig} from './rules/rules.js'
 export type {HostFacts, ProcessInfo, Snapshot, TmuxPane, TmuxServer, TmuxServerStatus} from './snapshot/types.js'
 export type {Report, ReportCheck, ReportFinding, ReportSummary, FixOutcome} from './report/model.js'
 export {terminateTreeActions, targetOf} from './checks/actions.js'
+export {treeFinding, type TreeFindingFields} from './checks/findings.js'
 export {
   analyzeOrphans,
+  isMcpChainHead,
   killableSubtree,
   mcpServersIn,
   type ClaudeVerdict,
+  type DetachedRun,
+  type LeftoverTree,
   type OrphanAnalysis,
   type OrphanEvidence,
   type OrphanTree,
 } from './analysis/orphans.js'
+export type {DetachedBy, Detachment} from './analysis/detached.js'
+export type {ClaudePidSource, ClaudeTie} from './analysis/ties.js'
+export {isCommandWrapper} from './analysis/wrappers.js'
 export {CHECK_API_VERSION, CHECKS_HOOK} from './plugins/contract.js'
 export type {CheckExport, CheckFactory, ChecksHookOptions, ChecksHookResult, GtDoctorApi} from './plugins/contract.js'
 /** Human units for bytes and elapsed time, as the built-in checks' messages use them. */
-export {formatBytes, formatElapsed} from './render/format.js'
+export {formatBytes, formatElapsed, plural} from './render/format.js'

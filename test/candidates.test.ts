@@ -13,10 +13,11 @@ import {incident} from './support/incident.js'
 import {Machine} from './support/machine.js'
 
 const rules = createRules(DEFAULT_RULES)
+const mcpNode = 'node /x/node_modules/@modelcontextprotocol/server-memory/dist/index.js'
 
 function treeMembers(snapshot: Snapshot): number[] {
-  const {claudeTrees, mcpTrees} = analyzeOrphans(treeOf(snapshot), rules)
-  return [...claudeTrees.values(), ...mcpTrees].flatMap((t) => t.members.map((m) => m.pid))
+  const {claudeTrees, mcpTrees, leftovers, detachedRuns} = analyzeOrphans(treeOf(snapshot), rules)
+  return [...claudeTrees.values(), ...mcpTrees, ...leftovers, ...detachedRuns].flatMap((t) => t.members.map((m) => m.pid))
 }
 
 /** The same machine with every tmux server unresponsive or gone: the verdicts change, the candidates may not. */
@@ -63,9 +64,13 @@ describe('orphanTreeCandidates', () => {
     m.proc({pid: 60, ppid: 1, cmd: 'timeout 3600 env FOO=1 node /srv/x/dev-server.js', env: {CLAUDECODE: '1'}})
     m.proc({pid: 61, ppid: 60, cmd: 'node /srv/x/dev-server.js', env: {CLAUDECODE: '1'}})
     m.proc({pid: 70, ppid: 1, cmd: 'nginx: master process'})
+    // A detached loop of headless steps: its job is rooted at the shell above the claude.
+    m.proc({pid: 80, ppid: 1, sid: 80, ttyNr: 0, argv: ['bash', '-c', 'for i in 1 2; do claude -p $i; done']})
+    m.proc({pid: 81, ppid: 80, sid: 80, ttyNr: 0, argv: ['claude', '-p', '1']})
+    m.proc({pid: 82, ppid: 81, cmd: mcpNode, env: {CLAUDECODE: '1'}})
     const snapshot = m.snapshot()
     const candidates = expectCovered(snapshot)
-    for (const pid of [40, 41, 42, 43, 50, 51, 52, 60, 61]) expect(candidates.has(pid), `pid ${pid}`).toBe(true)
+    for (const pid of [40, 41, 42, 43, 50, 51, 52, 60, 61, 80, 81, 82]) expect(candidates.has(pid), `pid ${pid}`).toBe(true)
     expect(candidates.has(70)).toBe(false)
   })
 })

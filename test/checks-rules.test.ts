@@ -123,12 +123,13 @@ describe('orphan-mcp', () => {
     expect(flagged.size).toBe(0)
   })
 
-  it('treats a Claude-started process with no claude above it as a warning, not fixable by default', async () => {
+  it('leaves a Claude-started process with no MCP server and no claude above it to agent-leftover', async () => {
     const m = new Machine()
     m.proc({pid: 20, ppid: 1, cmd: 'npm run dev', env: {CLAUDECODE: '1'}})
     m.proc({pid: 21, ppid: 20, cmd: 'node /app/node_modules/.bin/vite', env: {CLAUDECODE: '1'}})
     const {of} = await run(m)
-    expect(of('orphan-mcp').map((f) => [f.pid, f.pids, f.severity, f.fixable])).toEqual([[20, [20, 21], 'warning', false]])
+    expect(of('orphan-mcp')).toEqual([])
+    expect(of('agent-leftover').map((f) => [f.pid, f.pids, f.severity, f.fixable])).toEqual([[20, [20, 21], 'warning', false]])
   })
 
   it('never roots a tree at a tmux server or a live pane, even with CLAUDECODE=1', async () => {

@@ -27,7 +27,7 @@ describe('the report contract (schemaVersion 1)', () => {
   it('the incident report validates against the JSON schema', async () => {
     const {report} = await diagnose({tool: {name: 'gt-doctor', version: '0.0.0'}, snapshot: incident().snapshot, config: defaultConfig()})
     expect(validate(report), ajv.errorsText(validate.errors)).toBe(true)
-    expect(report.checks.map((c) => c.id)).toEqual(['orphan-claude', 'orphan-mcp', 'orphan-memory', 'session-mismatch'])
+    expect(report.checks.map((c) => c.id)).toEqual(['agent-leftover', 'detached-run', 'orphan-claude', 'orphan-mcp', 'orphan-memory', 'session-mismatch'])
   })
 
   it('the schema rejects what it should', () => {
@@ -84,9 +84,16 @@ describe('the CLI', () => {
     const {stdout, error} = await runCommand(['checks', '--json'], {root})
     expect(error).toBeUndefined()
     const listing = JSON.parse(stdout)
-    expect(listing.map((c: {id: string}) => c.id)).toEqual(['orphan-claude', 'orphan-mcp', 'orphan-memory', 'session-mismatch'])
+    expect(listing.map((c: {id: string}) => c.id)).toEqual(['agent-leftover', 'detached-run', 'orphan-claude', 'orphan-mcp', 'orphan-memory', 'session-mismatch'])
     expect(listing.every((c: {source: string}) => c.source === 'built-in')).toBe(true)
     expect(listing.find((c: {id: string}) => c.id === 'orphan-claude').fixable).toBe(true)
+    // The two checks whose fix is opt-in say so, with the option to set.
+    expect(listing.filter((c: {fixOptIn?: string}) => c.fixOptIn).map((c: {id: string; fixOptIn: string}) => [c.id, c.fixOptIn])).toEqual([
+      ['agent-leftover', 'fixLeftovers'],
+      ['detached-run', 'stuckAfterSeconds'],
+    ])
+    const table = await runCommand(['checks'], {root})
+    expect(table.stdout).toMatch(/detached-run .*│ opt-in +│/)
   })
 })
 
@@ -95,7 +102,7 @@ describe('the table', () => {
     const {report} = await diagnose({tool: {name: 'gt-doctor', version: '0.0.0'}, snapshot: incident().snapshot, config: defaultConfig()})
     const plain = renderTable(report, {color: false})
     expect(plain).not.toMatch(/\u001b\[/)
-    expect(plain).toContain('0 passed · 1 warning · 3 errors')
+    expect(plain).toContain('2 passed · 1 warning · 3 errors')
     expect(plain).toContain('19 claude processes, 15 tmux sessions, 12 orphan claude, 80 orphan MCP')
     expect(plain.match(/orphan-claude/g)).toHaveLength(1)
     const colour = renderTable(report, {color: true})

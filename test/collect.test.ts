@@ -47,7 +47,7 @@ describe('collectSnapshot on a recorded /proc', () => {
     expect(snapshot.processes.find((p) => p.pid === 2)?.argv.at(-1)).toMatch(/controller\.mjs$/)
   })
 
-  it('keeps only the four variables from environ: the planted API key is gone', () => {
+  it('keeps only the kept variables from environ: the planted API key is gone', () => {
     const text = JSON.stringify(snapshot)
     expect(text).not.toContain('sk-ant-')
     expect(text).not.toContain('PATH')

@@ -114,6 +114,7 @@ describe('an invalid configuration is one line naming the file and the key', () 
     [{rules: {mcp: {programs: {replace: ['.*']}}}}, 'rules.mcp.programs.replace[0]: /.*/ matches the empty string, so it would match every process'],
     [{rules: {claude: {names: ['bin/claude']}}}, 'rules.claude.names[0]: must be a program basename (no "/")'],
     [{rules: {claude: {nativeBinary: ''}}}, 'rules.claude.nativeBinary must not be empty'],
+    [{rules: {claude: {headless: ['-p', 'print']}}}, 'rules.claude.headless[1]: must be a flag (-x, --name or --name=value)'],
     [{rules: {agentSessionPattern: '('}}, 'rules.agentSessionPattern: Invalid regular expression: /(/: Unterminated group'],
     [{ignore: {commands: ['[']}}, 'ignore.commands[0]: Invalid regular expression: /[/: Unterminated character class'],
     [{rulez: {}}, 'rulez is not a known key (known: $schema, checkTimeoutSeconds, checks, localChecks, sockets, rules, ignore)'],
@@ -143,7 +144,7 @@ describe('an invalid configuration is one line naming the file and the key', () 
       }
     }
     expect(await check({checks: {'orphan-clade': {enabled: false}}})).toBe(
-      'config c.json: checks.orphan-clade is not a known check; known checks: orphan-claude, orphan-mcp, orphan-memory, session-mismatch',
+      'config c.json: checks.orphan-clade is not a known check; known checks: agent-leftover, detached-run, orphan-claude, orphan-mcp, orphan-memory, session-mismatch',
     )
     expect(await check({checks: {'orphan-memory': {options: {limtBytes: 1}}}})).toBe(
       'config c.json: checks.orphan-memory.options.limtBytes is not an option of orphan-memory (known: limitBytes, limitPercentOfRam, limitCapBytes, top)',
@@ -176,7 +177,7 @@ describe('merging over the defaults', () => {
   it('pattern arrays extend the defaults; {"replace": [...]} replaces them; scalars replace', async () => {
     write('gt-doctor.config.json', {
       rules: {
-        claude: {names: ['my-claude', 'claude']},
+        claude: {names: ['my-claude', 'claude'], headless: ['--batch']},
         mcp: {packages: {replace: ['^@corp/mcp-']}, claudeCodeEnv: false},
         agentSessionPattern: '^agent-',
       },
@@ -186,6 +187,7 @@ describe('merging over the defaults', () => {
     const config = await loadConfig({cwd: dir, stopDir: dir})
     expect(config.rules.claude.names).toEqual([...DEFAULT_RULES.claude.names, 'my-claude'])
     expect(config.rules.claude.scripts).toEqual(DEFAULT_RULES.claude.scripts)
+    expect(config.rules.claude.headless).toEqual([...DEFAULT_RULES.claude.headless, '--batch'])
     expect(config.rules.mcp.packages).toEqual(['^@corp/mcp-'])
     expect(config.rules.mcp.programs).toEqual(DEFAULT_RULES.mcp.programs)
     expect(config.rules.mcp.claudeCodeEnv).toBe(false)

@@ -67,7 +67,7 @@ describe('a history entry', () => {
   it('after a fix counts what was found, fixed included, and names what the fix ended', async () => {
     const before = (await reportOf([1000, 2000])).report
     const after = (await reportOf([2000])).report
-    const fixedFinding = before.checks[0].findings.find((f) => f.pid === 1000)!
+    const fixedFinding = before.checks.find((c) => c.id === 'orphan-claude')!.findings.find((f) => f.pid === 1000)!
     const fixedReport = {
       ...after,
       summary: {...after.summary, fixed: 1, freedMemoryBytes: 450 * 1024 * 1024},

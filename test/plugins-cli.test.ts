@@ -75,7 +75,7 @@ describe('the example plugin, linked with `gt-doctor plugins link`', () => {
     const r = box.cli(['checks', '--json'])
     expect(r.code, r.stderr).toBe(0)
     const listing = json<CheckListing[]>(r.stdout)
-    expect(listing.map((c) => c.id)).toEqual(['orphan-claude', 'orphan-mcp', 'orphan-memory', 'session-mismatch', 'stale-tmux-socket'])
+    expect(listing.map((c) => c.id)).toEqual(['agent-leftover', 'detached-run', 'orphan-claude', 'orphan-mcp', 'orphan-memory', 'session-mismatch', 'stale-tmux-socket'])
     expect(listing.at(-1)).toMatchObject({fixable: true, source: 'plugin gt-doctor-plugin-stale-sockets@0.1.0', enabled: true})
     const table = box.cli(['checks'])
     expect(table.stdout).toMatch(/stale-tmux-socket .*Stale tmux sockets .*yes .*plugin gt-doctor-plugin-stale-sockets@0\.1\.0/)
@@ -163,7 +163,7 @@ describe('the example local check, named in a config', () => {
       const r = await ns.exec(['node', BIN, 'check', '--json', '--config', cfg], {env: box.env, cwd: box.root, timeoutMs: 30_000})
       expect(r.code, r.stderr).toBe(0)
       const report = json<Report>(r.stdout)
-      expect(report.checks.map((c) => c.id)).toEqual(['orphan-claude', 'orphan-mcp', 'orphan-memory', 'session-mismatch', 'too-many-claudes'])
+      expect(report.checks.map((c) => c.id)).toEqual(['agent-leftover', 'detached-run', 'orphan-claude', 'orphan-mcp', 'orphan-memory', 'session-mismatch', 'too-many-claudes'])
       const check = report.checks.at(-1)!
       expect(check).toMatchObject({status: 'warning', source: `local:${path.join(LOCAL_EXAMPLE, 'too-many-claudes.mjs')}`})
       expect(check.findings).toEqual([
@@ -260,7 +260,7 @@ describe('broken plugins cannot take the doctor down', () => {
     const r = box.cli(['check', '--only', 'nope', '--config', cfg])
     expect(r.code).toBe(2)
     expect(r.stdout).toBe('')
-    expect(r.stderr).toMatch(/^gt-doctor: unknown check "nope"; known checks: orphan-claude, .*good-after-bad, plugin\/gt-doctor-fixture-hook-throws\n$/)
+    expect(r.stderr).toMatch(/^gt-doctor: unknown check "nope"; known checks: agent-leftover, detached-run, orphan-claude, .*good-after-bad, plugin\/gt-doctor-fixture-hook-throws\n$/)
   })
 })
 
@@ -288,10 +288,27 @@ describe('configuration errors through the CLI', () => {
     const r = box.cli(['checks'], {cwd: path.join(box.root, 'project', 'sub')})
     expect(r.code).toBe(2)
     expect(r.stderr).toBe(
-      `gt-doctor: config ${path.join(box.root, 'project', '.gt-doctorrc')}: checks.orphan-clade is not a known check; known checks: orphan-claude, orphan-mcp, orphan-memory, session-mismatch\n`,
+      `gt-doctor: config ${path.join(box.root, 'project', '.gt-doctorrc')}: checks.orphan-clade is not a known check; known checks: agent-leftover, detached-run, orphan-claude, orphan-mcp, orphan-memory, session-mismatch\n`,
     )
     const viaEnv = box.cli(['checks'], {env: {GT_DOCTOR_CONFIG: 'missing.json'}})
     expect(viaEnv.stderr).toBe('gt-doctor: config missing.json: no such file\n')
     expect(viaEnv.code).toBe(2)
+  })
+})
+
+describe('a local check that calls process.exit(0)', () => {
+  const box = sandbox()
+  afterAll(box.remove)
+
+  it('is reported as crashed (exit 2), with every other check, instead of a silent exit 0', () => {
+    box.write('exits.mjs', "export default {id: 'exits', title: 'Exits', description: 'd', detect() { process.exit(0) }}\n")
+    const cfg = box.write('exits.json', {localChecks: ['./exits.mjs']})
+    const r = box.cli(['check', '--json', '--config', cfg, '--from', path.join(REPO_ROOT, 'fixtures', 'reports', 'incident.snapshot.json')])
+    expect(r.code).toBe(2)
+    const report = json<Report>(r.stdout)
+    // Every built-in check ran after it too.
+    expect(report.checks.filter((c) => c.source === 'built-in').map((c) => c.status)).not.toContain('crashed')
+    expect(report.checks.filter((c) => c.source === 'built-in').length).toBeGreaterThanOrEqual(4)
+    expect(report.checks.at(-1)).toMatchObject({id: 'exits', status: 'crashed', error: 'called process.exit(0): a check returns findings and may not end the doctor'})
   })
 })

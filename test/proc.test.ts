@@ -13,6 +13,7 @@ import {
   readProcEnviron,
   readProcText,
 } from '../src/snapshot/proc.js'
+import {KEPT_ENV_KEYS} from '../src/snapshot/types.js'
 
 describe('/proc parsers', () => {
   it('parses stat with spaces and parentheses in the command name', () => {
@@ -44,9 +45,23 @@ describe('/proc parsers', () => {
     expect(parseCmdline('')).toEqual([])
   })
 
-  it('keeps only the four tmux/Claude variables from environ', () => {
-    const environ = 'HOME=/home/a\0ANTHROPIC_API_KEY=sk-ant-secret\0TMUX=/tmp/tmux-1000/default,99,0\0TMUX_PANE=%3\0CLAUDECODE=1\0CLAUDE_CODE_SESSION_ID=abc\0MY_TMUX=no\0'
-    expect(parseEnviron(environ)).toEqual({TMUX: '/tmp/tmux-1000/default,99,0', TMUX_PANE: '%3', CLAUDECODE: '1', CLAUDE_CODE_SESSION_ID: 'abc'})
+  it('keeps only the tmux/Claude variables of KEPT_ENV_KEYS from environ, never the messaging token', () => {
+    const environ =
+      'HOME=/home/a\0ANTHROPIC_API_KEY=sk-ant-secret\0TMUX=/tmp/tmux-1000/default,99,0\0TMUX_PANE=%3\0CLAUDECODE=1\0CLAUDE_CODE_SESSION_ID=abc\0' +
+      'CLAUDE_PID=4242\0CLAUDE_CODE_ENTRYPOINT=cli\0CLAUDE_PROJECT_DIR=/home/a/p\0CLAUDE_CODE_MESSAGING_SOCKET=/run/user/1000/cc-socks/4242.sock\0' +
+      'CLAUDE_CODE_MESSAGING_TOKEN=0123456789abcdef0123456789abcdef\0MY_TMUX=no\0'
+    const expected = {
+      TMUX: '/tmp/tmux-1000/default,99,0',
+      TMUX_PANE: '%3',
+      CLAUDECODE: '1',
+      CLAUDE_CODE_SESSION_ID: 'abc',
+      CLAUDE_PID: '4242',
+      CLAUDE_CODE_ENTRYPOINT: 'cli',
+      CLAUDE_CODE_MESSAGING_SOCKET: '/run/user/1000/cc-socks/4242.sock',
+    }
+    expect(parseEnviron(environ)).toEqual(expected)
+    expect(Object.keys(expected)).toEqual([...KEPT_ENV_KEYS])
+    expect(JSON.stringify(parseEnviron(environ))).not.toContain('0123456789abcdef')
     expect(parseEnviron('TMUX=/s,1,0')).toEqual({TMUX: '/s,1,0'})
     expect(JSON.stringify(parseEnviron(environ))).not.toContain('sk-ant')
     expect(environValue(environ, 'HOME')).toBe('/home/a')

@@ -67,11 +67,11 @@ describe('the secret corpus in every format', () => {
     })
   }
 
-  it('CLI snapshot: writes no environment beyond the four kept keys and no home directory of its own', () => {
+  it('CLI snapshot: writes no environment beyond the kept keys and no home directory of its own', () => {
     const out = runCli(['snapshot'])
     expect(out.status).toBe(0)
     const taken = JSON.parse(out.stdout) as Snapshot
-    for (const p of taken.processes) for (const k of Object.keys(p.env)) expect(['TMUX', 'TMUX_PANE', 'CLAUDECODE', 'CLAUDE_CODE_SESSION_ID']).toContain(k)
+    for (const p of taken.processes) for (const k of Object.keys(p.env)) expect(['TMUX', 'TMUX_PANE', 'CLAUDECODE', 'CLAUDE_CODE_SESSION_ID', 'CLAUDE_PID', 'CLAUDE_CODE_ENTRYPOINT', 'CLAUDE_CODE_MESSAGING_SOCKET']).toContain(k)
     const home = homedir()
     if (home !== '/') expect(out.stdout).not.toMatch(new RegExp(`(^|[\\s"=:])${home.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/`))
   })

@@ -17,7 +17,7 @@ import type {Diagnosis} from '../src/doctor.js'
 import {DoctorError} from '../src/errors.js'
 import {AuditLog} from '../src/remediation/audit.js'
 import {fixRequest} from '../src/remediation/flow.js'
-import {acquireFixLock} from '../src/remediation/lock.js'
+import {parseSeconds} from '../src/cli/fix.js'
 import {planRemediation, plannedOtherActions, plannedProcesses} from '../src/remediation/plan.js'
 import {fixedReport, plannedReport} from '../src/remediation/report.js'
 import {procProbe} from '../src/remediation/probe.js'
@@ -183,6 +183,13 @@ describe('fix flags', () => {
     expect(fixRequest({fix: true, yes: true}, {stdinIsTTY: false, uid: 1000})).toMatchObject({yes: true, dryRun: false, graceMs: 5000})
     expect(fixRequest({'dry-run': true}, {stdinIsTTY: false, uid: 1000})).toMatchObject({dryRun: true})
   })
+  it('--grace and the other second flags take plain decimal seconds only', () => {
+    expect([parseSeconds('0.5', 0, 3600), parseSeconds('2', 0, 3600), parseSeconds('10', 0, 3600), parseSeconds('0', 0, 3600)]).toEqual([0.5, 2, 10, 0])
+    for (const bad of ['0x10', '1e3', ' 5', '5 ', 'Infinity', '-1', '', '+5', '0b1', '5s', '3601']) {
+      expect(() => parseSeconds(bad, 0, 3600), JSON.stringify(bad)).toThrow(`expected seconds from 0 to 3600 (a decimal number like 0.5 or 10), got "${bad}"`)
+    }
+  })
+
   it('takes --grace in seconds and --all-users only from root', () => {
     expect(fixRequest({fix: true, grace: 0.5}, tty)?.graceMs).toBe(500)
     expect(() => fixRequest({fix: true, 'all-users': true}, tty)).toThrow('--all-users needs root (you are uid 1000)')
@@ -190,7 +197,8 @@ describe('fix flags', () => {
   })
 })
 
-describe('state: audit log and lock', () => {
+// The fix lock has its own file: fix-lock.test.ts.
+describe('state: audit log', () => {
   const dirs: string[] = []
   const tmp = () => {
     const d = fs.mkdtempSync(path.join(os.tmpdir(), 'gt-doctor-state-'))
@@ -234,17 +242,6 @@ describe('state: audit log and lock', () => {
     const file = path.join(tmp(), 'not-a-dir')
     fs.writeFileSync(file, '')
     expect(() => new AuditLog(path.join(file, 'gt-doctor'), 'r')).toThrow(/cannot open the audit log .*nothing was signalled/)
-  })
-
-  it('lets one --fix run at a time: a second refuses with exit 2 after a short wait', async () => {
-    const dir = tmp()
-    const first = await acquireFixLock(dir)
-    const second = acquireFixLock(dir, {waitMs: 300})
-    await expect(second).rejects.toThrow(/^another gt-doctor --fix is running \(lock .*fix\.lock held for more than 0\.3 s\)/)
-    await expect(second).rejects.toMatchObject({exitCode: 2})
-    await first.release()
-    const third = await acquireFixLock(dir, {waitMs: 0})
-    await third.release()
   })
 })
 

@@ -41,16 +41,18 @@ describe('JUnit report of the incident', () => {
   it('is valid XML with one testcase per check and one failure per finding at the fail level', () => {
     const {suites, suite, cases} = parseJunit(renderJunit(report, snapshot, {failOn: 'error'}))
     expect(cases.map((c) => c.name)).toEqual(report.checks.map((c) => `${c.id}: ${c.title}`))
-    expect(cases.map((c) => c.failure?.length ?? 0)).toEqual([12, 6, 1, 0])
-    // session-mismatch has warnings only: below --fail-on error they are reported, not failed.
-    expect(cases[3]['system-out']).toContain('Agent session gt-polecat-slit has no Claude process')
-    expect(cases[1]['system-out']).toContain('Process left behind by Claude Code')
-    for (const s of [suites, suite]) expect([s.tests, s.failures, s.errors, s.skipped]).toEqual(['4', '3', '0', '0'])
+    const byId = (id: string) => cases[report.checks.findIndex((c) => c.id === id)]
+    expect(report.checks.map((c) => c.id)).toEqual(['agent-leftover', 'detached-run', 'orphan-claude', 'orphan-mcp', 'orphan-memory', 'session-mismatch'])
+    expect(cases.map((c) => c.failure?.length ?? 0)).toEqual([0, 0, 12, 6, 1, 0])
+    // session-mismatch and agent-leftover have warnings only: below --fail-on error they are reported, not failed.
+    expect(byId('session-mismatch')['system-out']).toContain('Agent session gt-polecat-slit has no Claude process')
+    expect(byId('agent-leftover')['system-out']).toContain('Left behind by Claude Code')
+    for (const s of [suites, suite]) expect([s.tests, s.failures, s.errors, s.skipped]).toEqual(['6', '3', '0', '0'])
   })
 
   it('puts the finding, its reason and its process tree in the failure', () => {
     const {cases} = parseJunit(renderJunit(report, snapshot, {failOn: 'error'}))
-    const f = cases[0].failure![0]
+    const f = cases[report.checks.findIndex((c) => c.id === 'orphan-claude')].failure![0]
     expect(f.type).toBe('error')
     expect(f.message).toBe('Orphan claude, 8h 39m old, 5 MCP servers (9 processes)')
     expect(f['#text']).toContain('why: reparented to init (PPID 1) and not in any live tmux pane')
@@ -59,7 +61,7 @@ describe('JUnit report of the incident', () => {
   })
 
   it('follows --fail-on: warnings fail under warning, nothing fails under never', () => {
-    expect(parseJunit(renderJunit(report, snapshot, {failOn: 'warning'})).cases.map((c) => c.failure?.length ?? 0)).toEqual([12, 7, 1, 3])
+    expect(parseJunit(renderJunit(report, snapshot, {failOn: 'warning'})).cases.map((c) => c.failure?.length ?? 0)).toEqual([1, 0, 12, 6, 1, 3])
     const never = parseJunit(renderJunit(report, snapshot, {failOn: 'never'}))
     expect(never.cases.every((c) => c.failure === undefined)).toBe(true)
     expect(never.suite.failures).toBe('0')

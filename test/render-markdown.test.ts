@@ -50,12 +50,14 @@ describe('markdown report of the incident', () => {
       '115 MCP server processes running',
       '66 orphaned MCP servers',
       '10.3 GiB memory held by orphans',
+      '0 detached headless runs (jobs, not orphans)',
+      '1 process tree left behind by agent tools',
     ])
   })
 
   it('has one table per check with findings, one row per finding, seven cells per row', () => {
     const tables = doc.querySelectorAll('table')
-    expect(tables).toHaveLength(4)
+    expect(tables).toHaveLength(5)
     const expected = report.checks.filter((c) => c.findings.length > 0)
     tables.forEach((table, i) => {
       const rows = cellsOf(table)
@@ -66,7 +68,8 @@ describe('markdown report of the incident', () => {
   })
 
   it('reads like the investigation: pid, elapsed time and parent of each orphan', () => {
-    const rows = cellsOf(doc.querySelectorAll('table')[0]).slice(1)
+    const withFindings = report.checks.filter((c) => c.findings.length > 0).map((c) => c.id)
+    const rows = cellsOf(doc.querySelectorAll('table')[withFindings.indexOf('orphan-claude')]).slice(1)
     expect(rows.map((r) => [r[0].split(' ')[0], r[1], r[2]]).slice(0, 5)).toEqual([
       ['1199837', '8h 39m', '1 (systemd)'],
       ['1526607', '9m', '1522098 (tmux: server)'],
@@ -83,7 +86,9 @@ describe('markdown report of the incident', () => {
     expect(details[0].querySelector('summary')?.text).toBe('Process trees of 19 findings (116 processes)')
     const blocks = details[0].querySelectorAll('pre code')
     expect(blocks).toHaveLength(19)
-    const first = blocks[0].text.split('\n').filter(Boolean)
+    // Trees follow the checks: agent-leftover's one tree, then orphan-claude's.
+    expect(blocks[0].text).toContain('1450000 node ~/gt/web/node_modules/.bin/vite --port 5173')
+    const first = blocks[1].text.split('\n').filter(Boolean)
     expect(first[0]).toBe('1199837 ~/.local/share/claude/versions/2.0.76 --dangerously-skip-permissions (1012 MiB)')
     expect(first[1]).toBe('├─ 1199838 npm exec @modelcontextprotocol/server-filesystem ~/gt (48 MiB)')
     expect(first[2]).toMatch(/^│ {2}└─ 1199839 node ~\/\.npm\/_npx\/.*server-filesystem\/dist\/index\.js ~\/gt \(61 MiB\)$/)

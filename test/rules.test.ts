@@ -284,6 +284,67 @@ describe('isReaper', () => {
   it('undefined is not a reaper', () => expect(rules.isReaper(undefined)).toBe(false))
 })
 
+describe('isMcpServer: a shell that changes into an MCP package and runs it (real `sh -c "cd … && node …"` configs)', () => {
+  const EV = '/m/node_modules/@modelcontextprotocol/server-everything'
+  it.each([
+    ['sh', '-c', `cd ${EV} && node dist/index.js`],
+    ['/bin/bash', '-c', `cd ${EV} && exec node dist/index.js`],
+    ['sh', '-c', `cd ${EV}/dist && node ./index.js --port 3001`],
+    ['sh', '-c', 'cd /home/a/tools && npx -y @modelcontextprotocol/server-github'],
+    ['sh', '-c', "cd '/home/a/My Tools/node_modules/@modelcontextprotocol/server-everything' && node dist/index.js"],
+    ['sh', '-c', 'cd "/home/a/My Tools/node_modules/@modelcontextprotocol/server-everything" && node dist/index.js'],
+  ])('yes: %s %s %s', (...argv) => expect(rules.isMcpServer(proc({argv}))).toBe(true))
+  it.each([
+    ['sh', '-c', 'cd /srv/app && node dist/index.js'],
+    ['sh', '-c', `cd ${EV} && node dist/index.js; rm -rf /tmp/x`],
+    ['sh', '-c', `cd ${EV} && node "$SCRIPT"`],
+    ['sh', '-c', `cd "${EV}$X" && node dist/index.js`],
+    ['sh', '-c', `cd '${EV}' && node 'dist/index.js'`],
+    ['sh', '-c', `cd '${EV} && node dist/index.js`],
+    ['sh', '-c', `cd ${EV}`],
+    ['sh', '-c', `cd ${EV} && cat dist/index.js`],
+    ['sh', '-c', `cd ${EV} && node -e 'x'`],
+    ['sh', `cd ${EV} && node dist/index.js`],
+    ['-bash', '-c', `cd ${EV} && node dist/index.js`],
+  ])('no: %s %s %s', (...argv) => expect(rules.isMcpServer(proc({argv}))).toBe(false))
+})
+
+describe('headlessFlag', () => {
+  const positives: Array<[string, ProcessInfo, string]> = [
+    ['claude -p', proc({argv: ['claude', '-p', 'summarise']}), '-p'],
+    ['claude --print', proc({argv: ['claude', '--print', 'x']}), '--print'],
+    ['the SDK: --output-format stream-json', proc({argv: ['claude', '--output-format', 'stream-json', '--verbose']}), '--output-format=stream-json'],
+    ['--input-format=stream-json', proc({argv: ['claude', '--input-format=stream-json']}), '--input-format=stream-json'],
+    ['node cli.js -p', proc({argv: ['node', `/usr/lib/${CC}`, '-p', 'x']}), '-p'],
+    ['a title rewritten into one string', proc({argv: ['claude -p hello', '', '']}), '-p'],
+    ['the native installer', proc({argv: ['/home/a/.local/share/claude/versions/2.1.3', '--print']}), '--print'],
+  ]
+  it.each(positives)('headless: %s', (_label, p, flag) => expect(rules.headlessFlag(p)).toBe(flag))
+
+  const negatives: Array<[string, ProcessInfo]> = [
+    ['interactive claude', proc({argv: ['claude']})],
+    ['claude --resume', proc({argv: ['claude', '--resume', 'abc']})],
+    ['a prompt that mentions -p', proc({argv: ['claude', 'explain -p and --print']})],
+    ['after --', proc({argv: ['claude', '--', '-p']})],
+    ['--output-format text', proc({argv: ['claude', '--output-format', 'text']})],
+    ["node's own --print before the script", proc({argv: ['node', '--print', '1']})],
+    ['not a claude', proc({argv: ['grep', '-p', 'claude']})],
+    ['no argv', proc({argv: [], comm: 'claude'})],
+  ]
+  it.each(negatives)('interactive or not claude: %s', (_label, p) => expect(rules.headlessFlag(p)).toBeUndefined())
+
+  it('is configurable: a spelling added, or the list replaced; a malformed spelling is refused', () => {
+    const cfg = structuredClone(DEFAULT_RULES) as RulesConfig
+    cfg.claude.headless.push('--batch')
+    expect(createRules(cfg).headlessFlag(proc({argv: ['claude', '--batch']}))).toBe('--batch')
+    for (const bad of ['', 'p', '-p x', '--=x', '--x=']) {
+      const broken = structuredClone(DEFAULT_RULES) as RulesConfig
+      broken.claude.headless = [bad]
+      expect(() => createRules(broken), JSON.stringify(bad)).toThrow(/^rules\.claude\.headless\[0\]: /)
+    }
+  })
+})
+
 describe('isAgentSession', () => {
   it.each(['gt-alpha', 'hq-mayor', 'gt-'])('yes: %s', (n) => expect(rules.isAgentSession(n)).toBe(true))
   it.each(['main', 'my-gt-session', 'GT-alpha', 'gtx-1', 'hqx'])('no: %s', (n) => expect(rules.isAgentSession(n)).toBe(false))

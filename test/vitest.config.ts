@@ -1,14 +1,22 @@
-import {defineConfig} from 'vitest/config'
+import {configDefaults, defineConfig} from 'vitest/config'
+
+/** Live tests on the real Claude Code: they start real claudes by the handful, so they run alone, after the rest. */
+const REAL = 'test/live/real-*.live.test.ts'
 
 export default defineConfig({
   test: {
     root: new URL('..', import.meta.url).pathname,
-    include: ['test/**/*.test.ts'],
     // Live tests start private PID namespaces and tmux servers; two cores do not like wide fan-out.
     maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // @oclif/test's runCommand captures stdout itself; vitest's interception would swallow it.
     disableConsoleIntercept: true,
+    // Two groups run one after the other: a CPU-heavy file would starve timing-sensitive ones beside it.
+    // (`include` lives in the projects: `extends` would add the root's to each.)
+    projects: [
+      {extends: true, test: {name: 'suite', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, REAL], sequence: {groupOrder: 0}}},
+      {extends: true, test: {name: 'real-programs', include: [REAL], sequence: {groupOrder: 1}}},
+    ],
   },
 })

@@ -2,7 +2,10 @@ import type {Rules} from '../rules/rules.js'
 import {socketFromTmuxEnv} from '../snapshot/tmux.js'
 import type {ProcessInfo, Snapshot, TmuxServer} from '../snapshot/types.js'
 import type {ProcessTree} from '../tree/process-tree.js'
-import {classify} from './classify.js'
+import {classify, type Classified} from './classify.js'
+import {detachedWhy, judgeDetached, type Detachment} from './detached.js'
+import {claudeTies, type ClaudeTie} from './ties.js'
+import {isCommandWrapper} from './wrappers.js'
 
 /** Why a Claude process is judged an orphan. */
 export type OrphanEvidence = 'parent-is-init' | 'parent-is-subreaper' | 'parent-is-tmux-server' | 'pane-gone'
@@ -11,8 +14,11 @@ export type OrphanEvidence = 'parent-is-init' | 'parent-is-subreaper' | 'parent-
 export interface ClaudeVerdict {
   /** The Claude process judged. */
   proc: ProcessInfo
-  /** `cannot-verify`: the tmux server that would own it did not answer, so the doctor will not call it an orphan. */
-  kind: 'orphan' | 'cannot-verify' | 'healthy'
+  /**
+   * `cannot-verify`: the tmux server that would own it did not answer, so the doctor will not call it an
+   * orphan. `detached`: a headless run nothing holds, detached on purpose (a job, never an orphan).
+   */
+  kind: 'orphan' | 'cannot-verify' | 'healthy' | 'detached'
   /** For an orphan: which fact proves it. */
   evidence?: OrphanEvidence
   /** One sentence of evidence for the report. */
@@ -21,6 +27,8 @@ export interface ClaudeVerdict {
   lastSocket?: string
   /** The pane id (`%7`) from its TMUX_PANE variable. */
   lastPane?: string
+  /** For a detached run: how it is detached and the top of its job. */
+  detached?: Detachment
 }
 
 /** One orphaned process tree, as a fix would end it. */
@@ -33,8 +41,32 @@ export interface OrphanTree {
   mcpServers: ProcessInfo[]
   /** One sentence of evidence for the report. */
   why: string
-  /** Matched only through CLAUDECODE=1, not as an MCP server by program/script. */
+  /** Matched only through CLAUDECODE=1, not as an MCP server by program/script: a leftover (see `leftovers`). */
   envOnly: boolean
+}
+
+/** A tree Claude Code started (CLAUDECODE=1) that outlived its claude: no MCP server in it, no claude above it. */
+export interface LeftoverTree extends OrphanTree {
+  /** What CLAUDE_PID says: the claude that started it is gone, its pid now runs something else, or no CLAUDE_PID. */
+  tie: Extract<ClaudeTie, {kind: 'claude-gone' | 'pid-reused' | 'none'}>
+}
+
+/** A detached headless run (`claude -p … & disown`, `setsid -f claude -p`, a setsid'd loop) and its whole job. */
+export interface DetachedRun {
+  /** The top of the job: the detached shell of a loop, else the claude. */
+  root: ProcessInfo
+  /** Root first, every member once, pruned as `killableSubtree` prunes. */
+  members: ProcessInfo[]
+  /** The MCP servers in the job, each launcher chain once. */
+  mcpServers: ProcessInfo[]
+  /** The headless claudes of the job, oldest first (a loop may run steps side by side). */
+  claudes: ProcessInfo[]
+  /** The `claude.headless` spelling of the oldest claude (`-p`, `--output-format=stream-json`). */
+  headless: string
+  /** How it is detached. */
+  detachment: Detachment
+  /** One sentence of evidence for the report. */
+  why: string
 }
 
 /** The orphan picture of one snapshot, as `analyzeOrphans` returns it. */
@@ -45,8 +77,12 @@ export interface OrphanAnalysis {
   orphanClaudes: ClaudeVerdict[]
   /** Orphan claudes with their whole trees. */
   claudeTrees: Map<number, OrphanTree>
-  /** MCP trees with no live Claude ancestor, not already inside an orphan claude's tree. */
+  /** MCP trees with no live Claude ancestor, not already inside an orphan claude's tree, no process of them tied to a live claude. */
   mcpTrees: OrphanTree[]
+  /** Trees Claude Code started (CLAUDECODE=1, no MCP server) that outlived their claude. */
+  leftovers: LeftoverTree[]
+  /** Detached headless runs, each job once (not orphans: not in `orphanClaudes`, `claudeTrees` or the orphan memory). */
+  detachedRuns: DetachedRun[]
 }
 
 const isGone = (p: ProcessInfo) => p.state === 'Z' || p.state === 'X'
@@ -144,14 +180,49 @@ export function killableSubtree(tree: ProcessTree, rules: Rules, root: ProcessIn
   return out.sort((a, b) => (a === root ? -1 : b === root ? 1 : a.pid - b.pid))
 }
 
-/** MCP servers of a set of processes, a launcher and the server it starts counted once. */
+/** MCP servers of a set of processes, each launcher chain counted once (see isMcpChainHead). */
 export function mcpServersIn(tree: ProcessTree, rules: Rules, members: readonly ProcessInfo[]): ProcessInfo[] {
-  const inSet = new Set(members.map((m) => m.pid))
-  return members.filter((m) => {
-    if (!rules.isMcpServer(m)) return false
-    const parent = tree.parent(m)
-    return !(parent && inSet.has(parent.pid) && rules.isMcpServer(parent))
-  })
+  return members.filter((m) => isMcpChainHead(tree, rules, m))
+}
+
+/** Per tree and rules: the classified processes, and for each launcher link walked, whether an MCP process is at or above it. */
+const chainCache = new WeakMap<ProcessTree, WeakMap<Rules, {cls: Classified; mcpAbove: Map<number, boolean>}>>()
+
+/**
+ * Whether an MCP process heads its launcher chain: no other MCP process above it through launcher links.
+ * `npm exec mcp-server-memory` → `sh -c mcp-server-memory` → `node …/.bin/mcp-server-memory` is one server,
+ * headed by `npm exec`; two servers side by side under one claude are two. Every count of MCP servers (the
+ * findings, the summary, and so the markdown and the metrics) asks this one question. Memoised per tree and
+ * rules along the walked chain, and asked of the classified sets rather than the rules, so asking it of
+ * every process is linear.
+ */
+export function isMcpChainHead(tree: ProcessTree, rules: Rules, p: ProcessInfo): boolean {
+  let perRules = chainCache.get(tree)
+  if (!perRules) chainCache.set(tree, (perRules = new WeakMap()))
+  let ctx = perRules.get(rules)
+  if (!ctx) perRules.set(rules, (ctx = {cls: classify(tree.snapshot, rules), mcpAbove: new Map()}))
+  const {cls, mcpAbove} = ctx
+  if (!cls.mcp.has(p.pid)) return false
+  const walked: number[] = []
+  let above = false
+  // A hand-edited snapshot may hold a parent cycle: no chain is longer than the process table.
+  for (let up = tree.parent(p), steps = 0; up && steps < tree.byPid.size; up = tree.parent(up), steps++) {
+    const known = mcpAbove.get(up.pid)
+    if (known !== undefined) {
+      above = known
+      break
+    }
+    // A launcher link (as isLauncherLink says), from the classified sets.
+    const link = !cls.claude.has(up.pid) && (cls.mcp.has(up.pid) || cls.claudeCodeEnv.has(up.pid) || isCommandWrapper(up))
+    if (up.pid === p.pid || !link || rules.isReaper(up) || rules.isTmuxServer(up)) break
+    walked.push(up.pid)
+    if (cls.mcp.has(up.pid)) {
+      above = true
+      break
+    }
+  }
+  for (const pid of walked) mcpAbove.set(pid, above)
+  return !above
 }
 
 /**
@@ -161,17 +232,15 @@ export function mcpServersIn(tree: ProcessTree, rules: Rules, members: readonly 
  */
 function isLauncherLink(rules: Rules, p: ProcessInfo): boolean {
   if (rules.isClaude(p)) return false
-  if (rules.isMcpServer(p) || rules.hasClaudeCodeEnv(p)) return true
-  const base = (p.argv[0] ?? p.comm).split('/').pop() ?? ''
-  if (/^(sh|bash|dash|zsh|ash)$/.test(base)) return p.argv.slice(1).some((a) => /^-[a-z]*c[a-z]*$/.test(a))
-  return base === 'env' || base === 'timeout'
+  return rules.isMcpServer(p) || rules.hasClaudeCodeEnv(p) || isCommandWrapper(p)
 }
 
 /**
  * Every process an orphan tree could hold, from the processes alone (no tmux, no verdicts): each Claude,
  * MCP and CLAUDECODE=1 process, the launcher chain above it (climbed as `analyzeOrphans` climbs, but past
- * the doctor's own chain), and everything below those. A superset of the members of every tree
- * `analyzeOrphans` can return, whatever tmux answers, so the collector reads PSS for these and loses nothing.
+ * the doctor's own chain; for a headless claude, the shells of a detached job), and everything below those.
+ * A superset of the members of every tree `analyzeOrphans` can return (leftovers and detached runs too),
+ * whatever tmux answers, so the collector reads PSS for these and loses nothing.
  */
 export function orphanTreeCandidates(processes: readonly ProcessInfo[], rules: Rules): Set<number> {
   const byPid = new Map<number, ProcessInfo>()
@@ -188,10 +257,12 @@ export function orphanTreeCandidates(processes: readonly ProcessInfo[], rules: R
     const claude = rules.isClaude(p)
     if (!claude && !rules.isMcpServer(p) && !rules.hasClaudeCodeEnv(p)) continue
     let top = p
-    if (!claude) {
+    // A headless claude's job may start at the detached shell above it (judgeDetached climbs the same wrappers).
+    const link = claude ? (rules.headlessFlag(p) === undefined ? undefined : isCommandWrapper) : (q: ProcessInfo) => isLauncherLink(rules, q)
+    if (link) {
       const seen = new Set<number>([p.pid])
       let up = byPid.get(p.ppid)
-      while (up && !seen.has(up.pid) && !rules.isReaper(up) && !rules.isTmuxServer(up) && !rules.isClaude(up) && isLauncherLink(rules, up)) {
+      while (up && !seen.has(up.pid) && !rules.isReaper(up) && !rules.isTmuxServer(up) && !rules.isClaude(up) && link(up)) {
         seen.add(up.pid)
         top = up
         up = byPid.get(up.ppid)
@@ -211,6 +282,37 @@ export function orphanTreeCandidates(processes: readonly ProcessInfo[], rules: R
   return out
 }
 
+/** The evidence of a leftover, as the first half of its reason. */
+function leftoverEvidence(tie: LeftoverTree['tie']): string {
+  if (tie.kind === 'none') return 'started by Claude Code (CLAUDECODE=1) but no Claude process is above it (tree shape only: no CLAUDE_PID)'
+  const named = tie.by === 'CLAUDE_PID' ? `CLAUDE_PID=${tie.claudePid}` : `its messaging socket names claude ${tie.claudePid}`
+  if (tie.kind === 'claude-gone') return `started by Claude Code (CLAUDECODE=1, ${named}) and no process ${tie.claudePid} runs any more: its claude is gone`
+  const now = tie.startedAfter ? 'a claude that started after it' : (tie.now.argv[0] ?? tie.now.comm).split('/').pop() || tie.now.comm
+  return `started by Claude Code (CLAUDECODE=1, ${named}), but PID ${tie.claudePid} is now ${now} (PID reuse): its claude is gone`
+}
+
+/**
+ * The detached runs, one per job: claudes of one detached shell share its tree. Members already in an
+ * orphan claude's tree stay there (`covered`), and the jobs' members are added to it.
+ */
+function collectDetachedRuns(tree: ProcessTree, rules: Rules, verdicts: readonly ClaudeVerdict[], protect: Set<number>, covered: Set<number>): DetachedRun[] {
+  const byRoot = new Map<number, DetachedRun>()
+  const oldestFirst = [...verdicts].sort((a, b) => (a.proc.startTicks ?? 0) - (b.proc.startTicks ?? 0) || a.proc.pid - b.proc.pid)
+  for (const v of oldestFirst) {
+    const d = v.detached!
+    const known = byRoot.get(d.root.pid)
+    if (known) {
+      known.claudes.push(v.proc)
+      continue
+    }
+    const members = killableSubtree(tree, rules, d.root, protect).filter((m) => !covered.has(m.pid))
+    byRoot.set(d.root.pid, {root: d.root, members, mcpServers: mcpServersIn(tree, rules, members), claudes: [v.proc], headless: rules.headlessFlag(v.proc)!, detachment: d, why: v.why})
+  }
+  const runs = [...byRoot.values()].sort((a, b) => a.root.pid - b.root.pid)
+  for (const r of runs) for (const m of r.members) covered.add(m.pid)
+  return runs
+}
+
 const cache = new WeakMap<Snapshot, WeakMap<Rules, OrphanAnalysis>>()
 
 /**
@@ -227,10 +329,16 @@ export function analyzeOrphans(tree: ProcessTree, rules: Rules): OrphanAnalysis 
   const protect = protectedPids(snapshot)
   const cls = classify(snapshot, rules)
   const claudes: ClaudeVerdict[] = []
-  for (const p of cls.claudes) if (!isGone(p)) claudes.push(judgeClaude(tree, rules, p, protect))
-  // An orphan inside another orphan's tree (claude run by claude) is covered by the outer one.
-  const orphanPids = new Set(claudes.filter((c) => c.kind === 'orphan').map((c) => c.proc.pid))
-  const orphanClaudes = claudes.filter((c) => c.kind === 'orphan' && !tree.nearestAncestor(c.proc, (a) => orphanPids.has(a.pid)))
+  for (const p of cls.claudes) {
+    if (isGone(p)) continue
+    const verdict = judgeClaude(tree, rules, p, protect)
+    const detached = judgeDetached(tree, rules, verdict, protect)
+    claudes.push(detached ? {...verdict, kind: 'detached', evidence: undefined, detached, why: detachedWhy(tree, rules, detached, p, rules.headlessFlag(p)!)} : verdict)
+  }
+  // A claude inside another orphan's or detached run's tree (claude run by claude) belongs to the outer one.
+  const outerPids = new Set(claudes.filter((c) => c.kind === 'orphan' || c.kind === 'detached').map((c) => c.proc.pid))
+  const isOuter = (c: ClaudeVerdict) => !tree.nearestAncestor(c.proc, (a) => outerPids.has(a.pid))
+  const orphanClaudes = claudes.filter((c) => c.kind === 'orphan' && isOuter(c))
 
   const claudeTrees = new Map<number, OrphanTree>()
   const covered = new Set<number>()
@@ -239,8 +347,11 @@ export function analyzeOrphans(tree: ProcessTree, rules: Rules): OrphanAnalysis 
     for (const m of members) covered.add(m.pid)
     claudeTrees.set(c.proc.pid, {root: c.proc, members, mcpServers: mcpServersIn(tree, rules, members), why: c.why, envOnly: false})
   }
+  const detachedRuns = collectDetachedRuns(tree, rules, claudes.filter((c) => c.kind === 'detached' && isOuter(c)), protect, covered)
 
+  const ties = claudeTies(tree, rules)
   const mcpTrees: OrphanTree[] = []
+  const leftovers: LeftoverTree[] = []
   const rooted = new Set<number>()
   for (const p of cls.mcpOrEnv) {
     if (isGone(p) || covered.has(p.pid) || protect.has(p.pid)) continue
@@ -256,24 +367,24 @@ export function analyzeOrphans(tree: ProcessTree, rules: Rules): OrphanAnalysis 
     const orphaned = up === undefined ? root.ppid <= 1 : rules.isReaper(up) || rules.isTmuxServer(up)
     if (!orphaned || rooted.has(root.pid) || covered.has(root.pid)) continue
     const members = killableSubtree(tree, rules, root, protect)
-    if (members.some((m) => rules.isClaude(m))) continue // a live claude below: its own verdict rules
     rooted.add(root.pid)
+    if (members.some((m) => rules.isClaude(m))) continue // a live claude below: its own verdict rules
+    // CLAUDE_PID, the messaging socket or the session id ties it to a live claude: owned, wherever it was reparented.
+    const memberTies = members.map((m) => ties.tieOf(m))
+    if (memberTies.some((t) => t.kind === 'owned')) continue
     for (const m of members) covered.add(m.pid)
     const mcpServers = mcpServersIn(tree, rules, members)
     const holder = up ? (rules.isTmuxServer(up) ? `the tmux server (pid ${up.pid})` : up.pid === 1 ? 'init (PPID 1)' : `${up.comm} (pid ${up.pid})`) : 'nobody'
-    mcpTrees.push({
-      root,
-      members,
-      mcpServers,
-      envOnly: mcpServers.length === 0,
-      why:
-        mcpServers.length > 0
-          ? `an MCP server with no Claude process above it; its tree hangs from ${holder}`
-          : `started by Claude Code (CLAUDECODE=1) but no Claude process is above it; its tree hangs from ${holder}`,
-    })
+    if (mcpServers.length > 0) {
+      mcpTrees.push({root, members, mcpServers, envOnly: false, why: `an MCP server with no Claude process above it; its tree hangs from ${holder}`})
+      continue
+    }
+    // The root's own CLAUDE_PID speaks first, then the first member's that has one.
+    const tie = (memberTies.find((t) => t.kind !== 'none') ?? {kind: 'none'}) as LeftoverTree['tie']
+    leftovers.push({root, members, mcpServers, envOnly: true, tie, why: `${leftoverEvidence(tie)}; its tree hangs from ${holder}`})
   }
 
-  const analysis = {claudes, orphanClaudes, claudeTrees, mcpTrees}
+  const analysis = {claudes, orphanClaudes, claudeTrees, mcpTrees, leftovers, detachedRuns}
   perRules.set(rules, analysis)
   return analysis
 }

@@ -101,6 +101,11 @@ export interface CheckMeta<Options = Record<string, unknown>> {
   fixable?: boolean
   /** A fix that is not applied unless the user names the check with --only (e.g. it ends a live pane). */
   fixRequiresOnly?: boolean
+  /**
+   * The option (`checks.<id>.options.NAME`) without which the check's findings are never fixable (a fix the
+   * user opts into): `gt-doctor checks` says `opt-in` instead of `yes`, and names it under --json.
+   */
+  fixOptIn?: string
   /** Facts the check needs; when missing the runner marks it `skipped` with the reason. */
   requires?: Array<'tmux' | 'linux-proc'>
   /** The options `detect`/`fix` see when the config says nothing (`checks.<id>.options` is merged over them). */

@@ -1,5 +1,5 @@
 import {DoctorCommand} from '../cli/base-command.js'
-import {configFlags} from '../cli/flags.js'
+import {configFlags, printConfigNotices} from '../cli/flags.js'
 import {describeSource} from '../checks/registry.js'
 import {loadRegistry} from '../doctor.js'
 import {EXIT} from '../report/model.js'
@@ -12,6 +12,8 @@ export interface CheckListing {
   title: string
   description: string
   fixable: boolean
+  /** The option that must be set before the check fixes anything (`stuckAfterSeconds`), when there is one. */
+  fixOptIn?: string
   /** `built-in`, `plugin name@version` or `local /path/to/module.mjs`. */
   source: string
   /** false when the config disables it (it runs only when named with --only). */
@@ -31,6 +33,7 @@ export default class Checks extends DoctorCommand {
   async run(): Promise<CheckListing[]> {
     const {flags} = await this.parse(Checks)
     const {config, extraChecks} = await loadSetup({oclif: this.config, configPath: flags.config})
+    printConfigNotices(config, this.config.bin)
     const listing = (await loadRegistry(config, extraChecks)).map((registered) => {
       const {check, source} = registered
       return {
@@ -38,6 +41,7 @@ export default class Checks extends DoctorCommand {
         title: check.title,
         description: check.description,
         fixable: Boolean(check.fixable),
+        ...(check.fixable && typeof check.fixOptIn === 'string' ? {fixOptIn: check.fixOptIn} : {}),
         source: describeSource(source),
         enabled: config.checks[check.id]?.enabled !== false,
         ...(isLoadFailure(registered) ? {error: check.description} : {}),
@@ -54,7 +58,9 @@ export default class Checks extends DoctorCommand {
       })
       for (const c of listing) {
         const title = c.error ? `${c.title}: ${c.error}` : c.enabled ? c.title : `${c.title} (disabled by config)`
-        table.push([c.id, title, c.error ? '-' : c.fixable ? 'yes' : 'report only', c.source])
+        // `opt-in` alone keeps the table within 80 columns; the option is in --json and the description.
+        const fix = c.error ? '-' : !c.fixable ? 'report only' : c.fixOptIn ? 'opt-in' : 'yes'
+        table.push([c.id, title, fix, c.source])
       }
       this.log(table.toString())
     }

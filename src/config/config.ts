@@ -38,6 +38,8 @@ export interface ResolvedConfig {
   ignore: IgnoreConfig
   /** A check that is not built in is reported as crashed past this many seconds. */
   checkTimeoutSeconds: number
+  /** Configuration files that were found but not trusted, one line each: shown on stderr and in the report's limitations. */
+  notices: string[]
 }
 
 export const DEFAULT_CHECK_TIMEOUT_SECONDS = 10
@@ -50,6 +52,7 @@ export function defaultConfig(): ResolvedConfig {
     localChecks: [],
     ignore: {commands: [], sessions: [], uids: []},
     checkTimeoutSeconds: DEFAULT_CHECK_TIMEOUT_SECONDS,
+    notices: [],
   }
 }
 
@@ -66,6 +69,19 @@ export function resolvePath(path: string, baseDir: string): string {
   return isAbsolute(path) ? path : resolve(baseDir, path)
 }
 
+/**
+ * Options that moved: `orphan-mcp`'s `fixClaudeCodeChildren` (from before leftovers had their own check) still
+ * means "end them", now as `agent-leftover`'s `fixLeftovers`, unless that is set itself.
+ */
+function withDeprecatedOptions(checks: Record<string, CheckSettings>): Record<string, CheckSettings> {
+  const legacy = checks['orphan-mcp']?.options?.fixClaudeCodeChildren
+  const leftover = checks['agent-leftover'] ?? {}
+  if (typeof legacy === 'boolean' && leftover.options?.fixLeftovers === undefined) {
+    checks['agent-leftover'] = {...leftover, options: {...leftover.options, fixLeftovers: legacy}}
+  }
+  return checks
+}
+
 /** Applies a validated config file over the defaults. `baseDir`: the directory paths in the file are relative to. */
 export function resolveConfig(file: ConfigFile, baseDir: string, source?: string): ResolvedConfig {
   const base = defaultConfig()
@@ -78,6 +94,7 @@ export function resolveConfig(file: ConfigFile, baseDir: string, source?: string
         names: mergePatterns(d.claude.names, r.claude?.names),
         scripts: mergePatterns(d.claude.scripts, r.claude?.scripts),
         nativeBinary: r.claude?.nativeBinary ?? d.claude.nativeBinary,
+        headless: mergePatterns(d.claude.headless, r.claude?.headless),
       },
       mcp: {
         programs: mergePatterns(d.mcp.programs, r.mcp?.programs),
@@ -89,7 +106,7 @@ export function resolveConfig(file: ConfigFile, baseDir: string, source?: string
       agentSessionPattern: r.agentSessionPattern ?? d.agentSessionPattern,
       subreapers: mergePatterns(d.subreapers, r.subreapers),
     },
-    checks: structuredClone(file.checks ?? {}),
+    checks: withDeprecatedOptions(structuredClone(file.checks ?? {})),
     sockets: (file.sockets ?? []).map((s) => resolvePath(s, baseDir)),
     localChecks: (file.localChecks ?? []).map((s) => resolvePath(s, baseDir)),
     ignore: {
@@ -98,5 +115,6 @@ export function resolveConfig(file: ConfigFile, baseDir: string, source?: string
       uids: [...(file.ignore?.uids ?? [])],
     },
     checkTimeoutSeconds: file.checkTimeoutSeconds ?? DEFAULT_CHECK_TIMEOUT_SECONDS,
+    notices: [],
   }
 }

@@ -28,7 +28,7 @@ export interface ConfigFile {
   /** Extra tmux server sockets to query, relative to the config file. */
   sockets?: string[]
   rules?: {
-    claude?: {names?: PatternList; scripts?: PatternList; nativeBinary?: string}
+    claude?: {names?: PatternList; scripts?: PatternList; nativeBinary?: string; headless?: PatternList}
     mcp?: {programs?: PatternList; scripts?: PatternList; packages?: PatternList; images?: PatternList; claudeCodeEnv?: boolean}
     agentSessionPattern?: string
     subreapers?: PatternList
@@ -84,6 +84,7 @@ export const CONFIG_SCHEMA = {
             names: patternList('program names'),
             scripts: patternList(regex),
             nativeBinary: {type: 'string', minLength: 1},
+            headless: patternList('flags (-p, --name=value)'),
           },
         },
         mcp: {

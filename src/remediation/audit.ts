@@ -1,6 +1,7 @@
-import {closeSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, writeSync} from 'node:fs'
+import {closeSync, fdatasyncSync, fstatSync, ftruncateSync, writeSync} from 'node:fs'
 import path from 'node:path'
 import {DoctorError} from '../errors.js'
+import {errnoReason, openAppendOnly} from '../safe-fs.js'
 import type {Signal} from './probe.js'
 import {ensureStateDir} from './state.js'
 
@@ -57,10 +58,10 @@ export class AuditLog implements AuditSink {
     this.file = path.join(dir, AUDIT_FILE)
     try {
       ensureStateDir(dir)
-      this.fd = openSync(this.file, 'a', 0o600)
+      this.fd = openAppendOnly(this.file)
     } catch (error) {
       // No record, no kill: an operator must always be able to see what the doctor did.
-      throw new DoctorError(`cannot open the audit log ${this.file}: ${(error as Error).message}; nothing was signalled`)
+      throw new DoctorError(`cannot open the audit log ${this.file}: ${error instanceof DoctorError ? error.message : errnoReason(error)}; nothing was signalled`)
     }
   }
 

@@ -5,7 +5,7 @@ import {exitCodeFor, type FixOutcome, type Report} from '../report/model.js'
 import {createRules} from '../rules/rules.js'
 import {AuditLog, MemoryAudit} from './audit.js'
 import {describeAuditFailure, executePlan, type EngineOptions, type EngineResult} from './engine.js'
-import {acquireFixLock} from './lock.js'
+import {acquireFixLock, fixLockDir} from './lock.js'
 import {planRemediation, type RemediationPlan} from './plan.js'
 import {procProbe, type ProcessProbe} from './probe.js'
 import {fixedReport, plannedReport} from './report.js'
@@ -23,8 +23,10 @@ export interface FixFlowOptions {
   confirm(plan: RemediationPlan): Promise<boolean>
   /** Tells the user what is happening while processes end (the grace period can take seconds). */
   progress?(message: string): void
-  /** Where the audit log and the lock live (default: the XDG state directory). */
+  /** Where the audit log lives (default: the XDG state directory). */
   stateDir?: string
+  /** Where the fix lock lives (default: `fixLockDir()`, one place per uid); tests give each run its own. */
+  lockDir?: string
   probe?: ProcessProbe
   /** How long a second --fix waits for the first before refusing. */
   lockWaitMs?: number
@@ -56,7 +58,7 @@ export async function runFix(opts: FixFlowOptions): Promise<FixFlowResult> {
   const {request} = opts
   const dir = opts.stateDir ?? stateDir()
   // A dry run signals nothing, so it neither waits for nor blocks a real fix.
-  const lock = request.dryRun ? undefined : await acquireFixLock(dir, {waitMs: opts.lockWaitMs})
+  const lock = request.dryRun ? undefined : await acquireFixLock(opts.lockDir ?? fixLockDir(), {waitMs: opts.lockWaitMs})
   try {
     const before = await diagnose(opts.diagnose)
     const {host} = before.snapshot

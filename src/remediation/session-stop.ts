@@ -5,7 +5,7 @@ import {createRules} from '../rules/rules.js'
 import {collectSnapshot} from '../snapshot/collect.js'
 import {AuditLog} from './audit.js'
 import {describeAuditFailure, executePlan} from './engine.js'
-import {acquireFixLock} from './lock.js'
+import {acquireFixLock, fixLockDir} from './lock.js'
 import {procProbe, systemClock, type ProcessProbe} from './probe.js'
 import {planTeardown, runTeardown, type RecordedProcess, type TeardownRequest, type TeardownResult} from './session-teardown.js'
 import {liveSocketOps, liveTmux, tmuxServerRefusal, type TmuxRunner} from './side-actions.js'
@@ -16,8 +16,10 @@ export interface SessionStopOptions {
   graceMs: number
   interruptWaitMs: number
   config: ResolvedConfig
-  /** Where the audit log and the lock live (default: the XDG state directory). */
+  /** Where the audit log lives (default: the XDG state directory). */
   stateDir?: string
+  /** Where the fix lock lives (default: `fixLockDir()`, shared with --fix). */
+  lockDir?: string
   probe?: ProcessProbe
   tmux?: TmuxRunner
   lockWaitMs?: number
@@ -49,7 +51,7 @@ export function socketPath(value: string, env: NodeJS.ProcessEnv = process.env, 
  */
 export async function stopSessions(opts: SessionStopOptions): Promise<SessionStopResult> {
   const dir = opts.stateDir ?? stateDir()
-  const lock = await acquireFixLock(dir, {waitMs: opts.lockWaitMs})
+  const lock = await acquireFixLock(opts.lockDir ?? fixLockDir(), {waitMs: opts.lockWaitMs})
   try {
     const sockets = [...opts.config.sockets, ...(opts.request.socket ? [opts.request.socket] : [])]
     const snapshot = await collectSnapshot({sockets})

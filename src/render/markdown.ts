@@ -84,6 +84,9 @@ function summary(report: Report): string[] {
     `- **${s.orphanMcp}** orphaned MCP servers`,
     `- **${formatBytes(s.orphanMemoryBytes)}** memory held by orphans`,
   ]
+  // Jobs and leftovers, not orphans: said apart (reports from before they existed have neither field).
+  if (s.detachedRuns !== undefined) lines.push(`- **${s.detachedRuns}** detached headless run${s.detachedRuns === 1 ? '' : 's'} (jobs, not orphans)`)
+  if (s.leftovers !== undefined) lines.push(`- **${s.leftovers}** process tree${s.leftovers === 1 ? '' : 's'} left behind by agent tools`)
   if (s.fixed !== undefined) lines.push(`- **${s.fixed}** fixed, **${formatBytes(s.freedMemoryBytes ?? 0)}** freed`)
   return lines
 }

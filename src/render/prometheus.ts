@@ -44,6 +44,8 @@ export function renderPrometheus(report: Report): string {
     ...metric('gt_doctor_mcp_servers', 'MCP server processes running (a launcher and its server count once).', [{value: s.mcpServers ?? 0}]),
     ...metric('gt_doctor_orphan_claude', 'Claude Code processes that no live tmux pane holds.', [{value: s.orphanClaude}]),
     ...metric('gt_doctor_orphan_mcp', 'MCP servers with no live Claude Code process above them.', [{value: s.orphanMcp}]),
+    ...metric('gt_doctor_detached_runs', 'Detached headless Claude Code runs (jobs, not orphans; not in the orphan counts or memory).', [{value: s.detachedRuns ?? 0}]),
+    ...metric('gt_doctor_agent_leftovers', 'Process trees Claude Code started that outlived their claude (their memory is in the orphan memory).', [{value: s.leftovers ?? 0}]),
     ...metric('gt_doctor_orphan_memory_bytes', 'Memory held by orphan process trees (PSS where readable, RSS otherwise), each process once.', [
       {value: s.orphanMemoryBytes},
     ]),

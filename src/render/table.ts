@@ -136,6 +136,7 @@ export function summaryLine(report: Report, color: boolean): string {
   if (s.checks.crashed) parts.push(c.red(`${s.checks.crashed} crashed`))
   if (s.checks.skipped) parts.push(c.gray(`${s.checks.skipped} skipped`))
   if (s.fixed !== undefined) parts.push(c.green(`${s.fixed} fixed (${formatBytes(s.freedMemoryBytes ?? 0)} freed)`))
-  const facts = `${plural(s.claudeProcesses, 'claude process', 'claude processes')}, ${plural(s.tmuxSessions, 'tmux session')}, ${s.orphanClaude} orphan claude, ${s.orphanMcp} orphan MCP, ${formatBytes(s.orphanMemoryBytes)} held by orphans`
+  const jobs = [s.detachedRuns ? plural(s.detachedRuns, 'detached run') : '', s.leftovers ? plural(s.leftovers, 'leftover') : ''].filter(Boolean)
+  const facts = `${plural(s.claudeProcesses, 'claude process', 'claude processes')}, ${plural(s.tmuxSessions, 'tmux session')}, ${s.orphanClaude} orphan claude, ${s.orphanMcp} orphan MCP, ${formatBytes(s.orphanMemoryBytes)} held by orphans${jobs.map((j) => `, ${j}`).join('')}`
   return `${parts.join(' · ')}\n${c.gray(facts)}`
 }

@@ -3,6 +3,7 @@ import type {CheckStatus, Finding} from '../checks/api.js'
 import type {Rules} from '../rules/rules.js'
 import type {ProcessInfo, Snapshot} from '../snapshot/types.js'
 import {classify} from '../analysis/classify.js'
+import {isMcpChainHead} from '../analysis/orphans.js'
 import {treeOf} from '../tree/process-tree.js'
 
 export const REPORT_SCHEMA_VERSION = 1
@@ -56,8 +57,12 @@ export interface ReportSummary {
   orphanMcp: number
   /** Memory held by every orphan tree. */
   orphanMemoryBytes: number
-  /** Live MCP servers on the machine (a launcher and its server counted once). */
+  /** Live MCP servers on the machine (each launcher chain, `npm exec` → `sh -c` → `node`, counted once). */
   mcpServers: number
+  /** Detached headless runs (detached-run findings): jobs, not orphans; not in `orphanClaude` nor in the orphan memory. */
+  detachedRuns?: number
+  /** Trees Claude Code started that outlived their claude (agent-leftover findings); their memory is in `orphanMemoryBytes`. */
+  leftovers?: number
   /** How many checks ended in each status. */
   checks: {passed: number; warnings: number; errors: number; crashed: number; skipped: number}
   /** Findings fixed (after --fix). */
@@ -114,8 +119,11 @@ export function summarize(snapshot: Snapshot, results: CheckResult[], rules: Rul
   const tree = treeOf(snapshot)
   const cls = classify(snapshot, rules)
   const live = (p: ProcessInfo) => p.state !== 'Z' && p.state !== 'X'
-  const of = (id: string) => results.find((r) => r.id === id)?.findings.filter((f) => f.severity !== 'info') ?? []
+  const all = (id: string) => results.find((r) => r.id === id)?.findings ?? []
+  // An info finding of orphan-claude is a claude the doctor could not verify, not an orphan.
+  const of = (id: string) => all(id).filter((f) => f.severity !== 'info')
   const orphanTrees = [...of('orphan-claude'), ...of('orphan-mcp')]
+  const leftovers = all('agent-leftover')
   const count = (s: CheckStatus) => results.filter((r) => r.status === s).length
   const status: ReportSummary['status'] = count('crashed') > 0 ? 'crashed' : count('error') > 0 ? 'error' : count('warning') > 0 ? 'warning' : 'ok'
   return {
@@ -126,12 +134,11 @@ export function summarize(snapshot: Snapshot, results: CheckResult[], rules: Rul
     orphanClaude: of('orphan-claude').length,
     // Each orphaned MCP server once, whether its own finding or inside an orphaned claude's tree.
     orphanMcp: sumBy(orphanTrees, (f) => Number(f.data?.mcpServers ?? 0)),
-    orphanMemoryBytes: sumBy(orphanTrees, (f) => f.memoryBytes ?? 0),
-    // An MCP server tree counts once: a launcher (npm exec) and the server it starts are one server.
-    mcpServers: cls.mcpOrEnv.filter((p) => {
-      const parent = tree.get(p.ppid)
-      return live(p) && rules.isMcpServer(p) && !(parent && rules.isMcpServer(parent))
-    }).length,
+    orphanMemoryBytes: sumBy([...orphanTrees, ...leftovers], (f) => f.memoryBytes ?? 0),
+    // One launcher chain (npm exec → sh -c → node) is one server, as in every finding.
+    mcpServers: cls.mcpOrEnv.filter((p) => live(p) && isMcpChainHead(tree, rules, p)).length,
+    detachedRuns: all('detached-run').length,
+    leftovers: leftovers.length,
     checks: {passed: count('ok'), warnings: count('warning'), errors: count('error'), crashed: count('crashed'), skipped: count('skipped')},
   }
 }
@@ -142,6 +149,8 @@ export function buildReport(opts: {
   rules: Rules
   tool: {name: string; version: string}
   now?: Date
+  /** What limited the run before the snapshot: configuration files that were not trusted. */
+  limitations?: string[]
 }): Report {
   const {snapshot, results} = opts
   return {
@@ -166,7 +175,7 @@ export function buildReport(opts: {
       ...(r.error ? {error: r.error} : {}),
       findings: r.findings,
     })),
-    limitations: snapshot.limitations,
+    limitations: [...(opts.limitations ?? []), ...snapshot.limitations],
   }
 }
 

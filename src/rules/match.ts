@@ -24,6 +24,7 @@ export const DEFAULT_RULES: RulesConfig = deepFreeze({
     names: ['claude', 'claude.exe', 'claude-code'],
     scripts: ['(?:^|/)@anthropic-ai/claude-code/'],
     nativeBinary: '(?:^|/)claude/versions/\\d+\\.\\d+\\.\\d+(?:-[0-9A-Za-z.-]+)?(?:\\+[0-9A-Za-z.-]+)?$',
+    headless: ['-p', '--print', '--output-format=stream-json', '--input-format=stream-json'],
   },
   mcp: {
     programs: ['^mcp-server-[\\w.-]+$', '^(?!create-)[\\w.-]+-mcp(?:-server)?$'],
@@ -310,6 +311,18 @@ const DOCKER_RUN_SPEC = spec({
 type Runtime = 'node' | 'bun' | 'deno'
 const NODE_RE = /^node(?:js)?(?:-?v?\d+(?:\.\d+)*)?$/
 const PYTHON_RE = /^(?:python|pypy)(?:\d+(?:\.\d+)*t?)?$/
+/** Shells by program basename, and the option (alone or in a cluster) that makes one run a command string. */
+export const SHELL_RE = /^(?:sh|bash|dash|zsh|ash)$/
+export const SHELL_COMMAND_FLAG = /^-[a-z]*c[a-z]*$/
+/**
+ * `cd DIR && [exec] COMMAND`, nothing else: DIR bare or in plain quotes (`'…'`, or `"…"` without `$`,
+ * backquote or backslash), COMMAND with no quotes, expansions, globs, redirections or further commands, so
+ * that what runs is exactly COMMAND in DIR (Claude Code's MCP configs use this to run a server whose script
+ * path is relative: `sh -c 'cd …/server-everything && node dist/index.js'`).
+ */
+const CD_THEN = /^\s*cd\s+(?:'([^']+)'|"([^"`$\\]+)"|([^\s'"`$\\;&|<>(){}*?]+))\s*&&\s*(?:exec\s+)?([^'"`$\\;&|<>(){}*?\n]+)$/
+/** An argument that names a file relative to the working directory (`dist/index.js`, `./x.js`, `server.py`). */
+const RELATIVE_FILE = /^(?:\.{0,2}[\w.-]*\/|[\w.-]+\.(?:[cm]?[jt]s|py)$)/
 
 function jsRuntime(base: string): Runtime | undefined {
   if (base === 'bun') return 'bun'
@@ -377,6 +390,7 @@ interface ProgramClass {
   readonly launcher: Launcher | undefined
   readonly runtime: Runtime | undefined
   readonly python: boolean
+  readonly shell: boolean
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -399,6 +413,14 @@ export function compile(src: unknown, path: string, mayMatchEmpty = false): RegE
   // A pattern that matches the empty string matches every process: never what a kill rule means.
   if (!mayMatchEmpty && re.test('')) fail(path, `/${src}/ matches the empty string, so it would match every process`)
   return re
+}
+
+const FLAG = /^(?:-[A-Za-z0-9]|--[A-Za-z0-9][\w-]*(?:=[^\s=]+)?)$/
+
+/** Validates one `claude.headless` spelling (`-p`, `--print`, `--output-format=stream-json`); throws `path: problem`. */
+export function checkHeadlessFlag(flag: unknown, path: string): string {
+  if (typeof flag !== 'string' || !FLAG.test(flag)) fail(path, 'must be a flag (-x, --name or --name=value)')
+  return flag
 }
 
 function compileList(list: unknown, path: string): RegExp[] {
@@ -439,6 +461,20 @@ export function createRules(config: RulesConfig): Rules {
   })
   const claudeScripts = compileList(claudeCfg.scripts, 'rules.claude.scripts')
   const nativeBinary = compile(claudeCfg.nativeBinary, 'rules.claude.nativeBinary')
+  if (!Array.isArray(claudeCfg.headless)) fail('rules.claude.headless', 'expected an array of flags')
+  const headless = claudeCfg.headless.map((flag: unknown, i: number) => checkHeadlessFlag(flag, `rules.claude.headless[${i}]`))
+  /** Flags that are headless alone (`-p`), and flags headless with one value (`--output-format` → stream-json). */
+  const headlessBare = new Set<string>()
+  const headlessValued = new Map<string, Map<string, string>>()
+  for (const flag of headless) {
+    const eq = flag.indexOf('=')
+    if (eq === -1) headlessBare.add(flag)
+    else {
+      const name = flag.slice(0, eq)
+      if (!headlessValued.has(name)) headlessValued.set(name, new Map())
+      headlessValued.get(name)!.set(flag.slice(eq + 1), flag)
+    }
+  }
 
   const programs = compileList(mcpCfg.programs, 'rules.mcp.programs')
   const mcpScripts = compileList(mcpCfg.scripts, 'rules.mcp.scripts')
@@ -452,7 +488,7 @@ export function createRules(config: RulesConfig): Rules {
 
   // A private, frozen copy of exactly what was compiled (unknown keys dropped).
   const frozenConfig: RulesConfig = deepFreeze({
-    claude: {names: [...names], scripts: [...(claudeCfg.scripts as string[])], nativeBinary: claudeCfg.nativeBinary as string},
+    claude: {names: [...names], scripts: [...(claudeCfg.scripts as string[])], nativeBinary: claudeCfg.nativeBinary as string, headless: [...headless]},
     mcp: {
       programs: [...(mcpCfg.programs as string[])],
       scripts: [...(mcpCfg.scripts as string[])],
@@ -480,6 +516,7 @@ export function createRules(config: RulesConfig): Rules {
         launcher: LAUNCHER_PROGRAMS.get(base),
         runtime: jsRuntime(base),
         python: PYTHON_RE.test(base),
+        shell: SHELL_RE.test(base),
       }
       classes.set(program, k)
     }
@@ -626,7 +663,21 @@ export function createRules(config: RulesConfig): Rules {
       if (viaScript !== undefined) return launcherIsMcp(viaScript, argv, s + 1, depth)
       return scriptIsMcp(script, false)
     }
+    if (k.shell) return depth < 4 && shellCdIsMcp(argv, i, depth)
     return k.python && pythonIsMcp(argv, i)
+  }
+
+  /** `sh -c 'cd DIR && COMMAND'`: COMMAND as written, or with its relative file arguments resolved against DIR. */
+  const shellCdIsMcp = (argv: readonly string[], i: number, depth: number): boolean => {
+    if (!SHELL_COMMAND_FLAG.test(argv[i + 1] ?? '') || argv[i + 2] === undefined) return false
+    const m = CD_THEN.exec(argv[i + 2])
+    if (!m) return false
+    const words = m[4].trim().split(/\s+/)
+    if (words[0] === '' || words[0] === undefined) return false
+    if (mcpAt(words, 0, depth + 1)) return true
+    const dir = (m[1] ?? m[2] ?? m[3]).replace(/\/+$/, '')
+    const resolved = words.map((w, j) => (j > 0 && RELATIVE_FILE.test(w) ? `${dir}/${w}` : w))
+    return mcpAt(resolved, 0, depth + 1)
   }
 
   // ----- Claude ---------------------------------------------------------------------------------------
@@ -643,6 +694,25 @@ export function createRules(config: RulesConfig): Rules {
   }
 
   const isClaude = (p: ProcessInfo): boolean => claudeByArgv(p, effectiveArgv(p))
+
+  /** The first headless spelling among a Claude process's own arguments (after the script a runtime runs, up to `--`). */
+  const headlessFlag = (p: ProcessInfo): string | undefined => {
+    const argv = effectiveArgv(p)
+    if (argv.length === 0 || !claudeByArgv(p, argv)) return undefined
+    const runtime = classify(argv[0]).runtime
+    const n = argv.length
+    for (let i = runtime === undefined ? 1 : jsScriptIndex(argv, 0, runtime) + 1; i < n; i++) {
+      const a = argv[i]
+      if (a === '--') return undefined
+      if (headlessBare.has(a)) return a
+      if (a.charCodeAt(0) !== 45 || a.charCodeAt(1) !== 45) continue
+      const eq = a.indexOf('=')
+      const values = headlessValued.get(eq === -1 ? a : a.slice(0, eq))
+      const hit = values?.get(eq === -1 ? (argv[i + 1] ?? '') : a.slice(eq + 1))
+      if (hit !== undefined) return hit
+    }
+    return undefined
+  }
 
   const mcpByArgv = (p: ProcessInfo, argv: readonly string[]): boolean => {
     if (argv.length === 0) {
@@ -680,6 +750,7 @@ export function createRules(config: RulesConfig): Rules {
     config: frozenConfig,
     isClaude,
     isMcpServer,
+    headlessFlag,
     hasClaudeCodeEnv,
     isTmuxServer,
     isReaper,

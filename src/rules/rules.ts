@@ -13,6 +13,11 @@ export interface RulesConfig {
     scripts: string[]
     /** Regex source tested against argv[0] for the native installer's version-named binary. */
     nativeBinary: string
+    /**
+     * The flags that make a Claude process headless (a job, not a session): `-p`, `--print`, and the SDK's
+     * `--output-format=stream-json`. `--name=value` also matches `--name value`.
+     */
+    headless: string[]
   }
   /** What is an MCP server (or its launcher). */
   mcp: {
@@ -41,6 +46,11 @@ export interface Rules {
   isClaude(p: ProcessInfo): boolean
   /** An MCP server process (or its launcher wrapper), matched on program and script, never on free arguments. */
   isMcpServer(p: ProcessInfo): boolean
+  /**
+   * The `claude.headless` spelling a Claude process was started with (`-p`, `--output-format=stream-json`), or
+   * undefined when it runs interactively or is not a Claude process.
+   */
+  headlessFlag(p: ProcessInfo): string | undefined
   /** Spawned by Claude Code according to its environment (CLAUDECODE=1). */
   hasClaudeCodeEnv(p: ProcessInfo): boolean
   /** A tmux server process (`tmux: server`). */

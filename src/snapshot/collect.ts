@@ -1,7 +1,7 @@
-import {existsSync, readdirSync, readlinkSync} from 'node:fs'
+import {existsSync, readdirSync} from 'node:fs'
 import os from 'node:os'
 import {parseBootTime, parseCmdline, parseSmapsRollup, parseStat, parseStatus, readProcEnviron, readProcText, readText} from './proc.js'
-import {detectClaudeVersion} from './claude-version.js'
+import {detectClaudeVersion, procVersionReaders} from './claude-version.js'
 import {discoverSockets, queryServer, runTmux} from './tmux.js'
 import {SNAPSHOT_VERSION, type HostFacts, type ProcessInfo, type Snapshot} from './types.js'
 import {phase} from '../timing.js'
@@ -230,22 +230,6 @@ function hostFacts(processes: readonly ProcessInfo[], uid: number, bootTimeMs: n
     uid,
     doctorPid: process.pid,
     doctorAncestors: ancestors,
-    claudeVersion: detectClaudeVersion(processes, {
-      readExe: (pid) => {
-        try {
-          return readlinkSync(`${procRoot}/${pid}/exe`)
-        } catch {
-          return undefined
-        }
-      },
-      readPackageVersion: (dir) => {
-        try {
-          const version: unknown = JSON.parse(readText(`${dir}/package.json`) ?? '{}').version
-          return typeof version === 'string' ? version : undefined
-        } catch {
-          return undefined
-        }
-      },
-    }),
+    claudeVersion: detectClaudeVersion(processes, procVersionReaders(procRoot)),
   }
 }

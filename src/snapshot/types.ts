@@ -6,8 +6,22 @@
 /** Bumped whenever a field changes meaning; `check --from` refuses versions it does not know. */
 export const SNAPSHOT_VERSION = 1
 
-/** The only environment keys the collector keeps. Everything else in /proc/PID/environ is never stored. */
-export const KEPT_ENV_KEYS = ['TMUX', 'TMUX_PANE', 'CLAUDECODE', 'CLAUDE_CODE_SESSION_ID'] as const
+/**
+ * The only environment keys the collector keeps. Everything else in /proc/PID/environ is never stored
+ * (CLAUDE_CODE_MESSAGING_TOKEN, beside the socket, is a per-session secret). CLAUDE_PID (set for the Bash
+ * tool's commands), CLAUDE_CODE_MESSAGING_SOCKET (`…/cc-socks/<claude pid>.sock`, set for MCP servers) and
+ * CLAUDE_CODE_SESSION_ID tie a process to its claude after reparenting; CLAUDE_CODE_ENTRYPOINT says how that
+ * claude ran (`cli`, `sdk-cli` for `claude -p`). None of them is a secret.
+ */
+export const KEPT_ENV_KEYS = [
+  'TMUX',
+  'TMUX_PANE',
+  'CLAUDECODE',
+  'CLAUDE_CODE_SESSION_ID',
+  'CLAUDE_PID',
+  'CLAUDE_CODE_ENTRYPOINT',
+  'CLAUDE_CODE_MESSAGING_SOCKET',
+] as const
 export type KeptEnvKey = (typeof KEPT_ENV_KEYS)[number]
 
 /** One process as the snapshot saw it. Optional fields are missing where they could not be read. */

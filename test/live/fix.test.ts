@@ -12,6 +12,7 @@ import addFormats from 'ajv-formats'
 import {afterEach, beforeEach, expect, it, onTestFinished} from 'vitest'
 import {CLAUDE_STANDIN, REPO_ROOT, describeLive, startNamespace, type LiveNamespace} from './namespace.js'
 import {
+  fixLockHolder,
   healthySession,
   isMcpServer,
   lookAlikes,
@@ -139,7 +140,7 @@ describeLive('gt-doctor --fix (live)', () => {
     const again = await runDoctor(ns, ['--json'])
     expect(again.code).toBe(0)
     expect(JSON.parse(again.stdout).summary).toMatchObject({orphanClaude: 0, orphanMcp: 0, claudeProcesses: 2})
-  })
+  }, 60_000)
 
   it('--dry-run signals nothing; without a terminal or with another --fix running it refuses with exit 2', async () => {
     const orphan = await orphanUnderInit(ns)
@@ -173,23 +174,37 @@ describeLive('gt-doctor --fix (live)', () => {
     expect(refusedJson.code).toBe(2)
     expect(JSON.parse(refusedJson.stdout)).toMatchObject({error: {exitCode: 2}})
 
-    // Another --fix holds the lock (a fresh lock directory, as proper-lockfile keeps it): wait briefly, then refuse.
-    fs.mkdirSync(path.join(state, 'gt-doctor', 'fix.lock'), {recursive: true})
-    const locked = await runDoctor(ns, ['--fix', '--yes'])
-    expect(locked.code).toBe(2)
-    expect(locked.stderr).toMatch(/^gt-doctor: another gt-doctor --fix is running \(lock .*fix\.lock held for more than 3 s\); run again when it has finished\n$/)
+    // Another --fix holds the lock (a live process that took it): wait briefly, then refuse, naming it. The lock
+    // is per uid: a run with another XDG_STATE_HOME waits for it just the same.
+    const holder = await fixLockHolder(ns)
+    const lockedMessage = new RegExp(
+      `^gt-doctor: another gt-doctor --fix is running \\(pid ${holder}, lock \\S+/fix-${holder}-\\d+-[0-9a-f]+\\.lock held for more than 3 s\\); run again when it has finished\\n$`,
+    )
+    for (const stateHome of [state, path.join(ns.tmpdir, 'other-state')]) {
+      const locked = await runDoctor(ns, ['--fix', '--yes'], {stateHome})
+      expect(locked.code).toBe(2)
+      expect(locked.stderr).toMatch(lockedMessage)
+    }
     expect(await alive()).toBe(true)
-    fs.rmdirSync(path.join(state, 'gt-doctor', 'fix.lock'))
+    // Its holder SIGKILLed: its lock file stays, and the next --fix takes it over at once. A fix.lock another
+    // user planted in the XDG state directory (where the old proper-lockfile lock was kept) means nothing any more.
+    expect(await ns.kill(holder, 'SIGKILL')).toBe(true)
+    await ns.waitUntil(async () => !(await ns.alive(holder)))
+    expect(fs.readdirSync(ns.lockDir)).toHaveLength(1)
+    fs.mkdirSync(path.join(state, 'gt-doctor', 'fix.lock'), {recursive: true})
+    fs.chownSync(path.join(state, 'gt-doctor', 'fix.lock'), 65534, 65534)
 
     // The human output of a real fix: the plan, what was fixed, what is left.
     const done = await runDoctor(ns, ['--fix', '--yes', '--grace', '0.5'])
+    expect(done.stderr).not.toContain('another gt-doctor')
     expect(done.code).toBe(0)
+    expect(fs.readdirSync(ns.lockDir)).toEqual([])
     expect(done.stdout).toContain('Plan: end 5 processes in 2 trees')
     expect(done.stdout).toMatch(/Fix results\n/)
     expect(done.stdout).toMatch(/orphan-claude +│ fixed +│ \d+ \(\+1\) .*ended 2 processes \(2 by SIGKILL after the grace/)
     expect(done.stdout).toMatch(/2 fixed \(\d+(\.\d)? MiB freed\)/)
     for (const pid of all) expect(await ns.alive(pid)).toBe(false)
-  })
+  }, 60_000)
 
   it("spares another user's orphan unless root passes --all-users", async () => {
     const mine = await orphanUnderInit(ns, {mcp: 0})

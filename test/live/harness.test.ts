@@ -11,6 +11,7 @@ import {
   type LiveNamespace,
   type NsProcess,
   describeLive,
+  networkUnavailableReason,
   pythonAvailable,
   startNamespace,
   waitUntil,
@@ -276,3 +277,26 @@ describeLive('live harness teardown', () => {
     }
   })
 })
+
+describeLive(
+  'live harness network namespace',
+  () => {
+    it('{network: true} has loopback up and nothing else; env may depend on the tmpdir', async () => {
+      const ns = await startNamespace({network: true, env: (tmpdir) => ({GT_LIVE_HOME: path.join(tmpdir, 'home')})})
+      try {
+        expect(ns.env.GT_LIVE_HOME).toBe(path.join(ns.tmpdir, 'home'))
+        const links = await ns.exec(['ip', '-o', 'link', 'show'])
+        expect(links.stdout.trim().split('\n').map((l) => l.split(':')[1].trim())).toEqual(['lo'])
+        expect(links.stdout).toMatch(/<LOOPBACK,UP,LOWER_UP>/)
+        // Loopback answers (a real claude's model listens there); the only route is loopback's own.
+        const probe = `const net = require('node:net'); const s = net.createServer((c) => c.end('pong')).listen(0, '127.0.0.1', () =>
+          net.connect(s.address().port, '127.0.0.1').on('data', (d) => { process.stdout.write(String(d)); process.exit(0) }))`
+        expect((await ns.exec([process.execPath, '-e', probe])).stdout).toBe('pong')
+        expect((await ns.exec(['ip', 'route', 'show'])).stdout.trim()).toBe('')
+      } finally {
+        await ns.close()
+      }
+    })
+  },
+  networkUnavailableReason(),
+)

@@ -2,11 +2,11 @@
  * Live-test harness: a private PID namespace per test file, driven over JSON-lines RPC.
  *
  * Project rule: tests never touch processes they did not create. Live tests therefore run everything inside
- * `unshare --pid --fork --mount-proc`, where /proc shows only the namespace's own processes, orphans reparent
+ * `unshare --pid --fork --mount-proc` (plus `--net` with {network: true}), where /proc shows only the namespace's own processes, orphans reparent
  * to the namespace's PID 1, and tmux servers use private sockets under `ns.tmpdir`.
  *
  *   host (vitest worker)
- *    └─ unshare -pf --mount-proc --kill-child          ns.hostPid
+ *    └─ unshare --mount sh → exec unshare -pf --mount-proc --kill-child     ns.hostPid
  *        └─ bash init loop                  PID 1      reaps every orphan that reparents to it
  *            └─ node controller.mjs         PID 2      executes ns.spawn / ns.exec / ns.ps ... requests
  *
@@ -21,11 +21,16 @@ import path from 'node:path'
 import readline from 'node:readline'
 import {fileURLToPath} from 'node:url'
 import {afterAll, beforeAll, describe, it} from 'vitest'
+import {fixLockDir} from '../../src/remediation/lock.js'
 
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 export const REPO_ROOT = path.resolve(HERE, '..', '..')
 export const CONTROLLER = path.join(HERE, 'controller.mjs')
-/** Directory of the stand-in programs; prepended to PATH inside the namespace so `claude` resolves to ours. */
+/**
+ * Directory of the stand-in programs; prepended to PATH inside the namespace so `claude` resolves to ours. They
+ * stay although real-claude.live.test.ts runs the real Claude Code: they show the report's SIGHUP bug (a claude
+ * that outlives `tmux kill-session`), which the real program no longer shows.
+ */
 export const STANDIN_BIN = path.join(HERE, 'bin')
 export const CLAUDE_STANDIN = path.join(STANDIN_BIN, 'claude')
 export const NPM_EXEC_STANDIN = path.join(STANDIN_BIN, 'npm-exec-standin')
@@ -90,8 +95,13 @@ export interface StandinState {
 }
 
 export interface StartOptions {
-  /** Extra environment for everything in the namespace (null removes a key). */
-  env?: EnvPatch
+  /** Extra environment for everything in the namespace (null removes a key); a function gets ns.tmpdir. */
+  env?: EnvPatch | ((tmpdir: string) => EnvPatch)
+  /**
+   * Also a private network namespace (`unshare --net`) whose only interface, loopback, is brought up: for
+   * anything that might talk to a network (a real Claude Code). Nothing in it can reach another address.
+   */
+  network?: boolean
   /** Give up if the controller is not ready after this long (default 10 s). */
   startTimeoutMs?: number
   /** Keep ns.tmpdir after close() (also enabled by GT_LIVE_KEEP=1), for debugging. */
@@ -128,6 +138,11 @@ export interface LiveNamespace extends Runner {
   readonly mcpScript: string
   /** `${tmpdir}/standin`: STANDIN_STATE_DIR, where ready stand-ins write <pid>.json. */
   readonly stateDir: string
+  /**
+   * `${tmpdir}/fix-lock`: mounted inside the namespace over the user's fix-lock directory (`fixLockDir()`), so
+   * the doctor's per-uid lock is private to the namespace; a test plants or inspects lock files here.
+   */
+  readonly lockDir: string
   /** Environment every process in the namespace starts from. */
   readonly env: Record<string, string>
   ps(): Promise<NsProcess[]>
@@ -201,6 +216,26 @@ export function liveAvailable(): boolean {
   return liveUnavailableReason() === undefined
 }
 
+let networkAvailability: {reason?: string} | undefined
+
+/** Why `startNamespace({network: true})` cannot work here (no `ip`, no `unshare --net`), or undefined. */
+export function networkUnavailableReason(): string | undefined {
+  const live = liveUnavailableReason()
+  if (live !== undefined) return live
+  if (networkAvailability) return networkAvailability.reason
+  let reason: string | undefined
+  if (!onPath('ip')) reason = 'network namespaces need ip (iproute2) on PATH to bring loopback up'
+  else {
+    const probe = spawnSync('unshare', ['--pid', '--fork', '--net', '--mount-proc', '--kill-child', 'ip', 'link', 'set', 'lo', 'up'], {
+      encoding: 'utf8',
+      timeout: 10_000,
+    })
+    if (probe.status !== 0) reason = `unshare --net does not work here: ${(probe.stderr || probe.error?.message || `exit ${probe.status}`).trim()}`
+  }
+  networkAvailability = {reason}
+  return reason
+}
+
 /** True when python3 is available (needed by spawnSubreaper only). */
 export function pythonAvailable(): boolean {
   return onPath('python3')
@@ -211,10 +246,11 @@ const inCI = () => /^(1|true|yes)$/i.test(process.env.CI ?? '')
 
 /**
  * describe() for live tests. Where live tests cannot run it skips with the reason in the suite name, except
- * under CI=true, where it registers a failing test instead: CI must never skip live tests silently.
+ * under CI=true, where it registers a failing test instead: CI must never skip live tests silently. A suite
+ * that needs more (real programs, a network namespace) passes its own reason as `unavailable`.
  */
-export function describeLive(name: string, fn: () => void): void {
-  const reason = liveUnavailableReason()
+export function describeLive(name: string, fn: () => void, unavailable: string | undefined = liveUnavailableReason()): void {
+  const reason = unavailable
   if (reason === undefined) {
     describe(name, fn)
   } else if (inCI()) {
@@ -239,6 +275,13 @@ const INIT_SCRIPT =
   'exec 3<&0; "$@" <&3 3<&- & ctl=$!; exec 0</dev/null 3<&-; ' +
   'while :; do wait "$ctl"; st=$?; kill -0 "$ctl" 2>/dev/null || break; done; exit "$st"'
 
+// Before the PID namespace: in a private mount namespace of its own (unshare --mount, private propagation: the
+// host never sees it), mounts the namespace's fix-lock directory over the user's, then execs `unshare "$@"`
+// (same process, so --kill-child still ties the namespace to it). The doctor's lock is per uid wherever
+// XDG_STATE_HOME points; without this, parallel test files would wait for each other's --fix. Done here and
+// not by PID 1 so that the controller stays PID 2.
+const MOUNT_SCRIPT = 'mount --bind "$GT_LIVE_LOCK_DIR" "$GT_LIVE_USER_LOCK_DIR" && exec unshare "$@"'
+
 const open = new Set<Namespace>()
 let exitHookInstalled = false
 function installExitHook(): void {
@@ -256,6 +299,7 @@ class Namespace implements LiveNamespace {
   readonly tmuxTmpdir: string
   readonly mcpScript: string
   readonly stateDir: string
+  readonly lockDir: string
   readonly env: Record<string, string>
   hostPid = 0
   controllerPid = 0
@@ -276,6 +320,7 @@ class Namespace implements LiveNamespace {
     this.tmuxTmpdir = path.join(tmpdir, 'tmuxdir')
     this.mcpScript = path.join(tmpdir, MCP_STANDIN_REL)
     this.stateDir = path.join(tmpdir, 'standin')
+    this.lockDir = path.join(tmpdir, 'fix-lock')
     this.keepTmpdir = opts.keepTmpdir ?? process.env.GT_LIVE_KEEP === '1'
     this.exited = new Promise((resolve) => (this.markExited = resolve))
     const env: Record<string, string> = {}
@@ -290,7 +335,11 @@ class Namespace implements LiveNamespace {
     env.GT_LIVE_TMPDIR = tmpdir
     env.STANDIN_MCP_SCRIPT = this.mcpScript
     env.STANDIN_STATE_DIR = this.stateDir
-    for (const [k, v] of Object.entries(opts.env ?? {})) {
+    env.GT_LIVE_LOCK_DIR = this.lockDir
+    // Created on the host once (0700, as the doctor would): the mount point inside each namespace.
+    env.GT_LIVE_USER_LOCK_DIR = fixLockDir()
+    const extra = typeof opts.env === 'function' ? opts.env(tmpdir) : opts.env
+    for (const [k, v] of Object.entries(extra ?? {})) {
       if (v === null || v === undefined) delete env[k]
       else env[k] = v
     }
@@ -301,6 +350,7 @@ class Namespace implements LiveNamespace {
     fs.mkdirSync(path.join(this.tmpdir, 'tmux'), {mode: 0o700})
     fs.mkdirSync(this.tmuxTmpdir, {mode: 0o700})
     fs.mkdirSync(this.stateDir)
+    fs.mkdirSync(this.lockDir, {mode: 0o700})
     fs.mkdirSync(path.dirname(this.mcpScript), {recursive: true})
     fs.writeFileSync(
       path.join(path.dirname(this.mcpScript), 'package.json'),
@@ -309,9 +359,11 @@ class Namespace implements LiveNamespace {
     fs.copyFileSync(MCP_STANDIN_SOURCE, this.mcpScript)
     fs.chmodSync(this.mcpScript, 0o755)
 
+    const net = opts.network ? ['--net'] : []
+    const init = opts.network ? `ip link set lo up || exit 97; ${INIT_SCRIPT}` : INIT_SCRIPT
     this.child = spawn(
       'unshare',
-      ['--pid', '--fork', '--mount-proc', '--kill-child', 'bash', '-c', INIT_SCRIPT, 'gt-live-init', process.execPath, CONTROLLER],
+      ['--mount', 'sh', '-c', MOUNT_SCRIPT, 'gt-live-mount', '--pid', '--fork', ...net, '--mount-proc', '--kill-child', 'bash', '-c', init, 'gt-live-init', process.execPath, CONTROLLER],
       {cwd: REPO_ROOT, env: this.env, stdio: ['pipe', 'pipe', 'pipe']},
     )
     this.hostPid = this.child.pid ?? 0
@@ -546,7 +598,7 @@ export async function waitUntil(
  * afterAll); it is idempotent.
  */
 export async function startNamespace(opts: StartOptions = {}): Promise<LiveNamespace> {
-  const reason = liveUnavailableReason()
+  const reason = opts.network ? networkUnavailableReason() : liveUnavailableReason()
   if (reason !== undefined) throw new Error(`startNamespace: ${reason}`)
   const tmpdir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'gt-live-'))
   const ns = new Namespace(tmpdir, opts)

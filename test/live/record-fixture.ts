@@ -7,7 +7,7 @@
  *   npx tsx test/live/record-fixture.ts
  *
  * The environment files are filtered to a few keys plus one planted secret, so the recorded /proc
- * proves the collector keeps only TMUX, TMUX_PANE, CLAUDECODE and CLAUDE_CODE_SESSION_ID.
+ * proves the collector keeps only the KEPT_ENV_KEYS (TMUX, TMUX_PANE, CLAUDECODE, CLAUDE_CODE_SESSION_ID, ...).
  */
 import fs from 'node:fs'
 import path from 'node:path'

@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
+import {pathToFileURL} from 'node:url'
 import {CLAUDE_STANDIN, REPO_ROOT, type ExecResult, type LiveNamespace, type NsProcess, type StandinState} from './namespace.js'
 
 export const isMcpServer = (p: NsProcess) => p.comm === 'node' && p.args.includes('@modelcontextprotocol/server-standin/index.js')
@@ -147,6 +148,18 @@ export function runDoctor(ns: LiveNamespace, args: string[], opts: {stateHome?: 
   })
 }
 
+/**
+ * A process in the namespace that takes the fix lock (the built module, as the CLI does) and holds it until
+ * killed; resolves with its pid once its lock file is in ns.lockDir.
+ */
+export async function fixLockHolder(ns: LiveNamespace): Promise<number> {
+  const lock = pathToFileURL(path.join(REPO_ROOT, 'dist', 'src', 'remediation', 'lock.js')).href
+  const code = `const m = await import(${JSON.stringify(lock)}); await m.acquireFixLock(m.fixLockDir(), {waitMs: 0}); setInterval(() => {}, 1 << 30)`
+  const {pid} = await ns.spawn([process.execPath, '--input-type=module', '-e', code])
+  await ns.waitUntil(() => fs.readdirSync(ns.lockDir).some((f) => f.startsWith(`fix-${pid}-`)), 10_000, 50, `fix lock taken by pid ${pid}`)
+  return pid
+}
+
 /** The audit log the doctor wrote under `stateHome`, parsed. */
 export function readAudit(stateHome: string): Array<Record<string, any>> {
   const file = path.join(stateHome, 'gt-doctor', 'actions.jsonl')
@@ -154,7 +167,8 @@ export function readAudit(stateHome: string): Array<Record<string, any>> {
   return fs.readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l))
 }
 
-async function tmuxOk(ns: LiveNamespace, args: string[], socketName: string): Promise<ExecResult> {
+/** `tmux …` on the server `socketName`; throws with tmux's stderr when it fails. */
+export async function tmuxOk(ns: LiveNamespace, args: string[], socketName: string): Promise<ExecResult> {
   const r = await ns.tmux(args, socketName)
   if (r.code !== 0) throw new Error(`tmux ${args.join(' ')} failed (${r.code}): ${r.stderr}`)
   return r

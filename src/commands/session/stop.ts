@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {DoctorCommand} from '../../cli/base-command.js'
 import {seconds} from '../../cli/fix.js'
-import {configFlags} from '../../cli/flags.js'
+import {configFlags, printConfigNotices} from '../../cli/flags.js'
 import {loadConfig} from '../../config/load.js'
 import {DoctorError} from '../../errors.js'
 import {sessionStopFailure, socketPath, stopSessions, type SessionStopResult} from '../../remediation/session-stop.js'
@@ -43,11 +43,13 @@ export default class SessionStop extends DoctorCommand {
     if (names.length === 0 && !allMatching) throw new DoctorError('name the sessions to stop, or pass --all-matching REGEX')
     const uid = process.getuid?.() ?? 0
     if (flags['all-users'] && uid !== 0) throw new DoctorError(`--all-users needs root (you are uid ${uid}): only root may stop other users' sessions`)
+    const config = await loadConfig({explicit: flags.config})
+    printConfigNotices(config, this.config.bin)
     const result = await stopSessions({
       request: {names, allMatching, socket: flags.socket === undefined ? undefined : socketPath(flags.socket)},
       graceMs: Math.round(flags.grace * 1000),
       interruptWaitMs: Math.round(flags.wait * 1000),
-      config: await loadConfig({explicit: flags.config}),
+      config,
       allUsers: flags['all-users'],
     })
     // oclif's --json turns this.exit() into exit 1, so the code is set, not thrown.

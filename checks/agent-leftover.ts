@@ -1,0 +1,59 @@
+import {analyzeOrphans, defineCheck, isCommandWrapper, terminateTreeActions, treeFinding, type LeftoverTree} from '../src/index.js'
+
+interface Options {
+  /**
+   * Also end leftovers (default: report only, since a dev server the user asked the agent to start may be
+   * among them). orphan-mcp's deprecated `fixClaudeCodeChildren` sets this too.
+   */
+  fixLeftovers: boolean
+}
+
+/**
+ * Process trees Claude Code started (CLAUDECODE=1) that outlived their claude: a Bash-tool background
+ * command after a crash, a dev server left running. Report-only by default.
+ */
+export default defineCheck<Options>({
+  id: 'agent-leftover',
+  title: 'Leftovers of agent tools',
+  description:
+    'A process tree Claude Code started (CLAUDECODE=1: a Bash-tool background command, a dev server) that outlived its claude: it hangs from init, a subreaper or a tmux server, holds no MCP server, and neither CLAUDE_PID nor CLAUDE_CODE_SESSION_ID ties it to a live claude. Warning, report-only unless options.fixLeftovers is set.',
+  fixable: true,
+  fixOptIn: 'fixLeftovers',
+  requires: ['linux-proc'],
+  defaultOptions: {fixLeftovers: false},
+  detect({tree, rules, options}) {
+    return analyzeOrphans(tree, rules).leftovers.map((t) => {
+      // The command a person recognises, not the shell wrapping it.
+      const command = t.members.find((m) => !isCommandWrapper(m)) ?? t.root
+      const withEnv = (key: 'TMUX_PANE' | 'CLAUDE_CODE_ENTRYPOINT') => t.members.find((m) => m.env[key] !== undefined)?.env[key]
+      const lastPane = withEnv('TMUX_PANE')
+      const entrypoint = withEnv('CLAUDE_CODE_ENTRYPOINT')
+      return treeFinding(tree, {
+        check: 'agent-leftover',
+        root: t.root,
+        members: t.members,
+        severity: 'warning',
+        message: `Left behind by Claude Code${evidenceNote(t.tie)}: ${command.argv.join(' ') || command.comm}${t.members.length > 1 ? ` (${t.members.length} processes)` : ''}`,
+        reason: t.why,
+        session: tree.sessionFromTmuxEnv(t.root.env.TMUX),
+        fixable: options.fixLeftovers,
+        data: {
+          evidence: t.tie.kind === 'none' ? 'tree-shape' : t.tie.kind,
+          ...(t.tie.kind === 'none' ? {} : {claudePid: t.tie.claudePid}),
+          ...(t.tie.kind === 'pid-reused' ? {claudePidNow: t.tie.now.comm} : {}),
+          parentPid: t.root.ppid,
+          startTimeMs: t.root.startTimeMs,
+          ...(lastPane ? {lastPane} : {}),
+          ...(entrypoint ? {entrypoint} : {}),
+        },
+      })
+    })
+  },
+  fix: (finding, {tree}) => (finding.fixable ? terminateTreeActions(tree, finding) : []),
+})
+
+function evidenceNote(tie: LeftoverTree['tie']): string {
+  if (tie.kind === 'claude-gone') return ` (claude ${tie.claudePid} is gone)`
+  if (tie.kind === 'pid-reused') return ` (claude ${tie.claudePid} is gone, PID reused)`
+  return ''
+}

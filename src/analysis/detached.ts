@@ -1,0 +1,101 @@
+import type {Rules} from '../rules/rules.js'
+import type {ProcessInfo} from '../snapshot/types.js'
+import type {ProcessTree} from '../tree/process-tree.js'
+import type {ClaudeVerdict} from './orphans.js'
+import {isCommandWrapper, isShellLoop} from './wrappers.js'
+
+/**
+ * How a headless claude was detached: `own-session` (setsid), `disowned` (adopted by init or a subreaper
+ * after the shell that started it went away), `shell-loop` / `shell` (run by a non-interactive shell that
+ * itself hangs from a reaper: `setsid bash -c 'for …; do claude -p …; done'`), `session-killed` (its tmux
+ * session was killed under it and it kept running).
+ */
+export type DetachedBy = 'own-session' | 'disowned' | 'shell-loop' | 'shell' | 'session-killed'
+
+/** A headless claude that nothing holds, and the job it belongs to. */
+export interface Detachment {
+  /** How it was detached. */
+  by: DetachedBy
+  /** The top of the job: the outermost detached shell for a loop (ending one step only starts the next), else the claude. */
+  root: ProcessInfo
+  /** What the job hangs from: init, a subreaper or a tmux server (undefined when not in the snapshot). */
+  holder?: ProcessInfo
+  /** One sentence: how it is detached, for the report. */
+  how: string
+}
+
+/**
+ * The outermost run of command wrappers (`bash -c`, `sh -c`, `env`, `timeout`) above `p` that holds no
+ * terminal and hangs from init, a subreaper or a tmux server; undefined when the chain reaches anything else
+ * (a live program such as cron or an SDK app owns the job).
+ */
+function detachedShell(tree: ProcessTree, rules: Rules, p: ProcessInfo, protect: ReadonlySet<number>): {top: ProcessInfo; holder?: ProcessInfo} | undefined {
+  let top: ProcessInfo | undefined
+  let up = tree.parent(p)
+  const seen = new Set<number>([p.pid])
+  while (up && !seen.has(up.pid) && !protect.has(up.pid) && !rules.isReaper(up) && !rules.isTmuxServer(up) && !rules.isClaude(up)) {
+    if (!isCommandWrapper(up) || up.ttyNr !== 0) return undefined
+    top = up
+    seen.add(up.pid)
+    up = tree.parent(up)
+  }
+  if (!top) return undefined
+  // Under the doctor's own chain or a claude, the shell is theirs: only a reaper or a tmux server means detached.
+  const hangsFromReaper = up === undefined ? top.ppid <= 1 : rules.isReaper(up) || rules.isTmuxServer(up)
+  return hangsFromReaper ? {top, holder: up} : undefined
+}
+
+function holderName(rules: Rules, holder: ProcessInfo | undefined, ppid: number): string {
+  if (!holder) return ppid <= 1 ? 'init' : `PID ${ppid}`
+  if (holder.pid === 1) return 'init'
+  if (rules.isTmuxServer(holder)) return `the tmux server (pid ${holder.pid})`
+  return holder.argv.join(' ') || holder.comm
+}
+
+/**
+ * Whether a judged Claude process is a detached headless run: started with a `claude.headless` flag, in no
+ * live pane, and either judged an orphan, or run by a detached shell with no terminal. Those are jobs the user
+ * detached on purpose (`claude -p … & disown`, `setsid -f claude -p …`, a setsid'd loop), never orphans. A
+ * claude the doctor protects, one in a live pane, one a server could not vouch for, and one under a live
+ * program stay as judged.
+ */
+export function judgeDetached(tree: ProcessTree, rules: Rules, verdict: ClaudeVerdict, protect: ReadonlySet<number>): Detachment | undefined {
+  const p = verdict.proc
+  if (verdict.kind !== 'orphan' && verdict.kind !== 'healthy') return undefined
+  if (protect.has(p.pid) || tree.isInLivePane(p) || rules.headlessFlag(p) === undefined) return undefined
+  if (verdict.kind === 'healthy' && p.ttyNr !== 0) return undefined
+  const shell = detachedShell(tree, rules, p, protect)
+  if (shell) {
+    const name = `${(shell.top.argv[0] ?? shell.top.comm).split('/').pop()} ${shell.top.pid}`
+    return isShellLoop(shell.top)
+      ? {by: 'shell-loop', root: shell.top, holder: shell.holder, how: `in a detached shell loop (${name})`}
+      : {by: 'shell', root: shell.top, holder: shell.holder, how: `in a detached shell (${name})`}
+  }
+  if (verdict.kind !== 'orphan') return undefined
+  const parent = tree.parent(p)
+  // A pane's own command leads its session too: under the tmux server, sid == pid is not setsid's doing.
+  if (parent && rules.isTmuxServer(parent)) return {by: 'session-killed', root: p, holder: parent, how: 'left by a killed tmux session'}
+  if (p.sid === p.pid) return {by: 'own-session', root: p, holder: parent, how: 'own session (setsid)'}
+  if (p.ppid === 1 || rules.isReaper(parent)) return {by: 'disowned', root: p, holder: parent, how: `disowned (adopted by ${holderName(rules, parent, p.ppid)})`}
+  return {by: 'session-killed', root: p, holder: parent, how: verdict.evidence === 'pane-gone' ? `its pane ${p.env.TMUX_PANE} is gone` : 'left by a killed tmux session'}
+}
+
+/** The reason of a detached run's finding: why it is a job and not an orphan. */
+export function detachedWhy(tree: ProcessTree, rules: Rules, d: Detachment, claude: ProcessInfo, flag: string): string {
+  const holder = holderName(rules, d.holder, d.root.ppid)
+  const headless = `headless (${flag})`
+  switch (d.by) {
+    case 'own-session':
+      return `${headless} in its own session (sid ${claude.sid}), hanging from ${holder}, with no terminal and no live tmux pane: a job detached on purpose`
+    case 'disowned': {
+      const leader = claude.sid === undefined ? undefined : tree.get(claude.sid)
+      const shell = leader && leader.state !== 'Z' ? `while its session's leader (pid ${leader.pid}) still runs` : `after the shell that started it (session ${claude.sid ?? 'unknown'}) went away`
+      return `${headless}, adopted by ${holder} ${shell}; in no live tmux pane: a job detached on purpose`
+    }
+    case 'shell-loop':
+    case 'shell':
+      return `${headless}, run by ${d.root.argv.join(' ') || d.root.comm} (pid ${d.root.pid}) hanging from ${holder}, with no terminal and no live tmux pane: the job is the whole shell (ending one step would start the next)`
+    case 'session-killed':
+      return `${headless}, its tmux session gone (${d.how}) and no terminal holds it: reported as a detached run, not an orphan`
+  }
+}
