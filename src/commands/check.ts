@@ -87,6 +87,7 @@ export default class Check extends DoctorCommand {
         progress: (message) => forPeople && process.stderr.write(`${message}\n`),
       })
       if (result.declined) process.stderr.write('Nothing was signalled.\n')
+      if (result.auditFailure) process.stderr.write(`${this.config.bin}: ${result.auditFailure}\n`)
       if (forPeople && result.report.fixed) this.log(renderFixed(result.report, {color}))
       ;({report, snapshot} = result)
     } else {

@@ -52,6 +52,7 @@ export default class Watch extends DoctorCommand {
     const run: RunOnce = fix
       ? async () => {
           const r = await runFix({request: fix, diagnose: diagnoseOptions, showPlan: () => {}, confirm: async () => false})
+          if (r.auditFailure) process.stderr.write(`${this.config.bin}: ${r.auditFailure}\n`)
           return {report: r.report, exitCode: r.exitCode}
         }
       : async () => {

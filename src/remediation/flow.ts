@@ -4,7 +4,7 @@ import {DoctorError} from '../errors.js'
 import {exitCodeFor, type FixOutcome, type Report} from '../report/model.js'
 import {createRules} from '../rules/rules.js'
 import {AuditLog, MemoryAudit} from './audit.js'
-import {executePlan, type EngineOptions, type EngineResult} from './engine.js'
+import {describeAuditFailure, executePlan, type EngineOptions, type EngineResult} from './engine.js'
 import {acquireFixLock, fixLockDir} from './lock.js'
 import {planRemediation, type RemediationPlan} from './plan.js'
 import {procProbe, type ProcessProbe} from './probe.js'
@@ -42,6 +42,8 @@ export interface FixFlowResult {
   declined: boolean
   engine?: EngineResult
   auditFile?: string
+  /** The audit log failed mid-fix and nothing more was signalled: the one line to show (exit 3 follows from the report). */
+  auditFailure?: string
 }
 
 /** Findings left alone on purpose say so (`skipped`, and why) instead of looking forgotten. */
@@ -73,6 +75,7 @@ export async function runFix(opts: FixFlowOptions): Promise<FixFlowResult> {
       doctorAncestors: host.doctorAncestors,
       bootTimeMs: host.bootTimeMs,
       clockTicksPerSecond: host.clockTicksPerSecond,
+      livePanes: new Set(before.snapshot.tmux.servers.flatMap((s) => s.panes.filter((p) => !p.dead).map((p) => p.panePid))),
     }
     if (request.dryRun) {
       const result = await executePlan(plan, {...engine, audit: new MemoryAudit(), dryRun: true})
@@ -98,7 +101,8 @@ export async function runFix(opts: FixFlowOptions): Promise<FixFlowResult> {
     // What is left: a fresh snapshot and every check again, never the old picture with the fixed rows removed.
     const after = await diagnose({...opts.diagnose, snapshot: undefined})
     const report = fixedReport(before.report, after.report, withHeld(plan, result.outcomes))
-    return {report, snapshot: after.snapshot, exitCode: exitCodeFor(report), plan, declined: false, engine: result, auditFile: audit.file}
+    const auditFailure = result.auditFailure && describeAuditFailure(audit.file, result.auditFailure)
+    return {report, snapshot: after.snapshot, exitCode: exitCodeFor(report), plan, declined: false, engine: result, auditFile: audit.file, auditFailure}
   } finally {
     await lock?.release()
   }

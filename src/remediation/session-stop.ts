@@ -4,11 +4,11 @@ import {DoctorError} from '../errors.js'
 import {createRules} from '../rules/rules.js'
 import {collectSnapshot} from '../snapshot/collect.js'
 import {AuditLog} from './audit.js'
-import {executePlan} from './engine.js'
+import {describeAuditFailure, executePlan} from './engine.js'
 import {acquireFixLock, fixLockDir} from './lock.js'
 import {procProbe, systemClock, type ProcessProbe} from './probe.js'
 import {planTeardown, runTeardown, type RecordedProcess, type TeardownRequest, type TeardownResult} from './session-teardown.js'
-import {liveTmux, type TmuxRunner} from './side-actions.js'
+import {liveSocketOps, liveTmux, tmuxServerRefusal, type TmuxRunner} from './side-actions.js'
 import {stateDir} from './state.js'
 
 export interface SessionStopOptions {
@@ -23,10 +23,17 @@ export interface SessionStopOptions {
   probe?: ProcessProbe
   tmux?: TmuxRunner
   lockWaitMs?: number
+  /** root only: also stop sessions on other users' servers, and their processes. */
+  allUsers?: boolean
 }
 
 export interface SessionStopResult extends TeardownResult {
   auditFile: string
+}
+
+/** The one line to show when the audit log failed mid-stop, if it did. */
+export function sessionStopFailure(result: SessionStopResult): string | undefined {
+  return result.auditFailure && describeAuditFailure(result.auditFile, result.auditFailure)
 }
 
 /**
@@ -58,22 +65,36 @@ export async function stopSessions(opts: SessionStopOptions): Promise<SessionSto
       return live !== undefined && (p.startTicks === undefined || live.startTicks === p.startTicks) && live.state !== 'Z' && live.state !== 'X'
     }
     const audit = new AuditLog(dir, `${process.pid}@${new Date().toISOString()}`)
+    const rules = createRules(opts.config.rules)
+    const tmux = opts.tmux ?? liveTmux
+    const {allUsers} = opts
+    const serverPids = new Map(snapshot.tmux.servers.map((s) => [s.socket, s.pid]))
     try {
       const result = await runTeardown(
         plan,
         {
-          tmux: opts.tmux ?? liveTmux,
+          tmux,
           isAlive,
           audit,
+          refuse: (socket) =>
+            tmuxServerRefusal(socket, {
+              tmux,
+              sockets: liveSocketOps,
+              probe,
+              isTmuxServer: (live) => rules.isTmuxServer({pid: live.pid, ppid: live.ppid, comm: live.comm, argv: [], env: {}}),
+              invokingUid: host.uid,
+              allUsers,
+            }, serverPids.get(socket)),
           sleep: systemClock.sleep,
           now: systemClock.now,
           execute: (remediation) =>
             executePlan(remediation, {
               probe,
               audit,
-              rules: createRules(opts.config.rules),
+              rules,
               graceMs: opts.graceMs,
               invokingUid: host.uid,
+              allUsers,
               doctorPid: host.doctorPid,
               doctorAncestors: host.doctorAncestors,
               bootTimeMs: host.bootTimeMs,
