@@ -81,7 +81,7 @@ export async function diagnose(opts: DiagnoseOptions): Promise<Diagnosis> {
     }))
   const results = await runChecks(checks, snapshot, {config, rules, progress: opts.progress})
   phase('checks')
-  const report = buildReport({snapshot, results, rules, tool: opts.tool})
+  const report = buildReport({snapshot, results, rules, tool: opts.tool, limitations: config.notices})
   phase('report')
   return {config, checks, snapshot, results, report}
 }

@@ -5,7 +5,7 @@ const require = createRequire(import.meta.url)
 /**
  * A CommonJS dependency loaded on first use instead of at start-up: most runs never validate a config
  * file, draw a table or take the fix lock, and `gt-doctor --json` on a crowded machine should not pay for
- * loading ajv, cli-table3 or proper-lockfile. Synchronous, so callers keep their signatures.
+ * loading ajv or cli-table3. Synchronous, so callers keep their signatures.
  */
 export function lazy<T>(id: string): () => T {
   let mod: T | undefined

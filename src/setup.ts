@@ -25,6 +25,6 @@ export async function loadSetup(opts: SetupOptions = {}): Promise<DoctorSetup> {
   const api = await import('./index.js')
   const taken = new Set((await loadBuiltinChecks()).map((c) => c.check.id))
   const plugins = opts.oclif ? await loadPluginChecks(opts.oclif, api, config.checkTimeoutSeconds * 1000, taken) : []
-  const local = await loadLocalChecks(config.localChecks, api, taken)
+  const local = await loadLocalChecks(config.localChecks, api, taken, config.checkTimeoutSeconds * 1000)
   return {config, extraChecks: [...plugins, ...local]}
 }

@@ -109,11 +109,22 @@ describe('usage errors of watch and session stop: one line, exit 2, nothing run'
   }
 
   it('watch', () => {
-    expect(cli(['watch', '--interval', '0'])).toMatchObject({code: 2, stdout: '', stderr: ['gt-doctor: --interval: expected seconds above 0 and up to 86400, got "0"']})
+    expect(cli(['watch', '--interval', '0'])).toMatchObject({code: 2, stdout: '', stderr: ['gt-doctor: --interval: expected seconds above 0 and up to 86400 (a decimal number like 0.5 or 10), got "0"']})
+    expect(cli(['watch', '--interval', '0x10'])).toMatchObject({code: 2, stdout: '', stderr: ['gt-doctor: --interval: expected seconds above 0 and up to 86400 (a decimal number like 0.5 or 10), got "0x10"']})
     expect(cli(['watch', '--count', '1', '--history', '/etc/passwd/x'])).toMatchObject({code: 2, stdout: ''})
     expect(cli(['watch', '--count', '1', '--only', 'nope', '--history', path.join(tmp, 'w.jsonl')]).stderr).toEqual([
       'gt-doctor: unknown check "nope"; known checks: agent-leftover, detached-run, orphan-claude, orphan-mcp, orphan-memory, session-mismatch',
     ])
+  })
+
+  it('--grace 0x10, 1e3, " 5" and Infinity are refused, not read as numbers', () => {
+    for (const bad of ['0x10', '1e3', ' 5', 'Infinity']) {
+      expect(cli(['check', '--fix', '--dry-run', '--grace', bad])).toMatchObject({
+        code: 2,
+        stdout: '',
+        stderr: [`gt-doctor: --grace: expected seconds from 0 to 3600 (a decimal number like 0.5 or 10), got "${bad}"`],
+      })
+    }
   })
 
   it('session stop', () => {

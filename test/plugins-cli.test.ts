@@ -295,3 +295,20 @@ describe('configuration errors through the CLI', () => {
     expect(viaEnv.code).toBe(2)
   })
 })
+
+describe('a local check that calls process.exit(0)', () => {
+  const box = sandbox()
+  afterAll(box.remove)
+
+  it('is reported as crashed (exit 2), with every other check, instead of a silent exit 0', () => {
+    box.write('exits.mjs', "export default {id: 'exits', title: 'Exits', description: 'd', detect() { process.exit(0) }}\n")
+    const cfg = box.write('exits.json', {localChecks: ['./exits.mjs']})
+    const r = box.cli(['check', '--json', '--config', cfg, '--from', path.join(REPO_ROOT, 'fixtures', 'reports', 'incident.snapshot.json')])
+    expect(r.code).toBe(2)
+    const report = json<Report>(r.stdout)
+    // Every built-in check ran after it too.
+    expect(report.checks.filter((c) => c.source === 'built-in').map((c) => c.status)).not.toContain('crashed')
+    expect(report.checks.filter((c) => c.source === 'built-in').length).toBeGreaterThanOrEqual(4)
+    expect(report.checks.at(-1)).toMatchObject({id: 'exits', status: 'crashed', error: 'called process.exit(0): a check returns findings and may not end the doctor'})
+  })
+})

@@ -300,3 +300,66 @@ describe('the examples, in-process', () => {
     expect(results[0].findings).toEqual([expect.objectContaining({message: '3 Claude processes are running (limit 2)', pids: [101, 300, 400], severity: 'warning'})])
   })
 })
+
+describe('a check that calls process.exit() is a crashed check, not a silent exit (issue 18 item 17)', () => {
+  const exits = (id: string, detect: Check<any>['detect']) => local({...meta(id), detect})
+  const reason = (code: number | string) => `called process.exit(${code}): a check returns findings and may not end the doctor`
+
+  it('in detect, synchronously or after an await, even when the check catches the throw; process.exit is restored', async () => {
+    const before = process.exit
+    const checks = [
+      exits('exit-sync', () => process.exit(0)),
+      exits('exit-async', async () => {
+        await new Promise((resolve) => setTimeout(resolve, 5))
+        process.exit(3)
+      }),
+      exits('exit-caught', () => {
+        try {
+          process.exit(0)
+        } catch {}
+        return []
+      }),
+    ]
+    const {results} = await diagnose({tool, snapshot: machine().snapshot(), extraChecks: checks, only: checks.map((c) => c.check.id)})
+    expect(results.map((r) => [r.id, r.status, r.error])).toEqual([
+      ['exit-sync', 'crashed', reason(0)],
+      ['exit-async', 'crashed', reason(3)],
+      ['exit-caught', 'crashed', reason(0)],
+    ])
+    expect(process.exit).toBe(before)
+  })
+
+  it('in fix: the fix fails alone', () => {
+    const ctx = ctxOf(machine().snapshot())
+    const guarded = guardCheck(plugin({...meta('fix-exits'), detect: () => [], fix: () => process.exit(0)}), config())
+    expect(() => guarded.check.fix!({} as Finding, ctx)).toThrow(`fix of fix-exits failed: ${reason(0)}`)
+  })
+
+  it("in a plugin's hook: that plugin's stand-in says so, the others load", async () => {
+    const good = {...meta('from-good-plugin'), detect: () => []}
+    const oclif: HookRunner = {
+      // What oclif's runHook does: each plugin's hook runs, and what it throws is recorded as that plugin's failure.
+      runHook: (async () => {
+        const failures: Array<{plugin: {name: string; version: string}; error: unknown}> = []
+        try {
+          process.exit(0)
+        } catch (error) {
+          failures.push({plugin: {name: 'exits', version: '1.0.0'}, error})
+        }
+        return {successes: [{plugin: {name: 'good', version: '1.0.0'}, result: good}], failures}
+      }) as unknown as HookRunner['runHook'],
+    }
+    const loaded = await loadPluginChecks(oclif, api, 1000, new Set())
+    expect(loaded.map((c) => [c.check.id, isLoadFailure(c) ? c.check.description : 'ok'])).toEqual([
+      ['plugin/exits', `gt-doctor:checks hook threw: ${reason(0)}`],
+      ['from-good-plugin', 'ok'],
+    ])
+  })
+
+  it("in a local module's top level: a stand-in that says so", async () => {
+    const file = module('exits-on-import.mjs', 'process.exit(0)\nexport default {}\n')
+    const [loaded] = await loadLocalChecks([file], api, new Set())
+    expect(isLoadFailure(loaded)).toBe(true)
+    expect(loaded.check.description).toBe(reason(0))
+  })
+})

@@ -17,10 +17,11 @@ import type {Diagnosis} from '../src/doctor.js'
 import {DoctorError} from '../src/errors.js'
 import {AuditLog} from '../src/remediation/audit.js'
 import {fixRequest} from '../src/remediation/flow.js'
-import {acquireFixLock} from '../src/remediation/lock.js'
+import {parseSeconds} from '../src/cli/fix.js'
 import {planRemediation, plannedOtherActions, plannedProcesses} from '../src/remediation/plan.js'
 import {fixedReport, plannedReport} from '../src/remediation/report.js'
 import {procProbe} from '../src/remediation/probe.js'
+import {tmuxServerRefusal, type ServerOwnership} from '../src/remediation/side-actions.js'
 import {stateDir} from '../src/remediation/state.js'
 import {renderFixed, renderPlan} from '../src/render/fix.js'
 import {buildReport, exitCodeFor, type FixOutcome} from '../src/report/model.js'
@@ -182,6 +183,13 @@ describe('fix flags', () => {
     expect(fixRequest({fix: true, yes: true}, {stdinIsTTY: false, uid: 1000})).toMatchObject({yes: true, dryRun: false, graceMs: 5000})
     expect(fixRequest({'dry-run': true}, {stdinIsTTY: false, uid: 1000})).toMatchObject({dryRun: true})
   })
+  it('--grace and the other second flags take plain decimal seconds only', () => {
+    expect([parseSeconds('0.5', 0, 3600), parseSeconds('2', 0, 3600), parseSeconds('10', 0, 3600), parseSeconds('0', 0, 3600)]).toEqual([0.5, 2, 10, 0])
+    for (const bad of ['0x10', '1e3', ' 5', '5 ', 'Infinity', '-1', '', '+5', '0b1', '5s', '3601']) {
+      expect(() => parseSeconds(bad, 0, 3600), JSON.stringify(bad)).toThrow(`expected seconds from 0 to 3600 (a decimal number like 0.5 or 10), got "${bad}"`)
+    }
+  })
+
   it('takes --grace in seconds and --all-users only from root', () => {
     expect(fixRequest({fix: true, grace: 0.5}, tty)?.graceMs).toBe(500)
     expect(() => fixRequest({fix: true, 'all-users': true}, tty)).toThrow('--all-users needs root (you are uid 1000)')
@@ -189,7 +197,8 @@ describe('fix flags', () => {
   })
 })
 
-describe('state: audit log and lock', () => {
+// The fix lock has its own file: fix-lock.test.ts.
+describe('state: audit log', () => {
   const dirs: string[] = []
   const tmp = () => {
     const d = fs.mkdtempSync(path.join(os.tmpdir(), 'gt-doctor-state-'))
@@ -218,21 +227,21 @@ describe('state: audit log and lock', () => {
     expect(lines).toEqual([{time: '2026-01-11T12:00:00.000Z', run: 'run-1', event: 'signal', findingId: 'f', pid: 5, signal: 'SIGTERM', outcome: 'sent'}])
   })
 
+  it('puts lines on disk on flush, and fails with a code once closed', () => {
+    const dir = tmp()
+    const log = new AuditLog(dir, 'run-1')
+    log.write({event: 'intent', findingId: 'f', pid: 5, signal: 'SIGSTOP', outcome: 'intended'})
+    log.flush()
+    log.close()
+    expect(() => log.write({event: 'signal', findingId: 'f', outcome: 'sent'})).toThrow(expect.objectContaining({code: 'EBADF'}))
+    expect(() => log.flush()).toThrow(expect.objectContaining({code: 'EBADF'}))
+    expect(fs.readFileSync(path.join(dir, 'actions.jsonl'), 'utf8').trim().split('\n')).toHaveLength(1)
+  })
+
   it('refuses to fix when the audit log cannot be written', () => {
     const file = path.join(tmp(), 'not-a-dir')
     fs.writeFileSync(file, '')
     expect(() => new AuditLog(path.join(file, 'gt-doctor'), 'r')).toThrow(/cannot open the audit log .*nothing was signalled/)
-  })
-
-  it('lets one --fix run at a time: a second refuses with exit 2 after a short wait', async () => {
-    const dir = tmp()
-    const first = await acquireFixLock(dir)
-    const second = acquireFixLock(dir, {waitMs: 300})
-    await expect(second).rejects.toThrow(/^another gt-doctor --fix is running \(lock .*fix\.lock held for more than 0\.3 s\)/)
-    await expect(second).rejects.toMatchObject({exitCode: 2})
-    await first.release()
-    const third = await acquireFixLock(dir, {waitMs: 0})
-    await third.release()
   })
 })
 
@@ -249,8 +258,55 @@ describe('procProbe', () => {
     expect(probe([stat(500), undefined, stat(900)]).read(243)).toBeUndefined()
   })
 
+  it('lists the children of every thread, or scans every stat where the kernel has no children files', () => {
+    const files: Record<string, string> = {
+      '/proc/243/stat': stat(500),
+      '/proc/243/task/243/children': '250 251 ',
+      '/proc/243/task/244/children': '252 ',
+    }
+    const dirs: Record<string, string[]> = {'/proc/243/task': ['243', '244']}
+    expect(procProbe('/proc', (f) => files[f], (d) => dirs[d]).children(243).sort()).toEqual([250, 251, 252])
+    expect(procProbe('/proc', (f) => files[f], () => undefined).children(243)).toEqual([])
+    const old: Record<string, string> = {
+      '/proc/243/stat': stat(500),
+      '/proc/260/stat': '260 (sleep) S 243 243 243 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 900 1000 200',
+      '/proc/261/stat': '261 (sleep) S 1 261 261 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 901 1000 200',
+    }
+    const oldDirs: Record<string, string[]> = {'/proc/243/task': ['243'], '/proc': ['243', '260', '261', 'self', 'stat']}
+    expect(procProbe('/proc', (f) => old[f], (d) => oldDirs[d]).children(243)).toEqual([260])
+  })
+
+  it('reads session and process group with the identity', () => {
+    expect(probe([stat(500), 'Uid:\t1000\t1000\t1000\t1000\n']).read(243)).toMatchObject({sid: 243, pgid: 243, ppid: 222})
+  })
+
   it('keeps a live process whose status cannot be read, with its owner unknown', () => {
     expect(probe([stat(500), undefined, stat(500)]).read(243)).toMatchObject({pid: 243, startTicks: 500, ppid: 222, uid: undefined})
     expect(probe([stat(500), 'Uid:\t1000\t1000\t1000\t1000\n']).read(243)).toMatchObject({uid: 1000, startTicks: 500})
+  })
+})
+
+describe('tmuxServerRefusal', () => {
+  const owner = (uid: number, calls: string[][]): ServerOwnership => ({
+    tmux: async (socket, args) => {
+      calls.push([socket, ...args])
+      return {code: 0, stdout: '100\n', stderr: ''}
+    },
+    sockets: {inspect: () => ({isSocket: true, uid}), listening: async () => false, unlink: () => {}},
+    probe: {read: (pid) => (pid === 100 ? {pid, startTicks: 1, ppid: 1, uid, state: 'S', comm: 'tmux: server'} : undefined)},
+    isTmuxServer: (live) => live.comm === 'tmux: server',
+    invokingUid: 1000,
+  })
+
+  it('asks the server for its pid, or takes the one it reported when recorded and reads it from /proc again', async () => {
+    const calls: string[][] = []
+    expect(await tmuxServerRefusal('/s', owner(1000, calls))).toBeUndefined()
+    expect(calls).toEqual([['/s', 'display-message', '-p', '#{pid}']])
+    calls.length = 0
+    expect(await tmuxServerRefusal('/s', owner(1000, calls), 100)).toBeUndefined()
+    expect(calls).toEqual([])
+    // A recorded pid that is no tmux server any more (the server was replaced): its owner cannot be verified.
+    expect((await tmuxServerRefusal('/s', owner(1000, calls), 101))?.detail).toBe('the tmux server on /s names PID 101, which is no tmux server here, so its owner cannot be verified')
+    expect((await tmuxServerRefusal('/s', owner(1001, calls), 100))?.detail).toBe('the tmux server on /s belongs to uid 1001 (its socket file), not to you (uid 1000)')
   })
 })

@@ -3,9 +3,9 @@
  * signals, and that a pid reused between the Ctrl-C wait and the signals is never signalled.
  */
 import {describe, expect, it} from 'vitest'
-import {MemoryAudit} from '../src/remediation/audit.js'
+import {MemoryAudit, type AuditSink} from '../src/remediation/audit.js'
 import {executePlan} from '../src/remediation/engine.js'
-import {planTeardown, runTeardown, type TeardownPlan} from '../src/remediation/session-teardown.js'
+import {planTeardown, runTeardown, type TeardownDeps, type TeardownPlan} from '../src/remediation/session-teardown.js'
 import {socketPath} from '../src/remediation/session-stop.js'
 import {createRules, DEFAULT_RULES} from '../src/rules/rules.js'
 import {FakeWorld, type FakeProc} from './support/fake-world.js'
@@ -105,9 +105,15 @@ function world(react: Partial<Record<number, Partial<FakeProc>>>) {
   return w
 }
 
-async function stop(w: FakeWorld, plan: TeardownPlan, onCtrlC: () => void = () => {}, beforeEngine: () => void = () => {}) {
+async function stop(
+  w: FakeWorld,
+  plan: TeardownPlan,
+  onCtrlC: () => void = () => {},
+  beforeEngine: () => void = () => {},
+  more: {refuse?: TeardownDeps['refuse']; audit?: AuditSink} = {},
+) {
   const tmux: string[] = []
-  const audit = new MemoryAudit()
+  const audit = more.audit ?? new MemoryAudit()
   let sessionOpen = true
   const result = await runTeardown(
     plan,
@@ -128,6 +134,7 @@ async function stop(w: FakeWorld, plan: TeardownPlan, onCtrlC: () => void = () =
         return executePlan(remediation, {probe: w, audit, rules: createRules(DEFAULT_RULES), graceMs: 2000, invokingUid: 1000, doctorPid: 99_999, clock: w.clock})
       },
       audit,
+      refuse: more.refuse ?? (async () => undefined),
       sleep: w.clock.sleep,
       now: w.clock.now,
     },
@@ -171,9 +178,9 @@ describe('runTeardown: the graceful stop', () => {
 
   it('what ignores Ctrl-C gets SIGTERM, what ignores that too gets SIGKILL after the grace; then kill-session', async () => {
     const w = world({1000: {onTerm: 'ignore'}, 1002: {onTerm: 'ignore'}})
-    const {result, tmux, signals, audit} = await stop(w, plan())
-    // Everything at once, root first, then SIGKILL for the two that stayed.
-    expect(signals).toEqual(['kill 1000 SIGTERM', 'kill 1001 SIGTERM', 'kill 1003 SIGTERM', 'kill 1002 SIGTERM', 'kill 1000 SIGKILL', 'kill 1002 SIGKILL'])
+    const {result, tmux, audit} = await stop(w, plan())
+    // Everything at once, root first, then SIGKILL for the two that stayed (the root last).
+    expect(w.ending()).toEqual(['kill 1000 SIGTERM', 'kill 1001 SIGTERM', 'kill 1003 SIGTERM', 'kill 1002 SIGTERM', 'kill 1002 SIGKILL', 'kill 1000 SIGKILL'])
     expect(result.sessions[0].processes.map((p) => [p.pid, p.ended])).toEqual([
       [1000, 'sigkill'],
       [1001, 'sigterm'],
@@ -182,8 +189,15 @@ describe('runTeardown: the graceful stop', () => {
     ])
     expect(result.survived).toBe(0)
     // The engine's audit: every signal with the identity it was verified against; the stop's tmux commands too.
-    expect(audit.entries.filter((e) => e.event === 'signal').map((e) => [e.pid, e.startTicks, e.signal, e.findingId])[0]).toEqual([1000, 10000, 'SIGTERM', 'session-stop:gt-one:%0'])
-    expect(audit.entries.filter((e) => e.event === 'tmux').map((e) => e.args?.[0])).toEqual(['send-keys', 'kill-session'])
+    const entries = (audit as MemoryAudit).entries
+    expect(entries.filter((e) => e.event === 'signal' && e.signal === 'SIGTERM').map((e) => [e.pid, e.startTicks, e.signal, e.findingId])[0]).toEqual([1000, 10000, 'SIGTERM', 'session-stop:gt-one:%0'])
+    // Each tmux command that ends processes is recorded before it runs, and its outcome after.
+    expect(entries.filter((e) => e.args).map((e) => `${e.event} ${e.args?.[0]} ${e.outcome}`)).toEqual([
+      'intent send-keys intended',
+      'tmux send-keys done',
+      'intent kill-session intended',
+      'tmux kill-session done',
+    ])
     expect(tmux.indexOf('kill-session -t =gt-one')).toBe(tmux.length - 1)
   })
 
@@ -202,5 +216,39 @@ describe('runTeardown: the graceful stop', () => {
     expect(by[1003]).toMatchObject({ended: 'survived'})
     expect(by[1003].detail).toContain('state D')
     expect(result.survived).toBe(1)
+  })
+
+  it("leaves a session on another user's server alone: no tmux command, no signal, and says why", async () => {
+    const w = world({1000: {onTerm: 'ignore'}})
+    const why = 'the tmux server on /tmp/tmux-1000/default belongs to uid 1000 (its socket file), not to you (uid 0); pass --all-users to include other users'
+    const asked: string[] = []
+    const {result, tmux, signals, audit} = await stop(w, plan(), undefined, undefined, {
+      refuse: async (socket) => {
+        asked.push(socket)
+        return {detail: why}
+      },
+    })
+    expect(asked.length).toBeGreaterThan(0)
+    expect(tmux).toEqual([])
+    expect(signals).toEqual([])
+    expect(result.sessions[0]).toMatchObject({outcome: 'skipped', notes: [`left alone: ${why}`]})
+    expect(result.sessions[0].processes.every((p) => p.ended === 'left' && p.detail === why)).toBe(true)
+    expect(result.survived).toBe(1)
+    expect((audit as MemoryAudit).entries).toEqual([expect.objectContaining({event: 'tmux', session: 'gt-one', outcome: 'skipped', detail: why})])
+  })
+
+  it('sends no Ctrl-C and no signal it could not record first', async () => {
+    const w = world({})
+    const full: AuditSink = {
+      write: () => {
+        throw Object.assign(new Error('ENOSPC: no space left on device, write'), {code: 'ENOSPC'})
+      },
+    }
+    const {result, tmux, signals} = await stop(w, plan(), undefined, undefined, {audit: full})
+    expect(tmux.filter((c) => c.startsWith('send-keys') || c.startsWith('kill-session'))).toEqual([])
+    expect(signals).toEqual([])
+    expect(result.auditFailure).toEqual({code: 'ENOSPC', signalled: 0, notSignalled: 4})
+    expect(result.sessions[0]).toMatchObject({outcome: 'kill-failed', notes: ['kill-session not run: the audit log could not be written (ENOSPC)']})
+    expect(result.sessions[0].processes[0]).toMatchObject({ended: 'survived', detail: 'not signalled: the audit log could not be written (ENOSPC)'})
   })
 })

@@ -8,7 +8,7 @@ import type {IgnoreConfig, ResolvedConfig} from '../config/config.js'
 import type {ProcessInfo, Snapshot} from '../snapshot/types.js'
 import {treeOf, type ProcessTree} from '../tree/process-tree.js'
 import type {Check, CheckContext, Finding, FixAction, ProcessTarget, RegisteredCheck} from './api.js'
-import {runInterruptible} from './isolate.js'
+import {runInterruptible, withoutProcessExit} from './isolate.js'
 
 /** The compiled ignore rules. */
 export interface IgnoreRules {
@@ -155,7 +155,7 @@ export function guardCheck(registered: RegisteredCheck, config: ResolvedConfig):
   const {check, source} = registered
   const timeoutMs = config.checkTimeoutSeconds * 1000
   const foreign = source.kind !== 'built-in'
-  const call = <T>(fn: () => T): T => (foreign ? runInterruptible(fn, timeoutMs) : fn())
+  const call = <T>(fn: () => T): T => (foreign ? withoutProcessExit(() => runInterruptible(fn, timeoutMs), timeoutMs) : fn())
   const guarded: Check<any> = {
     ...check,
     detect: foreign ? (ctx: CheckContext<any>) => call(() => check.detect(ctx)) : check.detect,

@@ -19,3 +19,8 @@ export const selectionFlags = {
   }),
   skip: Flags.string({summary: 'Do not run these checks (comma-separated ids, repeatable).', multiple: true, delimiter: ',', helpValue: 'ID,...'}),
 }
+
+/** Configuration files found but not trusted: one line each on stderr (a report carries them in its limitations too). */
+export function printConfigNotices(config: {notices: readonly string[]}, bin: string): void {
+  for (const notice of config.notices) process.stderr.write(`${bin}: ${notice}\n`)
+}

@@ -2,7 +2,7 @@ import os from 'node:os'
 import {Flags} from '@oclif/core'
 import {DoctorCommand} from '../cli/base-command.js'
 import {confirmPlan, fixFlags} from '../cli/fix.js'
-import {configFlags, selectionFlags} from '../cli/flags.js'
+import {configFlags, printConfigNotices, selectionFlags} from '../cli/flags.js'
 import {diagnose} from '../doctor.js'
 import {fixRequest} from '../remediation/request.js'
 import {argvWantsJson, FORMATS, renderReport, resolveFormat, writeOutput} from '../render/output.js'
@@ -57,9 +57,11 @@ export default class Check extends DoctorCommand {
     const color = !flags.output && colorWanted()
     // People watch progress and plans; a machine format on stdout gets nothing but the report.
     const forPeople = format === 'table' && !flags.quiet
+    const setup = await loadSetup({oclif: this.config, configPath: flags.config})
+    printConfigNotices(setup.config, this.config.bin)
     const options = {
       tool: {name: this.config.name, version: this.config.version},
-      ...(await loadSetup({oclif: this.config, configPath: flags.config})),
+      ...setup,
       only: flags.only,
       skip: flags.skip,
       sockets: flags.socket,
@@ -85,6 +87,7 @@ export default class Check extends DoctorCommand {
         progress: (message) => forPeople && process.stderr.write(`${message}\n`),
       })
       if (result.declined) process.stderr.write('Nothing was signalled.\n')
+      if (result.auditFailure) process.stderr.write(`${this.config.bin}: ${result.auditFailure}\n`)
       if (forPeople && result.report.fixed) this.log(renderFixed(result.report, {color}))
       ;({report, snapshot} = result)
     } else {

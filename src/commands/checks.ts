@@ -1,5 +1,5 @@
 import {DoctorCommand} from '../cli/base-command.js'
-import {configFlags} from '../cli/flags.js'
+import {configFlags, printConfigNotices} from '../cli/flags.js'
 import {describeSource} from '../checks/registry.js'
 import {loadRegistry} from '../doctor.js'
 import {EXIT} from '../report/model.js'
@@ -33,6 +33,7 @@ export default class Checks extends DoctorCommand {
   async run(): Promise<CheckListing[]> {
     const {flags} = await this.parse(Checks)
     const {config, extraChecks} = await loadSetup({oclif: this.config, configPath: flags.config})
+    printConfigNotices(config, this.config.bin)
     const listing = (await loadRegistry(config, extraChecks)).map((registered) => {
       const {check, source} = registered
       return {

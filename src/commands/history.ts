@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 import {DoctorCommand} from '../cli/base-command.js'
-import {defaultHistoryFile, readHistory, type HistoryEntry} from '../monitor/history.js'
+import {defaultHistoryFile, HISTORY_READ_LIMIT, readHistory, type HistoryEntry} from '../monitor/history.js'
+import {formatBytes} from '../render/format.js'
 import {parseSince} from '../monitor/since.js'
 import {colorWanted} from '../render/table.js'
 import {formatTime, renderHistory} from '../render/history.js'
@@ -10,6 +11,8 @@ export interface HistoryResult {
   since: string | null
   /** Lines skipped because they were not a history entry. */
   malformed: number
+  /** Bytes at the start of a file over the read limit that were not read: the oldest runs. */
+  skippedBytes?: number
   points: HistoryEntry[]
 }
 
@@ -32,7 +35,13 @@ export default class History extends DoctorCommand {
     const since = flags.since === undefined ? undefined : parseSince(flags.since)
     const read = readHistory(flags.file)
     const points = since ? read.entries.filter((e) => Date.parse(e.time) >= since.getTime()) : read.entries
-    const result: HistoryResult = {file: flags.file, since: since?.toISOString() ?? null, malformed: read.malformed, points}
+    const result: HistoryResult = {
+      file: flags.file,
+      since: since?.toISOString() ?? null,
+      malformed: read.malformed,
+      ...(read.skippedBytes ? {skippedBytes: read.skippedBytes} : {}),
+      points,
+    }
     process.exitCode = 0
     if (this.jsonEnabled()) return result
 
@@ -42,6 +51,9 @@ export default class History extends DoctorCommand {
       this.log(`No runs since ${formatTime(since!.toISOString())} in ${flags.file}; the latest was at ${formatTime(read.entries[read.entries.length - 1].time)}.`)
     } else {
       this.log(renderHistory(points, {color: colorWanted(), limit: flags.limit, width: process.stdout.columns}))
+    }
+    if (read.skippedBytes) {
+      this.log(`note: ${flags.file} is larger than ${formatBytes(HISTORY_READ_LIMIT)}: only its end was read; ${formatBytes(read.skippedBytes)} of older runs were skipped`)
     }
     if (read.malformed > 0) this.log(`note: skipped ${read.malformed} malformed ${read.malformed === 1 ? 'line' : 'lines'} in ${flags.file}`)
     return result

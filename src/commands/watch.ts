@@ -1,7 +1,8 @@
 import {Flags} from '@oclif/core'
+import {exitNow} from '../checks/isolate.js'
 import {DoctorCommand} from '../cli/base-command.js'
-import {configFlags, selectionFlags} from '../cli/flags.js'
-import {fixFlags} from '../cli/fix.js'
+import {configFlags, printConfigNotices, selectionFlags} from '../cli/flags.js'
+import {fixFlags, parseSeconds} from '../cli/fix.js'
 import {diagnose, loadChecks, selectChecks} from '../doctor.js'
 import {DoctorError} from '../errors.js'
 import {defaultHistoryFile, ensureHistoryWritable} from '../monitor/history.js'
@@ -13,13 +14,7 @@ import {renderWatchLine} from '../render/watch.js'
 import {loadSetup} from '../setup.js'
 
 /** Seconds, fractions allowed (0.5 for tests), up to a day. */
-const interval = Flags.custom<number>({
-  parse: async (input) => {
-    const n = Number(input)
-    if (input.trim() === '' || !Number.isFinite(n) || n <= 0 || n > 86_400) throw new Error(`expected seconds above 0 and up to 86400, got "${input}"`)
-    return n
-  },
-})
+const interval = Flags.custom<number>({parse: async (input) => parseSeconds(input, 0, 86_400, {aboveMin: true})})
 
 export default class Watch extends DoctorCommand {
   static summary = 'Run the checks every interval and record the orphan counts over time.'
@@ -50,12 +45,14 @@ export default class Watch extends DoctorCommand {
     const tool = {name: this.config.name, version: this.config.version}
     // Configuration and plugin checks load once: every run then judges with the same rules.
     const setup = await loadSetup({oclif: this.config, configPath: flags.config})
+    printConfigNotices(setup.config, this.config.bin)
     // A usage error (an unknown check id) is exit 2 now, not a failed run every interval.
     selectChecks(await loadChecks(setup.extraChecks), setup.config, flags.only, flags.skip)
     const diagnoseOptions = {tool, ...setup, only: flags.only, skip: flags.skip, sockets: flags.socket, progress: 'none' as const}
     const run: RunOnce = fix
       ? async () => {
           const r = await runFix({request: fix, diagnose: diagnoseOptions, showPlan: () => {}, confirm: async () => false})
+          if (r.auditFailure) process.stderr.write(`${this.config.bin}: ${r.auditFailure}\n`)
           return {report: r.report, exitCode: r.exitCode}
         }
       : async () => {
@@ -66,7 +63,7 @@ export default class Watch extends DoctorCommand {
     const controller = new AbortController()
     const stop = (signal: NodeJS.Signals) => {
       // A second signal means now: every line written so far is whole, nothing is half-done but the run itself.
-      if (controller.signal.aborted) process.exit(signal === 'SIGINT' ? 130 : 143)
+      if (controller.signal.aborted) exitNow(signal === 'SIGINT' ? 130 : 143)
       controller.abort()
     }
     process.on('SIGINT', stop)

@@ -38,6 +38,8 @@ export interface ResolvedConfig {
   ignore: IgnoreConfig
   /** A check that is not built in is reported as crashed past this many seconds. */
   checkTimeoutSeconds: number
+  /** Configuration files that were found but not trusted, one line each: shown on stderr and in the report's limitations. */
+  notices: string[]
 }
 
 export const DEFAULT_CHECK_TIMEOUT_SECONDS = 10
@@ -50,6 +52,7 @@ export function defaultConfig(): ResolvedConfig {
     localChecks: [],
     ignore: {commands: [], sessions: [], uids: []},
     checkTimeoutSeconds: DEFAULT_CHECK_TIMEOUT_SECONDS,
+    notices: [],
   }
 }
 
@@ -113,5 +116,6 @@ export function resolveConfig(file: ConfigFile, baseDir: string, source?: string
       uids: [...(file.ignore?.uids ?? [])],
     },
     checkTimeoutSeconds: file.checkTimeoutSeconds ?? DEFAULT_CHECK_TIMEOUT_SECONDS,
+    notices: [],
   }
 }

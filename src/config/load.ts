@@ -1,14 +1,16 @@
-import {existsSync} from 'node:fs'
-import {dirname, relative, resolve, sep} from 'node:path'
-import {pathToFileURL} from 'node:url'
+import {existsSync, realpathSync} from 'node:fs'
+import {userInfo} from 'node:os'
+import {basename, dirname, isAbsolute, join, relative, resolve, sep} from 'node:path'
 import type {ValidateFunction} from 'ajv'
-import {lilconfig, type Loader} from 'lilconfig'
 import {DoctorError, oneLine} from '../errors.js'
+import {errnoReason, MiB, readRegularFile} from '../safe-fs.js'
 import {checkHeadlessFlag, compile} from '../rules/match.js'
 import {createRules} from '../rules/rules.js'
 import {defaultConfig, resolveConfig, type ResolvedConfig} from './config.js'
 import {CONFIG_SCHEMA, describeError, firstError, type ConfigFile, type PatternList} from './schema.js'
 import {lazy} from '../lazy.js'
+import {loadJsConfig} from './js-config.js'
+import {examine, ownedByUserOrRoot} from './trust.js'
 
 const ajvModule = lazy<typeof import('ajv')>('ajv')
 
@@ -22,6 +24,12 @@ export const CONFIG_SEARCH_PLACES = [
   'gt-doctor.config.mjs',
   'gt-doctor.config.cjs',
 ]
+
+/** Looked for in `$XDG_CONFIG_HOME/gt-doctor/`, then `~/.config/gt-doctor/`, when the upward search found nothing. */
+export const USER_CONFIG_PLACES = ['config.json', 'config.js', 'config.mjs', 'config.cjs']
+
+/** A configuration is a few KiB; the limit keeps /dev/zero-sized mistakes out of memory. */
+export const CONFIG_READ_LIMIT = MiB
 
 /** A path as the user sees it: relative to the cwd when below it. */
 export function displayPath(file: string, cwd = process.cwd()): string {
@@ -40,22 +48,43 @@ export class ConfigError extends DoctorError {
   }
 }
 
-const jsonLoader: Loader = (filepath, content) => {
+const isJs = (file: string) => /\.(?:js|mjs|cjs)$/.test(file)
+
+function parseJson(file: string, text: string): unknown {
+  if (text.trim() === '') return undefined
   try {
-    return JSON.parse(content.replace(/^\uFEFF/, ''))
+    return JSON.parse(text.replace(/^\uFEFF/, ''))
   } catch (error) {
-    throw new ConfigError(filepath, `invalid JSON: ${oneLine(error)}`)
+    throw new ConfigError(file, `invalid JSON: ${oneLine(error)}`)
   }
 }
 
-const moduleLoader: Loader = async (filepath) => {
-  let mod: {default?: unknown}
+/** Reads what a found (and trusted) file holds: JSON read here, JavaScript imported in a worker (js-config.ts). */
+async function readConfigValue(file: string, jsTimeoutMs?: number): Promise<unknown> {
+  if (isJs(file)) return loadJsConfig(file, jsTimeoutMs).catch((error: Error) => {
+    throw new ConfigError(file, error.message)
+  })
+  let text: string
   try {
-    mod = await import(pathToFileURL(filepath).href)
+    text = readRegularFile(file, CONFIG_READ_LIMIT, 'not a gt-doctor configuration').text
   } catch (error) {
-    throw new ConfigError(filepath, `could not be loaded: ${oneLine(error)}`)
+    throw new ConfigError(file, errnoReason(error))
   }
-  return mod.default
+  const value = parseJson(file, text)
+  return basename(file) === 'package.json' ? (value as Record<string, unknown> | undefined)?.['gt-doctor'] : value
+}
+
+/**
+ * Whether a package.json holds a "gt-doctor" key: one without is not a configuration and is skipped, even
+ * where it would not be trusted (it is only looked at: a regular file under the read limit, parsed as JSON).
+ */
+function packageJsonHasKey(file: string): boolean {
+  try {
+    const value = JSON.parse(readRegularFile(file, CONFIG_READ_LIMIT).text) as Record<string, unknown> | null
+    return Boolean(value && typeof value === 'object' && 'gt-doctor' in value)
+  } catch {
+    return false
+  }
 }
 
 let validator: ValidateFunction<ConfigFile> | undefined
@@ -120,37 +149,105 @@ export interface LoadConfigOptions {
   cwd?: string
   /** --config FILE: load exactly this file, no search. */
   explicit?: string
-  /** Where the upward search stops (default: the home directory, or / when the cwd is outside it). */
+  /** Where the upward search stops at the latest (tests); it always stops at the home directory and a repository root. */
   stopDir?: string
+  /** The home directory (default: the passwd entry's, not $HOME): the search stops there; ~/.config/gt-doctor is searched last. */
+  home?: string
+  /** For XDG_CONFIG_HOME (default: process.env). */
+  env?: NodeJS.ProcessEnv
+  /** How long a JavaScript config may take to load (default 5 s). */
+  jsTimeoutMs?: number
 }
 
-/** Finds and loads the configuration: --config FILE, else the first file found from the cwd upward, else defaults. */
+interface Found {
+  file: string
+  value: unknown
+}
+
+/**
+ * Finds and loads the configuration: --config FILE, else the first trusted file from the cwd upward, else
+ * one in the user's config directory, else the defaults. A file that is not trusted (see trust.ts) is never
+ * read: the search goes on, and the returned config's `notices` say, one line each, what was ignored and why.
+ */
 export async function loadConfig(opts: LoadConfigOptions = {}): Promise<ResolvedConfig> {
   const cwd = opts.cwd ?? process.cwd()
-  const explorer = lilconfig('gt-doctor', {
-    searchPlaces: CONFIG_SEARCH_PLACES,
-    loaders: {'.json': jsonLoader, noExt: jsonLoader, '.js': moduleLoader, '.mjs': moduleLoader, '.cjs': moduleLoader},
-    cache: false,
-    ...(opts.stopDir ? {stopDir: opts.stopDir} : {}),
-  })
-  let found: {config: unknown; filepath: string; isEmpty?: boolean} | null
   if (opts.explicit !== undefined) {
     const file = resolve(cwd, opts.explicit)
-    if (!existsSync(file)) throw new ConfigError(file, 'no such file')
-    found = await explorer.load(file).catch(rethrow(file))
-    if (found && found.config == null && !found.isEmpty && file.endsWith('package.json')) {
-      throw new ConfigError(file, 'has no "gt-doctor" key')
-    }
-  } else {
-    found = await explorer.search(cwd).catch(rethrow(cwd))
+    const seen = examine(file, CONFIG_READ_LIMIT, {tooLarge: 'not a gt-doctor configuration'})
+    if (seen.status === 'absent') throw new ConfigError(file, 'no such file')
+    if (seen.status === 'refused') throw new ConfigError(file, `refused: ${seen.reason}`)
+    if (seen.status === 'unreadable') throw new ConfigError(file, seen.reason)
+    const value = await readConfigValue(seen.real, opts.jsTimeoutMs)
+    if (value === undefined && basename(file) === 'package.json') throw new ConfigError(file, 'has no "gt-doctor" key')
+    return configFromValue(value, file)
   }
-  if (!found) return defaultConfig()
-  return configFromValue(found.config, found.filepath)
+  const refused: Array<{file: string; reason: string}> = []
+  const found = await search(opts, cwd, refused)
+  const config = found ? configFromValue(found.value, found.file) : defaultConfig()
+  // Whole paths: the line also goes into the report, read later and elsewhere.
+  const using = found ? found.file : 'the defaults'
+  config.notices = refused.map((r) => `config ${r.file} ignored: ${r.reason}; using ${using}`)
+  return config
 }
 
-function rethrow(where: string) {
-  return (error: unknown): never => {
-    if (error instanceof DoctorError) throw error
-    throw new ConfigError(where, oneLine(error))
+async function search(opts: LoadConfigOptions, cwd: string, refused: Array<{file: string; reason: string}>): Promise<Found | undefined> {
+  const home = realOrSelf(opts.home ?? passwdHome())
+  const stopDir = opts.stopDir === undefined ? undefined : realOrSelf(opts.stopDir)
+  const tryPlace = async (file: string): Promise<Found | undefined> => {
+    const seen = examine(file, CONFIG_READ_LIMIT, {tooLarge: 'not a gt-doctor configuration'})
+    if (seen.status === 'absent') return undefined
+    const isPackage = basename(file) === 'package.json'
+    if (seen.status === 'refused') {
+      if (!isPackage || packageJsonHasKey(file)) refused.push({file, reason: seen.reason})
+      return undefined
+    }
+    if (seen.status === 'unreadable') {
+      if (isPackage) return undefined
+      throw new ConfigError(file, seen.reason)
+    }
+    const value = await readConfigValue(seen.real, opts.jsTimeoutMs)
+    if (isPackage && value === undefined) return undefined
+    return {file, value}
+  }
+  let dir = realOrSelf(resolve(cwd))
+  for (;;) {
+    for (const place of CONFIG_SEARCH_PLACES) {
+      const found = await tryPlace(join(dir, place))
+      if (found) return found
+    }
+    if (dir === home || dir === stopDir || existsSync(join(dir, '.git'))) break
+    const parent = dirname(dir)
+    // Not into a directory of someone else: what they keep there is theirs to decide, not the doctor's.
+    if (parent === dir || !ownedByUserOrRoot(parent)) break
+    dir = parent
+  }
+  const env = opts.env ?? process.env
+  const xdg = env.XDG_CONFIG_HOME && isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : undefined
+  const userDirs = [...new Set([xdg, home && join(home, '.config')].filter((d): d is string => Boolean(d)))]
+  for (const base of userDirs) {
+    for (const place of USER_CONFIG_PLACES) {
+      const found = await tryPlace(join(base, 'gt-doctor', place))
+      if (found) return found
+    }
+  }
+  return undefined
+}
+
+function passwdHome(): string | undefined {
+  try {
+    return userInfo().homedir || undefined
+  } catch {
+    return undefined
+  }
+}
+
+function realOrSelf(p: string): string
+function realOrSelf(p: string | undefined): string | undefined
+function realOrSelf(p: string | undefined): string | undefined {
+  if (p === undefined) return undefined
+  try {
+    return realpathSync(p)
+  } catch {
+    return p
   }
 }

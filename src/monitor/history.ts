@@ -1,7 +1,9 @@
-import {closeSync, mkdirSync, openSync, readFileSync, writeSync} from 'node:fs'
+import {closeSync, mkdirSync, writeSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {DoctorError} from '../errors.js'
+import {ensureStateDir, stateDir} from '../remediation/state.js'
+import {errnoReason, MiB, openAppendOnly, readRegularTail, UnsafeFile} from '../safe-fs.js'
 import type {ReportFinding, Report, ReportSummary} from '../report/model.js'
 
 /** Bumped when a field of a history line changes meaning; readers skip lines of versions they do not know. */
@@ -39,9 +41,7 @@ export const HISTORY_FILE = 'history.jsonl'
  * XDG_STATE_HOME is invalid per the XDG spec and ignored.
  */
 export function defaultHistoryFile(env: NodeJS.ProcessEnv = process.env, home = os.homedir()): string {
-  const xdg = env.XDG_STATE_HOME
-  const base = xdg && path.isAbsolute(xdg) ? xdg : path.join(home, '.local', 'state')
-  return path.join(base, 'gt-doctor', HISTORY_FILE)
+  return path.join(stateDir(env, home), HISTORY_FILE)
 }
 
 /** What holds orphaned memory, as the summary counts it: leftovers too, detached runs (jobs) not. */
@@ -84,15 +84,25 @@ export function historyEntry(report: Report, run: {startedAt: Date; durationMs: 
 
 /**
  * Appends one line with a single write(2) on an O_APPEND descriptor: a reader, or a run stopped by a signal,
- * sees the whole line or none of it. The directory is created private to the user.
+ * sees the whole line or none of it. Never through a symbolic link, into a FIFO or a hard-linked file.
  */
 export function appendHistory(file: string, entry: HistoryEntry): void {
-  mkdirSync(path.dirname(file), {recursive: true, mode: 0o700})
-  const fd = openSync(file, 'a', 0o600)
+  const fd = openHistory(file)
   try {
     writeSync(fd, JSON.stringify(entry) + '\n')
   } finally {
     closeSync(fd)
+  }
+}
+
+/** The default file's directory is the state directory (checked private); another one is created private if missing. */
+function openHistory(file: string): number {
+  try {
+    if (path.resolve(file) === path.resolve(defaultHistoryFile())) ensureStateDir(path.dirname(file))
+    else mkdirSync(path.dirname(file), {recursive: true, mode: 0o700})
+    return openAppendOnly(file)
+  } catch (error) {
+    throw new DoctorError(`cannot write the history file ${file}: ${error instanceof DoctorError ? error.message : errnoReason(error)}`)
   }
 }
 
@@ -102,7 +112,12 @@ export interface HistoryRead {
   malformed: number
   /** The file does not exist (yet). */
   missing: boolean
+  /** Bytes at the start of a file larger than the read limit that were not read (the oldest runs). */
+  skippedBytes?: number
 }
+
+/** How much of the history is read: its end, where the latest runs are (about 200,000 of them). */
+export const HISTORY_READ_LIMIT = 64 * MiB
 
 const NUMBER_FIELDS = ['durationMs', 'claudeProcesses', 'tmuxSessions', 'mcpServers', 'orphanClaude', 'orphanMcp', 'orphanMemoryBytes'] as const
 
@@ -121,32 +136,33 @@ function parseEntry(line: string): HistoryEntry | undefined {
   return e as unknown as HistoryEntry
 }
 
-/** Every entry in file order; lines that do not parse are counted, never fatal. */
-export function readHistory(file: string): HistoryRead {
-  let text: string
+/**
+ * Every entry in file order; lines that do not parse are counted, never fatal. Only a regular file is read
+ * (a FIFO or /dev/zero is refused), and of a file larger than `maxBytes` only its end.
+ */
+export function readHistory(file: string, opts: {maxBytes?: number} = {}): HistoryRead {
+  let read: {text: string; skippedBytes: number}
   try {
-    text = readFileSync(file, 'utf8')
+    read = readRegularTail(file, opts.maxBytes ?? HISTORY_READ_LIMIT)
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {entries: [], malformed: 0, missing: true}
-    throw error
+    if (error instanceof UnsafeFile && error.code === 'ENOENT') return {entries: [], malformed: 0, missing: true}
+    throw new DoctorError(`cannot read the history file ${file}: ${errnoReason(error)}`)
   }
+  const lines = read.text.split('\n')
+  // The first line of a tail is cut somewhere in the middle: not a line of its own.
+  if (read.skippedBytes > 0) lines.shift()
   const entries: HistoryEntry[] = []
   let malformed = 0
-  for (const line of text.split('\n')) {
+  for (const line of lines) {
     if (line.trim() === '') continue
     const entry = parseEntry(line)
     if (entry) entries.push(entry)
     else malformed++
   }
-  return {entries, malformed, missing: false}
+  return {entries, malformed, missing: false, ...(read.skippedBytes > 0 ? {skippedBytes: read.skippedBytes} : {})}
 }
 
 /** Fails before the first run, not after it, when the history cannot be written (exit 2, one line). */
 export function ensureHistoryWritable(file: string): void {
-  try {
-    mkdirSync(path.dirname(file), {recursive: true, mode: 0o700})
-    closeSync(openSync(file, 'a', 0o600))
-  } catch (error) {
-    throw new DoctorError(`cannot write the history file ${file}: ${(error as Error).message}`)
-  }
+  closeSync(openHistory(file))
 }

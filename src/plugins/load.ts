@@ -11,6 +11,9 @@ import {defineCheck, type Check, type CheckSource, type RegisteredCheck} from '.
 import {describeSource} from '../checks/registry.js'
 import {oneLine} from '../errors.js'
 import {displayPath} from '../config/load.js'
+import {examine} from '../config/trust.js'
+import {withoutProcessExit} from '../checks/isolate.js'
+import {MiB} from '../safe-fs.js'
 import {CHECK_API_VERSION, CHECKS_HOOK, type ChecksHookOptions, type GtDoctorApi} from './contract.js'
 
 const standIns = new WeakSet<Check<any>>()
@@ -76,14 +79,24 @@ export async function checksFrom(value: unknown, api: GtDoctorApi, depth = 0): P
   return [defineCheck(v as Check<any>)]
 }
 
-/** Modules named by the config's `localChecks`, in order. */
-export async function loadLocalChecks(paths: readonly string[], api: GtDoctorApi, taken: Set<string>): Promise<RegisteredCheck[]> {
+/** A check module is code; the bound only keeps a mistaken path (a disk image) from being imported. */
+const LOCAL_CHECK_LIMIT = 64 * MiB
+
+/**
+ * Modules named by the config's `localChecks`, in order. Each must be trusted like the config that names it
+ * (config/trust.ts): a module someone else can change would run as whoever runs the doctor, root included.
+ * Its top level runs with process.exit() guarded, as its detect and fix will.
+ */
+export async function loadLocalChecks(paths: readonly string[], api: GtDoctorApi, taken: Set<string>, timeoutMs = 10_000): Promise<RegisteredCheck[]> {
   const out: RegisteredCheck[] = []
   for (const path of paths) {
     const source: CheckSource = {kind: 'local', name: path}
     try {
-      const mod = await import(pathToFileURL(path).href)
-      for (const check of await checksFrom(mod, api)) out.push({check, source})
+      const seen = examine(path, LOCAL_CHECK_LIMIT)
+      if (seen.status === 'absent') throw new Error(`no such file ${path}`)
+      if (seen.status !== 'ok') throw new Error(seen.status === 'refused' ? `refused: ${seen.reason}` : seen.reason)
+      const checks = await withoutProcessExit(async () => checksFrom(await import(pathToFileURL(seen.real).href), api), timeoutMs)
+      for (const check of checks) out.push({check, source})
     } catch (error) {
       out.push(loadFailure(source, `local check ${displayPath(path)}`, oneLine(error), taken))
     }
@@ -100,7 +113,7 @@ export type HookRunner = Pick<Interfaces.Config, 'runHook'>
  */
 export async function loadPluginChecks(oclif: HookRunner, api: GtDoctorApi, timeoutMs: number, taken: Set<string>): Promise<RegisteredCheck[]> {
   const options: ChecksHookOptions = {api, apiVersion: CHECK_API_VERSION}
-  const {successes, failures} = await oclif.runHook(CHECKS_HOOK as any, options as any, timeoutMs, true)
+  const {successes, failures} = await withoutProcessExit(() => oclif.runHook(CHECKS_HOOK as any, options as any, timeoutMs, true), timeoutMs, {remember: false})
   const sourceOf = (p: {name: string; version: string}): CheckSource => ({kind: 'plugin', name: `${p.name}@${p.version}`})
   const entries = [
     ...successes.map((s) => ({plugin: s.plugin, result: s.result as unknown, error: undefined as unknown})),

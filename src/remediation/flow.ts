@@ -4,8 +4,8 @@ import {DoctorError} from '../errors.js'
 import {exitCodeFor, type FixOutcome, type Report} from '../report/model.js'
 import {createRules} from '../rules/rules.js'
 import {AuditLog, MemoryAudit} from './audit.js'
-import {executePlan, type EngineOptions, type EngineResult} from './engine.js'
-import {acquireFixLock} from './lock.js'
+import {describeAuditFailure, executePlan, type EngineOptions, type EngineResult} from './engine.js'
+import {acquireFixLock, fixLockDir} from './lock.js'
 import {planRemediation, type RemediationPlan} from './plan.js'
 import {procProbe, type ProcessProbe} from './probe.js'
 import {fixedReport, plannedReport} from './report.js'
@@ -23,8 +23,10 @@ export interface FixFlowOptions {
   confirm(plan: RemediationPlan): Promise<boolean>
   /** Tells the user what is happening while processes end (the grace period can take seconds). */
   progress?(message: string): void
-  /** Where the audit log and the lock live (default: the XDG state directory). */
+  /** Where the audit log lives (default: the XDG state directory). */
   stateDir?: string
+  /** Where the fix lock lives (default: `fixLockDir()`, one place per uid); tests give each run its own. */
+  lockDir?: string
   probe?: ProcessProbe
   /** How long a second --fix waits for the first before refusing. */
   lockWaitMs?: number
@@ -40,6 +42,8 @@ export interface FixFlowResult {
   declined: boolean
   engine?: EngineResult
   auditFile?: string
+  /** The audit log failed mid-fix and nothing more was signalled: the one line to show (exit 3 follows from the report). */
+  auditFailure?: string
 }
 
 /** Findings left alone on purpose say so (`skipped`, and why) instead of looking forgotten. */
@@ -54,7 +58,7 @@ export async function runFix(opts: FixFlowOptions): Promise<FixFlowResult> {
   const {request} = opts
   const dir = opts.stateDir ?? stateDir()
   // A dry run signals nothing, so it neither waits for nor blocks a real fix.
-  const lock = request.dryRun ? undefined : await acquireFixLock(dir, {waitMs: opts.lockWaitMs})
+  const lock = request.dryRun ? undefined : await acquireFixLock(opts.lockDir ?? fixLockDir(), {waitMs: opts.lockWaitMs})
   try {
     const before = await diagnose(opts.diagnose)
     const {host} = before.snapshot
@@ -71,6 +75,7 @@ export async function runFix(opts: FixFlowOptions): Promise<FixFlowResult> {
       doctorAncestors: host.doctorAncestors,
       bootTimeMs: host.bootTimeMs,
       clockTicksPerSecond: host.clockTicksPerSecond,
+      livePanes: new Set(before.snapshot.tmux.servers.flatMap((s) => s.panes.filter((p) => !p.dead).map((p) => p.panePid))),
     }
     if (request.dryRun) {
       const result = await executePlan(plan, {...engine, audit: new MemoryAudit(), dryRun: true})
@@ -96,7 +101,8 @@ export async function runFix(opts: FixFlowOptions): Promise<FixFlowResult> {
     // What is left: a fresh snapshot and every check again, never the old picture with the fixed rows removed.
     const after = await diagnose({...opts.diagnose, snapshot: undefined})
     const report = fixedReport(before.report, after.report, withHeld(plan, result.outcomes))
-    return {report, snapshot: after.snapshot, exitCode: exitCodeFor(report), plan, declined: false, engine: result, auditFile: audit.file}
+    const auditFailure = result.auditFailure && describeAuditFailure(audit.file, result.auditFailure)
+    return {report, snapshot: after.snapshot, exitCode: exitCodeFor(report), plan, declined: false, engine: result, auditFile: audit.file, auditFailure}
   } finally {
     await lock?.release()
   }

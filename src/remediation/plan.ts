@@ -31,6 +31,11 @@ export interface RemediationPlan {
   /** Memory of every planned process at detection time (PSS, else RSS), to report what a fix freed. */
   memory: ReadonlyMap<number, number>
   host: HostFacts
+  /**
+   * The latest start (clock ticks) of any process detection saw: a child with a later start was started
+   * after detection (the engine stops and ends it with its tree); an earlier one it leaves alone.
+   */
+  detectedAtTicks?: number
 }
 
 export interface PlanOptions {
@@ -97,7 +102,14 @@ export function planRemediation(diagnosis: Diagnosis, opts: PlanOptions = {}): R
     const bytes = p.pssBytes ?? p.rssBytes
     if (bytes !== undefined) memory.set(p.pid, bytes)
   }
-  return {items, held, memory, host: snapshot.host}
+  return {items, held, memory, host: snapshot.host, detectedAtTicks: detectedAtTicks(snapshot.processes)}
+}
+
+/** The latest start time (ticks) among the processes of a snapshot; undefined when none is known. */
+export function detectedAtTicks(processes: readonly {startTicks?: number}[]): number | undefined {
+  let latest: number | undefined
+  for (const p of processes) if (p.startTicks !== undefined && (latest === undefined || p.startTicks > latest)) latest = p.startTicks
+  return latest
 }
 
 /** Every process the plan will signal, in plan order, each once. */

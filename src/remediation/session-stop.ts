@@ -4,11 +4,11 @@ import {DoctorError} from '../errors.js'
 import {createRules} from '../rules/rules.js'
 import {collectSnapshot} from '../snapshot/collect.js'
 import {AuditLog} from './audit.js'
-import {executePlan} from './engine.js'
-import {acquireFixLock} from './lock.js'
+import {describeAuditFailure, executePlan} from './engine.js'
+import {acquireFixLock, fixLockDir} from './lock.js'
 import {procProbe, systemClock, type ProcessProbe} from './probe.js'
 import {planTeardown, runTeardown, type RecordedProcess, type TeardownRequest, type TeardownResult} from './session-teardown.js'
-import {liveTmux, type TmuxRunner} from './side-actions.js'
+import {liveSocketOps, liveTmux, tmuxServerRefusal, type TmuxRunner} from './side-actions.js'
 import {stateDir} from './state.js'
 
 export interface SessionStopOptions {
@@ -16,15 +16,24 @@ export interface SessionStopOptions {
   graceMs: number
   interruptWaitMs: number
   config: ResolvedConfig
-  /** Where the audit log and the lock live (default: the XDG state directory). */
+  /** Where the audit log lives (default: the XDG state directory). */
   stateDir?: string
+  /** Where the fix lock lives (default: `fixLockDir()`, shared with --fix). */
+  lockDir?: string
   probe?: ProcessProbe
   tmux?: TmuxRunner
   lockWaitMs?: number
+  /** root only: also stop sessions on other users' servers, and their processes. */
+  allUsers?: boolean
 }
 
 export interface SessionStopResult extends TeardownResult {
   auditFile: string
+}
+
+/** The one line to show when the audit log failed mid-stop, if it did. */
+export function sessionStopFailure(result: SessionStopResult): string | undefined {
+  return result.auditFailure && describeAuditFailure(result.auditFile, result.auditFailure)
 }
 
 /**
@@ -42,7 +51,7 @@ export function socketPath(value: string, env: NodeJS.ProcessEnv = process.env, 
  */
 export async function stopSessions(opts: SessionStopOptions): Promise<SessionStopResult> {
   const dir = opts.stateDir ?? stateDir()
-  const lock = await acquireFixLock(dir, {waitMs: opts.lockWaitMs})
+  const lock = await acquireFixLock(opts.lockDir ?? fixLockDir(), {waitMs: opts.lockWaitMs})
   try {
     const sockets = [...opts.config.sockets, ...(opts.request.socket ? [opts.request.socket] : [])]
     const snapshot = await collectSnapshot({sockets})
@@ -56,22 +65,36 @@ export async function stopSessions(opts: SessionStopOptions): Promise<SessionSto
       return live !== undefined && (p.startTicks === undefined || live.startTicks === p.startTicks) && live.state !== 'Z' && live.state !== 'X'
     }
     const audit = new AuditLog(dir, `${process.pid}@${new Date().toISOString()}`)
+    const rules = createRules(opts.config.rules)
+    const tmux = opts.tmux ?? liveTmux
+    const {allUsers} = opts
+    const serverPids = new Map(snapshot.tmux.servers.map((s) => [s.socket, s.pid]))
     try {
       const result = await runTeardown(
         plan,
         {
-          tmux: opts.tmux ?? liveTmux,
+          tmux,
           isAlive,
           audit,
+          refuse: (socket) =>
+            tmuxServerRefusal(socket, {
+              tmux,
+              sockets: liveSocketOps,
+              probe,
+              isTmuxServer: (live) => rules.isTmuxServer({pid: live.pid, ppid: live.ppid, comm: live.comm, argv: [], env: {}}),
+              invokingUid: host.uid,
+              allUsers,
+            }, serverPids.get(socket)),
           sleep: systemClock.sleep,
           now: systemClock.now,
           execute: (remediation) =>
             executePlan(remediation, {
               probe,
               audit,
-              rules: createRules(opts.config.rules),
+              rules,
               graceMs: opts.graceMs,
               invokingUid: host.uid,
+              allUsers,
               doctorPid: host.doctorPid,
               doctorAncestors: host.doctorAncestors,
               bootTimeMs: host.bootTimeMs,

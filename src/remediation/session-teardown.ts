@@ -3,10 +3,10 @@ import {targetOf} from '../checks/actions.js'
 import {DoctorError} from '../errors.js'
 import type {HostFacts, Snapshot, TmuxPane} from '../snapshot/types.js'
 import {treeOf} from '../tree/process-tree.js'
-import type {AuditSink} from './audit.js'
-import type {EngineResult, ProcessResult} from './engine.js'
-import type {PlanItem, RemediationPlan} from './plan.js'
-import type {TmuxRunner} from './side-actions.js'
+import type {AuditEntry, AuditSink} from './audit.js'
+import type {AuditFailure, EngineResult, ProcessResult} from './engine.js'
+import {detectedAtTicks, type PlanItem, type RemediationPlan} from './plan.js'
+import type {ServerRefusal, TmuxRunner} from './side-actions.js'
 
 /** Which sessions `session stop` ends. */
 export interface TeardownRequest {
@@ -38,10 +38,12 @@ export interface TeardownPlan {
   host: HostFacts
   /** PSS (else RSS) of every recorded process at record time, to report what the stop freed. */
   memory: ReadonlyMap<number, number>
+  /** The latest start (ticks) the recording saw: a later child is one the trees started since. */
+  detectedAtTicks?: number
 }
 
-/** How each recorded process ended, in the order of escalation. */
-export type Ending = 'ctrl-c' | 'exited' | 'sigterm' | 'sigkill' | 'survived'
+/** How each recorded process ended, in the order of escalation; `left`: its session was left alone. */
+export type Ending = 'ctrl-c' | 'exited' | 'sigterm' | 'sigkill' | 'survived' | 'left'
 
 export interface ProcessEnding {
   pid: number
@@ -55,8 +57,11 @@ export interface ProcessEnding {
 export interface SessionResult {
   session: string
   socket: string
-  /** What became of the session itself: kill-session ran, or it had closed when its last pane exited. */
-  outcome: 'killed' | 'closed-by-itself' | 'kill-failed'
+  /**
+   * What became of the session itself: kill-session ran, or it had closed when its last pane exited; `skipped`:
+   * left alone, its server not the user's (notes say why).
+   */
+  outcome: 'killed' | 'closed-by-itself' | 'kill-failed' | 'skipped'
   processes: ProcessEnding[]
   /** tmux commands that failed while disarming (an old tmux without pane options...): reported, not fatal. */
   notes: string[]
@@ -64,8 +69,10 @@ export interface SessionResult {
 
 export interface TeardownResult {
   sessions: SessionResult[]
-  /** Recorded processes still running at the end; a session tmux would not kill counts too. */
+  /** Recorded processes still running at the end; a session tmux would not kill, or left alone, counts too. */
   survived: number
+  /** The audit log could not be written: nothing more was sent from then on. */
+  auditFailure?: AuditFailure
 }
 
 /**
@@ -126,7 +133,7 @@ export function planTeardown(snapshot: Snapshot, request: TeardownRequest): Tear
     const bytes = tree.get(p.pid)?.pssBytes ?? tree.get(p.pid)?.rssBytes
     if (bytes !== undefined) memory.set(p.pid, bytes)
   }
-  return {sessions, host: snapshot.host, memory}
+  return {sessions, host: snapshot.host, memory, detectedAtTicks: detectedAtTicks(snapshot.processes)}
 }
 
 
@@ -141,8 +148,10 @@ export interface TeardownDeps {
    * SIGKILLs, and writes every decision to the audit log.
    */
   execute(plan: RemediationPlan): Promise<EngineResult>
-  /** The same audit log the engine writes to: the stop's tmux commands go there too. */
+  /** The same audit log the engine writes to: the stop's tmux commands go there too, each before it runs. */
   audit: AuditSink
+  /** Why the server on `socket` is not the user's to act on (read live, right before acting), if it is not. */
+  refuse(socket: string): Promise<ServerRefusal | undefined>
   sleep(ms: number): Promise<void>
   now(): number
 }
@@ -184,23 +193,56 @@ function disarmCommands(t: SessionTeardown): string[][] {
  * and start time first), kill the session, and verify that nothing recorded is alive.
  */
 export async function runTeardown(plan: TeardownPlan, deps: TeardownDeps, opts: TeardownOptions): Promise<TeardownResult> {
-  const plans = plan.sessions
   const poll = opts.pollMs ?? 50
-  const notes = new Map<SessionTeardown, string[]>(plans.map((t) => [t, []]))
-  const tmux = async (t: SessionTeardown, args: string[], audited: boolean) => {
+  const notes = new Map<SessionTeardown, string[]>(plan.sessions.map((t) => [t, []]))
+  let failed: string | undefined
+  const write = (entry: Omit<AuditEntry, 'time' | 'run'>, flush: boolean) => {
+    if (failed) return false
+    try {
+      deps.audit.write(entry)
+      if (flush) deps.audit.flush?.()
+      return true
+    } catch (error) {
+      failed = (error as NodeJS.ErrnoException)?.code ?? 'unknown error'
+      return false
+    }
+  }
+  const audited = (t: SessionTeardown) => ({event: 'tmux', findingId: `session-stop:${t.session}`, session: t.session, socket: t.socket}) as const
+  const tmux = async (t: SessionTeardown, args: string[], recorded: boolean) => {
+    // What ends processes (Ctrl-C, kill-session) is on disk before it is sent, like a signal.
+    if (recorded && !write({...audited(t), event: 'intent', args, outcome: 'intended'}, true)) return {code: null, stdout: '', stderr: '', detail: `not run: the audit log could not be written (${failed})`}
     const r = await deps.tmux(t.socket, args)
     const detail = r.code === 0 ? '' : r.stderr.trim().split('\n')[0] || `exit ${r.code}`
-    if (audited) deps.audit.write({event: 'tmux', findingId: `session-stop:${t.session}`, session: t.session, socket: t.socket, args, outcome: r.code === 0 ? 'done' : 'failed', detail: detail || undefined})
+    if (recorded) write({...audited(t), args, outcome: r.code === 0 ? 'done' : 'failed', detail: detail || undefined}, false)
     return {...r, detail}
   }
+  // The ownership rule of signals holds for tmux commands too: re-read before each step that acts on a session.
+  const leftAlone = new Map<SessionTeardown, string>()
+  const mayAct = async (t: SessionTeardown) => {
+    if (leftAlone.has(t) || failed) return false
+    const refused = await deps.refuse(t.socket)
+    // A server gone since the recording has no session to act on; what is left of its trees still is (the engine judges them).
+    if (!refused || refused.gone) return true
+    leftAlone.set(t, refused.detail)
+    notes.get(t)!.push(`left alone: ${refused.detail}`)
+    write({...audited(t), outcome: 'skipped', detail: refused.detail}, false)
+    return false
+  }
 
-  for (const t of plans) {
+  for (const t of plan.sessions) {
+    if (!(await mayAct(t))) continue
     for (const args of disarmCommands(t)) {
       const r = await tmux(t, args, false)
       if (r.code !== 0) notes.get(t)!.push(`tmux ${args.join(' ')}: ${r.detail}`)
     }
   }
-  for (const t of plans) for (const p of t.panes.filter((x) => !x.dead)) await tmux(t, ['send-keys', '-t', p.paneId, 'C-c'], true)
+  for (const t of plan.sessions) {
+    if (!(await mayAct(t))) continue
+    for (const p of t.panes.filter((x) => !x.dead)) await tmux(t, ['send-keys', '-t', p.paneId, 'C-c'], true)
+  }
+  // Sessions left alone before anything was sent to them: their processes too.
+  const untouched = new Map(leftAlone)
+  const plans = plan.sessions.filter((t) => !untouched.has(t))
 
   const all = plans.flatMap((t) => t.processes)
   const deadline = deps.now() + opts.interruptWaitMs
@@ -232,14 +274,24 @@ export async function runTeardown(plan: TeardownPlan, deps: TeardownDeps, opts: 
       items.push({finding, actions: [{kind: 'terminate-tree', targets, session: t.session, reason}]})
     }
   }
-  const engine = items.length === 0 ? undefined : await deps.execute({items, held: [], memory: plan.memory, host: plan.host})
+  const engine = items.length === 0 || failed ? undefined : await deps.execute({items, held: [], memory: plan.memory, host: plan.host, detectedAtTicks: plan.detectedAtTicks})
   const byPid = new Map<number, ProcessResult>((engine?.processes ?? []).map((r) => [r.pid, r]))
+  failed ??= engine?.auditFailure?.code
 
   const sessionOutcome = new Map<SessionTeardown, SessionResult['outcome']>()
-  for (const t of plans) {
+  for (const t of plan.sessions) {
+    if (untouched.has(t)) {
+      sessionOutcome.set(t, 'skipped')
+      continue
+    }
     const has = await tmux(t, ['has-session', '-t', exact(t.session)], false)
     if (has.code !== 0) {
       sessionOutcome.set(t, 'closed-by-itself')
+      continue
+    }
+    if (!(await mayAct(t))) {
+      sessionOutcome.set(t, failed ? 'kill-failed' : 'skipped')
+      if (failed) notes.get(t)!.push(`kill-session not run: the audit log could not be written (${failed})`)
       continue
     }
     const killed = await tmux(t, ['kill-session', '-t', exact(t.session)], true)
@@ -248,13 +300,15 @@ export async function runTeardown(plan: TeardownPlan, deps: TeardownDeps, opts: 
   }
 
   let survived = 0
-  const sessions = plans.map((t): SessionResult => {
+  const sessions = plan.sessions.map((t): SessionResult => {
     const processes = t.processes.map((p): ProcessEnding => {
       const base = {pid: p.pid, startTicks: p.startTicks, command: p.command, paneId: p.paneId}
       const r = byPid.get(p.pid)
+      const why = untouched.get(t)
+      if (why) return {...base, ended: 'left', detail: why}
       if (deps.isAlive(p)) {
         survived++
-        return {...base, ended: 'survived', detail: r?.detail ?? 'still running'}
+        return {...base, ended: 'survived', detail: r?.detail ?? (failed ? `not signalled: the audit log could not be written (${failed})` : 'still running')}
       }
       if (!leftAfterInterrupt.has(p)) return {...base, ended: 'ctrl-c', detail: 'exited after Ctrl-C'}
       if (r?.signals.includes('SIGKILL')) return {...base, ended: 'sigkill', detail: 'ignored Ctrl-C and SIGTERM: ended by SIGKILL after the grace period'}
@@ -265,5 +319,7 @@ export async function runTeardown(plan: TeardownPlan, deps: TeardownDeps, opts: 
     })
     return {session: t.session, socket: t.socket, outcome: sessionOutcome.get(t)!, processes, notes: notes.get(t)!}
   })
-  return {sessions, survived: survived + sessions.filter((s) => s.outcome === 'kill-failed').length}
+  const unfinished = sessions.filter((s) => s.outcome === 'kill-failed' || s.outcome === 'skipped').length
+  const auditFailure = failed === undefined ? undefined : (engine?.auditFailure ?? {code: failed, signalled: 0, notSignalled: sessions.flatMap((s) => s.processes).filter((p) => p.ended === 'survived').length})
+  return {sessions, survived: survived + unfinished, ...(auditFailure ? {auditFailure} : {})}
 }

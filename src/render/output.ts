@@ -1,5 +1,3 @@
-import {stat, writeFile} from 'node:fs/promises'
-import type writeFileAtomic from 'write-file-atomic'
 import {DoctorError} from '../errors.js'
 import type {FailOn, Report} from '../report/model.js'
 import {redactReport, redactSnapshot, type RedactOptions} from '../report/redact.js'
@@ -8,9 +6,7 @@ import {renderJunit} from './junit.js'
 import {renderMarkdown} from './markdown.js'
 import {renderPrometheus} from './prometheus.js'
 import {renderTable} from './table.js'
-import {lazy} from '../lazy.js'
-
-const atomicWrite = lazy<typeof writeFileAtomic>('write-file-atomic')
+import {errnoReason, replaceFileAtomically} from '../safe-fs.js'
 
 export const FORMATS = ['table', 'json', 'markdown', 'junit', 'prometheus'] as const
 export type Format = (typeof FORMATS)[number]
@@ -86,30 +82,14 @@ export function renderReport(req: RenderRequest): Rendered {
 }
 
 /**
- * Writes `text` to `file` atomically: a temporary file in the same directory, fsynced, renamed over the
- * target (write-file-atomic), so a reader (node_exporter, a CI step) never sees half a report. A target
- * that is not a regular file (`/dev/stdout`, a FIFO) cannot be replaced and is written in place.
+ * Writes `text` to `file` atomically (see replaceFileAtomically), so a reader (node_exporter, a CI step) never
+ * sees half a report. A symbolic link, a FIFO, a device or a directory at `file` is refused, not written into.
  */
 export async function writeOutput(file: string, text: string): Promise<void> {
-  const reason = (error: unknown) => {
-    const e = error as NodeJS.ErrnoException
-    if (e.code === 'ENOENT') return 'its directory does not exist'
-    if (e.code === 'EACCES' || e.code === 'EPERM') return 'permission denied'
-    if (e.code === 'EISDIR') return 'it is a directory'
-    if (e.code === 'ENOTDIR') return 'a parent is not a directory'
-    return e.message
-  }
-  let existing: Awaited<ReturnType<typeof stat>> | undefined
   try {
-    existing = await stat(file)
+    replaceFileAtomically(file, text)
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new DoctorError(`cannot write ${file}: ${reason(error)}`)
-  }
-  if (existing?.isDirectory()) throw new DoctorError(`cannot write ${file}: it is a directory`)
-  try {
-    if (existing && !existing.isFile()) await writeFile(file, text)
-    else await atomicWrite()(file, text)
-  } catch (error) {
-    throw new DoctorError(`cannot write ${file}: ${reason(error)}`)
+    const why = errnoReason(error)
+    throw new DoctorError(`cannot write ${file}: ${why === 'no such file' ? 'its directory does not exist' : why}`)
   }
 }

@@ -10,11 +10,12 @@ const HOW: Record<Ending, string> = {
   sigterm: 'ended by SIGTERM',
   sigkill: 'ended by SIGKILL',
   survived: 'SURVIVED',
+  left: 'left alone',
 }
 
 function how(p: ProcessEnding): string {
   if (p.ended === 'sigkill') return `${HOW.sigkill} (ignored Ctrl-C and SIGTERM)`
-  if (p.ended === 'survived' || p.ended === 'exited') return `${HOW[p.ended]}: ${p.detail}`
+  if (p.ended === 'survived' || p.ended === 'exited' || p.ended === 'left') return `${HOW[p.ended]}: ${p.detail}`
   return HOW[p.ended]
 }
 
@@ -22,12 +23,13 @@ const SESSION: Record<TeardownResult['sessions'][number]['outcome'], string> = {
   killed: 'killed',
   'closed-by-itself': 'closed by itself when its last pane exited',
   'kill-failed': 'kill-session FAILED',
+  skipped: 'LEFT ALONE (see the note)',
 }
 
 /** Per session: what became of it and of each recorded process; then one line for everything. */
 export function renderSessionStop(result: TeardownResult, opts: {color: boolean}): string {
   const c = painter(opts.color)
-  const paint: Record<Ending, (t: string) => string> = {'ctrl-c': c.green, exited: c.green, sigterm: c.yellow, sigkill: c.yellow, survived: c.red}
+  const paint: Record<Ending, (t: string) => string> = {'ctrl-c': c.green, exited: c.green, sigterm: c.yellow, sigkill: c.yellow, survived: c.red, left: c.red}
   const lines: string[] = []
   for (const s of result.sessions) {
     lines.push(c.bold(`Session ${s.session} (${s.socket}): ${SESSION[s.outcome]}`))
@@ -53,12 +55,17 @@ export function summaryOf(result: TeardownResult, color: boolean): string {
   const c = painter(color)
   const all = result.sessions.flatMap((s) => s.processes)
   const n = (e: Ending) => all.filter((p) => p.ended === e).length
-  const ended = all.length - n('survived')
+  const ended = all.length - n('survived') - n('left')
+  const left = result.sessions.filter((s) => s.outcome === 'skipped').length
   const parts = [`${n('ctrl-c')} on Ctrl-C`]
   if (n('exited') > 0) parts.push(`${n('exited')} with their parent`)
   parts.push(`${n('sigterm')} by SIGTERM`, `${n('sigkill')} needed SIGKILL`)
-  const head = `Stopped ${plural(result.sessions.length, 'session')}: ${plural(ended, 'process', 'processes')} ended (${parts.join(', ')})`
-  if (result.survived > 0) return c.red(`${head}; ${result.survived} SURVIVED (see above)`)
+  const head = `Stopped ${plural(result.sessions.length - left, 'session')}: ${plural(ended, 'process', 'processes')} ended (${parts.join(', ')})`
+  const alone = left > 0 ? `; ${plural(left, 'session')} left alone (see above)` : ''
+  // `survived` counts the sessions left alone too.
+  const survivors = result.survived - left
+  if (survivors > 0) return c.red(`${head}; ${survivors} SURVIVED (see above)${alone}`)
+  if (left > 0) return c.red(`${head}${alone}`)
   const noSignal = ended > 0 && n('sigterm') + n('sigkill') === 0 ? '; no SIGTERM was needed' : ''
   return c.green(`${head}${noSignal}; nothing survived.`)
 }

@@ -150,6 +150,8 @@ export function buildReport(opts: {
   rules: Rules
   tool: {name: string; version: string}
   now?: Date
+  /** What limited the run before the snapshot: configuration files that were not trusted. */
+  limitations?: string[]
 }): Report {
   const {snapshot, results} = opts
   return {
@@ -174,7 +176,7 @@ export function buildReport(opts: {
       ...(r.error ? {error: r.error} : {}),
       findings: r.findings,
     })),
-    limitations: snapshot.limitations,
+    limitations: [...(opts.limitations ?? []), ...snapshot.limitations],
   }
 }
 

@@ -1,6 +1,6 @@
-import {readFile} from 'node:fs/promises'
 import type {ErrorObject, ValidateFunction} from 'ajv'
 import {DoctorError} from '../errors.js'
+import {errnoReason, MiB, readRegularFile, readStreamBounded} from '../safe-fs.js'
 import {deepFreeze} from '../freeze.js'
 import schema from './snapshot-v1.schema.json' with {type: 'json'}
 import {findDuplicatePid, findParentCycle} from './parents.js'
@@ -60,24 +60,24 @@ export function parseSnapshot(text: string, source: string): Snapshot {
   return deepFreeze(snapshot)
 }
 
-/** Reads a recorded snapshot (`-` for standard input) and validates it against snapshot-v1.schema.json. */
+/** A snapshot of 50,000 processes is about 40 MiB: the limit leaves room and still bounds memory. */
+export const SNAPSHOT_READ_LIMIT = 256 * MiB
+
+/**
+ * Reads a recorded snapshot (`-` for standard input) and validates it against snapshot-v1.schema.json.
+ * Only a regular file is read (a FIFO or /dev/zero would block or never end), and at most 256 MiB.
+ */
 export async function loadSnapshot(file: string, stdin: NodeJS.ReadableStream = process.stdin): Promise<Snapshot> {
   const source = file === '-' ? 'standard input' : file
+  const tooLarge = 'not a gt-doctor snapshot'
   let text: string
   try {
-    text = file === '-' ? await readStream(stdin) : await readFile(file, 'utf8')
+    text = file === '-' ? await readStreamBounded(stdin, SNAPSHOT_READ_LIMIT, tooLarge) : readRegularFile(file, SNAPSHOT_READ_LIMIT, tooLarge).text
   } catch (error) {
-    const e = error as NodeJS.ErrnoException
-    const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'it is a directory' : e.code === 'EACCES' ? 'permission denied' : e.message
-    throw new DoctorError(`cannot read snapshot ${source}: ${why}`)
+    const why = errnoReason(error)
+    throw new DoctorError(`cannot read snapshot ${source}: ${why}${why.startsWith('not a regular file') ? '; use - for standard input' : ''}`)
   }
   return parseSnapshot(text, source)
-}
-
-async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
-  const chunks: Buffer[] = []
-  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)
-  return Buffer.concat(chunks).toString('utf8')
 }
 
 /** The snapshot as its file holds it: stable key order as collected, two-space indent, final newline. */

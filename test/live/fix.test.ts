@@ -1,6 +1,7 @@
 /**
  * `gt-doctor --fix` against real processes, each test in its own PID namespace: the incident's state, built
- * from stand-ins, must lose exactly its orphans and keep everything else.
+ * from stand-ins, must lose exactly its orphans and keep everything else; and where issue 18's adversarial
+ * pass broke it: a tree that forks while it is ended, a full audit filesystem, another user's tmux server.
  */
 import {spawnSync} from 'node:child_process'
 import fs from 'node:fs'
@@ -11,7 +12,9 @@ import addFormats from 'ajv-formats'
 import {afterEach, beforeEach, expect, it, onTestFinished} from 'vitest'
 import {CLAUDE_STANDIN, REPO_ROOT, describeLive, startNamespace, type LiveNamespace} from './namespace.js'
 import {
+  fixLockHolder,
   healthySession,
+  isMcpServer,
   lookAlikes,
   orphanMcpTrees,
   orphanUnderInit,
@@ -117,7 +120,17 @@ describeLive('gt-doctor --fix (live)', () => {
       expect(Date.parse(e.startTime)).toBeGreaterThan(0)
       expect(e.startTicks).toBeGreaterThan(0)
     }
-    expect(signals.find((e) => e.pid === underInit.claude)).toMatchObject({command: 'claude', signal: 'SIGTERM'})
+    expect(signals.find((e) => e.pid === underInit.claude && e.signal === 'SIGTERM')).toMatchObject({command: 'claude', outcome: 'sent'})
+    // Each tree was frozen first: every SIGTERM went to a stopped process, continued right after (unless the
+    // kernel did first: a process group that loses its last link outside gets SIGHUP and SIGCONT).
+    for (const pid of termed) {
+      const [stop, term, ...rest] = signals.filter((e) => e.pid === pid).map((e) => e.signal)
+      expect([stop, term, rest[0] ?? 'SIGCONT'], `PID ${pid}`).toEqual(['SIGSTOP', 'SIGTERM', 'SIGCONT'])
+    }
+    // Every signal's intent is in the log before it.
+    for (const [i, e] of audit.entries()) {
+      if (e.event === 'signal') expect(audit.slice(0, i).some((x) => x.event === 'intent' && x.pid === e.pid && x.signal === e.signal)).toBe(true)
+    }
     const results = audit.filter((e) => e.event === 'result')
     expect(results.every((e) => e.outcome === 'ended')).toBe(true)
     expect(new Set(audit.map((e) => e.run)).size).toBe(1)
@@ -127,7 +140,7 @@ describeLive('gt-doctor --fix (live)', () => {
     const again = await runDoctor(ns, ['--json'])
     expect(again.code).toBe(0)
     expect(JSON.parse(again.stdout).summary).toMatchObject({orphanClaude: 0, orphanMcp: 0, claudeProcesses: 2})
-  })
+  }, 60_000)
 
   it('--dry-run signals nothing; without a terminal or with another --fix running it refuses with exit 2', async () => {
     const orphan = await orphanUnderInit(ns)
@@ -161,23 +174,37 @@ describeLive('gt-doctor --fix (live)', () => {
     expect(refusedJson.code).toBe(2)
     expect(JSON.parse(refusedJson.stdout)).toMatchObject({error: {exitCode: 2}})
 
-    // Another --fix holds the lock (a fresh lock directory, as proper-lockfile keeps it): wait briefly, then refuse.
-    fs.mkdirSync(path.join(state, 'gt-doctor', 'fix.lock'), {recursive: true})
-    const locked = await runDoctor(ns, ['--fix', '--yes'])
-    expect(locked.code).toBe(2)
-    expect(locked.stderr).toMatch(/^gt-doctor: another gt-doctor --fix is running \(lock .*fix\.lock held for more than 3 s\); run again when it has finished\n$/)
+    // Another --fix holds the lock (a live process that took it): wait briefly, then refuse, naming it. The lock
+    // is per uid: a run with another XDG_STATE_HOME waits for it just the same.
+    const holder = await fixLockHolder(ns)
+    const lockedMessage = new RegExp(
+      `^gt-doctor: another gt-doctor --fix is running \\(pid ${holder}, lock \\S+/fix-${holder}-\\d+-[0-9a-f]+\\.lock held for more than 3 s\\); run again when it has finished\\n$`,
+    )
+    for (const stateHome of [state, path.join(ns.tmpdir, 'other-state')]) {
+      const locked = await runDoctor(ns, ['--fix', '--yes'], {stateHome})
+      expect(locked.code).toBe(2)
+      expect(locked.stderr).toMatch(lockedMessage)
+    }
     expect(await alive()).toBe(true)
-    fs.rmdirSync(path.join(state, 'gt-doctor', 'fix.lock'))
+    // Its holder SIGKILLed: its lock file stays, and the next --fix takes it over at once. A fix.lock another
+    // user planted in the XDG state directory (where the old proper-lockfile lock was kept) means nothing any more.
+    expect(await ns.kill(holder, 'SIGKILL')).toBe(true)
+    await ns.waitUntil(async () => !(await ns.alive(holder)))
+    expect(fs.readdirSync(ns.lockDir)).toHaveLength(1)
+    fs.mkdirSync(path.join(state, 'gt-doctor', 'fix.lock'), {recursive: true})
+    fs.chownSync(path.join(state, 'gt-doctor', 'fix.lock'), 65534, 65534)
 
     // The human output of a real fix: the plan, what was fixed, what is left.
     const done = await runDoctor(ns, ['--fix', '--yes', '--grace', '0.5'])
+    expect(done.stderr).not.toContain('another gt-doctor')
     expect(done.code).toBe(0)
+    expect(fs.readdirSync(ns.lockDir)).toEqual([])
     expect(done.stdout).toContain('Plan: end 5 processes in 2 trees')
     expect(done.stdout).toMatch(/Fix results\n/)
     expect(done.stdout).toMatch(/orphan-claude +│ fixed +│ \d+ \(\+1\) .*ended 2 processes \(2 by SIGKILL after the grace/)
     expect(done.stdout).toMatch(/2 fixed \(\d+(\.\d)? MiB freed\)/)
     for (const pid of all) expect(await ns.alive(pid)).toBe(false)
-  })
+  }, 60_000)
 
   it("spares another user's orphan unless root passes --all-users", async () => {
     const mine = await orphanUnderInit(ns, {mcp: 0})
@@ -217,7 +244,7 @@ describeLive('gt-doctor --fix (live)', () => {
     const all = await runDoctor(ns, ['--fix', '--yes', '--grace', '1', '--all-users', '--json'])
     expect(all.code).toBe(0)
     expect(await ns.alive(theirs)).toBe(false)
-    expect(readAudit(state).filter((e) => e.pid === theirs && e.event === 'signal')).toEqual([expect.objectContaining({signal: 'SIGTERM', uid: 65534})])
+    expect(readAudit(state).filter((e) => e.pid === theirs && e.event === 'signal' && e.signal === 'SIGTERM')).toEqual([expect.objectContaining({outcome: 'sent', uid: 65534})])
   })
 
   it('kills a dead pane only when session-mismatch is named with --only', async () => {
@@ -240,7 +267,10 @@ describeLive('gt-doctor --fix (live)', () => {
     expect(report.checks.map((c: any) => c.id)).toEqual(['session-mismatch'])
     expect(await dead()).not.toContain('scratch-dead')
     expect(await dead()).toContain('keep 0')
-    expect(readAudit(state)).toEqual([expect.objectContaining({event: 'tmux', outcome: 'fixed', args: ['kill-pane', '-t', finding.data.paneId]})])
+    expect(readAudit(state)).toEqual([
+      expect.objectContaining({event: 'intent', outcome: 'intended', args: ['kill-pane', '-t', finding.data.paneId]}),
+      expect.objectContaining({event: 'tmux', outcome: 'fixed', args: ['kill-pane', '-t', finding.data.paneId]}),
+    ])
   })
 
   it.skipIf(!hasScript)('asks on a terminal: no signals nothing, yes fixes', async () => {
@@ -264,5 +294,147 @@ describeLive('gt-doctor --fix (live)', () => {
     expect(yes.code).toBe(0)
     expect(yes.stdout).toContain('1 fixed')
     for (const pid of tree.pids) expect(await ns.alive(pid)).toBe(false)
+  })
+
+  // ---- issue 18: a tree that keeps forking (item 16), a full audit filesystem (item 7), another user's tmux server (item 4)
+
+  it('a tree that forks every 50 ms through the grace: frozen, every child it started ends with it, none escapes', async () => {
+    // An orphan MCP launcher (`sh -c`, under init) that shrugs off SIGTERM and starts a job every 50 ms beside
+    // its server: what a respawning wrapper or a busy agent does while the doctor waits for it to end.
+    const loop = `trap '' TERM; node '${ns.mcpScript}' & while :; do sleep 3607 & sleep 0.05; done`
+    const {pid: launcher} = await ns.spawn(['sh', '-c', loop], {orphan: true, detached: true, env: {STANDIN_IGNORE_TERM: '1'}})
+    const [server] = await ns.waitForProcs((p) => p.ppid === launcher && isMcpServer(p))
+    await ns.waitReady(server.pid)
+    await ns.waitForProcs((p) => p.ppid === launcher && p.args === 'sleep 3607', 3)
+    const tree = async () => (await ns.ps()).filter((p) => p.pid === launcher || p.pid === server.pid || p.args === 'sleep 3607' || p.args === 'sleep 0.05')
+
+    const r = await runDoctor(ns, ['--fix', '--yes', '--grace', '1', '--json'])
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    // Nothing of it is left: no job escaped to init, nothing is left stopped.
+    expect(await tree()).toEqual([])
+    expect((await ns.ps()).filter((p) => p.state === 'T')).toEqual([])
+    const fix = JSON.parse(r.stdout).fixed.find((f: any) => f.pid === launcher).fix
+    expect(fix.outcome).toBe('fixed')
+    // About 20 jobs started during the 1 s grace, a few more between detection and the freeze.
+    const [, newcomers] = /(\d+) processes started after detection ended with their tree/.exec(fix.detail) ?? []
+    expect(Number(newcomers), fix.detail).toBeGreaterThanOrEqual(10)
+    const audit = readAudit(state)
+    expect(audit.filter((e) => e.event === 'newcomer').length).toBeGreaterThanOrEqual(Number(newcomers))
+    expect(audit.filter((e) => e.event === 'escaped')).toEqual([])
+
+    const again = await runDoctor(ns, ['--fix', '--yes', '--grace', '1', '--json'])
+    expect(again.code).toBe(0)
+    const report = JSON.parse(again.stdout)
+    expect(report.fixed ?? []).toEqual([])
+    expect(report.summary).toMatchObject({orphanClaude: 0, orphanMcp: 0})
+  })
+
+  it('an audit log on a full filesystem: nothing more is signalled, nothing is left stopped, one line, exit 3', async () => {
+    const trees = await Promise.all(Array.from({length: 6}, () => orphanUnderInit(ns)))
+    const all = trees.flatMap((t) => t.pids)
+    // A 64 KiB tmpfs as the state directory (in the namespace's own mount namespace), full but for six pages:
+    // room for every tree's intents (about 17 KB) and the lines of two trees' passes (about 3 KB each), not
+    // for the third's.
+    const xdg = path.join(ns.tmpdir, 'full')
+    fs.mkdirSync(xdg)
+    const sh = async (script: string) => {
+      const r = await ns.exec(['sh', '-c', script])
+      expect(r.code, r.stderr).toBe(0)
+    }
+    await sh(`mount -t tmpfs -o size=64k,mode=0700 tmpfs '${xdg}' && dd if=/dev/zero of='${xdg}/fill' bs=4096 count=10 2>/dev/null`)
+
+    const r = await runDoctor(ns, ['--fix', '--yes', '--grace', '1', '--json'], {stateHome: xdg})
+    expect(r.code, r.stderr).toBe(3)
+    const line = /^gt-doctor: the audit log (\S+) could not be written \(ENOSPC\): stopped after signalling (\d+) process(?:es)?; (\d+) (?:was|were) not signalled\n$/.exec(r.stderr)
+    expect(line, r.stderr).not.toBeNull()
+    const [, file, signalled, notSignalled] = line!
+    expect(file).toBe(path.join(xdg, 'gt-doctor', 'actions.jsonl'))
+    expect(Number(signalled)).toBeGreaterThan(0)
+    expect(Number(notSignalled)).toBeGreaterThan(0)
+    expect(Number(signalled) + Number(notSignalled)).toBeLessThanOrEqual(all.length)
+    expect((await ns.ps()).filter((p) => p.state === 'T')).toEqual([])
+
+    // The log holds whole lines only, and every signal in it came after its intent.
+    const text = (await ns.readFile(file))!
+    expect(text.endsWith('\n')).toBe(true)
+    const audit = text.trim().split('\n').map((l) => JSON.parse(l))
+    for (const [i, e] of audit.entries()) {
+      if (e.event === 'signal') expect(audit.slice(0, i).some((x) => x.event === 'intent' && x.pid === e.pid && x.signal === e.signal)).toBe(true)
+    }
+    // Whatever got its SIGTERM ends by it; whatever did not is running as before, not stopped. The last
+    // SIGTERM may be one whose outcome line no longer fitted: its flushed intent is its record.
+    const termed = new Set(audit.filter((e) => e.event === 'signal' && e.signal === 'SIGTERM' && e.outcome === 'sent').map((e) => e.pid))
+    const alive = async () => (await Promise.all(all.map(async (pid) => ((await ns.alive(pid)) ? pid : 0)))).filter(Boolean)
+    await ns.waitUntil(async () => (await alive()).length === all.length - Number(signalled))
+    const untouched = await alive()
+    expect(untouched.filter((pid) => termed.has(pid))).toEqual([])
+    expect(Number(signalled) - termed.size).toBeLessThanOrEqual(1)
+    expect(untouched.length).toBeGreaterThanOrEqual(Number(notSignalled))
+    expect((await ns.ps()).filter((p) => p.state === 'T')).toEqual([])
+    const report = JSON.parse(r.stdout)
+    expect(report.fixed.filter((f: any) => f.fix.outcome === 'failed').length).toBeGreaterThan(0)
+
+    // With room again, the next --fix ends the rest.
+    await sh(`rm '${xdg}/fill'`)
+    const next = await runDoctor(ns, ['--fix', '--yes', '--grace', '1', '--json'], {stateHome: xdg})
+    expect(next.stderr).toBe('')
+    expect(next.code).toBe(0)
+    for (const pid of all) expect(await ns.alive(pid)).toBe(false)
+  })
+
+  it("root never runs kill-pane on another user's tmux server without --all-users", async () => {
+    // nobody's (65534) tmux server, its socket in a directory of nobody's, with remain-on-exit and a dead pane.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gt-nobody-tmux-'))
+    onTestFinished(() => fs.rmSync(dir, {recursive: true, force: true}))
+    fs.chownSync(dir, 65534, 65534)
+    const socket = path.join(dir, 'theirs')
+    const asNobody = (args: string[]) =>
+      ns.exec(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', 'tmux', '-f', '/dev/null', '-S', socket, ...args], {
+        env: {TMUX: null, TMUX_PANE: null, HOME: dir, TMUX_TMPDIR: dir},
+      })
+    for (const args of [['new-session', '-d', '-s', 'keep', 'sleep 3600'], ['set-option', '-g', 'remain-on-exit', 'on'], ['new-session', '-d', '-s', 'scratch-dead', 'true']]) {
+      const r = await asNobody(args)
+      expect(r.code, r.stderr).toBe(0)
+    }
+    const panes = async () => (await asNobody(['list-panes', '-a', '-F', '#{session_name} #{pane_dead}'])).stdout
+    await ns.waitUntil(async () => (await panes()).includes('scratch-dead 1'))
+
+    const r = await runDoctor(ns, ['--fix', '--yes', '--only', 'session-mismatch', '--json'])
+    expect(r.stderr).toBe('')
+    const report = JSON.parse(r.stdout)
+    const dead = report.fixed.find((f: any) => f.data?.kind === 'dead-pane' && f.socket === socket)
+    expect(dead.fix).toMatchObject({
+      outcome: 'skipped',
+      detail: `the tmux server on ${socket} belongs to uid 65534 (its socket file), not to you (uid 0); pass --all-users to include other users`,
+    })
+    expect(await panes()).toContain('scratch-dead 1')
+    expect(readAudit(state)).toEqual([expect.objectContaining({event: 'tmux', socket, outcome: 'skipped', detail: dead.fix.detail})])
+
+    const all = await runDoctor(ns, ['--fix', '--yes', '--only', 'session-mismatch', '--all-users', '--json'])
+    expect(all.stderr).toBe('')
+    expect(JSON.parse(all.stdout).fixed.find((f: any) => f.socket === socket).fix.outcome).toBe('fixed')
+    expect(await panes()).not.toContain('scratch-dead')
+    expect(await panes()).toContain('keep 0')
+    expect(readAudit(state).slice(1).map((e) => [e.event, e.outcome])).toEqual([
+      ['intent', 'intended'],
+      ['tmux', 'fixed'],
+    ])
+
+    // session stop: nobody's session is left alone, with the reason, unless root passes --all-users.
+    const stop = (more: string[]) =>
+      ns.exec([process.execPath, path.join(REPO_ROOT, 'bin', 'run.js'), 'session', 'stop', 'keep', '--socket', socket, '--json', ...more], {
+        cwd: REPO_ROOT,
+        timeoutMs: 30_000,
+        env: {XDG_STATE_HOME: state, NO_COLOR: '1', NODE_ENV: null},
+      })
+    const refused = await stop([])
+    expect(refused.code, refused.stderr).toBe(3)
+    expect(JSON.parse(refused.stdout).sessions[0]).toMatchObject({outcome: 'skipped', notes: [`left alone: ${dead.fix.detail}`]})
+    expect(await panes()).toContain('keep 0')
+    const stopped = await stop(['--all-users', '--grace', '0.5', '--wait', '0.5'])
+    expect(stopped.code, stopped.stderr).toBe(0)
+    expect(JSON.parse(stopped.stdout).sessions[0].outcome).toMatch(/^(killed|closed-by-itself)$/)
+    expect(await panes()).not.toContain('keep')
   })
 })

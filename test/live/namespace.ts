@@ -6,7 +6,7 @@
  * to the namespace's PID 1, and tmux servers use private sockets under `ns.tmpdir`.
  *
  *   host (vitest worker)
- *    └─ unshare -pf --mount-proc --kill-child          ns.hostPid
+ *    └─ unshare --mount sh → exec unshare -pf --mount-proc --kill-child     ns.hostPid
  *        └─ bash init loop                  PID 1      reaps every orphan that reparents to it
  *            └─ node controller.mjs         PID 2      executes ns.spawn / ns.exec / ns.ps ... requests
  *
@@ -21,6 +21,7 @@ import path from 'node:path'
 import readline from 'node:readline'
 import {fileURLToPath} from 'node:url'
 import {afterAll, beforeAll, describe, it} from 'vitest'
+import {fixLockDir} from '../../src/remediation/lock.js'
 
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 export const REPO_ROOT = path.resolve(HERE, '..', '..')
@@ -137,6 +138,11 @@ export interface LiveNamespace extends Runner {
   readonly mcpScript: string
   /** `${tmpdir}/standin`: STANDIN_STATE_DIR, where ready stand-ins write <pid>.json. */
   readonly stateDir: string
+  /**
+   * `${tmpdir}/fix-lock`: mounted inside the namespace over the user's fix-lock directory (`fixLockDir()`), so
+   * the doctor's per-uid lock is private to the namespace; a test plants or inspects lock files here.
+   */
+  readonly lockDir: string
   /** Environment every process in the namespace starts from. */
   readonly env: Record<string, string>
   ps(): Promise<NsProcess[]>
@@ -269,6 +275,13 @@ const INIT_SCRIPT =
   'exec 3<&0; "$@" <&3 3<&- & ctl=$!; exec 0</dev/null 3<&-; ' +
   'while :; do wait "$ctl"; st=$?; kill -0 "$ctl" 2>/dev/null || break; done; exit "$st"'
 
+// Before the PID namespace: in a private mount namespace of its own (unshare --mount, private propagation: the
+// host never sees it), mounts the namespace's fix-lock directory over the user's, then execs `unshare "$@"`
+// (same process, so --kill-child still ties the namespace to it). The doctor's lock is per uid wherever
+// XDG_STATE_HOME points; without this, parallel test files would wait for each other's --fix. Done here and
+// not by PID 1 so that the controller stays PID 2.
+const MOUNT_SCRIPT = 'mount --bind "$GT_LIVE_LOCK_DIR" "$GT_LIVE_USER_LOCK_DIR" && exec unshare "$@"'
+
 const open = new Set<Namespace>()
 let exitHookInstalled = false
 function installExitHook(): void {
@@ -286,6 +299,7 @@ class Namespace implements LiveNamespace {
   readonly tmuxTmpdir: string
   readonly mcpScript: string
   readonly stateDir: string
+  readonly lockDir: string
   readonly env: Record<string, string>
   hostPid = 0
   controllerPid = 0
@@ -306,6 +320,7 @@ class Namespace implements LiveNamespace {
     this.tmuxTmpdir = path.join(tmpdir, 'tmuxdir')
     this.mcpScript = path.join(tmpdir, MCP_STANDIN_REL)
     this.stateDir = path.join(tmpdir, 'standin')
+    this.lockDir = path.join(tmpdir, 'fix-lock')
     this.keepTmpdir = opts.keepTmpdir ?? process.env.GT_LIVE_KEEP === '1'
     this.exited = new Promise((resolve) => (this.markExited = resolve))
     const env: Record<string, string> = {}
@@ -320,6 +335,9 @@ class Namespace implements LiveNamespace {
     env.GT_LIVE_TMPDIR = tmpdir
     env.STANDIN_MCP_SCRIPT = this.mcpScript
     env.STANDIN_STATE_DIR = this.stateDir
+    env.GT_LIVE_LOCK_DIR = this.lockDir
+    // Created on the host once (0700, as the doctor would): the mount point inside each namespace.
+    env.GT_LIVE_USER_LOCK_DIR = fixLockDir()
     const extra = typeof opts.env === 'function' ? opts.env(tmpdir) : opts.env
     for (const [k, v] of Object.entries(extra ?? {})) {
       if (v === null || v === undefined) delete env[k]
@@ -332,6 +350,7 @@ class Namespace implements LiveNamespace {
     fs.mkdirSync(path.join(this.tmpdir, 'tmux'), {mode: 0o700})
     fs.mkdirSync(this.tmuxTmpdir, {mode: 0o700})
     fs.mkdirSync(this.stateDir)
+    fs.mkdirSync(this.lockDir, {mode: 0o700})
     fs.mkdirSync(path.dirname(this.mcpScript), {recursive: true})
     fs.writeFileSync(
       path.join(path.dirname(this.mcpScript), 'package.json'),
@@ -344,7 +363,7 @@ class Namespace implements LiveNamespace {
     const init = opts.network ? `ip link set lo up || exit 97; ${INIT_SCRIPT}` : INIT_SCRIPT
     this.child = spawn(
       'unshare',
-      ['--pid', '--fork', ...net, '--mount-proc', '--kill-child', 'bash', '-c', init, 'gt-live-init', process.execPath, CONTROLLER],
+      ['--mount', 'sh', '-c', MOUNT_SCRIPT, 'gt-live-mount', '--pid', '--fork', ...net, '--mount-proc', '--kill-child', 'bash', '-c', init, 'gt-live-init', process.execPath, CONTROLLER],
       {cwd: REPO_ROOT, env: this.env, stdio: ['pipe', 'pipe', 'pipe']},
     )
     this.hostPid = this.child.pid ?? 0

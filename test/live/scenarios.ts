@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
+import {pathToFileURL} from 'node:url'
 import {CLAUDE_STANDIN, REPO_ROOT, type ExecResult, type LiveNamespace, type NsProcess, type StandinState} from './namespace.js'
 
 export const isMcpServer = (p: NsProcess) => p.comm === 'node' && p.args.includes('@modelcontextprotocol/server-standin/index.js')
@@ -145,6 +146,18 @@ export function runDoctor(ns: LiveNamespace, args: string[], opts: {stateHome?: 
     // NODE_ENV=test (vitest) would make oclif look for TypeScript sources: run the built CLI as users do.
     env: {XDG_STATE_HOME: opts.stateHome ?? path.join(ns.tmpdir, 'state'), NO_COLOR: '1', NODE_ENV: null, ...opts.env},
   })
+}
+
+/**
+ * A process in the namespace that takes the fix lock (the built module, as the CLI does) and holds it until
+ * killed; resolves with its pid once its lock file is in ns.lockDir.
+ */
+export async function fixLockHolder(ns: LiveNamespace): Promise<number> {
+  const lock = pathToFileURL(path.join(REPO_ROOT, 'dist', 'src', 'remediation', 'lock.js')).href
+  const code = `const m = await import(${JSON.stringify(lock)}); await m.acquireFixLock(m.fixLockDir(), {waitMs: 0}); setInterval(() => {}, 1 << 30)`
+  const {pid} = await ns.spawn([process.execPath, '--input-type=module', '-e', code])
+  await ns.waitUntil(() => fs.readdirSync(ns.lockDir).some((f) => f.startsWith(`fix-${pid}-`)), 10_000, 50, `fix lock taken by pid ${pid}`)
+  return pid
 }
 
 /** The audit log the doctor wrote under `stateHome`, parsed. */

@@ -72,7 +72,7 @@ describeLive('session stop on a live machine', () => {
     expect(lines[lines.length - 1]).toBe('Stopped 1 session: 3 processes ended (0 on Ctrl-C, 0 by SIGTERM, 3 needed SIGKILL); nothing survived.')
 
     // Through the --fix engine: each process SIGTERMed then SIGKILLed, recorded with its identity.
-    const signals = audit().filter((e) => e.event === 'signal' && trees.stubborn.includes(e.pid!))
+    const signals = audit().filter((e) => e.event === 'signal' && (e.signal === 'SIGTERM' || e.signal === 'SIGKILL') && trees.stubborn.includes(e.pid!))
     expect(signals.map((e) => `${e.pid} ${e.signal}`).sort()).toEqual(trees.stubborn.flatMap((p) => [`${p} SIGKILL`, `${p} SIGTERM`]).sort())
     expect(signals.every((e) => e.startTicks! > 0 && e.findingId.startsWith('session-stop:stubborn:') && e.session === 'stubborn')).toBe(true)
     expect(audit().some((e) => e.event === 'tmux' && e.args?.join(' ').startsWith('send-keys -t %'))).toBe(true)

@@ -1,4 +1,4 @@
-import type {Clock, KillResult, LiveProcess, ProcessProbe} from '../../src/remediation/probe.js'
+import type {Clock, KillResult, LiveProcess, ProcessProbe, Signal} from '../../src/remediation/probe.js'
 
 /** How a simulated process reacts to signals. */
 export interface FakeProc extends LiveProcess {
@@ -14,19 +14,50 @@ export interface FakeProc extends LiveProcess {
   subreaper?: boolean
   /** A parent that never reaps its dead children (they stay `Z`). */
   neverReaps?: boolean
+  /** Every signal is refused (EPERM): a process the doctor may not signal after all. */
+  refuses?: boolean
+  /** While running (not stopped), forks a child every so many ms of fake time (a shell loop starting jobs). */
+  forkEveryMs?: number
+  /** What those children are like. */
+  forkAs?: Partial<FakeProc>
+  /** Stopped by SIGSTOP: it runs nothing (forks nothing, acts on no signal but SIGKILL) until SIGCONT. */
+  stopped?: boolean
+  /**
+   * SIGSTOP takes effect only after this many reads of the process (it was running elsewhere, in the middle
+   * of a fork); `whileStopping` runs at each of them.
+   */
+  stopsAfterReads?: number
+  whileStopping?: () => void
+  /** Forks a child the moment it is continued (a SIGCONT handler, a loop that wakes up). */
+  forksOnCont?: boolean
+  /** A SIGTERM that arrived while stopped: it acts on SIGCONT. */
+  pendingTerm?: boolean
+  lastForkAt?: number
+  stopping?: boolean
+  pendingKill?: boolean
 }
 
 /**
  * A process table and a clock for engine tests: signals change it the way the kernel would (children of
  * a dead process are reparented to PID 1 or the nearest subreaper, a dead child stays a zombie until its
- * parent reaps it), and every kill and sleep is recorded in order.
+ * parent reaps it, a stopped process acts on nothing but SIGKILL until SIGCONT), and every kill and sleep
+ * is recorded in order.
  */
 export class FakeWorld implements ProcessProbe {
   readonly procs = new Map<number, FakeProc>()
-  /** `kill PID SIG` and `sleep MS`, in the order the engine did them. */
+  /** `kill PID SIG` and `sleep MS`, in the order the engine did them (an audit sink may add its own). */
   readonly calls: string[] = []
   now = 0
   private pendingDeaths: Array<{pid: number; at: number}> = []
+  private nextPid = 5000
+  /** Start ticks of processes started "now": later than anything a plan was built from. */
+  private nextTicks = 1_000_000
+  /**
+   * A hangup when a session leader exits (a tmux pane's process: tmux closes the pane's terminal) sends
+   * SIGHUP (ignored here) and SIGCONT to every process of its session, stopped ones included. The kernel's
+   * orphaned process group rule does the same to a group whose last link outside dies.
+   */
+  hangupOnLeaderExit = false
   /** Runs right before the engine reads `pid` (to simulate PID reuse or a process vanishing). */
   beforeRead = new Map<number, () => void>()
   /** Runs right before the engine signals `pid` (to simulate a process exiting between read and kill). */
@@ -35,19 +66,31 @@ export class FakeWorld implements ProcessProbe {
     now: () => this.now,
     sleep: async (ms) => {
       this.calls.push(`sleep ${ms}`)
+      this.forkUntil(this.now + ms)
       this.now += ms
       this.settle()
     },
   }
 
   constructor() {
-    this.add({pid: 1, ppid: 0, startTicks: 1, uid: 0, state: 'S', comm: 'systemd', argv: ['/sbin/init']})
+    this.add({pid: 1, ppid: 0, startTicks: 1, uid: 0, state: 'S', comm: 'systemd', argv: ['/sbin/init'], sid: 1, pgid: 1})
   }
 
+  /** A process; it joins its parent's session and group unless told otherwise (a session leader: sid = pid). */
   add(p: Partial<FakeProc> & {pid: number}): FakeProc {
-    const proc: FakeProc = {ppid: 1, startTicks: p.pid * 10, uid: 1000, state: 'S', comm: 'node', onTerm: 'exit', onKill: 'exit', ...p}
+    const parent = this.procs.get(p.ppid ?? 1)
+    const inherit = parent && parent.pid !== 1 ? {sid: parent.sid, pgid: parent.pgid} : {sid: p.pid, pgid: p.pid}
+    const proc: FakeProc = {ppid: 1, startTicks: p.pid * 10, uid: 1000, state: 'S', comm: 'node', onTerm: 'exit', onKill: 'exit', ...inherit, ...p}
     this.procs.set(proc.pid, proc)
     return proc
+  }
+
+  /** A child that `parent` starts now (after any plan was made), unless `parent` is stopped. */
+  fork(parent: number, p: Partial<FakeProc> = {}): FakeProc | undefined {
+    const mother = this.procs.get(parent)
+    if (!mother || mother.stopped || mother.state === 'Z') return undefined
+    const pid = p.pid ?? this.nextPid++
+    return this.add({comm: 'sleep', argv: ['sleep', '60'], uid: mother.uid, ...p, pid, ppid: parent, startTicks: p.startTicks ?? this.nextTicks++})
   }
 
   read(pid: number): LiveProcess | undefined {
@@ -57,14 +100,26 @@ export class FakeWorld implements ProcessProbe {
       hook()
     }
     const p = this.procs.get(pid)
-    return p && {pid: p.pid, startTicks: p.startTicks, ppid: p.ppid, uid: p.uid, state: p.state, comm: p.comm}
+    if (p?.stopsAfterReads !== undefined && p.stopping) {
+      p.whileStopping?.()
+      if (--p.stopsAfterReads <= 0) {
+        p.stopping = false
+        p.stopped = true
+        p.state = 'T'
+      }
+    }
+    return p && {pid: p.pid, startTicks: p.startTicks, ppid: p.ppid, uid: p.uid, state: p.state, comm: p.comm, sid: p.sid, pgid: p.pgid}
   }
 
   argv(pid: number): string[] | undefined {
     return this.procs.get(pid)?.argv
   }
 
-  kill(pid: number, signal: 'SIGTERM' | 'SIGKILL'): KillResult {
+  children(pid: number): number[] {
+    return [...this.procs.values()].filter((p) => p.ppid === pid && p.pid !== pid).map((p) => p.pid)
+  }
+
+  kill(pid: number, signal: Signal): KillResult {
     const hook = this.beforeKill.get(pid)
     if (hook) {
       this.beforeKill.delete(pid)
@@ -73,18 +128,54 @@ export class FakeWorld implements ProcessProbe {
     this.calls.push(`kill ${pid} ${signal}`)
     const p = this.procs.get(pid)
     if (!p) return 'ESRCH'
+    if (p.refuses) return 'EPERM'
     if (p.state === 'Z') return 'sent'
-    if (signal === 'SIGTERM') for (const child of p.forwardsTermTo ?? []) this.exit(child)
-    if (signal === 'SIGTERM' && p.onTerm === 'exit') this.pendingDeaths.push({pid, at: this.now + (p.termDelayMs ?? 0)})
-    if (signal === 'SIGKILL') {
-      if (p.onKill === 'stuck') p.state = 'D'
-      else this.exit(pid)
+    switch (signal) {
+      case 'SIGSTOP':
+        if (p.stopsAfterReads) {
+          p.stopping = true
+          break
+        }
+        p.stopped = true
+        if (p.state !== 'D') p.state = 'T'
+        break
+      case 'SIGCONT':
+        this.cont(p)
+        break
+      case 'SIGTERM':
+        if (p.stopped) p.pendingTerm = true
+        else this.term(p)
+        break
+      case 'SIGKILL':
+        if (p.onKill === 'stuck') p.state = 'D'
+        else this.exit(pid)
+        break
     }
-    if (signal === 'SIGTERM' && p.onTerm === 'exit' && !p.termDelayMs) this.settle()
     return 'sent'
   }
 
-  /** The process ends now: a zombie while a live non-reaping parent holds it, gone otherwise. */
+  private cont(p: FakeProc): void {
+    if (!p.stopped) return
+    p.stopped = false
+    if (p.state === 'T') p.state = 'S'
+    p.lastForkAt = this.now
+    this.reapZombiesOf(p)
+    if (p.pendingKill) return this.exit(p.pid)
+    if (p.forksOnCont) this.fork(p.pid)
+    if (p.pendingTerm) {
+      p.pendingTerm = false
+      this.term(p)
+    }
+  }
+
+  private term(p: FakeProc): void {
+    for (const child of p.forwardsTermTo ?? []) this.exit(child)
+    if (p.onTerm !== 'exit') return
+    this.pendingDeaths.push({pid: p.pid, at: this.now + (p.termDelayMs ?? 0)})
+    if (!p.termDelayMs) this.settle()
+  }
+
+  /** The process ends now: a zombie while a live parent that does not reap (now) holds it, gone otherwise. */
   exit(pid: number): void {
     const p = this.procs.get(pid)
     if (!p || p.state === 'Z') return
@@ -96,14 +187,24 @@ export class FakeWorld implements ProcessProbe {
       else child.ppid = adopter
     }
     const parent = this.procs.get(p.ppid)
-    if (parent && parent.neverReaps) p.state = 'Z'
-    else this.procs.delete(pid)
+    if (parent && (parent.neverReaps || parent.stopped)) {
+      p.state = 'Z'
+      p.stopped = false
+    } else {
+      this.procs.delete(pid)
+    }
+    if (this.hangupOnLeaderExit && p.pid === p.sid) for (const q of [...this.procs.values()]) if (q.sid === p.sid && q.stopped) this.cont(q)
   }
 
   /** Replaces the process at `pid` by a new one (PID reuse): same pid, another start time. */
   reuse(pid: number, p: Partial<FakeProc> = {}): void {
     this.procs.delete(pid)
     this.add({pid, startTicks: 999_999, comm: 'bash', ppid: 1, ...p})
+  }
+
+  private reapZombiesOf(parent: FakeProc): void {
+    if (parent.neverReaps) return
+    for (const child of [...this.procs.values()]) if (child.ppid === parent.pid && child.state === 'Z') this.procs.delete(child.pid)
   }
 
   private adopterOf(pid: number): number {
@@ -117,13 +218,33 @@ export class FakeWorld implements ProcessProbe {
     return 1
   }
 
+  /** Running forkers start their children as fake time passes up to `until`. */
+  private forkUntil(until: number): void {
+    for (const p of [...this.procs.values()]) {
+      if (!p.forkEveryMs || p.stopped || p.state === 'Z') continue
+      let at = (p.lastForkAt ?? this.now) + p.forkEveryMs
+      for (; at <= until; at += p.forkEveryMs) this.fork(p.pid, p.forkAs)
+      p.lastForkAt = at - p.forkEveryMs
+    }
+  }
+
   private settle(): void {
     const due = this.pendingDeaths.filter((d) => d.at <= this.now)
     this.pendingDeaths = this.pendingDeaths.filter((d) => d.at > this.now)
-    for (const d of due) this.exit(d.pid)
+    for (const d of due) {
+      const p = this.procs.get(d.pid)
+      // A SIGTERM handler does not run while its process is stopped.
+      if (p?.stopped) this.pendingDeaths.push({pid: d.pid, at: this.now + 1})
+      else this.exit(d.pid)
+    }
   }
 
-  kills(signal?: 'SIGTERM' | 'SIGKILL'): number[] {
-    return this.calls.filter((c) => c.startsWith('kill ') && (!signal || c.endsWith(signal))).map((c) => Number(c.split(' ')[1]))
+  kills(signal?: Signal): number[] {
+    return this.calls.filter((c) => c.startsWith('kill ') && (!signal || c.endsWith(` ${signal}`))).map((c) => Number(c.split(' ')[1]))
+  }
+
+  /** The kills that end a process (SIGTERM, SIGKILL), as `kill PID SIG`: what the tests before freezing counted. */
+  ending(): string[] {
+    return this.calls.filter((c) => / SIG(TERM|KILL)$/.test(c))
   }
 }

@@ -1,10 +1,10 @@
 import {Args, Flags} from '@oclif/core'
 import {DoctorCommand} from '../../cli/base-command.js'
 import {seconds} from '../../cli/fix.js'
-import {configFlags} from '../../cli/flags.js'
+import {configFlags, printConfigNotices} from '../../cli/flags.js'
 import {loadConfig} from '../../config/load.js'
 import {DoctorError} from '../../errors.js'
-import {socketPath, stopSessions, type SessionStopResult} from '../../remediation/session-stop.js'
+import {sessionStopFailure, socketPath, stopSessions, type SessionStopResult} from '../../remediation/session-stop.js'
 import {EXIT} from '../../report/model.js'
 import {renderSessionStop} from '../../render/session-stop.js'
 import {colorWanted} from '../../render/table.js'
@@ -25,6 +25,7 @@ export default class SessionStop extends DoctorCommand {
     grace: seconds({summary: 'Seconds between SIGTERM and SIGKILL, for all sessions together.', default: 5, helpValue: 'SECONDS'}),
     wait: seconds({summary: 'Seconds the panes get to exit after Ctrl-C.', default: 2, helpValue: 'SECONDS'}),
     'all-matching': Flags.string({summary: 'Also stop every session whose name matches this regular expression.', helpValue: 'REGEX'}),
+    'all-users': Flags.boolean({summary: "As root: also stop sessions on other users' tmux servers (and end their processes)."}),
     ...configFlags,
   }
 
@@ -40,15 +41,22 @@ export default class SessionStop extends DoctorCommand {
       }
     }
     if (names.length === 0 && !allMatching) throw new DoctorError('name the sessions to stop, or pass --all-matching REGEX')
+    const uid = process.getuid?.() ?? 0
+    if (flags['all-users'] && uid !== 0) throw new DoctorError(`--all-users needs root (you are uid ${uid}): only root may stop other users' sessions`)
+    const config = await loadConfig({explicit: flags.config})
+    printConfigNotices(config, this.config.bin)
     const result = await stopSessions({
       request: {names, allMatching, socket: flags.socket === undefined ? undefined : socketPath(flags.socket)},
       graceMs: Math.round(flags.grace * 1000),
       interruptWaitMs: Math.round(flags.wait * 1000),
-      config: await loadConfig({explicit: flags.config}),
+      config,
+      allUsers: flags['all-users'],
     })
     // oclif's --json turns this.exit() into exit 1, so the code is set, not thrown.
-    process.exitCode = result.survived > 0 ? EXIT.fixFailed : EXIT.ok
+    const failure = sessionStopFailure(result)
+    process.exitCode = result.survived > 0 || failure ? EXIT.fixFailed : EXIT.ok
     if (!this.jsonEnabled()) this.log(renderSessionStop(result, {color: colorWanted()}))
+    if (failure) process.stderr.write(`${this.config.bin}: ${failure}\n`)
     return result
   }
 }
