@@ -22,7 +22,8 @@ export default defineCheck<Options>({
   requires: ['linux-proc'],
   defaultOptions: {fixLeftovers: false},
   detect({tree, rules, options}) {
-    return analyzeOrphans(tree, rules).leftovers.map((t) => {
+    const {leftovers, unprovenTrees} = analyzeOrphans(tree, rules)
+    const found = leftovers.map((t) => {
       // The command a person recognises, not the shell wrapping it.
       const command = t.members.find((m) => !isCommandWrapper(m)) ?? t.root
       const withEnv = (key: 'TMUX_PANE' | 'CLAUDE_CODE_ENTRYPOINT') => t.members.find((m) => m.env[key] !== undefined)?.env[key]
@@ -48,6 +49,25 @@ export default defineCheck<Options>({
         },
       })
     })
+    // Not proved leftovers (a supervisor runs it, or its tmux server did not answer): reported, never fixed.
+    const unproven = unprovenTrees
+      .filter((t) => t.envOnly)
+      .map((t) => {
+        const command = t.members.find((m) => !isCommandWrapper(m)) ?? t.root
+        const what = command.argv.join(' ') || command.comm
+        return treeFinding(tree, {
+          check: 'agent-leftover',
+          root: t.root,
+          members: t.members,
+          severity: 'info',
+          message: t.kind === 'supervised' ? `Supervised (${t.supervisor}), not a leftover; left alone: ${what}` : `Cannot verify this leftover of Claude Code, so it is left alone: ${what}`,
+          reason: t.why,
+          session: tree.sessionFromTmuxEnv(t.root.env.TMUX),
+          fixable: false,
+          data: {parentPid: t.root.ppid, startTimeMs: t.root.startTimeMs, ...(t.supervisor ? {supervisor: t.supervisor} : {})},
+        })
+      })
+    return [...found, ...unproven]
   },
   fix: (finding, {tree}) => (finding.fixable ? terminateTreeActions(tree, finding) : []),
 })

@@ -8,7 +8,7 @@ export default defineCheck({
   id: 'orphan-claude',
   title: 'Orphan Claude processes',
   description:
-    'A Claude process that no live tmux pane holds and that was reparented to init, a subreaper such as systemd --user, or the tmux server after its session was killed.',
+    'A Claude process that no live tmux pane holds and that was reparented to init, a subreaper such as systemd --user, or the tmux server after its session was killed. Popups and run-shell jobs are not orphans; supervised services and claudes whose tmux server did not answer are reported as info and never fixed.',
   fixable: true,
   requires: ['linux-proc'],
   detect({tree, rules, snapshot}) {
@@ -34,18 +34,22 @@ export default defineCheck({
         data: {evidence: verdict.evidence, parentPid: verdict.proc.ppid, startTimeMs: verdict.proc.startTimeMs, mcpServers: servers, lastPane: verdict.lastPane},
       })
     }
-    for (const verdict of claudes.filter((c) => c.kind === 'cannot-verify')) {
+    // Not proved orphans: reported so that nobody wonders, never fixed.
+    for (const verdict of claudes.filter((c) => c.kind === 'cannot-verify' || c.kind === 'supervised')) {
       findings.push({
         id: processFindingId('orphan-claude', verdict.proc.pid, verdict.proc.startTicks),
         check: 'orphan-claude',
         severity: 'info',
-        message: 'Cannot verify this Claude process: the tmux server that would own it did not answer',
+        message:
+          verdict.kind === 'supervised'
+            ? `Supervised Claude process (${verdict.supervisor}): a service, not an orphan; left alone`
+            : 'Cannot verify this Claude process: who owns it could not be checked, so it is left alone',
         reason: verdict.why,
         pid: verdict.proc.pid,
         pids: [verdict.proc.pid],
         socket: verdict.lastSocket,
         fixable: false,
-        data: {parentPid: verdict.proc.ppid, startTimeMs: verdict.proc.startTimeMs},
+        data: {parentPid: verdict.proc.ppid, startTimeMs: verdict.proc.startTimeMs, ...(verdict.supervisor ? {supervisor: verdict.supervisor} : {})},
       })
     }
     return findings

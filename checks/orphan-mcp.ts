@@ -1,4 +1,4 @@
-import {analyzeOrphans, defineCheck, processFindingId, terminateTreeActions} from '../src/index.js'
+import {analyzeOrphans, defineCheck, terminateTreeActions, treeFinding, type OrphanTree} from '../src/index.js'
 
 interface Options {
   /** Deprecated: leftovers have their own check now; `true` here sets agent-leftover's `fixLeftovers`. */
@@ -10,30 +10,44 @@ export default defineCheck<Options>({
   id: 'orphan-mcp',
   title: 'Orphan MCP servers',
   description:
-    'An MCP server process tree that hangs from init, a subreaper or a tmux server with no live Claude process above it and nothing tying it to a live claude (CLAUDE_PID, its messaging socket, CLAUDE_CODE_SESSION_ID). MCP servers inside an orphan Claude tree are reported by orphan-claude; trees Claude Code started without an MCP server by agent-leftover.',
+    'An MCP server process tree that hangs from init, a subreaper or a tmux server with no live Claude process above it and nothing tying it to a live claude (CLAUDE_PID, its messaging socket, CLAUDE_CODE_SESSION_ID). MCP servers inside an orphan Claude tree are reported by orphan-claude; trees Claude Code started without an MCP server by agent-leftover. Popups and run-shell jobs are not orphans; supervised services and trees whose tmux server did not answer are reported as info and never fixed.',
   fixable: true,
   requires: ['linux-proc'],
   defaultOptions: {fixClaudeCodeChildren: false},
   detect({tree, rules}) {
-    return analyzeOrphans(tree, rules).mcpTrees.map((t) => {
-      const memory = tree.memoryOf(t.members.map((m) => m.pid))
+    const {mcpTrees, unprovenTrees} = analyzeOrphans(tree, rules)
+    const nameOf = (t: OrphanTree) => {
       const server = t.mcpServers[0] ?? t.root
-      const name = serverName(server.argv) ?? server.comm
-      return {
-        id: processFindingId('orphan-mcp', t.root.pid, t.root.startTicks),
-        check: 'orphan-mcp',
-        severity: 'error',
-        message: `Orphan MCP server ${name}${t.members.length > 1 ? ` (${t.members.length} processes)` : ''}`,
-        reason: t.why,
-        pid: t.root.pid,
-        pids: t.members.map((m) => m.pid),
-        memoryBytes: memory.bytes,
-        memorySource: memory.source,
-        session: tree.sessionFromTmuxEnv(t.root.env.TMUX),
-        fixable: true,
-        data: {mcpServers: t.mcpServers.length, parentPid: t.root.ppid, startTimeMs: t.root.startTimeMs, claudeCodeEnvOnly: false},
-      }
-    })
+      return serverName(server.argv) ?? server.comm
+    }
+    const data = (t: OrphanTree) => ({mcpServers: t.mcpServers.length, parentPid: t.root.ppid, startTimeMs: t.root.startTimeMs, claudeCodeEnvOnly: false})
+    const common = (t: OrphanTree) => ({check: 'orphan-mcp', root: t.root, members: t.members, reason: t.why, session: tree.sessionFromTmuxEnv(t.root.env.TMUX)})
+    return [
+      ...mcpTrees.map((t) =>
+        treeFinding(tree, {
+          ...common(t),
+          severity: 'error',
+          message: `Orphan MCP server ${nameOf(t)}${t.members.length > 1 ? ` (${t.members.length} processes)` : ''}`,
+          fixable: true,
+          data: data(t),
+        }),
+      ),
+      // Not proved orphans: reported so that nobody wonders, never fixed.
+      ...unprovenTrees
+        .filter((t) => !t.envOnly)
+        .map((t) =>
+          treeFinding(tree, {
+            ...common(t),
+            severity: 'info',
+            message:
+              t.kind === 'supervised'
+                ? `Supervised MCP server ${nameOf(t)} (${t.supervisor}): a service, not an orphan; left alone`
+                : `Cannot verify MCP server ${nameOf(t)}: who owns it could not be checked, so it is left alone`,
+            fixable: false,
+            data: {...data(t), ...(t.supervisor ? {supervisor: t.supervisor} : {})},
+          }),
+        ),
+    ]
   },
   fix: (finding, {tree}) => (finding.fixable ? terminateTreeActions(tree, finding) : []),
 })

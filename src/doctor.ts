@@ -10,7 +10,7 @@ import {combineChecks, isLoadFailure} from './plugins/load.js'
 import {createRules} from './rules/rules.js'
 import {orphanTreeCandidates} from './analysis/orphans.js'
 import {collectSnapshot} from './snapshot/collect.js'
-import type {Snapshot} from './snapshot/types.js'
+import type {ProcessInfo, Snapshot} from './snapshot/types.js'
 import {phase} from './timing.js'
 
 export interface DiagnoseOptions {
@@ -69,12 +69,15 @@ export async function diagnose(opts: DiagnoseOptions): Promise<Diagnosis> {
   const checks = selectChecks(all, config, opts.only, opts.skip).map((c) => guardCheck(c, config))
   phase('registry')
   const rules = createRules(config.rules)
+  let candidates: Set<number> | undefined
+  const inOrphanTrees = (processes: readonly ProcessInfo[]) => (candidates ??= orphanTreeCandidates(processes, rules))
   const snapshot =
     opts.snapshot ??
     (await collectSnapshot({
       sockets: [...config.sockets, ...(opts.sockets ?? [])],
       // A plugin check may sum any process's memory: with one loaded, PSS is read for every process.
-      pssFor: checks.every((c) => c.source.kind === 'built-in') ? (processes) => orphanTreeCandidates(processes, rules) : undefined,
+      pssFor: checks.every((c) => c.source.kind === 'built-in') ? inOrphanTrees : undefined,
+      cgroupFor: inOrphanTrees,
     }))
   const results = await runChecks(checks, snapshot, {config, rules, progress: opts.progress})
   phase('checks')

@@ -38,6 +38,7 @@ export {
   type OrphanAnalysis,
   type OrphanEvidence,
   type OrphanTree,
+  type UnprovenTree,
 } from './analysis/orphans.js'
 export type {DetachedBy, Detachment} from './analysis/detached.js'
 export type {ClaudePidSource, ClaudeTie} from './analysis/ties.js'

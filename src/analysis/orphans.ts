@@ -6,6 +6,8 @@ import {classify, type Classified} from './classify.js'
 import {detachedWhy, judgeDetached, type Detachment} from './detached.js'
 import {claudeTies, type ClaudeTie} from './ties.js'
 import {isCommandWrapper} from './wrappers.js'
+import {answeringServer, judgeServerChild, unaskedOwner} from './owners.js'
+import {supervisionOf} from './supervision.js'
 
 /** Why a Claude process is judged an orphan. */
 export type OrphanEvidence = 'parent-is-init' | 'parent-is-subreaper' | 'parent-is-tmux-server' | 'pane-gone'
@@ -15,10 +17,11 @@ export interface ClaudeVerdict {
   /** The Claude process judged. */
   proc: ProcessInfo
   /**
-   * `cannot-verify`: the tmux server that would own it did not answer, so the doctor will not call it an
-   * orphan. `detached`: a headless run nothing holds, detached on purpose (a job, never an orphan).
+   * `cannot-verify`: the tmux server that would own it did not answer (or what it is could not be read), so
+   * the doctor will not call it an orphan. `supervised`: it looks orphaned, but a supervisor (a systemd unit,
+   * PM2, ...) runs it. `detached`: a headless run nothing holds, detached on purpose (a job, never an orphan).
    */
-  kind: 'orphan' | 'cannot-verify' | 'healthy' | 'detached'
+  kind: 'orphan' | 'cannot-verify' | 'supervised' | 'healthy' | 'detached'
   /** For an orphan: which fact proves it. */
   evidence?: OrphanEvidence
   /** One sentence of evidence for the report. */
@@ -29,6 +32,8 @@ export interface ClaudeVerdict {
   lastPane?: string
   /** For a detached run: how it is detached and the top of its job. */
   detached?: Detachment
+  /** For `supervised`: who supervises it (`claude-agent.service`, `PM2 (pid 42)`). */
+  supervisor?: string
 }
 
 /** One orphaned process tree, as a fix would end it. */
@@ -69,6 +74,17 @@ export interface DetachedRun {
   why: string
 }
 
+/**
+ * An MCP tree or leftover that looks orphaned but that the doctor will not end: reported as info, never
+ * fixed (`envOnly` tells which check reports it: agent-leftover, else orphan-mcp).
+ */
+export interface UnprovenTree extends OrphanTree {
+  /** `cannot-verify`: a tmux server that would own it did not answer; `supervised`: a supervisor runs it. */
+  kind: 'cannot-verify' | 'supervised'
+  /** For `supervised`: who supervises it. */
+  supervisor?: string
+}
+
 /** The orphan picture of one snapshot, as `analyzeOrphans` returns it. */
 export interface OrphanAnalysis {
   /** A verdict for every live Claude process. */
@@ -81,6 +97,8 @@ export interface OrphanAnalysis {
   mcpTrees: OrphanTree[]
   /** Trees Claude Code started (CLAUDECODE=1, no MCP server) that outlived their claude. */
   leftovers: LeftoverTree[]
+  /** MCP trees and leftovers that would be orphans but for an owner the doctor could not ask, or a supervisor. */
+  unprovenTrees: UnprovenTree[]
   /** Detached headless runs, each job once (not orphans: not in `orphanClaudes`, `claudeTrees` or the orphan memory). */
   detachedRuns: DetachedRun[]
 }
@@ -111,10 +129,19 @@ function attachedToTerminal(tree: ProcessTree, rules: Rules, p: ProcessInfo): bo
 }
 
 /**
- * Judges one Claude process: orphan, healthy, or "cannot verify" when the tmux server that would say did
- * not answer. `protect` holds pids never to judge an orphan (the doctor and its ancestors, PID 1).
+ * Judges one Claude process: orphan, healthy, "cannot verify" when the tmux server that would say did not
+ * answer, or supervised when it would be an orphan but a supervisor runs it. `protect` holds pids never to
+ * judge an orphan (the doctor and its ancestors, PID 1).
  */
 export function judgeClaude(tree: ProcessTree, rules: Rules, p: ProcessInfo, protect: Set<number>): ClaudeVerdict {
+  const verdict = judgeOwnership(tree, rules, p, protect)
+  if (verdict.kind !== 'orphan') return verdict
+  const supervised = supervisionOf(tree, rules, p)
+  return supervised ? {...verdict, kind: 'supervised', evidence: undefined, why: supervised.why, supervisor: supervised.by} : verdict
+}
+
+/** judgeClaude before supervision: does anything own it? */
+function judgeOwnership(tree: ProcessTree, rules: Rules, p: ProcessInfo, protect: Set<number>): ClaudeVerdict {
   const lastSocket = p.env.TMUX ? socketFromTmuxEnv(p.env.TMUX) : undefined
   const base = {proc: p, lastSocket, lastPane: p.env.TMUX_PANE}
   if (protect.has(p.pid)) return {...base, kind: 'healthy', why: 'the doctor itself or one of its ancestors'}
@@ -137,7 +164,10 @@ export function judgeClaude(tree: ProcessTree, rules: Rules, p: ProcessInfo, pro
 
   const parent = tree.parent(p)
   if (parent && rules.isTmuxServer(parent)) {
-    return {...base, kind: 'orphan', evidence: 'parent-is-tmux-server', why: `its parent is the tmux server (pid ${parent.pid}) but no pane holds it: its session was killed`}
+    const server = answeringServer(tree, parent)
+    if (!server) return {...base, kind: 'cannot-verify', why: `its tmux server (pid ${parent.pid}) could not be queried`}
+    const child = judgeServerChild(tree, p, parent, server)
+    return child.kind === 'orphan' ? {...base, kind: 'orphan', evidence: 'parent-is-tmux-server', why: child.why} : {...base, kind: child.kind, why: child.why}
   }
   if (p.ppid === 1) {
     return {...base, kind: 'orphan', evidence: 'parent-is-init', why: 'reparented to init (PPID 1) and not in any live tmux pane'}
@@ -163,7 +193,8 @@ export function judgeClaude(tree: ProcessTree, rules: Rules, p: ProcessInfo, pro
 
 /**
  * The subtree of `root` that may be ended (root first): pruned at anything that must never be signalled (a tmux
- * server, a live pane, a reaper, the doctor's chain) and without zombies, which hold nothing.
+ * server, a live pane, a reaper, a supervisor and its services, the doctor's chain) and without zombies, which
+ * hold nothing.
  */
 export function killableSubtree(tree: ProcessTree, rules: Rules, root: ProcessInfo, protect: Set<number>): ProcessInfo[] {
   const out: ProcessInfo[] = []
@@ -173,7 +204,7 @@ export function killableSubtree(tree: ProcessTree, rules: Rules, root: ProcessIn
     const p = stack.pop()!
     if (seen.has(p.pid)) continue
     seen.add(p.pid)
-    if (protect.has(p.pid) || rules.isTmuxServer(p) || rules.isReaper(p) || (p !== root && tree.isInLivePane(p))) continue
+    if (protect.has(p.pid) || rules.isTmuxServer(p) || rules.isReaper(p) || (p !== root && (rules.isSupervisor(p) || tree.isInLivePane(p)))) continue
     if (!isGone(p)) out.push(p)
     stack.push(...tree.children(p.pid))
   }
@@ -313,6 +344,23 @@ function collectDetachedRuns(tree: ProcessTree, rules: Rules, verdicts: readonly
   return runs
 }
 
+/**
+ * What keeps a tree that hangs from a reaper or a tmux server from being an orphan: an owner the doctor could
+ * not ask (cannot verify), a tmux popup or job (healthy: not reported), or a supervisor.
+ */
+function holdTree(tree: ProcessTree, rules: Rules, t: OrphanTree, up: ProcessInfo | undefined): UnprovenTree | 'healthy' | undefined {
+  const unasked = unaskedOwner(tree, rules, up, t.members)
+  if (unasked) return {...t, kind: 'cannot-verify', why: unasked}
+  const server = up && rules.isTmuxServer(up) ? answeringServer(tree, up) : undefined
+  if (up && server) {
+    const child = judgeServerChild(tree, t.root, up, server)
+    if (child.kind === 'healthy') return 'healthy'
+    if (child.kind === 'cannot-verify') return {...t, kind: 'cannot-verify', why: child.why}
+  }
+  const supervised = supervisionOf(tree, rules, t.root)
+  return supervised ? {...t, kind: 'supervised', why: supervised.why, supervisor: supervised.by} : undefined
+}
+
 const cache = new WeakMap<Snapshot, WeakMap<Rules, OrphanAnalysis>>()
 
 /**
@@ -352,19 +400,24 @@ export function analyzeOrphans(tree: ProcessTree, rules: Rules): OrphanAnalysis 
   const ties = claudeTies(tree, rules)
   const mcpTrees: OrphanTree[] = []
   const leftovers: LeftoverTree[] = []
+  const unprovenTrees: UnprovenTree[] = []
   const rooted = new Set<number>()
   for (const p of cls.mcpOrEnv) {
     if (isGone(p) || covered.has(p.pid) || protect.has(p.pid)) continue
-    if (rules.isClaude(p) || rules.isTmuxServer(p) || rules.isReaper(p) || tree.isInLivePane(p)) continue
-    // Climb the launcher chain (npm exec, sh -c, uv, ...) to whatever started it.
+    if (rules.isClaude(p) || rules.isTmuxServer(p) || rules.isReaper(p) || rules.isSupervisor(p) || tree.isInLivePane(p)) continue
+    // Climb the launcher chain (npm exec, sh -c, uv, ...) to whatever started it; a PPID cycle ends the climb.
     let root = p
     let up = tree.parent(p)
-    while (up && !protect.has(up.pid) && !rules.isReaper(up) && !rules.isTmuxServer(up) && !rules.isClaude(up) && isLauncherLink(rules, up)) {
+    const climbed = new Set<number>([p.pid])
+    while (up && !climbed.has(up.pid) && !protect.has(up.pid) && !rules.isReaper(up) && !rules.isTmuxServer(up) && !rules.isClaude(up) && !rules.isSupervisor(up) && isLauncherLink(rules, up)) {
+      climbed.add(up.pid)
       root = up
       up = tree.parent(up)
     }
+    if (up && climbed.has(up.pid)) continue // a cycle: nobody provably adopted it
     // Only a chain that ends at a reaper or a tmux server is orphaned; under a live app or claude it is owned.
-    const orphaned = up === undefined ? root.ppid <= 1 : rules.isReaper(up) || rules.isTmuxServer(up)
+    // Parent 0 outside PID 1 is a parent outside this PID namespace (docker exec): alive, for all we know.
+    const orphaned = up === undefined ? root.ppid === 1 : rules.isReaper(up) || rules.isTmuxServer(up)
     if (!orphaned || rooted.has(root.pid) || covered.has(root.pid)) continue
     const members = killableSubtree(tree, rules, root, protect)
     rooted.add(root.pid)
@@ -375,16 +428,20 @@ export function analyzeOrphans(tree: ProcessTree, rules: Rules): OrphanAnalysis 
     for (const m of members) covered.add(m.pid)
     const mcpServers = mcpServersIn(tree, rules, members)
     const holder = up ? (rules.isTmuxServer(up) ? `the tmux server (pid ${up.pid})` : up.pid === 1 ? 'init (PPID 1)' : `${up.comm} (pid ${up.pid})`) : 'nobody'
-    if (mcpServers.length > 0) {
-      mcpTrees.push({root, members, mcpServers, envOnly: false, why: `an MCP server with no Claude process above it; its tree hangs from ${holder}`})
-      continue
-    }
     // The root's own CLAUDE_PID speaks first, then the first member's that has one.
     const tie = (memberTies.find((t) => t.kind !== 'none') ?? {kind: 'none'}) as LeftoverTree['tie']
-    leftovers.push({root, members, mcpServers, envOnly: true, tie, why: `${leftoverEvidence(tie)}; its tree hangs from ${holder}`})
+    const t: OrphanTree =
+      mcpServers.length > 0
+        ? {root, members, mcpServers, envOnly: false, why: `an MCP server with no Claude process above it; its tree hangs from ${holder}`}
+        : {root, members, mcpServers, envOnly: true, why: `${leftoverEvidence(tie)}; its tree hangs from ${holder}`}
+    const held = holdTree(tree, rules, t, up)
+    if (held === 'healthy') continue
+    if (held) unprovenTrees.push(held)
+    else if (t.envOnly) leftovers.push({...t, tie})
+    else mcpTrees.push(t)
   }
 
-  const analysis = {claudes, orphanClaudes, claudeTrees, mcpTrees, leftovers, detachedRuns}
+  const analysis = {claudes, orphanClaudes, claudeTrees, mcpTrees, leftovers, unprovenTrees, detachedRuns}
   perRules.set(rules, analysis)
   return analysis
 }

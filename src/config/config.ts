@@ -105,6 +105,7 @@ export function resolveConfig(file: ConfigFile, baseDir: string, source?: string
       },
       agentSessionPattern: r.agentSessionPattern ?? d.agentSessionPattern,
       subreapers: mergePatterns(d.subreapers, r.subreapers),
+      supervisors: mergePatterns(d.supervisors, r.supervisors),
     },
     checks: withDeprecatedOptions(structuredClone(file.checks ?? {})),
     sockets: (file.sockets ?? []).map((s) => resolvePath(s, baseDir)),

@@ -110,6 +110,7 @@ function checkPatterns(file: ConfigFile, where: string): void {
     ['rules.mcp.packages', r.mcp?.packages, 'regex'],
     ['rules.mcp.images', r.mcp?.images, 'regex'],
     ['rules.subreapers', r.subreapers, 'regex'],
+    ['rules.supervisors', r.supervisors, 'regex'],
   ]
   try {
     for (const [path, list, kind] of lists) {

@@ -32,6 +32,7 @@ export interface ConfigFile {
     mcp?: {programs?: PatternList; scripts?: PatternList; packages?: PatternList; images?: PatternList; claudeCodeEnv?: boolean}
     agentSessionPattern?: string
     subreapers?: PatternList
+    supervisors?: PatternList
   }
   /** Processes never reported nor signalled. */
   ignore?: {commands?: string[]; sessions?: string[]; uids?: number[]}
@@ -100,6 +101,7 @@ export const CONFIG_SCHEMA = {
         },
         agentSessionPattern: {type: 'string', minLength: 1},
         subreapers: patternList(regex),
+        supervisors: patternList(regex),
       },
     },
     ignore: {

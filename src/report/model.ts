@@ -120,10 +120,11 @@ export function summarize(snapshot: Snapshot, results: CheckResult[], rules: Rul
   const cls = classify(snapshot, rules)
   const live = (p: ProcessInfo) => p.state !== 'Z' && p.state !== 'X'
   const all = (id: string) => results.find((r) => r.id === id)?.findings ?? []
-  // An info finding of orphan-claude is a claude the doctor could not verify, not an orphan.
+  // An info finding of orphan-claude, orphan-mcp or agent-leftover is one the doctor could not verify, or a
+  // supervised service: not an orphan.
   const of = (id: string) => all(id).filter((f) => f.severity !== 'info')
   const orphanTrees = [...of('orphan-claude'), ...of('orphan-mcp')]
-  const leftovers = all('agent-leftover')
+  const leftovers = of('agent-leftover')
   const count = (s: CheckStatus) => results.filter((r) => r.status === s).length
   const status: ReportSummary['status'] = count('crashed') > 0 ? 'crashed' : count('error') > 0 ? 'error' : count('warning') > 0 ? 'warning' : 'ok'
   return {

@@ -43,6 +43,15 @@ export const DEFAULT_RULES: RulesConfig = deepFreeze({
   },
   agentSessionPattern: '^(gt|hq)-',
   subreapers: ['^(?:[^ ]*/)?systemd(?: [^ ]+)* --user(?: |$)'],
+  supervisors: [
+    // PM2's daemon titles itself `PM2 v5.3.0: God Daemon (/home/u/.pm2)`.
+    '^PM2 v\\d+(?:\\.\\d+)*: God Daemon',
+    // supervisord, directly or through its Python (comm is the script's name either way).
+    '^(?:[^ ]*/)?(?:python[\\d.]* (?:-[^ ]+ )*(?:[^ ]*/)?)?supervisord(?: |$)',
+    '^(?:[^ ]*/)?runsv(?: |$)',
+    '^(?:[^ ]*/)?s6-supervise(?: |$)',
+    '^(?:[^ ]*/)?supervise(?: |$)',
+  ],
 })
 
 // ---------------------------------------------------------------------------------------------------------
@@ -485,6 +494,7 @@ export function createRules(config: RulesConfig): Rules {
 
   const agentSession = compile(root.agentSessionPattern, 'rules.agentSessionPattern', true)
   const subreapers = compileList(root.subreapers, 'rules.subreapers')
+  const supervisors = compileList(root.supervisors, 'rules.supervisors')
 
   // A private, frozen copy of exactly what was compiled (unknown keys dropped).
   const frozenConfig: RulesConfig = deepFreeze({
@@ -498,6 +508,7 @@ export function createRules(config: RulesConfig): Rules {
     },
     agentSessionPattern: root.agentSessionPattern as string,
     subreapers: [...(root.subreapers as string[])],
+    supervisors: [...(root.supervisors as string[])],
   })
 
   // ----- What argv[0] names, memoised: most processes share a handful of programs ----------------------
@@ -734,15 +745,18 @@ export function createRules(config: RulesConfig): Rules {
   const isTmuxServer = (p: ProcessInfo): boolean =>
     p.comm.startsWith('tmux: server') || (p.argv !== undefined && p.argv.length > 0 && p.argv[0].startsWith('tmux: server'))
 
-  const isReaper = (p: ProcessInfo | undefined): boolean => {
-    if (p === undefined) return false
-    if (p.pid === 1) return true
-    if (subreapers.length === 0) return false
-    if (p.comm !== '' && anyTest(subreapers, p.comm)) return true
+  /** comm, or the command line (one title string as it is), against a pattern list. */
+  const commOrCommand = (list: readonly RegExp[], p: ProcessInfo): boolean => {
+    if (list.length === 0) return false
+    if (p.comm !== '' && anyTest(list, p.comm)) return true
     const argv = p.argv
     if (!argv || argv.length === 0) return false
-    return anyTest(subreapers, argv.length === 1 ? argv[0] : argv.join(' '))
+    return anyTest(list, argv.length === 1 ? argv[0] : argv.join(' '))
   }
+
+  const isReaper = (p: ProcessInfo | undefined): boolean => p !== undefined && (p.pid === 1 || commOrCommand(subreapers, p))
+
+  const isSupervisor = (p: ProcessInfo | undefined): boolean => p !== undefined && p.pid !== 1 && commOrCommand(supervisors, p)
 
   const isAgentSession = (name: string): boolean => agentSession.test(name)
 
@@ -754,6 +768,7 @@ export function createRules(config: RulesConfig): Rules {
     hasClaudeCodeEnv,
     isTmuxServer,
     isReaper,
+    isSupervisor,
     isAgentSession,
   })
   bothOf.set(rules, (p) => {

@@ -36,6 +36,11 @@ export interface RulesConfig {
   agentSessionPattern: string
   /** comm/argv patterns of child subreapers (systemd --user, ...), where orphans land instead of PID 1. */
   subreapers: string[]
+  /**
+   * comm/argv patterns of process supervisors (PM2, supervisord, runit's runsv, s6-supervise, daemontools'
+   * supervise): what they run is a service someone configured, reported at most, never ended.
+   */
+  supervisors: string[]
 }
 
 /** The compiled matching rules every check shares (`ctx.rules`). */
@@ -57,6 +62,8 @@ export interface Rules {
   isTmuxServer(p: ProcessInfo): boolean
   /** A process that adopts orphans: PID 1 or a child subreaper such as `systemd --user`. */
   isReaper(p: ProcessInfo | undefined): boolean
+  /** A process supervisor (`supervisors`): its children are services, not orphans. */
+  isSupervisor(p: ProcessInfo | undefined): boolean
   /** A tmux session name that `agentSessionPattern` says is an agent's. */
   isAgentSession(name: string): boolean
 }

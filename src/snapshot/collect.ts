@@ -1,6 +1,7 @@
 import {existsSync, readdirSync} from 'node:fs'
 import os from 'node:os'
-import {parseBootTime, parseCmdline, parseSmapsRollup, parseStat, parseStatus, readProcEnviron, readProcText, readText} from './proc.js'
+import {parseBootTime, parseCgroup, parseCmdline, parseSmapsRollup, parseStat, parseStatus, readProcEnviron, readProcText, readText} from './proc.js'
+import {repairParentLinks} from './parents.js'
 import {detectClaudeVersion, procVersionReaders} from './claude-version.js'
 import {discoverSockets, queryServer, runTmux} from './tmux.js'
 import {SNAPSHOT_VERSION, type HostFacts, type ProcessInfo, type Snapshot} from './types.js'
@@ -22,6 +23,11 @@ export interface CollectOptions {
    * chosen from the processes as read without it. Default: every process. The others keep their RSS.
    */
   pssFor?: (processes: readonly ProcessInfo[]) => ReadonlySet<number>
+  /**
+   * The processes to read the cgroup of (what tells a supervised service from an orphan), tmux servers and
+   * the doctor itself always included. Default: every process.
+   */
+  cgroupFor?: (processes: readonly ProcessInfo[]) => ReadonlySet<number>
 }
 
 /** What ps-list gives for a process: the table the /proc reads enrich. */
@@ -95,11 +101,14 @@ export async function collectSnapshot(opts: CollectOptions = {}): Promise<Snapsh
     const kernelThread = stat.kernelThread
     const argv = kernelThread ? [] : parseCmdline(readProcText(`${dir}/cmdline`) ?? '')
     let env: ProcessInfo['env'] = {}
+    let envUnreadable = false
     if (!kernelThread) {
       const server = stat.comm === TMUX_SERVER_COMM
       const environ = readProcEnviron(`${dir}/environ`, server ? 'TMUX_TMPDIR' : undefined)
-      if (environ === undefined) unreadableEnv++
-      else {
+      if (environ === undefined) {
+        unreadableEnv++
+        envUnreadable = true
+      } else {
         env = environ.env
         if (server) serverTmpdirs.set(entry.pid, environ.extra)
       }
@@ -120,12 +129,22 @@ export async function collectSnapshot(opts: CollectOptions = {}): Promise<Snapsh
       pssBytes: undefined,
       env,
     }
+    if (envUnreadable) p.envUnreadable = true
     processes.push(p)
     if (!kernelThread) userProcesses.push(p)
   }
   phase('collect.read')
+  const cut = repairParentLinks(processes)
+  if (cut.length > 0) {
+    const some = cut.length > 5 ? `${cut.slice(0, 5).join(', ')}, …` : cut.join(', ')
+    limitations.push(
+      `${cut.length} process${cut.length === 1 ? '' : 'es'} (pid ${some}) named a parent that started after ${cut.length === 1 ? 'it' : 'them'} (pid reuse while /proc was read): parent unknown, not judged; run again`,
+    )
+  }
   if (linux) readPss(processes, userProcesses, procRoot, opts.pssFor, limitations)
   phase('collect.pss')
+  if (linux) readCgroups(userProcesses, procRoot, opts.cgroupFor?.(processes))
+  phase('collect.cgroup')
   if (!linux) {
     limitations.push(
       `${process.platform}: no /proc, so start times (PID reuse), memory, process groups and tmux variables are not measured; --fix is disabled`,
@@ -205,6 +224,19 @@ function readPss(
     limitations.push(
       `PSS read only for the ${(chosen?.size ?? 0).toLocaleString('en-US')} processes in Claude Code, MCP and CLAUDECODE=1 trees (every process an orphan tree can hold); RSS for the other ${skipped.toLocaleString('en-US')}`,
     )
+  }
+}
+
+/**
+ * The cgroup of the chosen processes (all by default), of every tmux server and of the doctor itself (the
+ * analysis tells a supervising unit from the user's session by them), set before the snapshot is frozen.
+ */
+function readCgroups(userProcesses: readonly ProcessInfo[], procRoot: string, chosen: ReadonlySet<number> | undefined): void {
+  for (const p of userProcesses) {
+    if (chosen && !chosen.has(p.pid) && p.comm !== TMUX_SERVER_COMM && p.pid !== process.pid) continue
+    const text = readProcText(`${procRoot}/${p.pid}/cgroup`, 'latin1')
+    const cgroup = text === undefined ? undefined : parseCgroup(text)
+    if (cgroup !== undefined) p.cgroup = cgroup
   }
 }
 

@@ -3,6 +3,7 @@ import {DoctorError} from '../errors.js'
 import {errnoReason, MiB, readRegularFile, readStreamBounded} from '../safe-fs.js'
 import {deepFreeze} from '../freeze.js'
 import schema from './snapshot-v1.schema.json' with {type: 'json'}
+import {findDuplicatePid, findParentCycle} from './parents.js'
 import {SNAPSHOT_VERSION, type Snapshot} from './types.js'
 import {lazy} from '../lazy.js'
 
@@ -24,7 +25,8 @@ function describe(error: ErrorObject): string {
 
 /**
  * Checks that a parsed value is a snapshot this gt-doctor understands. Every failure is one line that names
- * the file and what is wrong: not JSON, not a snapshot, or a snapshotVersion from a newer gt-doctor.
+ * the file and what is wrong: not JSON, not a snapshot, a snapshotVersion from a newer gt-doctor, or
+ * processes no kernel shows (a pid twice, a parent cycle).
  */
 export function parseSnapshot(text: string, source: string): Snapshot {
   if (text.trim() === '') throw new DoctorError(`${source} is empty: not a gt-doctor snapshot`)
@@ -46,7 +48,16 @@ export function parseSnapshot(text: string, source: string): Snapshot {
   if (version !== SNAPSHOT_VERSION) throw new DoctorError(`${source} has snapshotVersion ${JSON.stringify(version)}; this gt-doctor reads version ${SNAPSHOT_VERSION}`)
   const errors = validate(value)
   if (errors.length > 0) throw new DoctorError(`${source} is not a valid gt-doctor snapshot: ${describe(errors[0])}`)
-  return deepFreeze(value as Snapshot)
+  const snapshot = value as Snapshot
+  // What no kernel shows and the collector never writes: every walk over it would be guesswork, or endless.
+  const duplicate = findDuplicatePid(snapshot.processes)
+  if (duplicate !== undefined) throw new DoctorError(`${source} is not a valid gt-doctor snapshot: pid ${duplicate} appears twice in processes`)
+  const cycle = findParentCycle(snapshot.processes)
+  if (cycle) {
+    const pids = cycle.length > 6 ? `${cycle.slice(0, 6).join(', ')}, … (${cycle.length} in all)` : cycle.join(', ')
+    throw new DoctorError(`${source} is not a valid gt-doctor snapshot: its processes form a parent cycle (pids ${pids}); a snapshot the collector wrote never does`)
+  }
+  return deepFreeze(snapshot)
 }
 
 /** A snapshot of 50,000 processes is about 40 MiB: the limit leaves room and still bounds memory. */

@@ -87,6 +87,24 @@ export function environValue(text: string, key: string): string | undefined {
   return text.slice(start, end < 0 ? undefined : end)
 }
 
+/**
+ * The cgroup path systemd placed a process in, from /proc/PID/cgroup: the unified hierarchy's (`0::/path`),
+ * unless that is the root and the `name=systemd` hierarchy (cgroup v1, hybrid) names more.
+ */
+export function parseCgroup(text: string): string | undefined {
+  let unified: string | undefined
+  let systemd: string | undefined
+  for (const line of text.split('\n')) {
+    if (line.startsWith('0::')) unified = line.slice(3)
+    else {
+      const at = line.indexOf(':name=systemd:')
+      if (at > 0) systemd = line.slice(at + 14)
+    }
+  }
+  if (unified !== undefined && unified !== '/') return unified
+  return systemd ?? unified
+}
+
 /** btime from /proc/stat, in ms since the epoch. */
 export function parseBootTime(procStat: string): number | undefined {
   const m = /^btime\s+(\d+)/m.exec(procStat)

@@ -28,7 +28,10 @@ export type KeptEnvKey = (typeof KEPT_ENV_KEYS)[number]
 export interface ProcessInfo {
   /** Process id. */
   pid: number
-  /** Parent pid (0 for PID 1 and kernel threads). */
+  /**
+   * Parent pid (0 for PID 1 and kernel threads, and for a parent outside this PID namespace). Equal to `pid`
+   * when the parent is unknown: the collector cut a link that PID reuse during collection made impossible.
+   */
   ppid: number
   /** Process group and session id (Linux: /proc/PID/stat). */
   pgid?: number
@@ -57,6 +60,17 @@ export interface ProcessInfo {
   pssBytes?: number
   /** Only the KEPT_ENV_KEYS that were present and readable. */
   env: Partial<Record<KeptEnvKey, string>>
+  /**
+   * /proc/PID/environ could not be read (not permitted): `env` is empty because nothing is known, not because
+   * the process has no TMUX variables. Absent when it was read (and for kernel threads, which have none).
+   */
+  envUnreadable?: true
+  /**
+   * The process's cgroup as systemd sees it (`/user.slice/user-1000.slice/user@1000.service/app.slice/x.service`):
+   * the unified hierarchy's path (`0::`), or the `name=systemd` hierarchy's where that one says more (cgroup
+   * v1). Read only for processes an orphan tree can hold, tmux servers and the doctor itself.
+   */
+  cgroup?: string
 }
 
 /** One pane of a tmux server that answered. */
