@@ -391,7 +391,8 @@ describeLive('gt-doctor --fix (live)', () => {
     const socket = path.join(dir, 'theirs')
     const asNobody = (args: string[]) =>
       ns.exec(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', 'tmux', '-f', '/dev/null', '-S', socket, ...args], {
-        env: {TMUX: null, TMUX_PANE: null, HOME: dir, TMUX_TMPDIR: dir},
+        // SHELL too: without it tmux falls back to nobody's passwd shell, nologin, and every pane dies at once.
+        env: {TMUX: null, TMUX_PANE: null, HOME: dir, TMUX_TMPDIR: dir, SHELL: '/bin/sh'},
       })
     for (const args of [['new-session', '-d', '-s', 'keep', 'sleep 3600'], ['set-option', '-g', 'remain-on-exit', 'on'], ['new-session', '-d', '-s', 'scratch-dead', 'true']]) {
       const r = await asNobody(args)
