@@ -31,5 +31,9 @@ export type ChecksHookResult = CheckExport | CheckFactory
 /** The hook a plugin declares in its package.json: `"oclif": {"hooks": {"gt-doctor:checks": "./hooks/checks.js"}}`. */
 export const CHECKS_HOOK = 'gt-doctor:checks'
 
-/** The version of the check API this doctor implements. */
-export const CHECK_API_VERSION = 1
+/**
+ * The version of the check API this doctor implements. 2: `detect` returns what it found (`Found`: key,
+ * message, reason, pids, data, fix actions) or hands it to `ctx.report`, and the runner stamps check id,
+ * finding id, severity and fixable; whole findings of version 1 are still accepted unchanged.
+ */
+export const CHECK_API_VERSION = 2
