@@ -9,7 +9,7 @@ import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {defaultConfig, mergePatterns} from '../src/config/config.js'
 import {ConfigError, loadConfig} from '../src/config/load.js'
 import {validateCheckSettings} from '../src/config/check-settings.js'
-import {loadChecks} from '../src/doctor.js'
+import {loadChecks} from '../src/plugins/load.js'
 import {DEFAULT_RULES, createRules} from '../src/rules/rules.js'
 
 let dir: string
@@ -130,7 +130,7 @@ describe('an invalid configuration is one line naming the file and the key', () 
   })
 
   it('an unknown check id or option is an error listing what is known', async () => {
-    const all = await loadChecks()
+    const all = await loadChecks({config: defaultConfig()})
     const config = (value: unknown) => {
       write('c.json', value)
       return loadConfig({cwd: dir, explicit: 'c.json'})
@@ -235,7 +235,7 @@ describe('the README stays true', () => {
     expect(config.sockets).toEqual([path.join(os.homedir(), '.local/state/agents/tmux.sock')])
     const {loadLocalChecks} = await import('../src/plugins/load.js')
     const api = await import('../src/index.js')
-    const all = [...(await loadChecks()), ...(await loadLocalChecks(config.localChecks, api, new Set()))]
+    const all = [...(await loadChecks({config: defaultConfig()})), ...(await loadLocalChecks(config.localChecks, api, new Set()))]
     expect(() => validateCheckSettings(config, all)).not.toThrow()
   })
 })

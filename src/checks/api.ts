@@ -192,6 +192,11 @@ export interface CheckSource {
   name?: string
 }
 
+/** `built-in`, `plugin name@version` or `local /path`: a source as `gt-doctor checks` and messages name it. */
+export function describeSource(source: CheckSource): string {
+  return source.kind === 'built-in' ? 'built-in' : `${source.kind} ${source.name ?? ''}`.trim()
+}
+
 /** A check as the doctor holds it: the check and where it came from. */
 export interface RegisteredCheck {
   /** The check itself. */
@@ -217,7 +222,10 @@ export function carriedFix(finding: Finding): FixAction[] {
  * Declares a check: validates its id and `detect`, and returns a frozen copy. Built-in checks and
  * third-party checks use exactly this function.
  *
- * @throws Error when the id is not kebab-case (optionally `plugin/check`) or `detect` is missing.
+ * The one validator of a check's shape: every check, built in or not, passes through it.
+ *
+ * @throws Error when the id is not kebab-case (optionally `plugin/check`), `detect` is missing, title or
+ * description is not a string, or `fix` is not a function.
  * @example
  * export default defineCheck({
  *   id: 'too-many-claudes',
@@ -237,6 +245,8 @@ export function defineCheck<Options = Record<string, unknown>>(check: Check<Opti
     throw new Error(`check id ${JSON.stringify(check.id)} must be kebab-case (optionally "plugin/check")`)
   }
   if (typeof check.detect !== 'function') throw new Error(`check ${check.id} has no detect function`)
+  if (typeof check.title !== 'string' || typeof check.description !== 'string') throw new Error(`check ${check.id} needs a title and a description`)
+  if (check.fix !== undefined && typeof check.fix !== 'function') throw new Error(`check ${check.id} has a fix that is not a function`)
   const fix = check.fix ?? (check.fixable ? carriedFix : undefined)
   return Object.freeze({...check, ...(fix ? {fix} : {})})
 }
