@@ -197,6 +197,14 @@ export function describeSource(source: CheckSource): string {
   return source.kind === 'built-in' ? 'built-in' : `${source.kind} ${source.name ?? ''}`.trim()
 }
 
+/** Each check's `FindingKind`, by check id: how a layer that only sees findings (the history) counts them. */
+export type FindingKinds = ReadonlyMap<string, FindingKind>
+
+/** The `FindingKind` each check declares, by check id (checks that declare none are left out). */
+export function findingKinds(checks: readonly RegisteredCheck[]): FindingKinds {
+  return new Map(checks.flatMap(({check}) => (check.kind ? [[check.id, check.kind] as const] : [])))
+}
+
 /** A check as the doctor holds it: the check and where it came from. */
 export interface RegisteredCheck {
   /** The check itself. */

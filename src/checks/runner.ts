@@ -4,7 +4,7 @@ import type {ResolvedConfig} from '../config/config.js'
 import {createRules, type Rules} from '../rules/rules.js'
 import {treeOf} from '../tree/process-tree.js'
 import {filterFindings} from './guard.js'
-import {carryFix, processFindingId, type Check, type CheckContext, type CheckSource, type CheckStatus, type Finding, type Found, type FixAction, type RegisteredCheck, type Severity} from './api.js'
+import {carryFix, processFindingId, type Check, type CheckContext, type CheckSource, type CheckStatus, type Finding, type FindingKind, type Found, type FixAction, type RegisteredCheck, type Severity} from './api.js'
 
 export interface CheckResult {
   id: string
@@ -13,6 +13,8 @@ export interface CheckResult {
   durationMs: number
   findings: Finding[]
   source: CheckSource
+  /** What the check's findings count as in the summary (its metadata's `kind`). */
+  kind?: FindingKind
   /** Why the check crashed or was skipped. */
   error?: string
 }
@@ -153,7 +155,7 @@ function withTimeout<T>(value: T | Promise<T>, ms: number, id: string): Promise<
 /** Runs one check, turning every failure into its result: a check can never take the doctor down. */
 export async function runOne(registered: RegisteredCheck, snapshot: Snapshot, opts: RunOptions, rules: Rules): Promise<CheckResult> {
   const {check, source} = registered
-  const base = {id: check.id, title: check.title, source}
+  const base = {id: check.id, title: check.title, source, ...(check.kind ? {kind: check.kind} : {})}
   const skipped = missingRequirement(registered, snapshot)
   if (skipped) return {...base, status: 'skipped', durationMs: 0, findings: [], error: skipped}
   const timeoutMs = opts.timeoutMs ?? (opts.config.checkTimeoutSeconds ?? 10) * 1000

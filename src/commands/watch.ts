@@ -5,6 +5,7 @@ import {configFlags, selectionFlags} from '../cli/flags.js'
 import {fixFlags, parseSeconds} from '../cli/fix.js'
 import {diagnose, selectChecks} from '../doctor.js'
 import {setUp} from '../cli/setup.js'
+import {findingKinds} from '../checks/api.js'
 import {DoctorError} from '../errors.js'
 import {defaultHistoryFile, ensureHistoryWritable} from '../monitor/history.js'
 import {watchLoop, type RunOnce} from '../monitor/watch.js'
@@ -74,6 +75,7 @@ export default class Watch extends DoctorCommand {
         historyFile: flags.history,
         signal: controller.signal,
         run,
+        kinds: findingKinds(setup.checks),
         onRun: (entry, change, index) => this.log(renderWatchLine(entry, change, index, {color})),
         onError: (message, index) => process.stderr.write(`${this.config.bin}: run ${index} failed: ${message}\n`),
         onInterrupted: (index) => this.log(`run ${index} interrupted by the stop signal: not recorded`),
