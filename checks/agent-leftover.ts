@@ -1,4 +1,4 @@
-import {analyzeOrphans, defineCheck, isCommandWrapper, terminateTreeActions, treeFinding, type LeftoverTree} from '../src/index.js'
+import {analyzeOrphans, defineCheck, isCommandWrapper, treeFinding, type LeftoverTree} from '../src/index.js'
 
 interface Options {
   /**
@@ -17,6 +17,8 @@ export default defineCheck<Options>({
   title: 'Leftovers of agent tools',
   description:
     'A process tree Claude Code started (CLAUDECODE=1: a Bash-tool background command, a dev server) that outlived its claude: it hangs from init, a subreaper or a tmux server, holds no MCP server, and neither CLAUDE_PID nor CLAUDE_CODE_SESSION_ID ties it to a live claude. Warning, report-only unless options.fixLeftovers is set.',
+  severity: 'warning',
+  kind: 'leftover',
   fixable: true,
   fixOptIn: 'fixLeftovers',
   requires: ['linux-proc'],
@@ -30,14 +32,12 @@ export default defineCheck<Options>({
       const lastPane = withEnv('TMUX_PANE')
       const entrypoint = withEnv('CLAUDE_CODE_ENTRYPOINT')
       return treeFinding(tree, {
-        check: 'agent-leftover',
         root: t.root,
         members: t.members,
-        severity: 'warning',
         message: `Left behind by Claude Code${evidenceNote(t.tie)}: ${command.argv.join(' ') || command.comm}${t.members.length > 1 ? ` (${t.members.length} processes)` : ''}`,
         reason: t.why,
         session: tree.sessionFromTmuxEnv(t.root.env.TMUX),
-        fixable: options.fixLeftovers,
+        endTree: options.fixLeftovers,
         data: {
           evidence: t.tie.kind === 'none' ? 'tree-shape' : t.tie.kind,
           ...(t.tie.kind === 'none' ? {} : {claudePid: t.tie.claudePid}),
@@ -56,20 +56,17 @@ export default defineCheck<Options>({
         const command = t.members.find((m) => !isCommandWrapper(m)) ?? t.root
         const what = command.argv.join(' ') || command.comm
         return treeFinding(tree, {
-          check: 'agent-leftover',
           root: t.root,
           members: t.members,
           severity: 'info',
           message: t.kind === 'supervised' ? `Supervised (${t.supervisor}), not a leftover; left alone: ${what}` : `Cannot verify this leftover of Claude Code, so it is left alone: ${what}`,
           reason: t.why,
           session: tree.sessionFromTmuxEnv(t.root.env.TMUX),
-          fixable: false,
           data: {parentPid: t.root.ppid, startTimeMs: t.root.startTimeMs, ...(t.supervisor ? {supervisor: t.supervisor} : {})},
         })
       })
     return [...found, ...unproven]
   },
-  fix: (finding, {tree}) => (finding.fixable ? terminateTreeActions(tree, finding) : []),
 })
 
 function evidenceNote(tie: LeftoverTree['tie']): string {

@@ -1,4 +1,4 @@
-import {analyzeOrphans, defineCheck, formatElapsed, plural, terminateTreeActions, treeFinding, type Finding} from '../src/index.js'
+import {analyzeOrphans, defineCheck, formatElapsed, plural, treeFinding} from '../src/index.js'
 
 interface Options {
   /**
@@ -18,6 +18,8 @@ export default defineCheck<Options>({
   title: 'Detached headless agent runs',
   description:
     'A headless Claude process (-p/--print, or the SDK\'s stream-json) that no terminal and no live tmux pane holds: a job detached on purpose (& disown, setsid, a detached shell loop), with its MCP servers. Info: never ended unless options.stuckAfterSeconds is set and the run is at least that old.',
+  severity: 'info',
+  kind: 'detached-run',
   fixable: true,
   fixOptIn: 'stuckAfterSeconds',
   requires: ['linux-proc'],
@@ -29,7 +31,7 @@ export default defineCheck<Options>({
   },
   detect({tree, rules, snapshot, options}) {
     const now = Date.parse(snapshot.collectedAt)
-    return analyzeOrphans(tree, rules).detachedRuns.map((run): Finding => {
+    return analyzeOrphans(tree, rules).detachedRuns.map((run) => {
       const claude = run.claudes[0]
       const ageMs = claude.startTimeMs === undefined ? undefined : now - claude.startTimeMs
       const limitMs = options.stuckAfterSeconds === null ? undefined : options.stuckAfterSeconds * 1000
@@ -39,14 +41,13 @@ export default defineCheck<Options>({
       const steps = run.claudes.length > 1 ? `, ${run.claudes.length} claudes` : ''
       const tail = `${run.detachment.how}${steps}, ${plural(run.mcpServers.length, 'MCP server')} (${plural(run.members.length, 'process', 'processes')})`
       return treeFinding(tree, {
-        check: 'detached-run',
         root: run.root,
         members: run.members,
-        severity: stuck ? 'error' : 'info',
+        severity: stuck ? 'error' : undefined,
         message: stuck ? `Stuck detached run: claude ${run.headless}${age}, ${tail}` : `Detached claude ${run.headless}${age}, ${tail}`,
         reason: stuck ? `${run.why}; older than stuckAfterSeconds (${options.stuckAfterSeconds})` : run.why,
         session: tree.sessionFromTmuxEnv(claude.env.TMUX),
-        fixable: stuck,
+        endTree: stuck,
         data: {
           detachedBy: run.detachment.by,
           headless: run.headless,
@@ -61,5 +62,4 @@ export default defineCheck<Options>({
       })
     })
   },
-  fix: (finding, {tree}) => (finding.fixable ? terminateTreeActions(tree, finding) : []),
 })

@@ -1,4 +1,4 @@
-import {analyzeOrphans, defineCheck, terminateTreeActions, treeFinding, type OrphanTree} from '../src/index.js'
+import {analyzeOrphans, defineCheck, treeFinding, type OrphanTree} from '../src/index.js'
 
 interface Options {
   /** Deprecated: leftovers have their own check now; `true` here sets agent-leftover's `fixLeftovers`. */
@@ -11,6 +11,8 @@ export default defineCheck<Options>({
   title: 'Orphan MCP servers',
   description:
     'An MCP server process tree that hangs from init, a subreaper or a tmux server with no live Claude process above it and nothing tying it to a live claude (CLAUDE_PID, its messaging socket, CLAUDE_CODE_SESSION_ID). MCP servers inside an orphan Claude tree are reported by orphan-claude; trees Claude Code started without an MCP server by agent-leftover. Popups and run-shell jobs are not orphans; supervised services and trees whose tmux server did not answer are reported as info and never fixed.',
+  severity: 'error',
+  kind: 'orphan-tree',
   fixable: true,
   requires: ['linux-proc'],
   defaultOptions: {fixClaudeCodeChildren: false},
@@ -21,14 +23,13 @@ export default defineCheck<Options>({
       return serverName(server.argv) ?? server.comm
     }
     const data = (t: OrphanTree) => ({mcpServers: t.mcpServers.length, parentPid: t.root.ppid, startTimeMs: t.root.startTimeMs, claudeCodeEnvOnly: false})
-    const common = (t: OrphanTree) => ({check: 'orphan-mcp', root: t.root, members: t.members, reason: t.why, session: tree.sessionFromTmuxEnv(t.root.env.TMUX)})
+    const common = (t: OrphanTree) => ({root: t.root, members: t.members, reason: t.why, session: tree.sessionFromTmuxEnv(t.root.env.TMUX)})
     return [
       ...mcpTrees.map((t) =>
         treeFinding(tree, {
           ...common(t),
-          severity: 'error',
           message: `Orphan MCP server ${nameOf(t)}${t.members.length > 1 ? ` (${t.members.length} processes)` : ''}`,
-          fixable: true,
+          endTree: true,
           data: data(t),
         }),
       ),
@@ -43,13 +44,11 @@ export default defineCheck<Options>({
               t.kind === 'supervised'
                 ? `Supervised MCP server ${nameOf(t)} (${t.supervisor}): a service, not an orphan; left alone`
                 : `Cannot verify MCP server ${nameOf(t)}: who owns it could not be checked, so it is left alone`,
-            fixable: false,
             data: {...data(t), ...(t.supervisor ? {supervisor: t.supervisor} : {})},
           }),
         ),
     ]
   },
-  fix: (finding, {tree}) => (finding.fixable ? terminateTreeActions(tree, finding) : []),
 })
 
 /** What a person calls an MCP server: its package (`@modelcontextprotocol/server-memory`), image or program. */

@@ -30,15 +30,12 @@ export default defineCheck<Options>({
     const top = sized.slice(0, options.top)
     return [
       {
-        id: 'orphan-memory:total',
-        check: 'orphan-memory',
+        key: 'total',
         severity: all.bytes >= limit ? 'error' : 'warning',
         message: `${formatBytes(all.bytes)} held by ${trees.length} orphan tree${trees.length === 1 ? '' : 's'} (limit ${formatBytes(limit)}); largest: ${top.map(({t, mem}) => `${t.root.pid} (${formatBytes(mem.bytes)})`).join(', ')}`,
         reason: `${all.source === 'pss' ? 'PSS from smaps_rollup' : all.source === 'rss' ? 'RSS (PSS unreadable)' : 'PSS where readable, RSS otherwise'}, each process counted once`,
         pids: sized.flatMap(({t}) => t.members.map((m) => m.pid)),
-        memoryBytes: all.bytes,
-        memorySource: all.source,
-        fixable: false,
+        memory: true,
         data: {limitBytes: Math.round(limit), top: top.map(({t, mem}) => ({pid: t.root.pid, memoryBytes: mem.bytes, processes: t.members.length}))},
       },
     ]

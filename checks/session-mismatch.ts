@@ -1,4 +1,4 @@
-import {analyzeOrphans, defineCheck, type Finding, type ProcessInfo} from '../src/index.js'
+import {analyzeOrphans, defineCheck, type Found, type ProcessInfo} from '../src/index.js'
 
 /**
  * Where tmux sessions and Claude processes disagree: agent sessions with no claude, panes with several,
@@ -10,11 +10,12 @@ export default defineCheck({
   title: 'Sessions without agents, agents without sessions',
   description:
     'Agent sessions (Gas Town naming, or any session a claude ran in) with no Claude process, panes running more than one claude, dead panes kept by remain-on-exit, and claudes whose TMUX variable names a tmux server that is gone.',
+  severity: 'warning',
   requires: ['tmux'],
   fixable: true,
   fixRequiresOnly: true,
   detect({tree, rules, snapshot}) {
-    const findings: Finding[] = []
+    const findings: Found[] = []
     const {claudes} = analyzeOrphans(tree, rules)
     const claudePids = new Set(claudes.map((c) => c.proc.pid))
     // Sessions any claude names through its TMUX variable: socket + session index.
@@ -29,16 +30,14 @@ export default defineCheck({
         const root = tree.get(pane.panePid)
         if (pane.dead) {
           findings.push({
-            id: `session-mismatch:dead-pane:${server.socket}:${pane.paneId}`,
-            check: 'session-mismatch',
-            severity: 'warning',
+            key: `dead-pane:${server.socket}:${pane.paneId}`,
             message: `Dead pane ${pane.paneId} in session ${pane.session} kept by remain-on-exit`,
             reason: 'tmux reports pane_dead=1: its process exited and the pane stays until killed or respawned',
             pids: [],
             session: pane.session,
             socket: server.socket,
-            fixable: true,
             data: {kind: 'dead-pane', paneId: pane.paneId},
+            fix: [{kind: 'tmux', socket: server.socket, args: ['kill-pane', '-t', pane.paneId], reason: `Dead pane ${pane.paneId} in session ${pane.session} kept by remain-on-exit`}],
           })
           continue
         }
@@ -49,16 +48,13 @@ export default defineCheck({
         entry.claudes.push(...top)
         if (top.length > 1) {
           findings.push({
-            id: `session-mismatch:multi:${server.socket}:${pane.paneId}`,
-            check: 'session-mismatch',
-            severity: 'warning',
+            key: `multi:${server.socket}:${pane.paneId}`,
             message: `Pane ${pane.paneId} in session ${pane.session} runs ${top.length} Claude processes`,
             reason: `pids ${top.map((p) => p.pid).join(', ')} all descend from the pane process ${pane.panePid}`,
             pid: top[0].pid,
             pids: top.map((p) => p.pid),
             session: pane.session,
             socket: server.socket,
-            fixable: false,
             data: {kind: 'multiple-claudes', paneId: pane.paneId},
           })
         }
@@ -67,9 +63,7 @@ export default defineCheck({
         const agent = rules.isAgentSession(s.name) || claudeSessions.has(`${server.socket}\u0000${sessionId}`)
         if (!agent || s.claudes.length > 0) continue
         findings.push({
-          id: `session-mismatch:no-claude:${server.socket}:${sessionId}`,
-          check: 'session-mismatch',
-          severity: 'warning',
+          key: `no-claude:${server.socket}:${sessionId}`,
           message: `Agent session ${s.name} has no Claude process`,
           reason: rules.isAgentSession(s.name)
             ? `its name matches the agent pattern /${rules.config.agentSessionPattern}/ but none of its panes runs claude`
@@ -77,7 +71,6 @@ export default defineCheck({
           pids: [],
           session: s.name,
           socket: server.socket,
-          fixable: false,
           data: {kind: 'agent-session-without-claude'},
         })
       }
@@ -89,22 +82,15 @@ export default defineCheck({
       const server = tree.server(c.lastSocket)
       if (server && server.status !== 'stale') continue
       findings.push({
-        id: `session-mismatch:server-gone:${c.proc.pid}:${c.proc.startTicks ?? 'unknown'}`,
-        check: 'session-mismatch',
-        severity: 'warning',
+        key: `server-gone:${c.proc.pid}:${c.proc.startTicks ?? 'unknown'}`,
         message: `Claude process ${c.proc.pid} names a tmux server that is gone (${c.lastSocket})`,
         reason: `its TMUX variable points at ${c.lastSocket}, where no server answers; ${c.why}`,
         pid: c.proc.pid,
         pids: [c.proc.pid],
         socket: c.lastSocket,
-        fixable: false,
         data: {kind: 'server-gone'},
       })
     }
     return findings
-  },
-  fix(finding) {
-    if (finding.data?.kind !== 'dead-pane' || !finding.socket) return []
-    return [{kind: 'tmux', socket: finding.socket, args: ['kill-pane', '-t', String(finding.data.paneId)], reason: finding.message}]
   },
 })

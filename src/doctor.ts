@@ -1,12 +1,10 @@
 import type {RegisteredCheck} from './checks/api.js'
 import {guardCheck} from './checks/guard.js'
-import {loadBuiltinChecks} from './checks/registry.js'
 import {runChecks, type CheckResult, type Progress} from './checks/runner.js'
-import {validateCheckSettings} from './config/check-settings.js'
 import {defaultConfig, type ResolvedConfig} from './config/config.js'
 import {DoctorError} from './errors.js'
 import {buildReport, type Report} from './report/model.js'
-import {combineChecks, isLoadFailure} from './plugins/load.js'
+import {loadChecks} from './plugins/load.js'
 import {createRules} from './rules/rules.js'
 import {orphanTreeCandidates} from './analysis/orphans.js'
 import {collectSnapshot} from './snapshot/collect.js'
@@ -16,7 +14,9 @@ import {phase} from './timing.js'
 export interface DiagnoseOptions {
   tool: {name: string; version: string}
   config?: ResolvedConfig
-  /** Checks contributed by plugins (oclif hook) and local modules, appended after the built-in ones (`loadSetup`). */
+  /** The registry (`loadChecks`); default: loaded here, from `config` and `extraChecks`. */
+  checks?: RegisteredCheck[]
+  /** Checks handed over in-process, appended after the built-in ones when `checks` is not given. */
   extraChecks?: RegisteredCheck[]
   only?: string[]
   skip?: string[]
@@ -33,19 +33,6 @@ export interface Diagnosis {
   snapshot: Snapshot
   results: CheckResult[]
   report: Report
-}
-
-/** Every registered check: built-in first, then plugin and local ones (a duplicate id becomes a crashed stand-in). */
-export async function loadChecks(extra: RegisteredCheck[] = []): Promise<RegisteredCheck[]> {
-  const builtins = await loadBuiltinChecks()
-  return combineChecks(builtins, extra, new Set([...builtins, ...extra].map((c) => c.check.id)))
-}
-
-/** Every registered check, with the config's per-check settings validated against them. */
-export async function loadRegistry(config: ResolvedConfig, extra: RegisteredCheck[] = []): Promise<RegisteredCheck[]> {
-  const all = await loadChecks(extra)
-  validateCheckSettings(config, all, all.some(isLoadFailure))
-  return all
 }
 
 /** Narrows the registry to --only / --skip and the config's enabled flags; unknown ids are an error. */
@@ -65,7 +52,7 @@ export function selectChecks(all: RegisteredCheck[], config: ResolvedConfig, onl
 /** collect -> run checks -> report. Pure but for the snapshot collection. */
 export async function diagnose(opts: DiagnoseOptions): Promise<Diagnosis> {
   const config = opts.config ?? defaultConfig()
-  const all = await loadRegistry(config, opts.extraChecks)
+  const all = opts.checks ?? (await loadChecks({config, extra: opts.extraChecks}))
   const checks = selectChecks(all, config, opts.only, opts.skip).map((c) => guardCheck(c, config))
   phase('registry')
   const rules = createRules(config.rules)

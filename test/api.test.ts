@@ -39,7 +39,7 @@ describe('public API', () => {
       expect(typeof (api as Record<string, unknown>)[name], name).toBe('function')
     }
     expect(api.CHECKS_HOOK).toBe('gt-doctor:checks')
-    expect(api.CHECK_API_VERSION).toBe(1)
+    expect(api.CHECK_API_VERSION).toBe(2)
   })
 
   it('built-in checks import only the public API', () => {

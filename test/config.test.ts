@@ -9,7 +9,10 @@ import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {defaultConfig, mergePatterns} from '../src/config/config.js'
 import {ConfigError, loadConfig} from '../src/config/load.js'
 import {validateCheckSettings} from '../src/config/check-settings.js'
-import {loadChecks} from '../src/doctor.js'
+import {loadChecks} from '../src/plugins/load.js'
+import {diagnose} from '../src/doctor.js'
+import {planRemediation} from '../src/remediation/plan.js'
+import {Machine} from './support/machine.js'
 import {DEFAULT_RULES, createRules} from '../src/rules/rules.js'
 
 let dir: string
@@ -130,7 +133,7 @@ describe('an invalid configuration is one line naming the file and the key', () 
   })
 
   it('an unknown check id or option is an error listing what is known', async () => {
-    const all = await loadChecks()
+    const all = await loadChecks({config: defaultConfig()})
     const config = (value: unknown) => {
       write('c.json', value)
       return loadConfig({cwd: dir, explicit: 'c.json'})
@@ -223,8 +226,29 @@ describe('the README stays true', () => {
     return readme.slice(start, readme.indexOf('```', start))
   }
 
-  it('"Write a check in 20 lines" is the tested example module, verbatim', () => {
-    expect(blockAfter('### Write a check in 20 lines', 'js')).toBe(fs.readFileSync('examples/local-check/too-many-claudes.mjs', 'utf8'))
+  it('"Write a check in 20 lines" is the tested example module, verbatim, and 20 lines', () => {
+    const block = blockAfter('### Write a check in 20 lines', 'js')
+    expect(block).toBe(fs.readFileSync('examples/local-check/orphan-watchers.mjs', 'utf8'))
+    expect(block.trimEnd().split('\n').length).toBeLessThanOrEqual(20)
+  })
+
+  it('"Write a check in 20 lines" runs as its README says: loaded from the config, it flags an orphan tail -f and its fix ends it', async () => {
+    write('checks/orphan-watchers.mjs', blockAfter('### Write a check in 20 lines', 'js'))
+    write('gt-doctor.config.json', JSON.parse(blockAfter('Point the config at it:', 'json')))
+    const config = await loadConfig({cwd: dir, stopDir: dir})
+    const checks = await loadChecks({config})
+    const m = new Machine()
+    m.proc({pid: 700, ppid: 1, cmd: 'tail -f /var/log/build.log'})
+    m.proc({pid: 710, ppid: 1, cmd: 'tail -f /tmp/x', ttyNr: 34_817})
+    m.pane(m.server({pid: 100}), 'work', {pid: 101, cmd: 'bash'})
+    m.proc({pid: 102, ppid: 101, cmd: 'tail -f /tmp/y'})
+    const diagnosis = await diagnose({tool: {name: 'gt-doctor', version: 'test'}, snapshot: m.snapshot(), config, checks, only: ['orphan-watchers']})
+    expect(diagnosis.results[0]).toMatchObject({id: 'orphan-watchers', status: 'warning', source: {kind: 'local'}})
+    expect(diagnosis.results[0].findings).toEqual([
+      expect.objectContaining({id: 'orphan-watchers:700:7000', check: 'orphan-watchers', severity: 'warning', pid: 700, pids: [700], fixable: true}),
+    ])
+    const ends = planRemediation(diagnosis).items.flatMap((i) => i.actions.flatMap((a) => (a.kind === 'terminate-tree' ? a.targets.map((t) => t.pid) : [])))
+    expect(ends).toEqual([700])
   })
 
   it('the example configuration is valid, with its local check loaded', async () => {
@@ -235,7 +259,7 @@ describe('the README stays true', () => {
     expect(config.sockets).toEqual([path.join(os.homedir(), '.local/state/agents/tmux.sock')])
     const {loadLocalChecks} = await import('../src/plugins/load.js')
     const api = await import('../src/index.js')
-    const all = [...(await loadChecks()), ...(await loadLocalChecks(config.localChecks, api, new Set()))]
+    const all = [...(await loadChecks({config: defaultConfig()})), ...(await loadLocalChecks(config.localChecks, api, new Set()))]
     expect(() => validateCheckSettings(config, all)).not.toThrow()
   })
 })

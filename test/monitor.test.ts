@@ -7,7 +7,9 @@ import os from 'node:os'
 import path from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {defaultConfig} from '../src/config/config.js'
+import {findingKinds} from '../src/checks/api.js'
 import {diagnose} from '../src/doctor.js'
+import {loadChecks} from '../src/plugins/load.js'
 import {compareRuns} from '../src/monitor/compare.js'
 import {appendHistory, defaultHistoryFile, historyEntry, readHistory, type HistoryEntry} from '../src/monitor/history.js'
 import {parseSince} from '../src/monitor/since.js'
@@ -38,6 +40,9 @@ async function reportOf(orphans: number[]) {
   return {report, exitCode: exitCodeFor(report)}
 }
 
+/** What each built-in check's findings count as, as watch passes it. */
+const kinds = findingKinds(await loadChecks({config: defaultConfig()}))
+
 let dir: string
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gt-monitor-'))
@@ -47,7 +52,7 @@ afterEach(() => fs.rmSync(dir, {recursive: true, force: true}))
 describe('a history entry', () => {
   it("records the report's counts and the orphan finding ids", async () => {
     const {report, exitCode} = await reportOf([1000, 2000])
-    const entry = historyEntry(report, {startedAt: new Date('2026-01-11T12:00:00Z'), durationMs: 12.4, exitCode})
+    const entry = historyEntry(report, {startedAt: new Date('2026-01-11T12:00:00Z'), durationMs: 12.4, exitCode}, kinds)
     expect(entry).toMatchObject({v: 1, time: '2026-01-11T12:00:00.000Z', durationMs: 12, status: 'error', exitCode: 1, claudeProcesses: 3, tmuxSessions: 1})
     expect(entry.orphanClaude).toBe(2)
     expect(entry.orphanMcp).toBe(4)
@@ -58,7 +63,7 @@ describe('a history entry', () => {
 
   it("on the investigation's machine, equals the report's own summary", async () => {
     const {report} = await diagnose({tool, snapshot: incident().snapshot, config: defaultConfig()})
-    const entry = historyEntry(report, {startedAt: new Date(), durationMs: 1, exitCode: 1})
+    const entry = historyEntry(report, {startedAt: new Date(), durationMs: 1, exitCode: 1}, kinds)
     const s = report.summary
     expect([entry.orphanClaude, entry.orphanMcp, entry.orphanMemoryBytes]).toEqual([s.orphanClaude, s.orphanMcp, s.orphanMemoryBytes])
     expect(entry.orphanClaude).toBe(12)
@@ -73,7 +78,7 @@ describe('a history entry', () => {
       summary: {...after.summary, fixed: 1, freedMemoryBytes: 450 * 1024 * 1024},
       fixed: [{...fixedFinding, fix: {outcome: 'fixed' as const, detail: 'ended', signalled: [1000, 1001, 1002], freedBytes: 450 * 1024 * 1024}}],
     }
-    const entry = historyEntry(fixedReport, {startedAt: new Date(), durationMs: 1, exitCode: 1})
+    const entry = historyEntry(fixedReport, {startedAt: new Date(), durationMs: 1, exitCode: 1}, kinds)
     expect(entry).toMatchObject({orphanClaude: 2, orphanMcp: 4, fixed: 1, fixedOrphans: ['orphan-claude:1000:10000']})
   })
 })
@@ -109,6 +114,7 @@ describe('the watch loop', () => {
     let maxActive = 0
     const seen: Array<[number, string[], string[]]> = []
     const result = await watchLoop({
+      kinds,
       intervalMs: 1,
       count: 3,
       historyFile: file,
@@ -149,6 +155,7 @@ describe('the watch loop', () => {
     const file = path.join(dir, 'h.jsonl')
     const controller = new AbortController()
     const result = await watchLoop({
+      kinds,
       ...base(file, controller),
       intervalMs: 600_000,
       run: () => reportOf([1000]),
@@ -164,6 +171,7 @@ describe('the watch loop', () => {
     const interrupted: number[] = []
     let n = 0
     const result = await watchLoop({
+      kinds,
       ...base(file, controller),
       intervalMs: 1,
       run: async () => {
@@ -179,6 +187,7 @@ describe('the watch loop', () => {
     const fixing = new AbortController()
     const fixFile = path.join(dir, 'fix.jsonl')
     await watchLoop({
+      kinds,
       ...base(fixFile, fixing),
       intervalMs: 1,
       run: async () => {
@@ -195,6 +204,7 @@ describe('the watch loop', () => {
     const errors: string[] = []
     let n = 0
     const result = await watchLoop({
+      kinds,
       ...base(file, new AbortController()),
       intervalMs: 1,
       count: 3,

@@ -14,8 +14,8 @@ import type {Check, Finding, FixAction, RegisteredCheck, Snapshot} from '../src/
 import {FixPlanError, actionProblem, guardCheck} from '../src/checks/guard.js'
 import {runInterruptible} from '../src/checks/isolate.js'
 import {defaultConfig, type ResolvedConfig} from '../src/config/config.js'
-import {diagnose, loadChecks} from '../src/doctor.js'
-import {checksFrom, combineChecks, isLoadFailure, loadLocalChecks, loadPluginChecks, type HookRunner} from '../src/plugins/load.js'
+import {diagnose} from '../src/doctor.js'
+import {checksFrom, combineChecks, loadChecks, isLoadFailure, loadLocalChecks, loadPluginChecks, type HookRunner} from '../src/plugins/load.js'
 import {exitCodeFor} from '../src/report/model.js'
 import {createRules} from '../src/rules/rules.js'
 import {treeOf} from '../src/tree/process-tree.js'
@@ -103,7 +103,7 @@ describe('loading local modules and plugin hooks', () => {
     const fake: HookRunner = {
       async runHook(event: string, opts: unknown, timeout?: number, captureErrors?: boolean) {
         expect(event).toBe('gt-doctor:checks')
-        expect(opts).toEqual({api, apiVersion: 1})
+        expect(opts).toEqual({api, apiVersion: 2})
         expect(timeout).toBe(5000)
         expect(captureErrors).toBe(true)
         return {
@@ -126,7 +126,7 @@ describe('loading local modules and plugin hooks', () => {
   })
 
   it('a check reusing a taken id becomes a stand-in, never an override', async () => {
-    const builtins = await loadChecks()
+    const builtins = await loadChecks({config: defaultConfig()})
     const impostor = plugin(api.defineCheck({...meta('orphan-claude'), detect: () => []}), 'evil@6.6.6')
     const all = combineChecks(builtins, [impostor], new Set(builtins.map((c) => c.check.id)))
     expect(all.find((c) => c.check.id === 'orphan-claude')?.source).toEqual({kind: 'built-in'})

@@ -11,13 +11,10 @@ export default ({defineCheck}) =>
       if (claudes.length <= options.limit) return []
       return [
         {
-          id: 'too-many-claudes:count',
-          check: 'too-many-claudes',
-          severity: 'warning',
+          key: 'count',
           message: `${claudes.length} Claude processes are running (limit ${options.limit})`,
           reason: 'counted the processes the Claude matching rules accept, live panes and orphans alike',
           pids: claudes.map((p) => p.pid),
-          fixable: false,
         },
       ]
     },

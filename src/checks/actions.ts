@@ -1,5 +1,5 @@
 import type {ProcessTree} from '../tree/process-tree.js'
-import type {Finding, FixAction, ProcessTarget} from './api.js'
+import type {Found, FixAction, ProcessTarget} from './api.js'
 
 /** A process pinned to its identity in this snapshot, as the engine needs it to re-verify. */
 export function targetOf(tree: ProcessTree, pid: number): ProcessTarget | undefined {
@@ -9,7 +9,7 @@ export function targetOf(tree: ProcessTree, pid: number): ProcessTarget | undefi
 }
 
 /** The usual fix of an orphan finding: end its whole tree (root first in `targets`). */
-export function terminateTreeActions(tree: ProcessTree, finding: Finding): FixAction[] {
-  const targets = finding.pids.map((pid) => targetOf(tree, pid)).filter((t): t is ProcessTarget => t !== undefined)
+export function terminateTreeActions(tree: ProcessTree, finding: Pick<Found, 'pids' | 'session' | 'reason'>): FixAction[] {
+  const targets = (finding.pids ?? []).map((pid) => targetOf(tree, pid)).filter((t): t is ProcessTarget => t !== undefined)
   return targets.length === 0 ? [] : [{kind: 'terminate-tree', targets, session: finding.session, reason: finding.reason}]
 }

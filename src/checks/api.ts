@@ -87,7 +87,49 @@ export interface CheckContext<Options = Record<string, unknown>> {
   readonly options: Options
   /** The matching rules (what is a Claude process, an MCP server, an agent session), shared by every check. */
   readonly rules: Rules
+  /** Reports one finding from `detect`, as returning it would (for checks that find things in a loop). */
+  readonly report: (found: Found) => void
 }
+
+/**
+ * What a check found (API version 2): only what the check knows. The runner stamps the rest: `check` (the
+ * check's id), `id` (`check:key`, or `check:pid:startTicks` without a key), `severity` (this one, else the
+ * check's, then the config's override), `fixable` (whether `fix` is there) and, with `memory`, the memory
+ * `pids` hold.
+ */
+export interface Found {
+  /** What makes the finding unique within its check, for its id; default: `pid` and its start time. */
+  key?: string
+  /** How bad it is, when not the check's `severity`. */
+  severity?: Severity
+  /** What is wrong, in one sentence. */
+  message: string
+  /** Why the check believes it: the evidence, in one sentence. */
+  reason: string
+  /** The root process of the finding, when there is one. */
+  pid?: number
+  /** Every process the finding covers, root first; default: `[pid]`, or none. */
+  pids?: number[]
+  /** Count the memory `pids` hold (each process once) into `memoryBytes` and `memorySource`. */
+  memory?: boolean
+  /** tmux session the finding concerns. */
+  session?: string
+  /** tmux server socket the finding concerns. */
+  socket?: string
+  /** Check-specific structured detail (kept small; rendered by machine formats only). */
+  data?: Record<string, unknown>
+  /** What fixes it, as actions for the engine; without it the finding is report-only. Needs `fixable` on the check. */
+  fix?: FixAction[]
+}
+
+/**
+ * What a generic layer (the report's summary, the history) counts a check's non-info findings as:
+ * `orphan-agent` an orphaned agent process with its tree, `orphan-tree` an orphaned tree of servers,
+ * `leftover` a tree an agent left behind, `detached-run` a job detached on purpose. Their memory and
+ * `data.mcpServers` are summed for the first three.
+ */
+export type FindingKind = 'orphan-agent' | 'orphan-tree' | 'leftover' | 'detached-run'
+
 
 /** Everything about a check but its code: what `gt-doctor checks`, the config and the report read. */
 export interface CheckMeta<Options = Record<string, unknown>> {
@@ -97,7 +139,11 @@ export interface CheckMeta<Options = Record<string, unknown>> {
   title: string
   /** One or two sentences: what the check looks for and why it matters. */
   description: string
-  /** Whether `fix` can produce actions. Findings still say `fixable` one by one. */
+  /** The severity of a finding that names none (default `warning`). */
+  severity?: Severity
+  /** What its findings are to the report's counts, when they are orphans or jobs (see FindingKind). */
+  kind?: FindingKind
+  /** Whether findings may carry a fix. A finding with one from a check without `fixable` crashes the check. */
   fixable?: boolean
   /** A fix that is not applied unless the user names the check with --only (e.g. it ends a live pane). */
   fixRequiresOnly?: boolean
@@ -123,13 +169,20 @@ export interface CheckMeta<Options = Record<string, unknown>> {
 /** A check: metadata, a pure `detect`, and optionally a pure `fix` that plans actions for the engine. */
 export interface Check<Options = Record<string, unknown>> extends CheckMeta<Options> {
   /**
-   * Pure: reads the context, returns findings, never touches the system. May return a promise (a check
-   * that is not built in then has `checkTimeoutSeconds` to settle).
+   * Pure: reads the context and returns what it found (or hands it to `ctx.report`), never touches the
+   * system. May return a promise (a check that is not built in then has `checkTimeoutSeconds` to settle).
+   * Whole `Finding`s (API version 1) are still accepted as they are.
    */
-  detect(ctx: CheckContext<Options>): Finding[] | Promise<Finding[]>
-  /** Pure: turns one of this check's findings into actions for the remediation engine. */
+  detect(ctx: CheckContext<Options>): DetectResult | Promise<DetectResult>
+  /**
+   * Pure: turns one of this check's findings into actions for the remediation engine. Optional: by default
+   * the actions are the ones its `Found` carried in `fix`.
+   */
   fix?(finding: Finding, ctx: CheckContext<Options>): FixAction[]
 }
+
+/** What `detect` returns: what it found (nothing when it used `ctx.report`). */
+export type DetectResult = ReadonlyArray<Found | Finding> | void
 
 /** Where a registered check came from, shown by `gt-doctor checks`. */
 export interface CheckSource {
@@ -137,6 +190,19 @@ export interface CheckSource {
   kind: 'built-in' | 'plugin' | 'local'
   /** Plugin `name@version` or the local module path. */
   name?: string
+}
+
+/** `built-in`, `plugin name@version` or `local /path`: a source as `gt-doctor checks` and messages name it. */
+export function describeSource(source: CheckSource): string {
+  return source.kind === 'built-in' ? 'built-in' : `${source.kind} ${source.name ?? ''}`.trim()
+}
+
+/** Each check's `FindingKind`, by check id: how a layer that only sees findings (the history) counts them. */
+export type FindingKinds = ReadonlyMap<string, FindingKind>
+
+/** The `FindingKind` each check declares, by check id (checks that declare none are left out). */
+export function findingKinds(checks: readonly RegisteredCheck[]): FindingKinds {
+  return new Map(checks.flatMap(({check}) => (check.kind ? [[check.id, check.kind] as const] : [])))
 }
 
 /** A check as the doctor holds it: the check and where it came from. */
@@ -147,11 +213,27 @@ export interface RegisteredCheck {
   source: CheckSource
 }
 
+/** The actions each finding's `Found.fix` carried, kept beside the finding rather than in its data. */
+const carried = new WeakMap<Finding, FixAction[]>()
+
+/** Remembers the actions that fix `finding` (the runner, after stamping it). */
+export function carryFix(finding: Finding, actions: FixAction[]): void {
+  carried.set(finding, actions)
+}
+
+/** The actions `finding`'s own `Found.fix` carried; none for a finding this run did not produce. */
+export function carriedFix(finding: Finding): FixAction[] {
+  return carried.get(finding) ?? []
+}
+
 /**
  * Declares a check: validates its id and `detect`, and returns a frozen copy. Built-in checks and
  * third-party checks use exactly this function.
  *
- * @throws Error when the id is not kebab-case (optionally `plugin/check`) or `detect` is missing.
+ * The one validator of a check's shape: every check, built in or not, passes through it.
+ *
+ * @throws Error when the id is not kebab-case (optionally `plugin/check`), `detect` is missing, title or
+ * description is not a string, or `fix` is not a function.
  * @example
  * export default defineCheck({
  *   id: 'too-many-claudes',
@@ -161,9 +243,8 @@ export interface RegisteredCheck {
  *   detect({snapshot, rules, options}) {
  *     const claudes = snapshot.processes.filter((p) => rules.isClaude(p))
  *     if (claudes.length <= options.limit) return []
- *     return [{id: 'too-many-claudes:count', check: 'too-many-claudes', severity: 'warning',
- *       message: `${claudes.length} Claude processes (limit ${options.limit})`,
- *       reason: 'counted the processes the Claude rules match', pids: claudes.map((p) => p.pid), fixable: false}]
+ *     return [{key: 'count', message: `${claudes.length} Claude processes (limit ${options.limit})`,
+ *       reason: 'counted the processes the Claude rules match', pids: claudes.map((p) => p.pid)}]
  *   },
  * })
  */
@@ -172,7 +253,10 @@ export function defineCheck<Options = Record<string, unknown>>(check: Check<Opti
     throw new Error(`check id ${JSON.stringify(check.id)} must be kebab-case (optionally "plugin/check")`)
   }
   if (typeof check.detect !== 'function') throw new Error(`check ${check.id} has no detect function`)
-  return Object.freeze({...check})
+  if (typeof check.title !== 'string' || typeof check.description !== 'string') throw new Error(`check ${check.id} needs a title and a description`)
+  if (check.fix !== undefined && typeof check.fix !== 'function') throw new Error(`check ${check.id} has a fix that is not a function`)
+  const fix = check.fix ?? (check.fixable ? carriedFix : undefined)
+  return Object.freeze({...check, ...(fix ? {fix} : {})})
 }
 
 /**

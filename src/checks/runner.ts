@@ -4,7 +4,7 @@ import type {ResolvedConfig} from '../config/config.js'
 import {createRules, type Rules} from '../rules/rules.js'
 import {treeOf} from '../tree/process-tree.js'
 import {filterFindings} from './guard.js'
-import type {CheckContext, CheckSource, CheckStatus, Finding, RegisteredCheck, Severity} from './api.js'
+import {carryFix, processFindingId, type Check, type CheckContext, type CheckSource, type CheckStatus, type Finding, type FindingKind, type Found, type FixAction, type RegisteredCheck, type Severity} from './api.js'
 
 export interface CheckResult {
   id: string
@@ -13,6 +13,8 @@ export interface CheckResult {
   durationMs: number
   findings: Finding[]
   source: CheckSource
+  /** What the check's findings count as in the summary (its metadata's `kind`). */
+  kind?: FindingKind
   /** Why the check crashed or was skipped. */
   error?: string
 }
@@ -31,14 +33,21 @@ export interface RunOptions {
 
 const SEVERITIES: readonly Severity[] = ['info', 'warning', 'error']
 
-/** The context a check's detect and fix receive: the snapshot, its tree, the shared rules and its options. */
-export function contextFor(registered: RegisteredCheck, snapshot: Snapshot, config: ResolvedConfig, rules?: Rules): CheckContext<any> {
+/**
+ * The context a check's detect and fix receive: the snapshot, its tree, the shared rules and its options;
+ * `report` adds to `reported` (outside detect, where nothing collects, it refuses).
+ */
+export function contextFor(registered: RegisteredCheck, snapshot: Snapshot, config: ResolvedConfig, rules?: Rules, reported?: unknown[]): CheckContext<any> {
   const {check} = registered
   return Object.freeze({
     snapshot,
     tree: treeOf(snapshot),
     rules: rules ?? createRules(config.rules),
     options: Object.freeze({...(check.defaultOptions ?? {}), ...(config.checks[check.id]?.options ?? {})}),
+    report(found: Found) {
+      if (!reported) throw new Error('ctx.report() is for detect only')
+      reported.push(found)
+    },
   })
 }
 
@@ -48,12 +57,75 @@ export function validateFinding(f: unknown, checkId: string): string | undefined
   if (!x || typeof x !== 'object') return 'a finding is not an object'
   if (typeof x.id !== 'string' || !x.id) return 'a finding has no id'
   if (x.check !== checkId) return `finding ${x.id} names check ${JSON.stringify(x.check)}, not ${checkId}`
-  if (!SEVERITIES.includes(x.severity as Severity)) return `finding ${x.id} has severity ${JSON.stringify(x.severity)}`
-  if (typeof x.message !== 'string' || typeof x.reason !== 'string') return `finding ${x.id} lacks message or reason`
-  if (!Array.isArray(x.pids) || !x.pids.every((p) => Number.isInteger(p) && p > 0)) return `finding ${x.id} has invalid pids`
-  if (x.pid !== undefined && !(Number.isInteger(x.pid) && x.pid > 0)) return `finding ${x.id} has invalid pid`
-  if (typeof x.fixable !== 'boolean') return `finding ${x.id} lacks fixable`
+  return findingProblem(x, x.id)
+}
+
+/** What both shapes must get right: severity, sentences, pids and (once stamped) fixable. */
+function findingProblem(x: Partial<Finding>, id: string): string | undefined {
+  if (!SEVERITIES.includes(x.severity as Severity)) return `finding ${id} has severity ${JSON.stringify(x.severity)}`
+  if (typeof x.message !== 'string' || typeof x.reason !== 'string') return `finding ${id} lacks message or reason`
+  if (!Array.isArray(x.pids) || !x.pids.every((p) => Number.isInteger(p) && p > 0)) return `finding ${id} has invalid pids`
+  if (x.pid !== undefined && !(Number.isInteger(x.pid) && x.pid > 0)) return `finding ${id} has invalid pid`
+  if (typeof x.fixable !== 'boolean') return `finding ${id} lacks fixable`
   return undefined
+}
+
+/** A whole finding of API version 1: it names its own id and check. */
+const isWholeFinding = (x: unknown): x is Finding => typeof (x as Finding)?.id === 'string' && 'check' in (x as object)
+
+/**
+ * Turns what a check found into findings: stamps check id, finding id, severity and fixable (fields in the
+ * order every report has always had them), and counts memory when asked. Whole version-1 findings pass
+ * as they are, validated. Throws one line on the first malformed item; `fixes` holds the carried actions.
+ */
+export function stampFindings(check: Check<any>, items: readonly unknown[], ctx: CheckContext<any>): {findings: Finding[]; fixes: Map<string, FixAction[]>} {
+  const findings: Finding[] = []
+  const fixes = new Map<string, FixAction[]>()
+  for (const item of items) {
+    if (isWholeFinding(item)) {
+      const problem = validateFinding(item, check.id)
+      if (problem) throw new Error(`malformed finding: ${problem}`)
+      findings.push(item)
+      continue
+    }
+    const x = item as Partial<Found> | null
+    if (!x || typeof x !== 'object') throw new Error('malformed finding: a finding is not an object')
+    const pid = x.pid
+    const key = typeof x.key === 'string' && x.key ? x.key : undefined
+    if (key === undefined && !(Number.isInteger(pid) && pid! > 0)) throw new Error('malformed finding: a finding has neither a key nor a pid')
+    const id = key === undefined ? processFindingId(check.id, pid!, ctx.tree.get(pid!)?.startTicks) : `${check.id}:${key}`
+    if (x.fix !== undefined) {
+      if (!check.fixable) throw new Error(`finding ${id} has a fix, but check ${check.id} is not declared fixable`)
+      if (!Array.isArray(x.fix)) throw new Error(`malformed finding: finding ${id} has a fix that is not an array of actions`)
+    }
+    const pids = x.pids ?? (pid === undefined ? [] : [pid])
+    const memory = x.memory && Array.isArray(pids) ? ctx.tree.memoryOf(pids) : undefined
+    const finding = dropUndefined({
+      id,
+      check: check.id,
+      severity: x.severity ?? check.severity ?? 'warning',
+      message: x.message,
+      reason: x.reason,
+      pid,
+      pids,
+      memoryBytes: memory?.bytes,
+      memorySource: memory?.source,
+      session: x.session,
+      socket: x.socket,
+      fixable: x.fix !== undefined,
+      data: x.data,
+    }) as Finding
+    const problem = findingProblem(finding, id)
+    if (problem) throw new Error(`malformed finding: ${problem}`)
+    findings.push(finding)
+    if (x.fix) fixes.set(id, x.fix)
+  }
+  return {findings, fixes}
+}
+
+function dropUndefined<T extends object>(o: T): T {
+  for (const k of Object.keys(o) as Array<keyof T>) if (o[k] === undefined) delete o[k]
+  return o
 }
 
 function statusOf(findings: Finding[]): CheckStatus {
@@ -83,23 +155,26 @@ function withTimeout<T>(value: T | Promise<T>, ms: number, id: string): Promise<
 /** Runs one check, turning every failure into its result: a check can never take the doctor down. */
 export async function runOne(registered: RegisteredCheck, snapshot: Snapshot, opts: RunOptions, rules: Rules): Promise<CheckResult> {
   const {check, source} = registered
-  const base = {id: check.id, title: check.title, source}
+  const base = {id: check.id, title: check.title, source, ...(check.kind ? {kind: check.kind} : {})}
   const skipped = missingRequirement(registered, snapshot)
   if (skipped) return {...base, status: 'skipped', durationMs: 0, findings: [], error: skipped}
   const timeoutMs = opts.timeoutMs ?? (opts.config.checkTimeoutSeconds ?? 10) * 1000
   const started = performance.now()
   try {
-    const raw = await withTimeout(check.detect(contextFor(registered, snapshot, opts.config, rules)), timeoutMs, check.id)
+    const reported: unknown[] = []
+    const ctx = contextFor(registered, snapshot, opts.config, rules, reported)
+    const raw = await withTimeout(check.detect(ctx), timeoutMs, check.id)
     const durationMs = performance.now() - started
     if (durationMs > timeoutMs) throw new Error(`timed out: took ${Math.round(durationMs)} ms (limit ${timeoutMs} ms)`)
-    if (!Array.isArray(raw)) throw new Error('detect did not return an array of findings')
-    for (const f of raw) {
-      const problem = validateFinding(f, check.id)
-      if (problem) throw new Error(`malformed finding: ${problem}`)
-    }
+    if (raw !== undefined && !Array.isArray(raw)) throw new Error('detect did not return an array of findings')
+    const stamped = stampFindings(check, [...reported, ...(raw ?? [])], ctx)
     const override = opts.config.checks[check.id]?.severity
     // Ignore rules and minAgeSeconds act here, on every check's findings alike.
-    const findings = filterFindings(override ? raw.map((f) => ({...f, severity: override})) : raw, snapshot, opts.config, check.id)
+    const findings = filterFindings(override ? stamped.findings.map((f) => ({...f, severity: override})) : stamped.findings, snapshot, opts.config, check.id)
+    for (const f of findings) {
+      const fix = stamped.fixes.get(f.id)
+      if (fix) carryFix(f, fix)
+    }
     return {...base, status: statusOf(findings), durationMs, findings}
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error)

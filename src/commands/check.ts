@@ -2,13 +2,13 @@ import os from 'node:os'
 import {Flags} from '@oclif/core'
 import {DoctorCommand} from '../cli/base-command.js'
 import {confirmPlan, fixFlags} from '../cli/fix.js'
-import {configFlags, printConfigNotices, selectionFlags} from '../cli/flags.js'
+import {configFlags, selectionFlags} from '../cli/flags.js'
+import {setUp} from '../cli/setup.js'
 import {diagnose} from '../doctor.js'
 import {fixRequest} from '../remediation/request.js'
 import {argvWantsJson, FORMATS, renderReport, resolveFormat, writeOutput} from '../render/output.js'
 import {colorWanted} from '../render/table.js'
 import {exitCodeFor, type Report} from '../report/model.js'
-import {loadSetup} from '../setup.js'
 import {loadSnapshot, refuseFixOnRecorded} from '../snapshot/load.js'
 import type {Snapshot} from '../snapshot/types.js'
 import {phase} from '../timing.js'
@@ -57,8 +57,7 @@ export default class Check extends DoctorCommand {
     const color = !flags.output && colorWanted()
     // People watch progress and plans; a machine format on stdout gets nothing but the report.
     const forPeople = format === 'table' && !flags.quiet
-    const setup = await loadSetup({oclif: this.config, configPath: flags.config})
-    printConfigNotices(setup.config, this.config.bin)
+    const setup = await setUp(this.config, flags.config)
     const options = {
       tool: {name: this.config.name, version: this.config.version},
       ...setup,

@@ -1,11 +1,10 @@
 import {DoctorCommand} from '../cli/base-command.js'
-import {configFlags, printConfigNotices} from '../cli/flags.js'
-import {describeSource} from '../checks/registry.js'
-import {loadRegistry} from '../doctor.js'
+import {configFlags} from '../cli/flags.js'
+import {describeSource} from '../checks/api.js'
+import {setUp} from '../cli/setup.js'
 import {EXIT} from '../report/model.js'
 import {isLoadFailure} from '../plugins/load.js'
 import {cliTable, colorWanted, tableStyle} from '../render/table.js'
-import {loadSetup} from '../setup.js'
 
 export interface CheckListing {
   id: string
@@ -32,9 +31,8 @@ export default class Checks extends DoctorCommand {
 
   async run(): Promise<CheckListing[]> {
     const {flags} = await this.parse(Checks)
-    const {config, extraChecks} = await loadSetup({oclif: this.config, configPath: flags.config})
-    printConfigNotices(config, this.config.bin)
-    const listing = (await loadRegistry(config, extraChecks)).map((registered) => {
+    const {config, checks} = await setUp(this.config, flags.config)
+    const listing = checks.map((registered) => {
       const {check, source} = registered
       return {
         id: check.id,

@@ -1,9 +1,11 @@
 import {Flags} from '@oclif/core'
 import {exitNow} from '../checks/isolate.js'
 import {DoctorCommand} from '../cli/base-command.js'
-import {configFlags, printConfigNotices, selectionFlags} from '../cli/flags.js'
+import {configFlags, selectionFlags} from '../cli/flags.js'
 import {fixFlags, parseSeconds} from '../cli/fix.js'
-import {diagnose, loadChecks, selectChecks} from '../doctor.js'
+import {diagnose, selectChecks} from '../doctor.js'
+import {setUp} from '../cli/setup.js'
+import {findingKinds} from '../checks/api.js'
 import {DoctorError} from '../errors.js'
 import {defaultHistoryFile, ensureHistoryWritable} from '../monitor/history.js'
 import {watchLoop, type RunOnce} from '../monitor/watch.js'
@@ -11,7 +13,6 @@ import {fixRequest, runFix} from '../remediation/flow.js'
 import {exitCodeFor} from '../report/model.js'
 import {colorWanted} from '../render/table.js'
 import {renderWatchLine} from '../render/watch.js'
-import {loadSetup} from '../setup.js'
 
 /** Seconds, fractions allowed (0.5 for tests), up to a day. */
 const interval = Flags.custom<number>({parse: async (input) => parseSeconds(input, 0, 86_400, {aboveMin: true})})
@@ -44,10 +45,9 @@ export default class Watch extends DoctorCommand {
     ensureHistoryWritable(flags.history)
     const tool = {name: this.config.name, version: this.config.version}
     // Configuration and plugin checks load once: every run then judges with the same rules.
-    const setup = await loadSetup({oclif: this.config, configPath: flags.config})
-    printConfigNotices(setup.config, this.config.bin)
+    const setup = await setUp(this.config, flags.config)
     // A usage error (an unknown check id) is exit 2 now, not a failed run every interval.
-    selectChecks(await loadChecks(setup.extraChecks), setup.config, flags.only, flags.skip)
+    selectChecks(setup.checks, setup.config, flags.only, flags.skip)
     const diagnoseOptions = {tool, ...setup, only: flags.only, skip: flags.skip, sockets: flags.socket, progress: 'none' as const}
     const run: RunOnce = fix
       ? async () => {
@@ -75,6 +75,7 @@ export default class Watch extends DoctorCommand {
         historyFile: flags.history,
         signal: controller.signal,
         run,
+        kinds: findingKinds(setup.checks),
         onRun: (entry, change, index) => this.log(renderWatchLine(entry, change, index, {color})),
         onError: (message, index) => process.stderr.write(`${this.config.bin}: run ${index} failed: ${message}\n`),
         onInterrupted: (index) => this.log(`run ${index} interrupted by the stop signal: not recorded`),

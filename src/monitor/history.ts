@@ -4,6 +4,7 @@ import path from 'node:path'
 import {DoctorError} from '../errors.js'
 import {ensureStateDir, stateDir} from '../remediation/state.js'
 import {errnoReason, MiB, openAppendOnly, readRegularTail, UnsafeFile} from '../safe-fs.js'
+import type {FindingKind, FindingKinds} from '../checks/api.js'
 import type {ReportFinding, Report, ReportSummary} from '../report/model.js'
 
 /** Bumped when a field of a history line changes meaning; readers skip lines of versions they do not know. */
@@ -45,23 +46,24 @@ export function defaultHistoryFile(env: NodeJS.ProcessEnv = process.env, home = 
 }
 
 /** What holds orphaned memory, as the summary counts it: leftovers too, detached runs (jobs) not. */
-const ORPHAN_CHECKS = new Set(['orphan-claude', 'orphan-mcp', 'agent-leftover'])
+const ORPHAN_KINDS: ReadonlySet<FindingKind> = new Set(['orphan-agent', 'orphan-tree', 'leftover'])
 
 /**
- * Every orphan tree the run found: after a fix the report's checks hold what is left and `fixed` what was
- * ended, so both are counted, each finding once.
+ * Every orphan tree the run found (by the kind its check declares, `kinds`): after a fix the report's checks
+ * hold what is left and `fixed` what was ended, so both are counted, each finding once.
  */
-export function orphanFindings(report: Report): ReportFinding[] {
+export function orphanFindings(report: Report, kinds: FindingKinds): ReportFinding[] {
   const byId = new Map<string, ReportFinding>()
   const all = [...(report.fixed ?? []), ...report.checks.flatMap((c) => c.findings)]
-  for (const f of all) if (ORPHAN_CHECKS.has(f.check) && f.severity !== 'info' && !byId.has(f.id)) byId.set(f.id, f)
+  const orphan = (f: ReportFinding) => ORPHAN_KINDS.has(kinds.get(f.check)!) && f.severity !== 'info'
+  for (const f of all) if (orphan(f) && !byId.has(f.id)) byId.set(f.id, f)
   return [...byId.values()]
 }
 
 /** The history line of one run. */
-export function historyEntry(report: Report, run: {startedAt: Date; durationMs: number; exitCode: number}): HistoryEntry {
+export function historyEntry(report: Report, run: {startedAt: Date; durationMs: number; exitCode: number}, kinds: FindingKinds): HistoryEntry {
   const s = report.summary
-  const orphans = orphanFindings(report)
+  const orphans = orphanFindings(report, kinds)
   return {
     v: HISTORY_VERSION,
     time: run.startedAt.toISOString(),
@@ -71,7 +73,7 @@ export function historyEntry(report: Report, run: {startedAt: Date; durationMs: 
     claudeProcesses: s.claudeProcesses,
     tmuxSessions: s.tmuxSessions,
     mcpServers: s.mcpServers,
-    orphanClaude: orphans.filter((f) => f.check === 'orphan-claude').length,
+    orphanClaude: orphans.filter((f) => kinds.get(f.check) === 'orphan-agent').length,
     // The same measure as the report's summary: each MCP server once, whether its own tree or inside a claude's.
     orphanMcp: orphans.reduce((n, f) => n + Number(f.data?.mcpServers ?? 0), 0),
     orphanMemoryBytes: orphans.reduce((n, f) => n + (f.memoryBytes ?? 0), 0),

@@ -1,4 +1,5 @@
 import {setTimeout as sleep} from 'node:timers/promises'
+import type {FindingKinds} from '../checks/api.js'
 import type {Report} from '../report/model.js'
 import {oneLine} from '../errors.js'
 import {compareRuns, type RunChange} from './compare.js'
@@ -17,6 +18,8 @@ export interface WatchOptions {
   /** Stopping: the loop finishes the run in progress, records it, and returns without starting another. */
   signal: AbortSignal
   run: RunOnce
+  /** What each check's findings count as in the history line (`findingKinds` of the registry). */
+  kinds: FindingKinds
   /** After each recorded run: its history line and what changed since the previous run. */
   onRun(entry: HistoryEntry, change: RunChange | undefined, index: number): void
   /** A run that threw (e.g. another --fix holds the lock): reported, not recorded, and the watch goes on. */
@@ -51,7 +54,7 @@ export async function watchLoop(opts: WatchOptions): Promise<WatchResult> {
     index++
     try {
       const {report, exitCode} = await opts.run()
-      const entry = historyEntry(report, {startedAt, durationMs: performance.now() - t0, exitCode})
+      const entry = historyEntry(report, {startedAt, durationMs: performance.now() - t0, exitCode}, opts.kinds)
       // The stop signal reaches the tmux clients the run started too (a terminal's Ctrl-C, systemd's stop): a
       // run it interrupted may have missed servers, so it is not recorded, unless it fixed something.
       if (opts.signal.aborted && entry.fixed === undefined) {

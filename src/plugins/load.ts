@@ -1,14 +1,18 @@
 /**
- * Third-party checks: from oclif plugins (the `gt-doctor:checks` hook) and from local modules named in the
- * config. Whatever goes wrong while loading one (a hook that throws or times out, a module that does not
- * import, something that is not a check, an id already taken) becomes a stand-in check that reports
- * `crashed` with the reason: the other checks still run, and the exit code says the doctor did not fully run.
+ * The registry: `loadChecks` is its one entry point. Built-in checks (checks/), checks from oclif plugins
+ * (the `gt-doctor:checks` hook) and from local modules named in the config all pass through `checksFrom`,
+ * and from there through `defineCheck`. Whatever goes wrong while loading one (a hook that throws or times
+ * out, a module that does not import, something that is not a check, an id already taken) becomes a
+ * stand-in check that reports `crashed` with the reason: the other checks still run, and the exit code says
+ * the doctor did not fully run.
  */
+import {readdirSync} from 'node:fs'
 import {basename, extname} from 'node:path'
-import {pathToFileURL} from 'node:url'
+import {fileURLToPath, pathToFileURL} from 'node:url'
 import type {Interfaces} from '@oclif/core'
-import {defineCheck, type Check, type CheckSource, type RegisteredCheck} from '../checks/api.js'
-import {describeSource} from '../checks/registry.js'
+import {defineCheck, describeSource, type Check, type CheckSource, type RegisteredCheck} from '../checks/api.js'
+import {validateCheckSettings} from '../config/check-settings.js'
+import type {ResolvedConfig} from '../config/config.js'
 import {oneLine} from '../errors.js'
 import {displayPath} from '../config/load.js'
 import {examine} from '../config/trust.js'
@@ -74,8 +78,6 @@ export async function checksFrom(value: unknown, api: GtDoctorApi, depth = 0): P
   if (!v || typeof v !== 'object' || typeof v.id !== 'string' || typeof v.detect !== 'function') {
     throw new Error(`${describeValue(value)} is not a check (expected an object with id, title, description and detect, as defineCheck makes)`)
   }
-  if (typeof v.title !== 'string' || typeof v.description !== 'string') throw new Error(`check ${v.id} needs a title and a description`)
-  if (v.fix !== undefined && typeof v.fix !== 'function') throw new Error(`check ${v.id} has a fix that is not a function`)
   return [defineCheck(v as Check<any>)]
 }
 
@@ -158,4 +160,60 @@ export function combineChecks(builtins: RegisteredCheck[], extras: RegisteredChe
     byId.set(c.check.id, c)
   }
   return [...byId.values()]
+}
+
+/** Compiled built-in checks: dist/checks/ beside dist/src/. */
+const BUILTIN_DIR = new URL('../../checks/', import.meta.url)
+
+/**
+ * Every file in checks/, loaded the same way a third-party check is. Sorted by file name for a stable order.
+ * Compiled .js in dist/; the .ts sources when run from source (tests).
+ */
+export async function loadBuiltinChecks(api: GtDoctorApi, dir: URL = BUILTIN_DIR): Promise<RegisteredCheck[]> {
+  const files = readdirSync(fileURLToPath(dir))
+    .filter((f) => /\.(?:js|mjs|ts)$/.test(f) && !f.endsWith('.d.ts'))
+    .sort()
+  // No built-in check means a broken install or a source run without compiled checks: a clean report would lie.
+  if (files.length === 0) throw new Error(`no built-in checks found in ${fileURLToPath(dir)}; reinstall gt-doctor (npm ci runs the build)`)
+  const source: CheckSource = {kind: 'built-in'}
+  const loaded = await Promise.all(
+    files.map(async (f) => {
+      try {
+        return await checksFrom(await import(new URL(f, dir).href), api)
+      } catch (error) {
+        throw new Error(`checks/${f}: ${oneLine(error)}`)
+      }
+    }),
+  )
+  return loaded.flat().map((check) => ({check, source}))
+}
+
+/** What `loadChecks` reads. */
+export interface LoadChecksOptions {
+  /** The configuration: its `localChecks` are loaded and its per-check settings validated against all checks. */
+  config: ResolvedConfig
+  /** oclif's Config, to run the plugins' `gt-doctor:checks` hook; without it no plugin is asked. */
+  oclif?: HookRunner
+  /** Checks handed over in-process (an embedding program, tests), after the plugin and local ones. */
+  extra?: RegisteredCheck[]
+}
+
+/**
+ * Every registered check: built-in first, then plugin checks (by plugin name), local ones (in config order)
+ * and `extra`; what failed to load and any reused id are crashed stand-ins. The config's per-check settings
+ * are validated against the result (an unknown id or option is a config error).
+ */
+export async function loadChecks(opts: LoadChecksOptions): Promise<RegisteredCheck[]> {
+  const {config} = opts
+  const api: GtDoctorApi = await import('../index.js')
+  const timeoutMs = config.checkTimeoutSeconds * 1000
+  const builtins = await loadBuiltinChecks(api)
+  const taken = new Set(builtins.map((c) => c.check.id))
+  const plugins = opts.oclif ? await loadPluginChecks(opts.oclif, api, timeoutMs, taken) : []
+  const local = await loadLocalChecks(config.localChecks, api, taken, timeoutMs)
+  const extras = [...plugins, ...local, ...(opts.extra ?? [])]
+  for (const c of extras) taken.add(c.check.id)
+  const all = combineChecks(builtins, extras, taken)
+  validateCheckSettings(config, all, all.some(isLoadFailure))
+  return all
 }

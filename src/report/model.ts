@@ -1,5 +1,5 @@
 import type {CheckResult} from '../checks/runner.js'
-import type {CheckStatus, Finding} from '../checks/api.js'
+import type {CheckStatus, Finding, FindingKind} from '../checks/api.js'
 import type {Rules} from '../rules/rules.js'
 import type {ProcessInfo, Snapshot} from '../snapshot/types.js'
 import {classify} from '../analysis/classify.js'
@@ -119,12 +119,13 @@ export function summarize(snapshot: Snapshot, results: CheckResult[], rules: Rul
   const tree = treeOf(snapshot)
   const cls = classify(snapshot, rules)
   const live = (p: ProcessInfo) => p.state !== 'Z' && p.state !== 'X'
-  const all = (id: string) => results.find((r) => r.id === id)?.findings ?? []
-  // An info finding of orphan-claude, orphan-mcp or agent-leftover is one the doctor could not verify, or a
-  // supervised service: not an orphan.
-  const of = (id: string) => all(id).filter((f) => f.severity !== 'info')
-  const orphanTrees = [...of('orphan-claude'), ...of('orphan-mcp')]
-  const leftovers = of('agent-leftover')
+  // Which findings are orphans the checks say through their kind, never through their ids.
+  const all = (kind: FindingKind) => results.filter((r) => r.kind === kind).flatMap((r) => r.findings)
+  // An info finding of an orphan or leftover check is one the doctor could not verify, or a supervised
+  // service: not an orphan.
+  const of = (kind: FindingKind) => all(kind).filter((f) => f.severity !== 'info')
+  const orphanTrees = [...of('orphan-agent'), ...of('orphan-tree')]
+  const leftovers = of('leftover')
   const count = (s: CheckStatus) => results.filter((r) => r.status === s).length
   const status: ReportSummary['status'] = count('crashed') > 0 ? 'crashed' : count('error') > 0 ? 'error' : count('warning') > 0 ? 'warning' : 'ok'
   return {
@@ -132,7 +133,7 @@ export function summarize(snapshot: Snapshot, results: CheckResult[], rules: Rul
     claudeProcesses: cls.claudes.filter(live).length,
     tmuxSessions: countSessions(snapshot),
     agentSessions: countAgentSessions(snapshot, rules),
-    orphanClaude: of('orphan-claude').length,
+    orphanClaude: of('orphan-agent').length,
     // Each orphaned MCP server once, whether its own finding or inside an orphaned claude's tree.
     orphanMcp: sumBy(orphanTrees, (f) => Number(f.data?.mcpServers ?? 0)),
     orphanMemoryBytes: sumBy([...orphanTrees, ...leftovers], (f) => f.memoryBytes ?? 0),
