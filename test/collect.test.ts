@@ -30,9 +30,11 @@ describe('collectSnapshot on a recorded /proc', () => {
       listProcesses: async () => [...listed, {pid: 4_000_000, ppid: 1, name: 'vanished', cmd: 'vanished'}],
       tmuxBin,
       sockets: ['/tmp/gt-live/tmux/mute', '/tmp/gt-live/tmux/stale'],
-      tmuxTimeoutMs: 2000,
+      // The mute server costs the whole bound; the others are a node start each, which under a load of 20
+      // on two cores took over 2 s. The bound only has to separate "answers" from "never answers".
+      tmuxTimeoutMs: 8000,
     })
-  })
+  }, 30_000)
   afterAll(() => {
     process.env = saved
   })
