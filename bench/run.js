@@ -181,7 +181,9 @@ async function measure() {
 
   loads.idle = load()
   log(`idle machine: check --json vs node -e 0 in an empty namespace (load ${loads.idle})`)
-  const idle = await runInNamespace(path.join(HERE, 'scale.js'), [JSON.stringify({idle: true, target: 0, runs: quick ? 5 : 15, warmup: WARMUP, dir: path.join(scratch, 'idle')})])
+  const profileRoot = profileDir ? path.resolve(profileDir) : path.join(scratch, 'profiles')
+  const idleArgs = {idle: true, target: 0, runs: quick ? 5 : 15, warmup: WARMUP, dir: path.join(scratch, 'idle'), profileDir: profileRoot}
+  const idle = await runInNamespace(path.join(HERE, 'scale.js'), [JSON.stringify(idleArgs)])
   await sleep(1000)
 
   loads.core = load()
@@ -190,7 +192,6 @@ async function measure() {
 
   // A CPU profile of one extra `check --json` at 2,000 processes (where the floor target is set), at every
   // size with --profile DIR; summarised in the results.
-  const profileRoot = profileDir ? path.resolve(profileDir) : path.join(scratch, 'profiles')
   const scale = []
   let n = 0
   for (const size of SIZES) {
@@ -228,6 +229,8 @@ async function measure() {
   loads.end = load()
   const profile2000 = path.join(profileRoot, 'doctor-2000.cpuprofile')
   const profiled = fs.existsSync(profile2000) ? summarize(JSON.parse(fs.readFileSync(profile2000, 'utf8')), 15) : undefined
+  const profileIdle = path.join(profileRoot, 'doctor-idle.cpuprofile')
+  if (idle && fs.existsSync(profileIdle)) idle.profiled = summarize(JSON.parse(fs.readFileSync(profileIdle, 'utf8')), 12)
   return {quick, runs: RUNS, warmup: WARMUP, seconds: (Date.now() - started) / 1000, facts, loads, cold, idle, cores, scale, fixes, baselineFull, profiled}
 }
 
@@ -483,16 +486,45 @@ md.push(
     : []),
   '',
 )
+if (idle?.profiled) {
+  md.push(
+    `CPU profile of one \`check --json\` on the idle machine (${fmt(idle.profiled.totalMs)} ms sampled): nearly all of it is start-up, module loading`,
+    '(`wrapSafe`, `compileSourceTextModule`, the resolver\'s `internalModuleStat`) of @oclif/core and of the check path.',
+    '',
+    '| ms | Package or file | | ms | Frame |',
+    '| --- | --- | --- | --- | --- |',
+  )
+  for (let i = 0; i < idle.profiled.frames.length; i++) {
+    const p = idle.profiled.places[i]
+    const f = idle.profiled.frames[i]
+    md.push(`| ${p ? fmt(p.ms, 1) : ''} | ${p ? `\`${p.name}\`` : ''} | | ${fmt(f.ms, 1)} | \`${f.name}\` |`)
+  }
+  md.push('')
+}
 
 md.push('## What limits each number', '')
 md.push(
-  '- **Doctor vs floor.** The floor is two C programs; the doctor is node (`node -e 0` alone is the cold-start line',
-  '  above) plus oclif (@oclif/core takes about as long to import as node takes to start): a fixed cost, the',
+  '- **Start-up** (`--version`, `check --json` on an idle machine). `--version` prints without oclif when no plugin',
+  '  could change its answer: node plus one package.json. `check` pays node, then @oclif/core (about 160 CommonJS',
+  '  modules: about as long to import as node takes to start), its config (three plugins\' manifests) and the',
+  '  check path\'s ES modules; the run itself (one `tmux -V`, a few /proc files, the checks, the JSON) is small.',
+  '  Measured on 2026-12-02 (busy machine, paired farm-bench runs): loading that module graph alone, nothing run,',
+  '  is 3.2x `node -e 0`; bundled by esbuild (code splitting, typescript left out) it is 1.9x; bundling only our',
+  '  own modules saves 17%. A hot-path bundle is the one lever that reaches 2x; it changes how oclif finds',
+  '  commands (an explicit command strategy), so it follows the architecture work (issue 16). On Node >= 22.1',
+  '  the V8 compile cache (`module.enableCompileCache()`) spares the compilation part on every later run.',
+  '- **Doctor vs floor.** The floor is two C programs; the doctor is node plus oclif: a fixed cost, the',
   '  `node` + `oclif` phases above, paid before the first process is read and larger than the whole floor at',
   '  2,000 processes. Past that the doctor reads the same four /proc files per process that `ps -eo ...,args`',
-  '  reads (stat, status, environ, cmdline; ps too opens environ), through node\'s fs bindings rather than C, plus',
-  '  smaps_rollup (PSS) for the processes an orphan tree can hold, and its tmux calls are forks of a 70 MiB',
-  '  process. The ratio therefore falls as the machine grows.',
+  '  opens (stat, status, cmdline, environ: strace shows exactly these for ps), through node\'s fs bindings rather',
+  '  than C, plus smaps_rollup (PSS: a page-table walk, the costliest read) and cgroup for the processes of',
+  '  Claude Code and MCP trees only; its tmux calls are forks of a 70 MiB process. A profile of collection at',
+  '  2,000 processes: about three quarters is the kernel\'s open/read/close, parsing under a tenth. The uid cannot',
+  '  come from a stat of /proc/PID without changing the snapshot: that owner is the effective uid, and root for',
+  '  a non-dumpable process (ssh-agent, setuid programs), where status gives the real uid the snapshot records.',
+  '  The ratio falls as the machine grows.',
+  '- **watch.** Configuration, plugins and modules load once; each later run costs a collection and the checks:',
+  '  the floor\'s files plus PSS and cgroup for the agent trees, and the same tmux calls.',
   '- **Baseline.** One tmux client per claude per server asked and one or two `ps` per MCP process, each `ps`',
   '  scanning all of /proc: it grows with (claudes + MCP servers) × processes.',
   '- **Detection core.** One pass of the matching rules per process (memoised per snapshot), then work',

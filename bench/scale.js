@@ -230,6 +230,11 @@ function idle() {
       if (time) rssKiB[name].push(Number(fs.readFileSync(rssFile, 'utf8').trim().split('\n').at(-1)))
     }
   }
+  if (opts.profileDir) {
+    fs.mkdirSync(opts.profileDir, {recursive: true})
+    const [node, ...rest] = commands.doctor
+    spawnSync(node, ['--cpu-prof', '--cpu-prof-dir', opts.profileDir, '--cpu-prof-name', 'doctor-idle.cpuprofile', ...rest], {cwd: dir, env, encoding: 'utf8'})
+  }
   log(`idle (${processes} processes): doctor ${median(samples.doctor).toFixed(0)} ms, node -e 0 ${median(samples.node).toFixed(0)} ms`)
   process.stdout.write(JSON.stringify({idle: true, processes, samples, rssKiB, problems: [...new Set(problems)]}) + '\n')
 }
