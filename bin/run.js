@@ -2,8 +2,8 @@
 // The gt-doctor entry point. Bare `gt-doctor` and any leading flag mean `gt-doctor check ...`.
 import {fileURLToPath} from 'node:url'
 if (process.env.GT_DOCTOR_TIMING === '1') (await import('../dist/src/timing.js')).phase('node')
-// Node >= 22.1 keeps compiled code on disk between runs (a no-op where unsupported or turned off by env).
-;(await import('node:module')).enableCompileCache?.()
+// Node >= 22.1 keeps compiled code between runs, in the user's own cache (src/compile-cache.ts); absent on 20.
+if ((await import('node:module')).enableCompileCache) (await import('../dist/src/compile-cache.js')).enableCompileCache()
 const argv = process.argv.slice(2)
 if (argv.length === 1 && argv[0] === '--version') {
   const text = (await import('../dist/src/fast-version.js')).fastVersion(fileURLToPath(new URL('..', import.meta.url)))
