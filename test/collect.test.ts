@@ -30,7 +30,8 @@ describe('collectSnapshot on a recorded /proc', () => {
       listProcesses: async () => [...listed, {pid: 4_000_000, ppid: 1, name: 'vanished', cmd: 'vanished'}],
       tmuxBin,
       sockets: ['/tmp/gt-live/tmux/mute', '/tmp/gt-live/tmux/stale'],
-      tmuxTimeoutMs: 2000,
+      // Each fake tmux is a node process: under load (a shared 2-core machine) one takes over 2 s to start.
+      tmuxTimeoutMs: 6000,
     })
   })
   afterAll(() => {
