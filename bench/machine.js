@@ -139,10 +139,12 @@ export function build(dir, machine) {
   }
   const claudes = machine.sessions.length
   const mcps = machine.sessions.reduce((n, s) => n + s.mcp, 0)
+  // A minute at the smaller sizes; 20,000 processes take longer to start (and to list, each poll).
+  const patience = Math.max(60_000, machine.target * 10)
   waitFor(`${claudes} claudes and ${mcps} MCP servers running`, () => {
     const procs = listProcesses()
     return procs.filter(isClaude).length === claudes && procs.filter(isMcp).length === mcps
-  })
+  }, patience)
 
   // Orphan every 10th session: kill-session hangs up its pane, and the claude ignores the hangup.
   for (let server = 0; server < SERVERS; server++) {
@@ -155,7 +157,7 @@ export function build(dir, machine) {
     let n = 0
     for (let server = 0; server < SERVERS; server++) n += tmux(dir, server, ['list-sessions', '-F', '#{session_name}']).split('\n').filter(Boolean).length
     return n === live
-  })
+  }, patience)
 
   // Unrelated processes up to the target: half under long-lived shells, half adopted by init. Titled
   // ones read a pipe that never ends (stdin opened read-write, so they hold a writer themselves).
@@ -176,7 +178,7 @@ export function build(dir, machine) {
   const count = waitFor(`${machine.target} processes`, () => {
     const n = listProcesses().length
     return n >= machine.target ? n : 0
-  })
+  }, patience)
 
   const procs = listProcesses()
   return {

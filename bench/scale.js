@@ -4,7 +4,9 @@
 //   doctor    node bin/run.js check --json
 //   floor     one `ps -eo pid,ppid,stat,rss,args`, then one `tmux list-panes -a` per server
 //   baseline  bench/baseline.sh (the reference cleanup script, detection only)
-// and checks every doctor run found exactly the orphans the machine has. Prints one JSON line.
+// and checks every doctor run found exactly the orphans the machine has. With "watch": N, also `watch --count N`
+// interleaved with the floor (each later run's own duration from the history it writes); with "idle": true,
+// no machine at all: `check --json` beside `node -e 0`. Prints one JSON line.
 //
 //   node bench/scale.js '{"target":2000,"sessions":200,"runs":5,"warmup":1}'   (only inside a namespace)
 import {spawnSync} from 'node:child_process'
@@ -32,6 +34,7 @@ try {
 }
 
 function main() {
+  if (opts.idle) return idle()
   const machine = plan(opts.target, opts.sessions)
   const t0 = Date.now()
   const built = build(dir, machine)
@@ -46,8 +49,7 @@ function main() {
   }
 
   const time = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined
-  const env = {...process.env, NO_COLOR: '1', XDG_STATE_HOME: path.join(dir, 'state'), NODE_ENV: ''}
-  delete env.NODE_ENV
+  const env = doctorEnv()
   const listFormat = "'#{pid} #{session_name} #{session_id} #{window_index} #{pane_id} #{pane_pid} #{pane_dead} #{pane_current_command}'"
   const commands = {
     doctor: [process.execPath, path.join(REPO, 'bin', 'run.js'), 'check', '--json'],
@@ -59,8 +61,8 @@ function main() {
   const stride = opts.baselineStride ?? 1
   const commandEnv = {baseline: {BASELINE_STRIDE: String(stride)}, baselineFixed: {BASELINE_STRIDE: '0'}}
   commands.baselineFixed = commands.baseline
-  const run = (name, extraEnv = {}, extraArgs = []) => {
-    const argv = [...commands[name].slice(0, 1), ...extraArgs, ...commands[name].slice(1)]
+  const run = (name, extraEnv = {}, extraArgs = [], moreArgs = []) => {
+    const argv = [...commands[name].slice(0, 1), ...extraArgs, ...commands[name].slice(1), ...moreArgs]
     extraEnv = {...commandEnv[name], ...extraEnv}
     const full = time ? [time, '-f', '%M', '-o', rssFile, ...argv] : argv
     const started = process.hrtime.bigint()
@@ -125,6 +127,36 @@ function main() {
     log(`round ${round + 1}/${opts.warmup + opts.runs}${round < opts.warmup ? ' (warm-up)' : ''}: ${order.map((n) => `${n} ${samples[n].at(-1)?.toFixed(0) ?? '-'} ms`).join(', ')}`)
   }
 
+  // watch: start-up paid once, so each later run should cost what collecting costs. Its runs' own durations
+  // (the history's durationMs, run 2 on) are paired with the floor of the same round; every run is checked.
+  const watch = opts.watch ? {perRun: [], floor: [], ratio: []} : undefined
+  if (watch) {
+    commands.watch = [process.execPath, path.join(REPO, 'bin', 'run.js'), 'watch', '--interval', '0.05', '--count', String(opts.watch)]
+    for (let round = 0; round < opts.warmup + opts.runs; round++) {
+      let perRun
+      let floorMs
+      for (const name of round % 2 ? ['floor', 'watch'] : ['watch', 'floor']) {
+        if (name === 'floor') {
+          floorMs = run('floor').ms
+          continue
+        }
+        const history = path.join(dir, `watch-${round}.jsonl`)
+        const r = run('watch', {}, [], ['--history', history])
+        const entries = fs.existsSync(history) ? fs.readFileSync(history, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []
+        const wrong = entries.filter((e) => e.orphanClaude !== built.orphanClaudes || e.orphanMcp !== expectedOrphanPids - built.orphanClaudes)
+        if (entries.length !== opts.watch || wrong.length > 0) {
+          problems.push(`watch recorded ${entries.length} of ${opts.watch} runs (exit ${r.status}), ${wrong.length} with other orphan counts than ${built.orphanClaudes} claudes / ${expectedOrphanPids - built.orphanClaudes} MCP servers`)
+        }
+        perRun = median(entries.slice(1).map((e) => e.durationMs))
+      }
+      log(`watch round ${round + 1}/${opts.warmup + opts.runs}${round < opts.warmup ? ' (warm-up)' : ''}: ${perRun} ms per later run, floor ${floorMs.toFixed(0)} ms`)
+      if (round < opts.warmup) continue
+      watch.perRun.push(perRun)
+      watch.floor.push(floorMs)
+      watch.ratio.push(perRun / floorMs)
+    }
+  }
+
   // Where the doctor's time goes (GT_DOCTOR_TIMING=1 prints phase timings to stderr), outside the timed runs.
   const timing = run('doctor', {GT_DOCTOR_TIMING: '1'})
   const phases = timing.stderr
@@ -144,8 +176,65 @@ function main() {
       rssKiB: rss,
       timeTool: time ?? null,
       baselineFound,
+      watch,
       phases: phases.at(-1) ?? null,
       problems: [...new Set(problems)],
     }) + '\n',
   )
+}
+
+/** The doctor's environment: no colour, its state and the tmux socket directory inside the machine's directory. */
+function doctorEnv() {
+  const env = {...process.env, NO_COLOR: '1', XDG_STATE_HOME: path.join(dir, 'state'), TMUX_TMPDIR: path.join(dir, 'tmux-tmpdir')}
+  delete env.NODE_ENV
+  return env
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b)
+  const n = s.length
+  return n === 0 ? NaN : n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2
+}
+
+/**
+ * An idle machine: this namespace holds nothing but itself. `check --json` and `node -e 0` in turn, the order
+ * alternating, each doctor run checked to have found nothing to complain of.
+ */
+function idle() {
+  const env = doctorEnv()
+  const time = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined
+  const rssFile = path.join(dir, 'rss')
+  const commands = {doctor: [process.execPath, path.join(REPO, 'bin', 'run.js'), 'check', '--json'], node: [process.execPath, '-e', '0']}
+  const samples = {doctor: [], node: []}
+  const rssKiB = {doctor: [], node: []}
+  const problems = []
+  const processes = fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n)).length
+  for (let round = 0; round < opts.warmup + opts.runs; round++) {
+    for (const name of round % 2 ? ['node', 'doctor'] : ['doctor', 'node']) {
+      const argv = time ? [time, '-f', '%M', '-o', rssFile, ...commands[name]] : commands[name]
+      const started = process.hrtime.bigint()
+      const r = spawnSync(argv[0], argv.slice(1), {cwd: dir, env, encoding: 'utf8'})
+      const ms = Number(process.hrtime.bigint() - started) / 1e6
+      if (name === 'doctor') {
+        try {
+          const report = JSON.parse(r.stdout)
+          const findings = report.checks.flatMap((c) => c.findings).filter((f) => f.severity !== 'info')
+          const crashed = report.checks.filter((c) => c.status === 'crashed')
+          if (findings.length > 0 || crashed.length > 0) problems.push(`idle: doctor found ${findings.length} findings, ${crashed.length} crashed checks`)
+        } catch {
+          problems.push(`idle: doctor printed no JSON report (exit ${r.status}): ${r.stderr.trim().split('\n')[0]}`)
+        }
+      }
+      if (round < opts.warmup) continue
+      samples[name].push(ms)
+      if (time) rssKiB[name].push(Number(fs.readFileSync(rssFile, 'utf8').trim().split('\n').at(-1)))
+    }
+  }
+  if (opts.profileDir) {
+    fs.mkdirSync(opts.profileDir, {recursive: true})
+    const [node, ...rest] = commands.doctor
+    spawnSync(node, ['--cpu-prof', '--cpu-prof-dir', opts.profileDir, '--cpu-prof-name', 'doctor-idle.cpuprofile', ...rest], {cwd: dir, env, encoding: 'utf8'})
+  }
+  log(`idle (${processes} processes): doctor ${median(samples.doctor).toFixed(0)} ms, node -e 0 ${median(samples.node).toFixed(0)} ms`)
+  process.stdout.write(JSON.stringify({idle: true, processes, samples, rssKiB, problems: [...new Set(problems)]}) + '\n')
 }

@@ -1,12 +1,15 @@
 import {runCommand} from '@oclif/test'
 import {spawnSync} from 'node:child_process'
-import {readFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import Ajv from 'ajv'
 import addFormats from 'ajv-formats'
 import {describe, expect, it} from 'vitest'
 import {defaultConfig} from '../src/config/config.js'
 import {diagnose} from '../src/doctor.js'
+import {fastVersion} from '../src/fast-version.js'
 import {renderTable} from '../src/render/table.js'
 import {incident} from './support/incident.js'
 
@@ -78,6 +81,19 @@ describe('the CLI', () => {
     const help = cli(['check', '--help'])
     expect(help.code).toBe(0)
     expect(help.stdout).toContain('EXAMPLES')
+  })
+
+  it('--version prints what oclif prints, without oclif when no plugin could change it', () => {
+    const fast = cli(['--version'])
+    // A plugin list in the data dir (even an empty one) hands --version back to oclif.
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'gt-doctor-data-'))
+    writeFileSync(path.join(dataDir, 'package.json'), '{}')
+    const oclif = cli(['--version'], {GT_DOCTOR_DATA_DIR: dataDir})
+    expect(oclif.code).toBe(0)
+    expect(fast).toMatchObject({code: 0, stdout: oclif.stdout, stderr: oclif.stderr})
+    expect(fastVersion(root, {GT_DOCTOR_DATA_DIR: dataDir})).toBeUndefined()
+    expect(fastVersion(root, {DEBUG: '*', GT_DOCTOR_DATA_DIR: '/nonexistent'})).toBeUndefined()
+    expect(fastVersion(root, {GT_DOCTOR_DATA_DIR: '/nonexistent'})).toBe(fast.stdout)
   })
 
   it('`checks` lists every check with where it came from (through @oclif/test)', async () => {
