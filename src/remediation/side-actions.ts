@@ -1,7 +1,12 @@
 import {lstatSync, unlinkSync} from 'node:fs'
 import net from 'node:net'
 import {runTmux} from '../snapshot/tmux.js'
+import type {FixAction} from '../checks/api.js'
+import type {FixOutcome} from '../report/model.js'
+import type {SideResult} from './outcome.js'
+import type {PlanItem, RemediationPlan} from './plan.js'
 import type {LiveProcess, ProcessProbe} from './probe.js'
+import type {Recorder} from './recorder.js'
 
 /** Runs `tmux -S socket args...`; the seam for tmux actions. */
 export type TmuxRunner = (socket: string, args: string[]) => Promise<{code: number | null; stdout: string; stderr: string}>
@@ -85,4 +90,83 @@ async function askPid(socket: string, tmux: TmuxRunner): Promise<number | undefi
   const r = await tmux(socket, ['display-message', '-p', '#{pid}'])
   const pid = Number(r.stdout.trim())
   return r.code === 0 && Number.isSafeInteger(pid) && pid > 0 ? pid : undefined
+}
+
+/** What the tmux and socket actions of a plan need from the engine's run. */
+export interface SideActionDeps extends ServerOwnership {
+  recorder: Recorder
+  dryRun?: boolean
+}
+
+/** The plan's tmux and socket actions, in plan order, after every tree is done. */
+export async function runSideActions(plan: RemediationPlan, deps: SideActionDeps): Promise<SideResult[]> {
+  const out: SideResult[] = []
+  for (const item of plan.items) {
+    if (item.error) continue
+    for (const action of item.actions) {
+      if (action.kind === 'tmux') out.push(await runTmuxAction(item, action, deps))
+      if (action.kind === 'remove-socket') out.push(await removeSocket(item, action, deps))
+    }
+  }
+  return out
+}
+
+/** Not run: nothing could record it. */
+function notRun(findingId: string, deps: SideActionDeps): SideResult {
+  return {findingId, outcome: 'failed', detail: `not run: the audit log could not be written (${deps.recorder.failure?.code})`}
+}
+
+/**
+ * Only kill-pane / respawn-pane of a pane tmux still reports dead, on a server that is the user's (socket
+ * file and server process, read now; any user's for root with --all-users): nothing that could end a live
+ * pane, nothing on another user's server.
+ */
+async function runTmuxAction(item: PlanItem, action: Extract<FixAction, {kind: 'tmux'}>, deps: SideActionDeps): Promise<SideResult> {
+  const findingId = item.finding.id
+  const entry = {event: 'tmux', findingId, socket: action.socket, args: action.args} as const
+  const record = (outcome: FixOutcome['outcome'], detail: string) => {
+    deps.recorder.record({...entry, outcome, detail})
+    return {findingId, outcome, detail}
+  }
+  if (deps.recorder.failure) return notRun(findingId, deps)
+  const [command] = action.args
+  const t = action.args.indexOf('-t')
+  const pane = t >= 0 ? action.args[t + 1] : undefined
+  if ((command !== 'kill-pane' && command !== 'respawn-pane') || !pane) {
+    return record('skipped', `the engine runs only kill-pane / respawn-pane -t PANE, not: tmux ${action.args.join(' ')}`)
+  }
+  const refused = await tmuxServerRefusal(action.socket, deps)
+  if (refused) return record(refused.gone ? 'already-gone' : 'skipped', refused.detail)
+  const probe = await deps.tmux(action.socket, ['display-message', '-p', '-t', pane, '#{pane_dead}'])
+  if (probe.code !== 0) return record('already-gone', `pane ${pane} no longer exists`)
+  if (probe.stdout.trim() !== '1') return record('skipped', `pane ${pane} is alive again: left as it is`)
+  if (deps.dryRun) return record('planned', `would run tmux ${action.args.join(' ')}`)
+  if (!deps.recorder.recordIntent({...entry, event: 'intent', outcome: 'intended'})) return notRun(findingId, deps)
+  const r = await deps.tmux(action.socket, action.args)
+  return r.code === 0 ? record('fixed', `tmux ${action.args.join(' ')}`) : record('failed', `tmux ${command} failed: ${r.stderr.trim().split('\n')[0]}`)
+}
+
+/** A socket file no server listens on any more, owned by the user. */
+async function removeSocket(item: PlanItem, action: Extract<FixAction, {kind: 'remove-socket'}>, deps: SideActionDeps): Promise<SideResult> {
+  const findingId = item.finding.id
+  const entry = {event: 'remove-socket', findingId, path: action.path} as const
+  const record = (outcome: FixOutcome['outcome'], detail: string) => {
+    deps.recorder.record({...entry, outcome, detail})
+    return {findingId, outcome, detail}
+  }
+  if (deps.recorder.failure) return notRun(findingId, deps)
+  const ops = deps.sockets
+  const info = ops.inspect(action.path)
+  if (!info) return record('already-gone', `${action.path} no longer exists`)
+  if (!info.isSocket) return record('skipped', `${action.path} is not a socket`)
+  if (info.uid !== deps.invokingUid) return record('skipped', `${action.path} belongs to uid ${info.uid}`)
+  if (await ops.listening(action.path)) return record('skipped', `a server answers on ${action.path}: left as it is`)
+  if (deps.dryRun) return record('planned', `would remove ${action.path}`)
+  if (!deps.recorder.recordIntent({...entry, event: 'intent', outcome: 'intended'})) return notRun(findingId, deps)
+  try {
+    ops.unlink(action.path)
+    return record('fixed', `removed stale socket ${action.path}`)
+  } catch (error) {
+    return record('failed', `could not remove ${action.path}: ${(error as Error).message}`)
+  }
 }
