@@ -11,6 +11,7 @@ import {systemClock, type Clock, type LiveProcess, type ProcessProbe, type Signa
 import {Recorder} from './recorder.js'
 import {liveSocketOps, liveTmux, runSideActions, type SocketOps, type TmuxRunner} from './side-actions.js'
 import {sendAll, stopAll, type SignalContext} from './signals.js'
+import {terminationRequest, type TerminationRequest} from './termination.js'
 import {newcomerRefusal, verify, type Identity, type Lineage} from './verify.js'
 import {pollUntil, settled} from './waiting.js'
 
@@ -80,7 +81,7 @@ export class RemediationEngine {
     this.signalling = {probe: opts.probe, recorder: this.recorder, reverify: (m, live) => this.judge(m, live)}
   }
 
-  async execute(plan: RemediationPlan): Promise<EngineResult> {
+  async execute(plan: TerminationRequest): Promise<EngineResult> {
     this.identity = liveIdentity(this.opts)
     this.trees = treesOf(plan, this.claimed)
     const restore = this.opts.dryRun ? () => {} : deferInterrupts()
@@ -326,7 +327,12 @@ export class RemediationEngine {
   }
 }
 
-/** Runs a plan: the one entry point the CLI uses. */
+/** Ends what a termination request names: the one way anything in gt-doctor acts. */
+export function executeRequest(request: TerminationRequest, opts: EngineOptions): Promise<EngineResult> {
+  return new RemediationEngine(opts).execute(request)
+}
+
+/** Runs `--fix`'s plan, through the adapter from findings to a termination request. */
 export function executePlan(plan: RemediationPlan, opts: EngineOptions): Promise<EngineResult> {
-  return new RemediationEngine(opts).execute(plan)
+  return executeRequest(terminationRequest(plan), opts)
 }

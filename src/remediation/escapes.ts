@@ -45,7 +45,7 @@ export function findEscapes(o: EscapeSearch): void {
       tree.escaped.push(live)
       o.recorder.record({
         event: 'escaped',
-        findingId: tree.item.finding.id,
+        findingId: tree.item.id,
         pid,
         startTicks: live.startTicks,
         uid: live.uid,
@@ -65,5 +65,5 @@ export function commandOf(live: LiveProcess, probe: Pick<ProcessProbe, 'argv'>):
 
 export function escapedResult(tree: Tree, live: LiveProcess, probe: Pick<ProcessProbe, 'argv'>): ProcessResult {
   const {pid, startTicks} = live
-  return {pid, startTicks, command: commandOf(live, probe), findingId: tree.item.finding.id, outcome: 'escaped', detail: escapedDetail(live.ppid), signals: [], freedBytes: 0}
+  return {pid, startTicks, command: commandOf(live, probe), findingId: tree.item.id, outcome: 'escaped', detail: escapedDetail(live.ppid), signals: [], freedBytes: 0}
 }

@@ -1,6 +1,6 @@
-import type {FixAction, ProcessTarget} from '../checks/api.js'
-import type {PlanItem, RemediationPlan} from './plan.js'
+import type {ProcessTarget} from '../checks/api.js'
 import type {LiveProcess} from './probe.js'
+import type {TerminationAction, TerminationItem, TerminationRequest} from './termination.js'
 
 export type Life = 'alive' | 'gone' | 'zombie'
 
@@ -32,8 +32,8 @@ export interface Member {
 }
 
 export interface Tree {
-  item: PlanItem
-  action: Extract<FixAction, {kind: 'terminate-tree'}>
+  item: TerminationItem
+  action: Extract<TerminationAction, {kind: 'terminate-tree'}>
   members: Member[]
   /** Why the root was spared: then so is every member. */
   rootSpared?: string
@@ -67,7 +67,7 @@ export function treeSignalled(m: Member): boolean {
  * One tree per terminate-tree action, each member once; a pid an earlier tree holds is an alias of that
  * member (`claimed`: every pid a tree holds, and the member that decides its fate).
  */
-export function treesOf(plan: RemediationPlan, claimed: Map<number, Member>): Tree[] {
+export function treesOf(plan: TerminationRequest, claimed: Map<number, Member>): Tree[] {
   const trees: Tree[] = []
   for (const item of plan.items) {
     if (item.error) continue

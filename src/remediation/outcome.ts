@@ -1,7 +1,7 @@
 import type {FixOutcome} from '../report/model.js'
 import {plural} from '../render/format.js'
 import type {Member} from './members.js'
-import type {RemediationPlan} from './plan.js'
+import type {TerminationRequest} from './termination.js'
 
 /** What became of one process the plan named. */
 export interface ProcessResult {
@@ -60,13 +60,13 @@ export function resultOf(m: Member, settled: (m: Member) => boolean, failureCode
   if (m.alias) {
     // Its memory is counted once, with the finding that signalled it.
     const first = resultOf(m.alias, settled, failureCode)
-    return {...first, findingId: m.tree.item.finding.id, freedBytes: 0}
+    return {...first, findingId: m.tree.item.id, freedBytes: 0}
   }
   const base = {
     pid: m.target.pid,
     startTicks: m.target.startTicks,
     command: m.target.command,
-    findingId: m.tree.item.finding.id,
+    findingId: m.tree.item.id,
     signals: m.signals,
     ...(m.newcomer ? {newcomer: true} : {}),
     ...(m.unrecorded ? {unrecorded: true} : {}),
@@ -105,10 +105,10 @@ export function escapedDetail(ppid: number): string {
 }
 
 /** Per finding: the outcome of its tree and of its side actions, the worst first, in one `fix` object. */
-export function outcomesOf(plan: RemediationPlan, processes: ProcessResult[], side: SideResult[], graceMs: number): Map<string, FixOutcome> {
+export function outcomesOf(plan: TerminationRequest, processes: ProcessResult[], side: SideResult[], graceMs: number): Map<string, FixOutcome> {
   const out = new Map<string, FixOutcome>()
   for (const item of plan.items) {
-    const id = item.finding.id
+    const id = item.id
     if (item.error) {
       out.set(id, {outcome: 'failed', detail: item.error, signalled: [], freedBytes: 0})
       continue

@@ -62,13 +62,13 @@ export class Recorder {
     const {bootTimeMs, clockTicksPerSecond = 100} = this.opts
     return this.record({
       event,
-      findingId: m.tree.item.finding.id,
+      findingId: m.tree.item.id,
       pid: t.pid,
       startTicks: t.startTicks,
       startTime: bootTimeMs !== undefined && t.startTicks !== undefined ? new Date(bootTimeMs + (t.startTicks * 1000) / clockTicksPerSecond).toISOString() : undefined,
       uid: extra.uid ?? t.uid,
       command: t.command,
-      session: m.tree.action.session ?? m.tree.item.finding.session,
+      session: m.tree.action.session ?? m.tree.item.session,
       signal: extra.signal,
       outcome: extra.outcome,
       detail: extra.detail,

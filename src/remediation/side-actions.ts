@@ -1,12 +1,11 @@
 import {lstatSync, unlinkSync} from 'node:fs'
 import net from 'node:net'
 import {runTmux} from '../snapshot/tmux.js'
-import type {FixAction} from '../checks/api.js'
 import type {FixOutcome} from '../report/model.js'
 import type {SideResult} from './outcome.js'
-import type {PlanItem, RemediationPlan} from './plan.js'
 import type {LiveProcess, ProcessProbe} from './probe.js'
 import type {Recorder} from './recorder.js'
+import type {TerminationAction, TerminationItem, TerminationRequest} from './termination.js'
 
 /** Runs `tmux -S socket args...`; the seam for tmux actions. */
 export type TmuxRunner = (socket: string, args: string[]) => Promise<{code: number | null; stdout: string; stderr: string}>
@@ -99,12 +98,12 @@ export interface SideActionDeps extends ServerOwnership {
 }
 
 /** The plan's tmux and socket actions, in plan order, after every tree is done. */
-export async function runSideActions(plan: RemediationPlan, deps: SideActionDeps): Promise<SideResult[]> {
+export async function runSideActions(plan: TerminationRequest, deps: SideActionDeps): Promise<SideResult[]> {
   const out: SideResult[] = []
   for (const item of plan.items) {
     if (item.error) continue
     for (const action of item.actions) {
-      if (action.kind === 'tmux') out.push(await runTmuxAction(item, action, deps))
+      if (action.kind === 'dead-pane' || action.kind === 'unsupported-tmux') out.push(await runTmuxAction(item, action, deps))
       if (action.kind === 'remove-socket') out.push(await removeSocket(item, action, deps))
     }
   }
@@ -121,20 +120,18 @@ function notRun(findingId: string, deps: SideActionDeps): SideResult {
  * file and server process, read now; any user's for root with --all-users): nothing that could end a live
  * pane, nothing on another user's server.
  */
-async function runTmuxAction(item: PlanItem, action: Extract<FixAction, {kind: 'tmux'}>, deps: SideActionDeps): Promise<SideResult> {
-  const findingId = item.finding.id
+async function runTmuxAction(item: TerminationItem, action: Extract<TerminationAction, {kind: 'dead-pane' | 'unsupported-tmux'}>, deps: SideActionDeps): Promise<SideResult> {
+  const findingId = item.id
   const entry = {event: 'tmux', findingId, socket: action.socket, args: action.args} as const
   const record = (outcome: FixOutcome['outcome'], detail: string) => {
     deps.recorder.record({...entry, outcome, detail})
     return {findingId, outcome, detail}
   }
   if (deps.recorder.failure) return notRun(findingId, deps)
-  const [command] = action.args
-  const t = action.args.indexOf('-t')
-  const pane = t >= 0 ? action.args[t + 1] : undefined
-  if ((command !== 'kill-pane' && command !== 'respawn-pane') || !pane) {
+  if (action.kind === 'unsupported-tmux') {
     return record('skipped', `the engine runs only kill-pane / respawn-pane -t PANE, not: tmux ${action.args.join(' ')}`)
   }
+  const {command, pane} = action
   const refused = await tmuxServerRefusal(action.socket, deps)
   if (refused) return record(refused.gone ? 'already-gone' : 'skipped', refused.detail)
   const probe = await deps.tmux(action.socket, ['display-message', '-p', '-t', pane, '#{pane_dead}'])
@@ -147,8 +144,8 @@ async function runTmuxAction(item: PlanItem, action: Extract<FixAction, {kind: '
 }
 
 /** A socket file no server listens on any more, owned by the user. */
-async function removeSocket(item: PlanItem, action: Extract<FixAction, {kind: 'remove-socket'}>, deps: SideActionDeps): Promise<SideResult> {
-  const findingId = item.finding.id
+async function removeSocket(item: TerminationItem, action: Extract<TerminationAction, {kind: 'remove-socket'}>, deps: SideActionDeps): Promise<SideResult> {
+  const findingId = item.id
   const entry = {event: 'remove-socket', findingId, path: action.path} as const
   const record = (outcome: FixOutcome['outcome'], detail: string) => {
     deps.recorder.record({...entry, outcome, detail})

@@ -4,10 +4,11 @@ import {DoctorError} from '../errors.js'
 import {createRules} from '../rules/rules.js'
 import {collectSnapshot} from '../snapshot/collect.js'
 import {AuditLog} from './audit.js'
-import {describeAuditFailure, executePlan} from './engine.js'
+import {describeAuditFailure, executeRequest} from './engine.js'
 import {acquireFixLock, fixLockDir} from './lock.js'
 import {procProbe, systemClock, type ProcessProbe} from './probe.js'
-import {planTeardown, runTeardown, type RecordedProcess, type TeardownRequest, type TeardownResult} from './session-teardown.js'
+import {planTeardown, type RecordedProcess, type TeardownRequest} from './teardown-plan.js'
+import {runTeardown, type TeardownResult} from './teardown-steps.js'
 import {liveSocketOps, liveTmux, tmuxServerRefusal, type TmuxRunner} from './side-actions.js'
 import {stateDir} from './state.js'
 
@@ -87,8 +88,8 @@ export async function stopSessions(opts: SessionStopOptions): Promise<SessionSto
             }, serverPids.get(socket)),
           sleep: systemClock.sleep,
           now: systemClock.now,
-          execute: (remediation) =>
-            executePlan(remediation, {
+          execute: (request) =>
+            executeRequest(request, {
               probe,
               audit,
               rules,

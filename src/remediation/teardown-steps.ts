@@ -1,46 +1,9 @@
-import type {Finding, ProcessTarget} from '../checks/api.js'
-import {targetOf} from '../checks/actions.js'
-import {DoctorError} from '../errors.js'
-import type {HostFacts, Snapshot, TmuxPane} from '../snapshot/types.js'
-import {treeOf} from '../tree/process-tree.js'
+import type {ProcessTarget} from '../checks/api.js'
 import type {AuditEntry, AuditSink} from './audit.js'
 import type {AuditFailure, EngineResult, ProcessResult} from './engine.js'
-import {detectedAtTicks, type PlanItem, type RemediationPlan} from './plan.js'
 import type {ServerRefusal, TmuxRunner} from './side-actions.js'
-
-/** Which sessions `session stop` ends. */
-export interface TeardownRequest {
-  names: string[]
-  allMatching?: RegExp
-  /** Only the server on this socket (absolute path); otherwise every server that answered. */
-  socket?: string
-}
-
-/** One process of a session as recorded before anything was sent: its identity is what may be signalled. */
-export interface RecordedProcess extends ProcessTarget {
-  paneId: string
-  /** The pane's own process (the others descend from it). */
-  paneRoot: boolean
-}
-
-/** A session to stop, with every pane's whole process tree as it was before the Ctrl-C. */
-export interface SessionTeardown {
-  session: string
-  socket: string
-  windows: number[]
-  panes: TmuxPane[]
-  processes: RecordedProcess[]
-}
-
-/** What the stop needs besides the sessions: the snapshot's host facts and memory, for the engine's plan. */
-export interface TeardownPlan {
-  sessions: SessionTeardown[]
-  host: HostFacts
-  /** PSS (else RSS) of every recorded process at record time, to report what the stop freed. */
-  memory: ReadonlyMap<number, number>
-  /** The latest start (ticks) the recording saw: a later child is one the trees started since. */
-  detectedAtTicks?: number
-}
+import type {RecordedProcess, SessionTeardown, TeardownPlan} from './teardown-plan.js'
+import type {TerminationItem, TerminationRequest} from './termination.js'
 
 /** How each recorded process ended, in the order of escalation; `left`: its session was left alone. */
 export type Ending = 'ctrl-c' | 'exited' | 'sigterm' | 'sigkill' | 'survived' | 'left'
@@ -75,79 +38,17 @@ export interface TeardownResult {
   auditFailure?: AuditFailure
 }
 
-/**
- * Resolves the sessions to stop on the snapshot's servers and records every live pane's process tree.
- * Pure: a usage error (unknown session, ambiguous name, the doctor inside a session) is a DoctorError, exit 2.
- */
-export function planTeardown(snapshot: Snapshot, request: TeardownRequest): TeardownPlan {
-  let servers = snapshot.tmux.servers
-  if (request.socket) {
-    const mine = servers.find((s) => s.socket === request.socket)
-    if (!mine || mine.status !== 'ok') throw new DoctorError(`no tmux server answers on ${request.socket}${mine?.error ? ` (${mine.error})` : ''}`)
-    servers = [mine]
-  }
-  servers = servers.filter((s) => s.status === 'ok')
-  const pairs = servers.flatMap((s) => [...new Set(s.panes.map((p) => p.session))].map((session) => ({session, server: s})))
-  const existing = () => {
-    const names = [...new Set(pairs.map((p) => p.session))].sort()
-    if (names.length === 0) return 'no tmux session exists'
-    // One line, even on a host with hundreds of agents.
-    return `sessions: ${names.slice(0, 20).join(', ')}${names.length > 20 ? ` and ${names.length - 20} more` : ''}`
-  }
-
-  const chosen = new Map<string, (typeof pairs)[number]>()
-  const unknown: string[] = []
-  for (const name of request.names) {
-    const found = pairs.filter((p) => p.session === name)
-    if (found.length === 0) unknown.push(name)
-    else if (found.length > 1) throw new DoctorError(`session ${name} exists on several tmux servers (${found.map((f) => f.server.socket).join(', ')}): pass --socket`)
-    else chosen.set(`${found[0].server.socket}\u0000${name}`, found[0])
-  }
-  if (unknown.length > 0) throw new DoctorError(`unknown session${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; ${existing()}`)
-  if (request.allMatching) {
-    const matched = pairs.filter((p) => request.allMatching!.test(p.session))
-    if (matched.length === 0) throw new DoctorError(`no session matches /${request.allMatching.source}/; ${existing()}`)
-    for (const p of matched) chosen.set(`${p.server.socket}\u0000${p.session}`, p)
-  }
-
-  const tree = treeOf(snapshot)
-  const protectedPids = new Set([snapshot.host.doctorPid, ...snapshot.host.doctorAncestors])
-  const sessions = [...chosen.values()].map(({session, server}): SessionTeardown => {
-    const panes = server.panes.filter((p) => p.session === session)
-    const processes: RecordedProcess[] = []
-    for (const pane of panes) {
-      const root = pane.dead ? undefined : tree.get(pane.panePid)
-      if (!root) continue
-      for (const p of tree.subtree(root)) {
-        if (protectedPids.has(p.pid)) {
-          throw new DoctorError(`gt-doctor runs inside session ${session} (pane ${pane.paneId}): stopping it would end the doctor itself; run it from outside the session`)
-        }
-        const target = targetOf(tree, p.pid)
-        if (target) processes.push({...target, paneId: pane.paneId, paneRoot: p === root})
-      }
-    }
-    return {session, socket: server.socket, windows: [...new Set(panes.map((p) => p.windowIndex))], panes, processes}
-  })
-  const memory = new Map<number, number>()
-  for (const p of sessions.flatMap((t) => t.processes)) {
-    const bytes = tree.get(p.pid)?.pssBytes ?? tree.get(p.pid)?.rssBytes
-    if (bytes !== undefined) memory.set(p.pid, bytes)
-  }
-  return {sessions, host: snapshot.host, memory, detectedAtTicks: detectedAtTicks(snapshot.processes)}
-}
-
-
 
 export interface TeardownDeps {
   tmux: TmuxRunner
   /** The recorded process still runs: same pid, same start ticks, not a zombie. */
   isAlive(p: RecordedProcess): boolean
   /**
-   * The remediation engine (`executePlan` with the --fix options): it re-verifies every target by pid, start
+   * The remediation engine (`executeRequest` with the --fix options): it re-verifies every target by pid, start
    * time and owner, never signals PID 1, a tmux server or the doctor's chain, SIGTERMs, waits the grace,
    * SIGKILLs, and writes every decision to the audit log.
    */
-  execute(plan: RemediationPlan): Promise<EngineResult>
+  execute(request: TerminationRequest): Promise<EngineResult>
   /** The same audit log the engine writes to: the stop's tmux commands go there too, each before it runs. */
   audit: AuditSink
   /** Why the server on `socket` is not the user's to act on (read live, right before acting), if it is not. */
@@ -251,7 +152,7 @@ export async function runTeardown(plan: TeardownPlan, deps: TeardownDeps, opts: 
 
   // What is left of each pane's tree, root first, goes to the engine as one terminate-tree action: every
   // member is re-verified (a pid reused during the wait is spared), then SIGTERM, one grace, SIGKILL.
-  const items: PlanItem[] = []
+  const items: TerminationItem[] = []
   for (const t of plans) {
     for (const pane of t.panes) {
       const targets: ProcessTarget[] = t.processes
@@ -259,22 +160,10 @@ export async function runTeardown(plan: TeardownPlan, deps: TeardownDeps, opts: 
         .map(({paneId: _pane, paneRoot: _root, ...target}) => target)
       if (targets.length === 0) continue
       const reason = `still running ${opts.interruptWaitMs / 1000} s after Ctrl-C to pane ${pane.paneId} of session ${t.session}, which is being stopped`
-      const finding: Finding = {
-        id: `session-stop:${t.session}:${pane.paneId}`,
-        check: 'session-stop',
-        severity: 'info',
-        message: `session stop ${t.session}: pane ${pane.paneId}`,
-        reason,
-        pid: targets[0].pid,
-        pids: targets.map((x) => x.pid),
-        session: t.session,
-        socket: t.socket,
-        fixable: true,
-      }
-      items.push({finding, actions: [{kind: 'terminate-tree', targets, session: t.session, reason}]})
+      items.push({id: `session-stop:${t.session}:${pane.paneId}`, session: t.session, actions: [{kind: 'terminate-tree', targets, session: t.session, reason}]})
     }
   }
-  const engine = items.length === 0 || failed ? undefined : await deps.execute({items, held: [], memory: plan.memory, host: plan.host, detectedAtTicks: plan.detectedAtTicks})
+  const engine = items.length === 0 || failed ? undefined : await deps.execute({items, memory: plan.memory, detectedAtTicks: plan.detectedAtTicks})
   const byPid = new Map<number, ProcessResult>((engine?.processes ?? []).map((r) => [r.pid, r]))
   failed ??= engine?.auditFailure?.code
 
