@@ -116,23 +116,26 @@ async function stop(
   const tmux: string[] = []
   const audit = more.audit ?? new MemoryAudit()
   let sessionOpen = true
+  const runTmux: TeardownDeps['tmux'] = async (_socket, args) => {
+    tmux.push(args.join(' '))
+    if (args[0] === 'send-keys') onCtrlC()
+    if (args[0] === 'has-session') return {code: sessionOpen ? 0 : 1, stdout: '', stderr: sessionOpen ? '' : "can't find session"}
+    if (args[0] === 'kill-session') sessionOpen = false
+    return {code: 0, stdout: '', stderr: ''}
+  }
+  const engineOptions = {probe: w, audit, rules: createRules(DEFAULT_RULES), graceMs: 2000, invokingUid: 1000, doctorPid: 99_999, clock: w.clock, tmux: runTmux}
   const result = await runTeardown(
     plan,
     {
-      tmux: async (_socket, args) => {
-        tmux.push(args.join(' '))
-        if (args[0] === 'send-keys') onCtrlC()
-        if (args[0] === 'has-session') return {code: sessionOpen ? 0 : 1, stdout: '', stderr: sessionOpen ? '' : "can't find session"}
-        if (args[0] === 'kill-session') sessionOpen = false
-        return {code: 0, stdout: '', stderr: ''}
-      },
+      tmux: runTmux,
+      act: (request) => executeRequest(request, engineOptions),
       isAlive: (p) => {
         const live = w.read(p.pid)
         return live !== undefined && live.startTicks === p.startTicks && live.state !== 'Z'
       },
       execute: (request) => {
         beforeEngine()
-        return executeRequest(request, {probe: w, audit, rules: createRules(DEFAULT_RULES), graceMs: 2000, invokingUid: 1000, doctorPid: 99_999, clock: w.clock})
+        return executeRequest(request, engineOptions)
       },
       audit,
       refuse: more.refuse ?? (async () => undefined),

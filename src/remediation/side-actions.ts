@@ -5,7 +5,7 @@ import type {FixOutcome} from '../report/model.js'
 import type {SideResult} from './outcome.js'
 import type {LiveProcess, ProcessProbe} from './probe.js'
 import type {Recorder} from './recorder.js'
-import type {TerminationAction, TerminationItem, TerminationRequest} from './termination.js'
+import {sessionArgs, type TerminationAction, type TerminationItem, type TerminationRequest} from './termination.js'
 
 /** Runs `tmux -S socket args...`; the seam for tmux actions. */
 export type TmuxRunner = (socket: string, args: string[]) => Promise<{code: number | null; stdout: string; stderr: string}>
@@ -105,6 +105,7 @@ export async function runSideActions(plan: TerminationRequest, deps: SideActionD
     for (const action of item.actions) {
       if (action.kind === 'dead-pane' || action.kind === 'unsupported-tmux') out.push(await runTmuxAction(item, action, deps))
       if (action.kind === 'remove-socket') out.push(await removeSocket(item, action, deps))
+      if (action.kind === 'send-keys' || action.kind === 'kill-session') out.push(await runSessionAction(item, action, deps))
     }
   }
   return out
@@ -141,6 +142,23 @@ async function runTmuxAction(item: TerminationItem, action: Extract<TerminationA
   if (!deps.recorder.recordIntent({...entry, event: 'intent', outcome: 'intended'})) return notRun(findingId, deps)
   const r = await deps.tmux(action.socket, action.args)
   return r.code === 0 ? record('fixed', `tmux ${action.args.join(' ')}`) : record('failed', `tmux ${command} failed: ${r.stderr.trim().split('\n')[0]}`)
+}
+
+/**
+ * A step of `session stop` (Ctrl-C to a pane, kill-session), on disk before it runs like a signal. Ownership
+ * of the server is checked by the caller right before it asks (it knows the server's pid from the snapshot).
+ */
+async function runSessionAction(item: TerminationItem, action: Extract<TerminationAction, {kind: 'send-keys' | 'kill-session'}>, deps: SideActionDeps): Promise<SideResult> {
+  const findingId = item.id
+  const args = sessionArgs(action)
+  const entry = {event: 'tmux', findingId, session: item.session, socket: action.socket} as const
+  if (deps.recorder.failure) return notRun(findingId, deps)
+  if (deps.dryRun) return {findingId, outcome: 'planned', detail: `would run tmux ${args.join(' ')}`}
+  if (!deps.recorder.recordIntent({...entry, event: 'intent', args, outcome: 'intended'})) return notRun(findingId, deps)
+  const r = await deps.tmux(action.socket, args)
+  const detail = r.code === 0 ? '' : r.stderr.trim().split('\n')[0] || `exit ${r.code}`
+  deps.recorder.record({...entry, args, outcome: r.code === 0 ? 'done' : 'failed', detail: detail || undefined})
+  return {findingId, outcome: r.code === 0 ? 'fixed' : 'failed', detail}
 }
 
 /** A socket file no server listens on any more, owned by the user. */

@@ -3,7 +3,7 @@ import type {AuditEntry, AuditSink} from './audit.js'
 import type {AuditFailure, EngineResult, ProcessResult} from './engine.js'
 import type {ServerRefusal, TmuxRunner} from './side-actions.js'
 import type {RecordedProcess, SessionTeardown, TeardownPlan} from './teardown-plan.js'
-import type {TerminationItem, TerminationRequest} from './termination.js'
+import type {TerminationAction, TerminationItem, TerminationRequest} from './termination.js'
 
 /** How each recorded process ended, in the order of escalation; `left`: its session was left alone. */
 export type Ending = 'ctrl-c' | 'exited' | 'sigterm' | 'sigkill' | 'survived' | 'left'
@@ -49,6 +49,11 @@ export interface TeardownDeps {
    * SIGKILLs, and writes every decision to the audit log.
    */
   execute(request: TerminationRequest): Promise<EngineResult>
+  /**
+   * The engine again, for the steps that end a session through tmux (Ctrl-C to each pane, kill-session): each
+   * recorded before it runs. The server's ownership is checked (`refuse`) right before each step is asked.
+   */
+  act(request: TerminationRequest): Promise<EngineResult>
   /** The same audit log the engine writes to: the stop's tmux commands go there too, each before it runs. */
   audit: AuditSink
   /** Why the server on `socket` is not the user's to act on (read live, right before acting), if it is not. */
@@ -97,11 +102,10 @@ export async function runTeardown(plan: TeardownPlan, deps: TeardownDeps, opts: 
   const poll = opts.pollMs ?? 50
   const notes = new Map<SessionTeardown, string[]>(plan.sessions.map((t) => [t, []]))
   let failed: string | undefined
-  const write = (entry: Omit<AuditEntry, 'time' | 'run'>, flush: boolean) => {
+  const write = (entry: Omit<AuditEntry, 'time' | 'run'>) => {
     if (failed) return false
     try {
       deps.audit.write(entry)
-      if (flush) deps.audit.flush?.()
       return true
     } catch (error) {
       failed = (error as NodeJS.ErrnoException)?.code ?? 'unknown error'
@@ -109,13 +113,10 @@ export async function runTeardown(plan: TeardownPlan, deps: TeardownDeps, opts: 
     }
   }
   const audited = (t: SessionTeardown) => ({event: 'tmux', findingId: `session-stop:${t.session}`, session: t.session, socket: t.socket}) as const
-  const tmux = async (t: SessionTeardown, args: string[], recorded: boolean) => {
-    // What ends processes (Ctrl-C, kill-session) is on disk before it is sent, like a signal.
-    if (recorded && !write({...audited(t), event: 'intent', args, outcome: 'intended'}, true)) return {code: null, stdout: '', stderr: '', detail: `not run: the audit log could not be written (${failed})`}
+  // Disarming and has-session end nothing: they are run here, unrecorded. What ends processes goes to the engine.
+  const tmux = async (t: SessionTeardown, args: string[]) => {
     const r = await deps.tmux(t.socket, args)
-    const detail = r.code === 0 ? '' : r.stderr.trim().split('\n')[0] || `exit ${r.code}`
-    if (recorded) write({...audited(t), args, outcome: r.code === 0 ? 'done' : 'failed', detail: detail || undefined}, false)
-    return {...r, detail}
+    return {...r, detail: r.code === 0 ? '' : r.stderr.trim().split('\n')[0] || `exit ${r.code}`}
   }
   // The ownership rule of signals holds for tmux commands too: re-read before each step that acts on a session.
   const leftAlone = new Map<SessionTeardown, string>()
@@ -126,20 +127,28 @@ export async function runTeardown(plan: TeardownPlan, deps: TeardownDeps, opts: 
     if (!refused || refused.gone) return true
     leftAlone.set(t, refused.detail)
     notes.get(t)!.push(`left alone: ${refused.detail}`)
-    write({...audited(t), outcome: 'skipped', detail: refused.detail}, false)
+    write({...audited(t), outcome: 'skipped', detail: refused.detail})
     return false
   }
 
   for (const t of plan.sessions) {
     if (!(await mayAct(t))) continue
     for (const args of disarmCommands(t)) {
-      const r = await tmux(t, args, false)
+      const r = await tmux(t, args)
       if (r.code !== 0) notes.get(t)!.push(`tmux ${args.join(' ')}: ${r.detail}`)
     }
   }
+  /** One session's step through the engine: its outcome and detail (the audit log failing ends all steps). */
+  const act = async (t: SessionTeardown, actions: TerminationAction[]) => {
+    const id = `session-stop:${t.session}`
+    const r = await deps.act({items: [{id, session: t.session, actions}], memory: new Map()})
+    failed ??= r.auditFailure?.code
+    return r.outcomes.get(id)!
+  }
   for (const t of plan.sessions) {
     if (!(await mayAct(t))) continue
-    for (const p of t.panes.filter((x) => !x.dead)) await tmux(t, ['send-keys', '-t', p.paneId, 'C-c'], true)
+    const panes = t.panes.filter((x) => !x.dead)
+    if (panes.length > 0) await act(t, panes.map((p) => ({kind: 'send-keys', socket: t.socket, pane: p.paneId, keys: 'C-c'})))
   }
   // Sessions left alone before anything was sent to them: their processes too.
   const untouched = new Map(leftAlone)
@@ -173,7 +182,7 @@ export async function runTeardown(plan: TeardownPlan, deps: TeardownDeps, opts: 
       sessionOutcome.set(t, 'skipped')
       continue
     }
-    const has = await tmux(t, ['has-session', '-t', exact(t.session)], false)
+    const has = await tmux(t, ['has-session', '-t', exact(t.session)])
     if (has.code !== 0) {
       sessionOutcome.set(t, 'closed-by-itself')
       continue
@@ -183,9 +192,9 @@ export async function runTeardown(plan: TeardownPlan, deps: TeardownDeps, opts: 
       if (failed) notes.get(t)!.push(`kill-session not run: the audit log could not be written (${failed})`)
       continue
     }
-    const killed = await tmux(t, ['kill-session', '-t', exact(t.session)], true)
-    sessionOutcome.set(t, killed.code === 0 ? 'killed' : 'kill-failed')
-    if (killed.code !== 0) notes.get(t)!.push(`kill-session failed: ${killed.detail}`)
+    const killed = await act(t, [{kind: 'kill-session', socket: t.socket, session: t.session}])
+    sessionOutcome.set(t, killed.outcome === 'fixed' ? 'killed' : 'kill-failed')
+    if (killed.outcome !== 'fixed') notes.get(t)!.push(`kill-session failed: ${killed.detail}`)
   }
 
   let survived = 0

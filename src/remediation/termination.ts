@@ -11,6 +11,10 @@ export type TerminationAction =
   | Extract<FixAction, {kind: 'remove-socket'}>
   | {kind: 'dead-pane'; command: 'kill-pane' | 'respawn-pane'; socket: string; pane: string; args: string[]}
   | {kind: 'unsupported-tmux'; socket: string; args: string[]}
+  /** `session stop`: Ctrl-C to one pane of a session it is ending (the caller checked the server is the user's). */
+  | {kind: 'send-keys'; socket: string; pane: string; keys: 'C-c'}
+  /** `session stop`: the session itself, once its panes' trees are dealt with. */
+  | {kind: 'kill-session'; socket: string; session: string}
 
 /** One thing to end, under the id its outcome and audit lines are filed under (a finding's id for --fix). */
 export interface TerminationItem {
@@ -29,6 +33,11 @@ export interface TerminationRequest {
   memory: ReadonlyMap<number, number>
   /** The latest start (ticks) detection saw: a later child is one the trees started since. */
   detectedAtTicks?: number
+}
+
+/** The tmux command line of a `session stop` action; `=name` is an exact match (a bare name is a prefix). */
+export function sessionArgs(a: Extract<TerminationAction, {kind: 'send-keys' | 'kill-session'}>): string[] {
+  return a.kind === 'send-keys' ? ['send-keys', '-t', a.pane, a.keys] : ['kill-session', '-t', `=${a.session}`]
 }
 
 /** A check's action as the engine may run it. */
