@@ -1,5 +1,5 @@
 import type {FixOutcome} from '../report/model.js'
-import {plural} from '../render/format.js'
+import {plural} from '../words.js'
 import type {Member} from './members.js'
 import type {TerminationRequest} from './termination.js'
 

@@ -1,6 +1,7 @@
 import type {ProcessTarget} from '../checks/api.js'
-import type {AuditEntry, AuditSink} from './audit.js'
+import type {AuditSink} from './audit.js'
 import type {AuditFailure, EngineResult, ProcessResult} from './engine.js'
+import {Recorder, type AuditLine} from './recorder.js'
 import type {ServerRefusal, TmuxRunner} from './side-actions.js'
 import type {RecordedProcess, SessionTeardown, TeardownPlan} from './teardown-plan.js'
 import type {TerminationAction, TerminationItem, TerminationRequest} from './termination.js'
@@ -102,16 +103,9 @@ export async function runTeardown(plan: TeardownPlan, deps: TeardownDeps, opts: 
   const poll = opts.pollMs ?? 50
   const notes = new Map<SessionTeardown, string[]>(plan.sessions.map((t) => [t, []]))
   let failed: string | undefined
-  const write = (entry: Omit<AuditEntry, 'time' | 'run'>) => {
-    if (failed) return false
-    try {
-      deps.audit.write(entry)
-      return true
-    } catch (error) {
-      failed = (error as NodeJS.ErrnoException)?.code ?? 'unknown error'
-      return false
-    }
-  }
+  // The stop's own lines (a session left alone) go through the engine's recorder: one writer, one shape.
+  const recorder = new Recorder({audit: deps.audit, onFail: (code) => (failed ??= code)})
+  const write = (entry: AuditLine) => !failed && recorder.record(entry)
   const audited = (t: SessionTeardown) => ({event: 'tmux', findingId: `session-stop:${t.session}`, session: t.session, socket: t.socket}) as const
   // Disarming and has-session end nothing: they are run here, unrecorded. What ends processes goes to the engine.
   const tmux = async (t: SessionTeardown, args: string[]) => {
