@@ -120,7 +120,7 @@ export class RemediationEngine {
       }
       for (const live of tree.escaped) processes.push(escapedResult(tree, live, this.opts.probe))
     }
-    return {outcomes: outcomesOf(plan, processes, side, this.opts.graceMs), processes, auditFailure: this.recorder.failure && this.failureSummary()}
+    return {outcomes: outcomesOf(plan, processes, side, this.opts.graceMs), processes, sideResults: side, auditFailure: this.recorder.failure && this.failureSummary()}
   }
 
   private own(): Member[] {

@@ -35,6 +35,8 @@ export interface EngineResult {
   /** Per finding id: the `fix` object of the report. */
   outcomes: Map<string, FixOutcome>
   processes: ProcessResult[]
+  /** What each tmux and socket action came to, in plan order. */
+  sideResults: SideResult[]
   auditFailure?: AuditFailure
 }
 
@@ -43,6 +45,8 @@ export interface SideResult {
   findingId: string
   outcome: FixOutcome['outcome']
   detail: string
+  /** Disarming: the tmux commands that failed (an old tmux without pane options...), reported, not fatal. */
+  notes?: string[]
 }
 
 /** The one line a person reads when the audit log failed (the report says the rest, finding by finding). */

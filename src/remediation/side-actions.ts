@@ -5,7 +5,7 @@ import type {FixOutcome} from '../report/model.js'
 import type {SideResult} from './outcome.js'
 import type {LiveProcess, ProcessProbe} from './probe.js'
 import type {Recorder} from './recorder.js'
-import {sessionArgs, type TerminationAction, type TerminationItem, type TerminationRequest} from './termination.js'
+import {disarmArgs, sessionArgs, type TerminationAction, type TerminationItem, type TerminationRequest} from './termination.js'
 
 /** Runs `tmux -S socket args...`; the seam for tmux actions. */
 export type TmuxRunner = (socket: string, args: string[]) => Promise<{code: number | null; stdout: string; stderr: string}>
@@ -106,6 +106,7 @@ export async function runSideActions(plan: TerminationRequest, deps: SideActionD
       if (action.kind === 'dead-pane' || action.kind === 'unsupported-tmux') out.push(await runTmuxAction(item, action, deps))
       if (action.kind === 'remove-socket') out.push(await removeSocket(item, action, deps))
       if (action.kind === 'send-keys' || action.kind === 'kill-session') out.push(await runSessionAction(item, action, deps))
+      if (action.kind === 'disarm') out.push(await disarm(item, action, deps))
     }
   }
   return out
@@ -159,6 +160,16 @@ async function runSessionAction(item: TerminationItem, action: Extract<Terminati
   const detail = r.code === 0 ? '' : r.stderr.trim().split('\n')[0] || `exit ${r.code}`
   deps.recorder.record({...entry, args, outcome: r.code === 0 ? 'done' : 'failed', detail: detail || undefined})
   return {findingId, outcome: r.code === 0 ? 'fixed' : 'failed', detail}
+}
+
+/** Each disarming command in turn; one that fails is a note (an old tmux lacks pane options), not a failure. */
+async function disarm(item: TerminationItem, action: Extract<TerminationAction, {kind: 'disarm'}>, deps: SideActionDeps): Promise<SideResult> {
+  const notes: string[] = []
+  for (const args of disarmArgs(action)) {
+    const r = await deps.tmux(action.socket, args)
+    if (r.code !== 0) notes.push(`tmux ${args.join(' ')}: ${r.stderr.trim().split('\n')[0] || `exit ${r.code}`}`)
+  }
+  return {findingId: item.id, outcome: 'fixed', detail: '', notes}
 }
 
 /** A socket file no server listens on any more, owned by the user. */

@@ -4,7 +4,7 @@ import type {AuditFailure, EngineResult, ProcessResult} from './engine.js'
 import {Recorder, type AuditLine} from './recorder.js'
 import type {ServerRefusal, TmuxRunner} from './side-actions.js'
 import type {RecordedProcess, SessionTeardown, TeardownPlan} from './teardown-plan.js'
-import type {TerminationAction, TerminationItem, TerminationRequest} from './termination.js'
+import {exact, type TerminationAction, type TerminationItem, type TerminationRequest} from './termination.js'
 
 /** How each recorded process ended, in the order of escalation; `left`: its session was left alone. */
 export type Ending = 'ctrl-c' | 'exited' | 'sigterm' | 'sigkill' | 'survived' | 'left'
@@ -41,6 +41,7 @@ export interface TeardownResult {
 
 
 export interface TeardownDeps {
+  /** Only to ask tmux whether a session still exists. */
   tmux: TmuxRunner
   /** The recorded process still runs: same pid, same start ticks, not a zombie. */
   isAlive(p: RecordedProcess): boolean
@@ -51,8 +52,9 @@ export interface TeardownDeps {
    */
   execute(request: TerminationRequest): Promise<EngineResult>
   /**
-   * The engine again, for the steps that end a session through tmux (Ctrl-C to each pane, kill-session): each
-   * recorded before it runs. The server's ownership is checked (`refuse`) right before each step is asked.
+   * The engine again, for the steps that change a session through tmux (disarming, Ctrl-C to each pane,
+   * kill-session; the last two recorded before they run). The server's ownership is checked (`refuse`) right
+   * before each step is asked.
    */
   act(request: TerminationRequest): Promise<EngineResult>
   /** The same audit log the engine writes to: the stop's tmux commands go there too, each before it runs. */
@@ -71,29 +73,6 @@ export interface TeardownOptions {
   pollMs?: number
 }
 
-/** `=name`: an exact session match. A bare -t name is a prefix match in tmux and could hit another session. */
-const exact = (session: string) => `=${session}`
-
-/**
- * The commands that keep a pane's process coming back or its pane around: remain-on-exit (window and pane
- * level) and the pane-died / pane-exited hooks (session, window and pane level), for this session only.
- */
-function disarmCommands(t: SessionTeardown): string[][] {
-  const cmds: string[][] = []
-  // A session-level hook takes `=name:` (the session's current window); `=name` alone is read as a window.
-  for (const hook of ['pane-died', 'pane-exited']) cmds.push(['set-hook', '-u', '-t', `${exact(t.session)}:`, hook])
-  for (const w of t.windows) {
-    const target = `${exact(t.session)}:${w}`
-    cmds.push(['set-option', '-w', '-t', target, 'remain-on-exit', 'off'])
-    for (const hook of ['pane-died', 'pane-exited']) cmds.push(['set-hook', '-w', '-u', '-t', target, hook])
-  }
-  for (const p of t.panes) {
-    cmds.push(['set-option', '-p', '-t', p.paneId, 'remain-on-exit', 'off'])
-    for (const hook of ['pane-died', 'pane-exited']) cmds.push(['set-hook', '-p', '-u', '-t', p.paneId, hook])
-  }
-  return cmds
-}
-
 /**
  * The graceful stop: disarm respawning, Ctrl-C every pane, give them `interruptWaitMs` to exit, hand whatever
  * is left of the recorded trees to the remediation engine (SIGTERM, grace, SIGKILL: each process re-verified by pid
@@ -107,7 +86,7 @@ export async function runTeardown(plan: TeardownPlan, deps: TeardownDeps, opts: 
   const recorder = new Recorder({audit: deps.audit, onFail: (code) => (failed ??= code)})
   const write = (entry: AuditLine) => !failed && recorder.record(entry)
   const audited = (t: SessionTeardown) => ({event: 'tmux', findingId: `session-stop:${t.session}`, session: t.session, socket: t.socket}) as const
-  // Disarming and has-session end nothing: they are run here, unrecorded. What ends processes goes to the engine.
+  // has-session only reads: it is run here. Everything that changes a session goes through the engine.
   const tmux = async (t: SessionTeardown, args: string[]) => {
     const r = await deps.tmux(t.socket, args)
     return {...r, detail: r.code === 0 ? '' : r.stderr.trim().split('\n')[0] || `exit ${r.code}`}
@@ -125,19 +104,17 @@ export async function runTeardown(plan: TeardownPlan, deps: TeardownDeps, opts: 
     return false
   }
 
-  for (const t of plan.sessions) {
-    if (!(await mayAct(t))) continue
-    for (const args of disarmCommands(t)) {
-      const r = await tmux(t, args)
-      if (r.code !== 0) notes.get(t)!.push(`tmux ${args.join(' ')}: ${r.detail}`)
-    }
-  }
-  /** One session's step through the engine: its outcome and detail (the audit log failing ends all steps). */
+  /** One session's step through the engine: what each action came to (the audit log failing ends all steps). */
   const act = async (t: SessionTeardown, actions: TerminationAction[]) => {
     const id = `session-stop:${t.session}`
     const r = await deps.act({items: [{id, session: t.session, actions}], memory: new Map()})
     failed ??= r.auditFailure?.code
-    return r.outcomes.get(id)!
+    return r.sideResults
+  }
+  for (const t of plan.sessions) {
+    if (!(await mayAct(t))) continue
+    const [disarmed] = await act(t, [{kind: 'disarm', socket: t.socket, session: t.session, windows: t.windows, panes: t.panes.map((p) => p.paneId)}])
+    notes.get(t)!.push(...(disarmed.notes ?? []))
   }
   for (const t of plan.sessions) {
     if (!(await mayAct(t))) continue
@@ -186,7 +163,7 @@ export async function runTeardown(plan: TeardownPlan, deps: TeardownDeps, opts: 
       if (failed) notes.get(t)!.push(`kill-session not run: the audit log could not be written (${failed})`)
       continue
     }
-    const killed = await act(t, [{kind: 'kill-session', socket: t.socket, session: t.session}])
+    const [killed] = await act(t, [{kind: 'kill-session', socket: t.socket, session: t.session}])
     sessionOutcome.set(t, killed.outcome === 'fixed' ? 'killed' : 'kill-failed')
     if (killed.outcome !== 'fixed') notes.get(t)!.push(`kill-session failed: ${killed.detail}`)
   }

@@ -15,6 +15,8 @@ export type TerminationAction =
   | {kind: 'send-keys'; socket: string; pane: string; keys: 'C-c'}
   /** `session stop`: the session itself, once its panes' trees are dealt with. */
   | {kind: 'kill-session'; socket: string; session: string}
+  /** `session stop`, first: what would bring a pane's process or the pane back, undone (ends nothing: unrecorded). */
+  | {kind: 'disarm'; socket: string; session: string; windows: number[]; panes: string[]}
 
 /** One thing to end, under the id its outcome and audit lines are filed under (a finding's id for --fix). */
 export interface TerminationItem {
@@ -35,9 +37,32 @@ export interface TerminationRequest {
   detectedAtTicks?: number
 }
 
-/** The tmux command line of a `session stop` action; `=name` is an exact match (a bare name is a prefix). */
+/** `=name`: an exact session match. A bare -t name is a prefix match in tmux and could hit another session. */
+export const exact = (session: string) => `=${session}`
+
+/**
+ * The commands that keep a pane's process coming back or its pane around: remain-on-exit (window and pane
+ * level) and the pane-died / pane-exited hooks (session, window and pane level), for this session only.
+ */
+export function disarmArgs(t: Extract<TerminationAction, {kind: 'disarm'}>): string[][] {
+  const cmds: string[][] = []
+  // A session-level hook takes `=name:` (the session's current window); `=name` alone is read as a window.
+  for (const hook of ['pane-died', 'pane-exited']) cmds.push(['set-hook', '-u', '-t', `${exact(t.session)}:`, hook])
+  for (const w of t.windows) {
+    const target = `${exact(t.session)}:${w}`
+    cmds.push(['set-option', '-w', '-t', target, 'remain-on-exit', 'off'])
+    for (const hook of ['pane-died', 'pane-exited']) cmds.push(['set-hook', '-w', '-u', '-t', target, hook])
+  }
+  for (const pane of t.panes) {
+    cmds.push(['set-option', '-p', '-t', pane, 'remain-on-exit', 'off'])
+    for (const hook of ['pane-died', 'pane-exited']) cmds.push(['set-hook', '-p', '-u', '-t', pane, hook])
+  }
+  return cmds
+}
+
+/** The tmux command line of a `session stop` action that ends something. */
 export function sessionArgs(a: Extract<TerminationAction, {kind: 'send-keys' | 'kill-session'}>): string[] {
-  return a.kind === 'send-keys' ? ['send-keys', '-t', a.pane, a.keys] : ['kill-session', '-t', `=${a.session}`]
+  return a.kind === 'send-keys' ? ['send-keys', '-t', a.pane, a.keys] : ['kill-session', '-t', exact(a.session)]
 }
 
 /** A check's action as the engine may run it. */
