@@ -4,9 +4,10 @@
  */
 import {describe, expect, it} from 'vitest'
 import {MemoryAudit, type AuditSink} from '../src/remediation/audit.js'
-import {executePlan} from '../src/remediation/engine.js'
-import {planTeardown, runTeardown, type TeardownDeps, type TeardownPlan} from '../src/remediation/session-teardown.js'
-import {socketPath} from '../src/remediation/session-stop.js'
+import {executeRequest} from '../src/remediation/engine.js'
+import {planTeardown, type TeardownPlan} from '../src/remediation/teardown-plan.js'
+import {runTeardown, type TeardownDeps} from '../src/remediation/teardown-steps.js'
+import {socketPath} from '../src/remediation/stop-sessions.js'
 import {createRules, DEFAULT_RULES} from '../src/rules/rules.js'
 import {FakeWorld, type FakeProc} from './support/fake-world.js'
 import {Machine} from './support/machine.js'
@@ -115,23 +116,26 @@ async function stop(
   const tmux: string[] = []
   const audit = more.audit ?? new MemoryAudit()
   let sessionOpen = true
+  const runTmux: TeardownDeps['tmux'] = async (_socket, args) => {
+    tmux.push(args.join(' '))
+    if (args[0] === 'send-keys') onCtrlC()
+    if (args[0] === 'has-session') return {code: sessionOpen ? 0 : 1, stdout: '', stderr: sessionOpen ? '' : "can't find session"}
+    if (args[0] === 'kill-session') sessionOpen = false
+    return {code: 0, stdout: '', stderr: ''}
+  }
+  const engineOptions = {probe: w, audit, rules: createRules(DEFAULT_RULES), graceMs: 2000, invokingUid: 1000, doctorPid: 99_999, clock: w.clock, tmux: runTmux}
   const result = await runTeardown(
     plan,
     {
-      tmux: async (_socket, args) => {
-        tmux.push(args.join(' '))
-        if (args[0] === 'send-keys') onCtrlC()
-        if (args[0] === 'has-session') return {code: sessionOpen ? 0 : 1, stdout: '', stderr: sessionOpen ? '' : "can't find session"}
-        if (args[0] === 'kill-session') sessionOpen = false
-        return {code: 0, stdout: '', stderr: ''}
-      },
+      tmux: runTmux,
+      act: (request) => executeRequest(request, engineOptions),
       isAlive: (p) => {
         const live = w.read(p.pid)
         return live !== undefined && live.startTicks === p.startTicks && live.state !== 'Z'
       },
-      execute: (remediation) => {
+      execute: (request) => {
         beforeEngine()
-        return executePlan(remediation, {probe: w, audit, rules: createRules(DEFAULT_RULES), graceMs: 2000, invokingUid: 1000, doctorPid: 99_999, clock: w.clock})
+        return executeRequest(request, engineOptions)
       },
       audit,
       refuse: more.refuse ?? (async () => undefined),

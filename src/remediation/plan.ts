@@ -1,4 +1,5 @@
-import type {Finding, FixAction, ProcessTarget} from '../checks/api.js'
+import type {Finding, FixAction} from '../checks/api.js'
+import {actionProblem} from '../checks/guard.js'
 import {contextFor} from '../checks/runner.js'
 import type {Diagnosis} from '../doctor.js'
 import {oneLine} from '../errors.js'
@@ -43,27 +44,19 @@ export interface PlanOptions {
   only?: string[]
 }
 
-/** Refuses actions the engine could misread, and targets outside the finding the user was shown. */
+/**
+ * Refuses actions the engine could misread (their shape: the one validator, `actionProblem`, the same that
+ * guards every check's fix) and targets outside the finding the user was shown.
+ */
 export function validateActions(actions: unknown, finding: Finding): string | undefined {
   if (!Array.isArray(actions)) return 'fix did not return an array of actions'
   const allowed = new Set(finding.pids)
   for (const a of actions as FixAction[]) {
-    if (!a || typeof a !== 'object') return 'an action is not an object'
-    if (a.kind === 'terminate-tree') {
-      if (!Array.isArray(a.targets) || a.targets.length === 0) return 'a terminate-tree action has no targets'
-      for (const t of a.targets as ProcessTarget[]) {
-        if (!t || !Number.isInteger(t.pid) || t.pid <= 0 || !Number.isInteger(t.ppid) || typeof t.command !== 'string') {
-          return 'a terminate-tree target lacks pid, ppid or command'
-        }
-        if (!allowed.has(t.pid)) return `the fix targets PID ${t.pid}, which its finding does not list`
-      }
-    } else if (a.kind === 'tmux') {
-      if (typeof a.socket !== 'string' || !Array.isArray(a.args) || !a.args.every((x) => typeof x === 'string')) return 'a tmux action lacks socket or args'
-    } else if (a.kind === 'remove-socket') {
-      if (typeof a.path !== 'string' || !a.path) return 'a remove-socket action lacks a path'
-    } else {
-      return `unknown action kind ${JSON.stringify((a as {kind?: unknown}).kind)}`
-    }
+    const problem = actionProblem(a)
+    if (problem) return problem
+    if (a.kind !== 'terminate-tree') continue
+    const outside = a.targets.find((t) => !allowed.has(t.pid))
+    if (outside) return `the fix targets PID ${outside.pid}, which its finding does not list`
   }
   return undefined
 }

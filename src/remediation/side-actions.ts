@@ -1,7 +1,11 @@
 import {lstatSync, unlinkSync} from 'node:fs'
 import net from 'node:net'
 import {runTmux} from '../snapshot/tmux.js'
+import type {FixOutcome} from '../report/model.js'
+import type {SideResult} from './outcome.js'
 import type {LiveProcess, ProcessProbe} from './probe.js'
+import type {Recorder} from './recorder.js'
+import {disarmArgs, sessionArgs, type TerminationAction, type TerminationItem, type TerminationRequest} from './termination.js'
 
 /** Runs `tmux -S socket args...`; the seam for tmux actions. */
 export type TmuxRunner = (socket: string, args: string[]) => Promise<{code: number | null; stdout: string; stderr: string}>
@@ -85,4 +89,110 @@ async function askPid(socket: string, tmux: TmuxRunner): Promise<number | undefi
   const r = await tmux(socket, ['display-message', '-p', '#{pid}'])
   const pid = Number(r.stdout.trim())
   return r.code === 0 && Number.isSafeInteger(pid) && pid > 0 ? pid : undefined
+}
+
+/** What the tmux and socket actions of a plan need from the engine's run. */
+export interface SideActionDeps extends ServerOwnership {
+  recorder: Recorder
+  dryRun?: boolean
+}
+
+/** The plan's tmux and socket actions, in plan order, after every tree is done. */
+export async function runSideActions(plan: TerminationRequest, deps: SideActionDeps): Promise<SideResult[]> {
+  const out: SideResult[] = []
+  for (const item of plan.items) {
+    if (item.error) continue
+    for (const action of item.actions) {
+      if (action.kind === 'dead-pane' || action.kind === 'unsupported-tmux') out.push(await runTmuxAction(item, action, deps))
+      if (action.kind === 'remove-socket') out.push(await removeSocket(item, action, deps))
+      if (action.kind === 'send-keys' || action.kind === 'kill-session') out.push(await runSessionAction(item, action, deps))
+      if (action.kind === 'disarm') out.push(await disarm(item, action, deps))
+    }
+  }
+  return out
+}
+
+/** Not run: nothing could record it. */
+function notRun(findingId: string, deps: SideActionDeps): SideResult {
+  return {findingId, outcome: 'failed', detail: `not run: the audit log could not be written (${deps.recorder.failure?.code})`}
+}
+
+/**
+ * Only kill-pane / respawn-pane of a pane tmux still reports dead, on a server that is the user's (socket
+ * file and server process, read now; any user's for root with --all-users): nothing that could end a live
+ * pane, nothing on another user's server.
+ */
+async function runTmuxAction(item: TerminationItem, action: Extract<TerminationAction, {kind: 'dead-pane' | 'unsupported-tmux'}>, deps: SideActionDeps): Promise<SideResult> {
+  const findingId = item.id
+  const entry = {event: 'tmux', findingId, socket: action.socket, args: action.args} as const
+  const record = (outcome: FixOutcome['outcome'], detail: string) => {
+    deps.recorder.record({...entry, outcome, detail})
+    return {findingId, outcome, detail}
+  }
+  if (deps.recorder.failure) return notRun(findingId, deps)
+  if (action.kind === 'unsupported-tmux') {
+    return record('skipped', `the engine runs only kill-pane / respawn-pane -t PANE, not: tmux ${action.args.join(' ')}`)
+  }
+  const {command, pane} = action
+  const refused = await tmuxServerRefusal(action.socket, deps)
+  if (refused) return record(refused.gone ? 'already-gone' : 'skipped', refused.detail)
+  const probe = await deps.tmux(action.socket, ['display-message', '-p', '-t', pane, '#{pane_dead}'])
+  if (probe.code !== 0) return record('already-gone', `pane ${pane} no longer exists`)
+  if (probe.stdout.trim() !== '1') return record('skipped', `pane ${pane} is alive again: left as it is`)
+  if (deps.dryRun) return record('planned', `would run tmux ${action.args.join(' ')}`)
+  if (!deps.recorder.recordIntent({...entry, event: 'intent', outcome: 'intended'})) return notRun(findingId, deps)
+  const r = await deps.tmux(action.socket, action.args)
+  return r.code === 0 ? record('fixed', `tmux ${action.args.join(' ')}`) : record('failed', `tmux ${command} failed: ${r.stderr.trim().split('\n')[0]}`)
+}
+
+/**
+ * A step of `session stop` (Ctrl-C to a pane, kill-session), on disk before it runs like a signal. Ownership
+ * of the server is checked by the caller right before it asks (it knows the server's pid from the snapshot).
+ */
+async function runSessionAction(item: TerminationItem, action: Extract<TerminationAction, {kind: 'send-keys' | 'kill-session'}>, deps: SideActionDeps): Promise<SideResult> {
+  const findingId = item.id
+  const args = sessionArgs(action)
+  const entry = {event: 'tmux', findingId, session: item.session, socket: action.socket} as const
+  if (deps.recorder.failure) return notRun(findingId, deps)
+  if (deps.dryRun) return {findingId, outcome: 'planned', detail: `would run tmux ${args.join(' ')}`}
+  if (!deps.recorder.recordIntent({...entry, event: 'intent', args, outcome: 'intended'})) return notRun(findingId, deps)
+  const r = await deps.tmux(action.socket, args)
+  const detail = r.code === 0 ? '' : r.stderr.trim().split('\n')[0] || `exit ${r.code}`
+  deps.recorder.record({...entry, args, outcome: r.code === 0 ? 'done' : 'failed', detail: detail || undefined})
+  return {findingId, outcome: r.code === 0 ? 'fixed' : 'failed', detail}
+}
+
+/** Each disarming command in turn; one that fails is a note (an old tmux lacks pane options), not a failure. */
+async function disarm(item: TerminationItem, action: Extract<TerminationAction, {kind: 'disarm'}>, deps: SideActionDeps): Promise<SideResult> {
+  const notes: string[] = []
+  for (const args of disarmArgs(action)) {
+    const r = await deps.tmux(action.socket, args)
+    if (r.code !== 0) notes.push(`tmux ${args.join(' ')}: ${r.stderr.trim().split('\n')[0] || `exit ${r.code}`}`)
+  }
+  return {findingId: item.id, outcome: 'fixed', detail: '', notes}
+}
+
+/** A socket file no server listens on any more, owned by the user. */
+async function removeSocket(item: TerminationItem, action: Extract<TerminationAction, {kind: 'remove-socket'}>, deps: SideActionDeps): Promise<SideResult> {
+  const findingId = item.id
+  const entry = {event: 'remove-socket', findingId, path: action.path} as const
+  const record = (outcome: FixOutcome['outcome'], detail: string) => {
+    deps.recorder.record({...entry, outcome, detail})
+    return {findingId, outcome, detail}
+  }
+  if (deps.recorder.failure) return notRun(findingId, deps)
+  const ops = deps.sockets
+  const info = ops.inspect(action.path)
+  if (!info) return record('already-gone', `${action.path} no longer exists`)
+  if (!info.isSocket) return record('skipped', `${action.path} is not a socket`)
+  if (info.uid !== deps.invokingUid) return record('skipped', `${action.path} belongs to uid ${info.uid}`)
+  if (await ops.listening(action.path)) return record('skipped', `a server answers on ${action.path}: left as it is`)
+  if (deps.dryRun) return record('planned', `would remove ${action.path}`)
+  if (!deps.recorder.recordIntent({...entry, event: 'intent', outcome: 'intended'})) return notRun(findingId, deps)
+  try {
+    ops.unlink(action.path)
+    return record('fixed', `removed stale socket ${action.path}`)
+  } catch (error) {
+    return record('failed', `could not remove ${action.path}: ${(error as Error).message}`)
+  }
 }

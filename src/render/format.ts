@@ -26,7 +26,5 @@ export function shortCommand(command: string, max: number): string {
   return short.length > max ? `${short.slice(0, max - 1)}…` : short
 }
 
-/** `1 process`, `2 processes`: a count with its word, singular for exactly one. */
-export function plural(n: number, word: string, many = `${word}s`): string {
-  return `${n} ${n === 1 ? word : many}`
-}
+// The engine's outcome sentences count processes too, and remediation sits below render.
+export {plural} from '../words.js'

@@ -1,5 +1,5 @@
 import Table from 'cli-table3'
-import type {Ending, ProcessEnding, TeardownResult} from '../remediation/session-teardown.js'
+import type {Ending, ProcessEnding, TeardownResult} from '../remediation/teardown-steps.js'
 import {plural, shortCommand} from './format.js'
 import {COMPACT_ROWS, painter, tableStyle} from './table.js'
 

@@ -8,7 +8,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import {afterAll, beforeAll, expect, it} from 'vitest'
 import type {AuditEntry} from '../../src/remediation/audit.js'
-import type {SessionStopResult} from '../../src/remediation/session-stop.js'
+import type {SessionStopResult} from '../../src/remediation/stop-sessions.js'
 import {CLAUDE_STANDIN, REPO_ROOT, type LiveNamespace, describeLive, startNamespace} from './namespace.js'
 
 const BIN = path.join(REPO_ROOT, 'bin', 'run.js')

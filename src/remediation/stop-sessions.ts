@@ -4,10 +4,11 @@ import {DoctorError} from '../errors.js'
 import {createRules} from '../rules/rules.js'
 import {collectSnapshot} from '../snapshot/collect.js'
 import {AuditLog} from './audit.js'
-import {describeAuditFailure, executePlan} from './engine.js'
+import {describeAuditFailure, executeRequest, type EngineOptions} from './engine.js'
 import {acquireFixLock, fixLockDir} from './lock.js'
 import {procProbe, systemClock, type ProcessProbe} from './probe.js'
-import {planTeardown, runTeardown, type RecordedProcess, type TeardownRequest, type TeardownResult} from './session-teardown.js'
+import {planTeardown, type RecordedProcess, type TeardownRequest} from './teardown-plan.js'
+import {runTeardown, type TeardownResult} from './teardown-steps.js'
 import {liveSocketOps, liveTmux, tmuxServerRefusal, type TmuxRunner} from './side-actions.js'
 import {stateDir} from './state.js'
 
@@ -68,6 +69,19 @@ export async function stopSessions(opts: SessionStopOptions): Promise<SessionSto
     const rules = createRules(opts.config.rules)
     const tmux = opts.tmux ?? liveTmux
     const {allUsers} = opts
+    const engineOptions: EngineOptions = {
+      probe,
+      audit,
+      rules,
+      graceMs: opts.graceMs,
+      invokingUid: host.uid,
+      allUsers,
+      doctorPid: host.doctorPid,
+      doctorAncestors: host.doctorAncestors,
+      bootTimeMs: host.bootTimeMs,
+      clockTicksPerSecond: host.clockTicksPerSecond,
+      tmux,
+    }
     const serverPids = new Map(snapshot.tmux.servers.map((s) => [s.socket, s.pid]))
     try {
       const result = await runTeardown(
@@ -87,19 +101,8 @@ export async function stopSessions(opts: SessionStopOptions): Promise<SessionSto
             }, serverPids.get(socket)),
           sleep: systemClock.sleep,
           now: systemClock.now,
-          execute: (remediation) =>
-            executePlan(remediation, {
-              probe,
-              audit,
-              rules,
-              graceMs: opts.graceMs,
-              invokingUid: host.uid,
-              allUsers,
-              doctorPid: host.doctorPid,
-              doctorAncestors: host.doctorAncestors,
-              bootTimeMs: host.bootTimeMs,
-              clockTicksPerSecond: host.clockTicksPerSecond,
-            }),
+          act: (request) => executeRequest(request, engineOptions),
+          execute: (request) => executeRequest(request, engineOptions),
         },
         {graceMs: opts.graceMs, interruptWaitMs: opts.interruptWaitMs},
       )
