@@ -129,7 +129,7 @@ describe('the example plugin, installed with `gt-doctor plugins install file:...
     expect(listing.find((c) => c.id === 'stale-tmux-socket')?.source).toBe('plugin gt-doctor-plugin-stale-sockets@0.1.0')
     expect(box.cli(['plugins', 'uninstall', 'gt-doctor-plugin-stale-sockets']).code).toBe(0)
     expect(json<CheckListing[]>(box.cli(['checks', '--json']).stdout).map((c) => c.id)).not.toContain('stale-tmux-socket')
-  })
+  }, 90_000)
 })
 
 describe('a failed `gt-doctor plugins install`', () => {
@@ -149,7 +149,7 @@ describe('a failed `gt-doctor plugins install`', () => {
     const port = await new Promise<string>((resolve) => registry.stdout!.once('data', (d) => resolve(String(d).trim())))
     url = `http://127.0.0.1:${port}/`
     expect(box.cli(['plugins', 'install', `file:${STALE_PLUGIN}`]).code).toBe(0)
-  })
+  }, 90_000)
 
   /** `cli` blocks this process's event loop, which would stall the loopback registry if it lived here. */
   const installFromRegistry = (name: string) => box.cli(['plugins', 'install', name], {env: {npm_config_registry: url, npm_config_fetch_retries: '0'}})
@@ -163,14 +163,14 @@ describe('a failed `gt-doctor plugins install`', () => {
     const listing = json<CheckListing[]>(box.cli(['checks', '--json']).stdout)
     expect(listing.find((c) => c.id === 'stale-tmux-socket')?.source).toBe('plugin gt-doctor-plugin-stale-sockets@0.1.0')
     expect(fs.readdirSync(path.join(box.env.XDG_DATA_HOME, 'gt-doctor')).filter((f) => f.startsWith('.install-backup'))).toEqual([])
-  })
+  }, 90_000)
 
   it('leaves a linked plugin of the same name linked', () => {
     expect(box.cli(['plugins', 'uninstall', 'gt-doctor-plugin-stale-sockets']).code).toBe(0)
     expect(box.cli(['plugins', 'link', STALE_PLUGIN, '--no-install']).code).toBe(0)
     expect(installFromRegistry('gt-doctor-plugin-stale-sockets').code).toBe(2)
     expect(box.cli(['plugins']).stdout).toContain(`gt-doctor-plugin-stale-sockets 0.1.0 (link) ${STALE_PLUGIN}`)
-  })
+  }, 90_000)
 })
 
 describe('the example local check, named in a config', () => {
