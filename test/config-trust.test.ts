@@ -184,6 +184,26 @@ describe('where the upward search stops', () => {
   })
 })
 
+describe('the user configuration through the CLI, as the XDG base directory spec says', () => {
+  const checks = (env: Record<string, string | undefined>) => {
+    const full: NodeJS.ProcessEnv = {...process.env, NODE_ENV: 'production', HOME: path.join(dir, 'home'), ...env}
+    delete full.GT_DOCTOR_CONFIG
+    mkdir('ws/.git')
+    const r = spawnSync(process.execPath, [BIN, 'checks', '--json'], {cwd: path.join(dir, 'ws'), encoding: 'utf8', timeout: 30_000, env: full})
+    expect(r.status, r.stderr).toBe(0)
+    return (JSON.parse(r.stdout) as Array<{id: string; enabled: boolean}>).filter((c) => !c.enabled).map((c) => c.id)
+  }
+
+  it('$XDG_CONFIG_HOME/gt-doctor/config.js is read from any directory; a relative $XDG_CONFIG_HOME is ignored', () => {
+    write('xdg/gt-doctor/config.js', 'export default {checks: {"detached-run": {enabled: false}}}')
+    expect(checks({XDG_CONFIG_HOME: path.join(dir, 'xdg')})).toEqual(['detached-run'])
+    // The spec: a relative path in $XDG_CONFIG_HOME is invalid and is ignored (then ~/.config is looked at),
+    // so ws/xdg/gt-doctor/config.js, relative to the working directory, is not read.
+    write('ws/xdg/gt-doctor/config.js', 'export default {checks: {"detached-run": {enabled: false}}}')
+    expect(checks({XDG_CONFIG_HOME: 'xdg'})).not.toContain('detached-run')
+  })
+})
+
 describe('a JavaScript config runs in a worker, bounded in time, and may only export data', () => {
   const problem = async (source: string, opts: Partial<LoadConfigOptions> = {}) => {
     write('gt-doctor.config.mjs', source)

@@ -217,9 +217,9 @@ describe('merging over the defaults', () => {
   })
 })
 
-describe('the README stays true', () => {
-  const readme = fs.readFileSync('README.md', 'utf8')
-  const blockAfter = (heading: string, lang: string) => {
+describe('the README and docs stay true', () => {
+  const blockAfter = (heading: string, lang: string, file = 'README.md') => {
+    const readme = fs.readFileSync(file, 'utf8')
     const from = readme.indexOf(heading)
     expect(from, heading).toBeGreaterThan(-1)
     const start = readme.indexOf('```' + lang + '\n', from) + lang.length + 4
@@ -253,7 +253,7 @@ describe('the README stays true', () => {
 
   it('the example configuration is valid, with its local check loaded', async () => {
     write('checks/too-many-claudes.mjs', fs.readFileSync('examples/local-check/too-many-claudes.mjs', 'utf8'))
-    write('gt-doctor.config.json', blockAfter('### Example', 'json'))
+    write('gt-doctor.config.json', blockAfter('\n## Example\n', 'json', 'docs/configuration.md'))
     const config = await loadConfig({cwd: dir, stopDir: dir})
     expect(config.ignore).toEqual({commands: ['/opt/long-running-mcp/'], sessions: ['scratch'], uids: [0]})
     expect(config.sockets).toEqual([path.join(os.homedir(), '.local/state/agents/tmux.sock')])

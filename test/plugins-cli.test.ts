@@ -6,7 +6,7 @@
  * Every oclif data/config/cache dir (and npm's cache) is private to the test, so the user's installed
  * plugins are never read nor touched. Runs that look at processes do so inside a private PID namespace.
  */
-import {spawnSync} from 'node:child_process'
+import {type ChildProcess, spawn, spawnSync} from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -129,7 +129,48 @@ describe('the example plugin, installed with `gt-doctor plugins install file:...
     expect(listing.find((c) => c.id === 'stale-tmux-socket')?.source).toBe('plugin gt-doctor-plugin-stale-sockets@0.1.0')
     expect(box.cli(['plugins', 'uninstall', 'gt-doctor-plugin-stale-sockets']).code).toBe(0)
     expect(json<CheckListing[]>(box.cli(['checks', '--json']).stdout).map((c) => c.id)).not.toContain('stale-tmux-socket')
+  }, 90_000)
+})
+
+describe('a failed `gt-doctor plugins install`', () => {
+  const box = sandbox()
+  let registry: ChildProcess
+  let url: string
+  afterAll(() => {
+    registry?.kill()
+    box.remove()
   })
+
+  beforeAll(async () => {
+    // A registry on loopback that knows no package: the test needs no network, and npm gets a fast 404.
+    registry = spawn(process.execPath, ['-e', `
+      const s = require('http').createServer((q, r) => { r.writeHead(404, {'content-type': 'application/json'}); r.end('{"error":"Not found"}') })
+      s.listen(0, '127.0.0.1', () => console.log(s.address().port))`], {stdio: ['ignore', 'pipe', 'inherit']})
+    const port = await new Promise<string>((resolve) => registry.stdout!.once('data', (d) => resolve(String(d).trim())))
+    url = `http://127.0.0.1:${port}/`
+    expect(box.cli(['plugins', 'install', `file:${STALE_PLUGIN}`]).code).toBe(0)
+  }, 90_000)
+
+  /** `cli` blocks this process's event loop, which would stall the loopback registry if it lived here. */
+  const installFromRegistry = (name: string) => box.cli(['plugins', 'install', name], {env: {npm_config_registry: url, npm_config_fetch_retries: '0'}})
+
+  it('leaves an installed plugin of the same name installed, and its check running', () => {
+    const r = installFromRegistry('gt-doctor-plugin-stale-sockets')
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain('gt-doctor-plugin-stale-sockets does not exist in the registry')
+    noStack(r.stderr)
+    expect(box.cli(['plugins']).stdout).toMatch(/^gt-doctor-plugin-stale-sockets 0\.1\.0$/m)
+    const listing = json<CheckListing[]>(box.cli(['checks', '--json']).stdout)
+    expect(listing.find((c) => c.id === 'stale-tmux-socket')?.source).toBe('plugin gt-doctor-plugin-stale-sockets@0.1.0')
+    expect(fs.readdirSync(path.join(box.env.XDG_DATA_HOME, 'gt-doctor')).filter((f) => f.startsWith('.install-backup'))).toEqual([])
+  }, 90_000)
+
+  it('leaves a linked plugin of the same name linked', () => {
+    expect(box.cli(['plugins', 'uninstall', 'gt-doctor-plugin-stale-sockets']).code).toBe(0)
+    expect(box.cli(['plugins', 'link', STALE_PLUGIN, '--no-install']).code).toBe(0)
+    expect(installFromRegistry('gt-doctor-plugin-stale-sockets').code).toBe(2)
+    expect(box.cli(['plugins']).stdout).toContain(`gt-doctor-plugin-stale-sockets 0.1.0 (link) ${STALE_PLUGIN}`)
+  }, 90_000)
 })
 
 describe('the example local check, named in a config', () => {

@@ -2,6 +2,8 @@ import {configDefaults, defineConfig} from 'vitest/config'
 
 /** Live tests on the real Claude Code: they start real claudes by the handful, so they run alone, after the rest. */
 const REAL = 'test/live/real-*.live.test.ts'
+/** GT_TEST_UNIT_ONLY=1: the unit and CLI tests only, no live tier and no tarball install (.ci/run, other Nodes). */
+const unitOnly = process.env.GT_TEST_UNIT_ONLY === '1' ? ['test/live/**', 'test/package.test.ts'] : []
 
 export default defineConfig({
   test: {
@@ -15,8 +17,8 @@ export default defineConfig({
     // Two groups run one after the other: a CPU-heavy file would starve timing-sensitive ones beside it.
     // (`include` lives in the projects: `extends` would add the root's to each.)
     projects: [
-      {extends: true, test: {name: 'suite', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, REAL], sequence: {groupOrder: 0}}},
-      {extends: true, test: {name: 'real-programs', include: [REAL], sequence: {groupOrder: 1}}},
+      {extends: true, test: {name: 'suite', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, REAL, ...unitOnly], sequence: {groupOrder: 0}}},
+      ...(unitOnly.length ? [] : [{extends: true, test: {name: 'real-programs', include: [REAL], sequence: {groupOrder: 1}}}]),
     ],
   },
 })

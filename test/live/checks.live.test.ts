@@ -7,10 +7,10 @@ import path from 'node:path'
 import {afterAll, beforeAll, expect, it} from 'vitest'
 import type {Report} from '../../src/report/model.js'
 import type {Snapshot} from '../../src/snapshot/types.js'
-import {CLAUDE_STANDIN, REPO_ROOT, type LiveNamespace, type NsProcess, describeLive, startNamespace} from './namespace.js'
+import {CLAUDE_STANDIN, REPO_ROOT, type LiveNamespace, type NsProcess, describeLive, runsNode, startNamespace} from './namespace.js'
 
 const BIN = path.join(REPO_ROOT, 'bin', 'run.js')
-const isMcp = (p: NsProcess) => p.comm === 'node' && p.args.includes('@modelcontextprotocol/server-standin')
+const isMcp = (p: NsProcess) => runsNode(p) && p.args.includes('@modelcontextprotocol/server-standin')
 
 describeLive('checks on a live machine', () => {
   let ns: LiveNamespace

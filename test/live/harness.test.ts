@@ -13,11 +13,12 @@ import {
   describeLive,
   networkUnavailableReason,
   pythonAvailable,
+  runsNode,
   startNamespace,
   waitUntil,
 } from './namespace.js'
 
-const isMcp = (p: NsProcess) => p.args.includes('@modelcontextprotocol/server-standin/index.js') && p.comm === 'node'
+const isMcp = (p: NsProcess) => p.args.includes('@modelcontextprotocol/server-standin/index.js') && runsNode(p)
 
 /** Host view: pids of host processes whose command line mentions `needle`. */
 function hostPidsMentioning(needle: string): number[] {

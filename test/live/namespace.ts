@@ -69,6 +69,12 @@ export interface ExecResult {
 }
 
 /** One row of the namespace's /proc. pids are as seen inside the namespace. */
+/**
+ * Whether a process runs node, by its argv: never by its kernel name, which Node 24 sets to `MainThread`
+ * (the name of its main thread) where Node 20 left `node`.
+ */
+export const runsNode = (p: {argv: string[]}): boolean => /^node(js)?(\d+)?$/.test(path.basename(p.argv[0] ?? ''))
+
 export interface NsProcess {
   pid: number
   ppid: number

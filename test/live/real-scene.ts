@@ -9,7 +9,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
-import type {LiveNamespace, NsProcess, StartOptions} from './namespace.js'
+import {type LiveNamespace, type NsProcess, type StartOptions, runsNode} from './namespace.js'
 import type {RealPrograms} from './real-programs.js'
 import {tmuxOk} from './scenarios.js'
 
@@ -133,9 +133,9 @@ export function subtree(ps: NsProcess[], root: number): number[] {
 
 /** The three servers themselves (not their launchers), by the shape they have in /proc. */
 export const SERVER_SHAPES = {
-  filesystem: (p: NsProcess) => p.comm === 'node' && /\/server-filesystem\/dist\/index\.js$/.test(p.argv[1] ?? ''),
-  memory: (p: NsProcess) => p.comm === 'node' && /\/\.bin\/mcp-server-memory$/.test(p.argv[1] ?? ''),
-  everything: (p: NsProcess) => p.comm === 'node' && p.argv.join(' ') === 'node dist/index.js',
+  filesystem: (p: NsProcess) => runsNode(p) && /\/server-filesystem\/dist\/index\.js$/.test(p.argv[1] ?? ''),
+  memory: (p: NsProcess) => runsNode(p) && /\/\.bin\/mcp-server-memory$/.test(p.argv[1] ?? ''),
+  everything: (p: NsProcess) => runsNode(p) && p.argv.join(' ') === 'node dist/index.js',
 }
 
 /** A claude with its MCP servers. */
@@ -239,7 +239,7 @@ export async function crashLeftover(ns: LiveNamespace, claude: ClaudeTree, serve
   let command: NsProcess | undefined
   await ns.waitUntil(
     async () => {
-      for (const p of (await ns.ps()).filter((p) => p.comm === 'node' && p.args === 'node dev-server.js' && p.state !== 'Z'))
+      for (const p of (await ns.ps()).filter((p) => runsNode(p) && p.args === 'node dev-server.js' && p.state !== 'Z'))
         if ((await ns.environ(p.pid))?.CLAUDE_PID === String(claude.claude)) command = p
       return command !== undefined
     },

@@ -11,7 +11,7 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import {CLAUDE_STANDIN, REPO_ROOT, startNamespace} from './namespace.js'
+import {CLAUDE_STANDIN, REPO_ROOT, runsNode, startNamespace} from './namespace.js'
 
 const OUT_SNAPSHOT = path.join(REPO_ROOT, 'fixtures', 'recorded', 'three-servers.snapshot.json')
 const OUT_PROC = path.join(REPO_ROOT, 'fixtures', 'proc', 'three-servers')
@@ -37,7 +37,7 @@ try {
   // The killed ones: gt-polecat-1 stays under the default server, hq-polecat-2's claude goes to init.
   await ns.spawn([CLAUDE_STANDIN], {orphan: true, env: {STANDIN_EXIT_AFTER_MS: '1000', STANDIN_MCP_WRAPPER: 'sh'}})
   await ns.spawn(['sh', '-c', 'exec tail -f /dev/null # mcp-server.log'], {orphan: true})
-  for (const p of await ns.ps()) if (p.comm === 'claude' || p.comm === 'node') await ns.waitReady(p.pid).catch(() => undefined)
+  for (const p of await ns.ps()) if (p.comm === 'claude' || runsNode(p)) await ns.waitReady(p.pid).catch(() => undefined)
   await tmuxDefault(['kill-session', '-t', 'gt-polecat-1'])
   await hq(['kill-session', '-t', 'hq-polecat-2'])
   await new Promise((r) => setTimeout(r, 2000))

@@ -6,9 +6,9 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import {pathToFileURL} from 'node:url'
-import {CLAUDE_STANDIN, REPO_ROOT, type ExecResult, type LiveNamespace, type NsProcess, type StandinState} from './namespace.js'
+import {CLAUDE_STANDIN, REPO_ROOT, type ExecResult, type LiveNamespace, type NsProcess, type StandinState, runsNode} from './namespace.js'
 
-export const isMcpServer = (p: NsProcess) => p.comm === 'node' && p.args.includes('@modelcontextprotocol/server-standin/index.js')
+export const isMcpServer = (p: NsProcess) => runsNode(p) && p.args.includes('@modelcontextprotocol/server-standin/index.js')
 
 /** A stand-in claude and everything it started (wrappers, npm exec launchers, servers), once all are ready. */
 export interface StandinTree {

@@ -1,5 +1,5 @@
 /**
- * The README's scheduling recipes, run exactly as written: the systemd service's ExecStart line and the
+ * The scheduling recipes of docs/operations.md, run exactly as written: the systemd service's ExecStart line and the
  * crontab command, with stdin closed and no terminal, as their user, against a real orphan in a private PID
  * namespace. Each must end the orphan and leave node_exporter a metrics file.
  */
@@ -8,17 +8,17 @@ import path from 'node:path'
 import {afterAll, beforeAll, expect, it} from 'vitest'
 import {CLAUDE_STANDIN, REPO_ROOT, type EnvPatch, type LiveNamespace, describeLive, startNamespace} from './namespace.js'
 
-const README = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8')
-const section = README.slice(README.indexOf('\n## Scheduling'), README.indexOf('\n## Gas Town integration'))
+const DOC = fs.readFileSync(path.join(REPO_ROOT, 'docs/operations.md'), 'utf8')
+const section = DOC.slice(DOC.indexOf('\n## Scheduling'), DOC.indexOf('\n## CI recipes'))
 /** The body of the first fenced block of `lang` in the Scheduling section whose text contains `needle`. */
 function block(lang: string, needle: string): string {
   const blocks = [...section.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1])
   const found = blocks.find((b) => b.includes(needle))
-  if (!found) throw new Error(`no ${lang} block with ${needle} in the README's Scheduling section`)
+  if (!found) throw new Error(`no ${lang} block with ${needle} in docs/operations.md's Scheduling section`)
   return found
 }
 
-describeLive('the README scheduling recipes', () => {
+describeLive('the scheduling recipes of docs/operations.md', () => {
   let ns: LiveNamespace
   let home: string
   let bin: string
@@ -34,7 +34,7 @@ describeLive('the README scheduling recipes', () => {
     fs.writeFileSync(path.join(bin, 'gt-doctor'), `#!/bin/sh\nexec "${process.execPath}" "${path.join(REPO_ROOT, 'bin', 'run.js')}" "$@"\n`, {mode: 0o755})
     env = {HOME: home, PATH: `${bin}:/usr/local/bin:/usr/bin:/bin`, XDG_STATE_HOME: null, TERM: null}
     fs.mkdirSync(home)
-    // The README's one-time step.
+    // The recipe's one-time step.
     const mkdir = block('sh', 'mkdir -p').trim()
     expect((await ns.exec(['sh', '-c', mkdir], {env})).code).toBe(0)
     // A server that stays up and a session whose claude outlives it.
