@@ -1,5 +1,4 @@
-import {CLAUDE, MCP_SERVER, matchClaudeAndMcp} from '../rules/match.js'
-import type {Rules} from '../rules/rules.js'
+import {CLAUDE, MCP_SERVER, type Rules} from '../rules/types.js'
 import type {ProcessInfo, Snapshot} from '../snapshot/types.js'
 
 /** What the rules match in one snapshot: pid sets to ask, and process lists (snapshot order) to walk. */
@@ -34,7 +33,7 @@ export function classify(snapshot: Snapshot, rules: Rules): Classified {
   const claudes: ProcessInfo[] = []
   const mcpOrEnv: ProcessInfo[] = []
   for (const p of snapshot.processes) {
-    const matched = matchClaudeAndMcp(rules, p)
+    const matched = rules.claudeOrMcp(p)
     if (matched & CLAUDE) {
       claude.add(p.pid)
       claudes.push(p)
