@@ -1,5 +1,5 @@
 import type {Rules} from '../rules/rules.js'
-import {socketFromTmuxEnv} from '../snapshot/tmux.js'
+import {tmuxSocketOf} from '../snapshot/tmux-env.js'
 import type {ProcessInfo, Snapshot, TmuxServer} from '../snapshot/types.js'
 import type {ProcessTree} from '../tree/process-tree.js'
 import {climbChain, isGone, isLauncherLink, killableSubtree, mcpServersIn} from './chains.js'
@@ -20,7 +20,7 @@ function protectedPids(snapshot: Snapshot): Set<number> {
 }
 
 function serverOf(tree: ProcessTree, p: ProcessInfo): TmuxServer | undefined {
-  const socket = p.env.TMUX ? socketFromTmuxEnv(p.env.TMUX) : undefined
+  const socket = tmuxSocketOf(p)
   return socket ? tree.server(socket) : undefined
 }
 
@@ -51,7 +51,7 @@ export function judgeClaude(tree: ProcessTree, rules: Rules, p: ProcessInfo, pro
 
 /** judgeClaude before supervision: does anything own it? */
 function judgeOwnership(tree: ProcessTree, rules: Rules, p: ProcessInfo, protect: Set<number>): ClaudeVerdict {
-  const lastSocket = p.env.TMUX ? socketFromTmuxEnv(p.env.TMUX) : undefined
+  const lastSocket = tmuxSocketOf(p)
   const base = {proc: p, lastSocket, lastPane: p.env.TMUX_PANE}
   if (protect.has(p.pid)) return {...base, kind: 'healthy', why: 'the doctor itself or one of its ancestors'}
   const owner = tree.paneOwner(p)

@@ -2,7 +2,7 @@ import {closeSync, mkdirSync, writeSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {DoctorError} from '../errors.js'
-import {ensureStateDir, stateDir} from '../remediation/state.js'
+import {ensureStateDir, stateDir} from '../state-dir.js'
 import {errnoReason, MiB, openAppendOnly, readRegularTail, UnsafeFile} from '../safe-fs.js'
 import type {ReportFinding, Report, ReportSummary} from '../report/model.js'
 

@@ -9,7 +9,7 @@ import {acquireFixLock, fixLockDir} from './lock.js'
 import {procProbe, systemClock, type ProcessProbe} from './probe.js'
 import {planTeardown, runTeardown, type RecordedProcess, type TeardownRequest, type TeardownResult} from './session-teardown.js'
 import {liveSocketOps, liveTmux, tmuxServerRefusal, type TmuxRunner} from './side-actions.js'
-import {stateDir} from './state.js'
+import {stateDir} from '../state-dir.js'
 
 export interface SessionStopOptions {
   request: TeardownRequest
