@@ -179,4 +179,12 @@ describe('architecture', () => {
     }
     expect(cycles(new Map([...units].map(([u, to]) => [u, [...to]])))).toEqual([])
   })
+
+  it('names every test that starts a PID namespace *.live.test.ts (the vitest projects select on it)', () => {
+    const TEST = join(ROOT, 'test')
+    const misnamed = sources(TEST)
+      .filter((f) => f.endsWith('.test.ts') && !f.endsWith('.live.test.ts'))
+      .filter((f) => /\b(?:describeLive|startNamespace|useNamespace)\b/.test(readFileSync(f, 'utf8')))
+    expect(misnamed.map((f) => relative(ROOT, f))).toEqual([])
+  })
 })

@@ -1,5 +1,7 @@
 import {configDefaults, defineConfig} from 'vitest/config'
 
+/** Live tests (private PID namespaces, real tmux servers): every file that starts one is named *.live.test.ts. */
+const LIVE = 'test/**/*.live.test.ts'
 /** Live tests on the real Claude Code: they start real claudes by the handful, so they run alone, after the rest. */
 const REAL = 'test/live/real-*.live.test.ts'
 
@@ -15,7 +17,9 @@ export default defineConfig({
     // Two groups run one after the other: a CPU-heavy file would starve timing-sensitive ones beside it.
     // (`include` lives in the projects: `extends` would add the root's to each.)
     projects: [
-      {extends: true, test: {name: 'suite', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, REAL], sequence: {groupOrder: 0}}},
+      // Unit and live tests share the first group, as one suite (`--project live` runs the live ones alone).
+      {extends: true, test: {name: 'suite', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, LIVE], sequence: {groupOrder: 0}}},
+      {extends: true, test: {name: 'live', include: [LIVE], exclude: [...configDefaults.exclude, REAL], sequence: {groupOrder: 0}}},
       {extends: true, test: {name: 'real-programs', include: [REAL], sequence: {groupOrder: 1}}},
     ],
   },
