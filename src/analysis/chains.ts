@@ -8,6 +8,7 @@ import type {Rules} from '../rules/rules.js'
 import type {ProcessInfo} from '../snapshot/types.js'
 import type {ProcessTree} from '../tree/process-tree.js'
 import {classify, type Classified} from './classify.js'
+import {PairCache} from './memo.js'
 import {isCommandWrapper} from './wrappers.js'
 
 /** A zombie or a dead process: it holds nothing, so no tree takes it and no verdict is passed on it. */
@@ -74,7 +75,7 @@ export function mcpServersIn(tree: ProcessTree, rules: Rules, members: readonly 
 }
 
 /** Per tree and rules: the classified processes, and for each launcher link walked, whether an MCP process is at or above it. */
-const chainCache = new WeakMap<ProcessTree, WeakMap<Rules, {cls: Classified; mcpAbove: Map<number, boolean>}>>()
+const chainCache = new PairCache<ProcessTree, Rules, {cls: Classified; mcpAbove: Map<number, boolean>}>()
 
 /**
  * Whether an MCP process heads its launcher chain: no other MCP process above it through launcher links.
@@ -85,11 +86,7 @@ const chainCache = new WeakMap<ProcessTree, WeakMap<Rules, {cls: Classified; mcp
  * every process is linear.
  */
 export function isMcpChainHead(tree: ProcessTree, rules: Rules, p: ProcessInfo): boolean {
-  let perRules = chainCache.get(tree)
-  if (!perRules) chainCache.set(tree, (perRules = new WeakMap()))
-  let ctx = perRules.get(rules)
-  if (!ctx) perRules.set(rules, (ctx = {cls: classify(tree.snapshot, rules), mcpAbove: new Map()}))
-  const {cls, mcpAbove} = ctx
+  const {cls, mcpAbove} = chainCache.get(tree, rules, () => ({cls: classify(tree.snapshot, rules), mcpAbove: new Map()}))
   if (!cls.mcp.has(p.pid)) return false
   const walked: number[] = []
   let above = false

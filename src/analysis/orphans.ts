@@ -5,6 +5,7 @@ import type {ProcessTree} from '../tree/process-tree.js'
 import {climbChain, isGone, isLauncherLink, killableSubtree, mcpServersIn} from './chains.js'
 import {classify} from './classify.js'
 import {detachedWhy, judgeDetached} from './detached.js'
+import {PairCache} from './memo.js'
 import {answeringServer, judgeServerChild, unaskedOwner} from './owners.js'
 import {supervisionOf} from './supervision.js'
 import {claudeTies} from './ties.js'
@@ -148,18 +149,18 @@ function holdTree(tree: ProcessTree, rules: Rules, t: OrphanTree, up: ProcessInf
   return supervised ? {...t, kind: 'supervised', why: supervised.why, supervisor: supervised.by} : undefined
 }
 
-const cache = new WeakMap<Snapshot, WeakMap<Rules, OrphanAnalysis>>()
+const cache = new PairCache<Snapshot, Rules, OrphanAnalysis>()
 
 /**
  * The orphan picture of one snapshot, shared by orphan-claude, orphan-mcp and orphan-memory so that
  * each tree is judged once and counted once. Pure; memoised per snapshot and rules.
  */
 export function analyzeOrphans(tree: ProcessTree, rules: Rules): OrphanAnalysis {
+  return cache.get(tree.snapshot, rules, () => analyzeOnce(tree, rules))
+}
+
+function analyzeOnce(tree: ProcessTree, rules: Rules): OrphanAnalysis {
   const snapshot = tree.snapshot
-  let perRules = cache.get(snapshot)
-  if (!perRules) cache.set(snapshot, (perRules = new WeakMap()))
-  const hit = perRules.get(rules)
-  if (hit) return hit
 
   const protect = protectedPids(snapshot)
   const cls = classify(snapshot, rules)
@@ -223,7 +224,5 @@ export function analyzeOrphans(tree: ProcessTree, rules: Rules): OrphanAnalysis 
     else mcpTrees.push(t)
   }
 
-  const analysis = {claudes, orphanClaudes, claudeTrees, mcpTrees, leftovers, unprovenTrees, detachedRuns}
-  perRules.set(rules, analysis)
-  return analysis
+  return {claudes, orphanClaudes, claudeTrees, mcpTrees, leftovers, unprovenTrees, detachedRuns}
 }
