@@ -1,7 +1,7 @@
 import {configDefaults, defineConfig} from 'vitest/config'
 
-/** Live tests (private PID namespaces, real tmux servers): every file that starts one is named *.live.test.ts. */
-const LIVE = 'test/**/*.live.test.ts'
+// Live tests (private PID namespaces, real tmux servers) are named *.live.test.ts (test/architecture.test.ts
+// keeps it so) and run in the suite beside the unit tests.
 /** Live tests on the real Claude Code: they start real claudes by the handful, so they run alone, after the rest. */
 const REAL = 'test/live/real-*.live.test.ts'
 
@@ -17,9 +17,7 @@ export default defineConfig({
     // Two groups run one after the other: a CPU-heavy file would starve timing-sensitive ones beside it.
     // (`include` lives in the projects: `extends` would add the root's to each.)
     projects: [
-      // Unit and live tests share the first group, as one suite (`--project live` runs the live ones alone).
-      {extends: true, test: {name: 'suite', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, LIVE], sequence: {groupOrder: 0}}},
-      {extends: true, test: {name: 'live', include: [LIVE], exclude: [...configDefaults.exclude, REAL], sequence: {groupOrder: 0}}},
+      {extends: true, test: {name: 'suite', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, REAL], sequence: {groupOrder: 0}}},
       {extends: true, test: {name: 'real-programs', include: [REAL], sequence: {groupOrder: 1}}},
     ],
   },
