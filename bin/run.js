@@ -33,12 +33,9 @@ try {
 } catch (error) {
   // oclif's own exit (help, --version) is not a failure.
   if (error?.oclif?.exit === 0 || error?.code === 'EEXIT' && error?.oclif?.exit === 0) process.exit(0)
-  // One line, no stack trace: the message says what to do; the exit code says what kind of failure.
-  const text = error instanceof Error ? error.message : String(error)
-  const message = text.split('\n').map((l) => l.trim()).find(Boolean) ?? 'failed'
-  const code = error?.oclif?.exit ?? error?.exitCode ?? 2
-  process.stderr.write(`gt-doctor: ${message.replace(/^Error:\s*/, '')}\n`)
-  process.exitCode = typeof code === 'number' && code !== 1 ? code : 2
+  // One line, no stack trace, through the same printer as every command (loaded only when something failed).
+  const {printFailure} = await import('../dist/src/errors.js')
+  printFailure('gt-doctor', error)
 }
 
 // A plugin check abandoned at its time limit may still hold the event loop (an interval, a socket): once

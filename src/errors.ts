@@ -18,3 +18,22 @@ export function oneLine(error: unknown): string {
   if (/^Parsing --\S+$/.test(lines[0] ?? '') && lines[1]) return `${lines[0].replace(/^Parsing /, '')}: ${lines[1]}`
   return lines[0] ?? 'unknown error'
 }
+
+/** Why a run failed, as a person sees it: one line, and the exit code (the error's own; oclif's generic 1 is 2). */
+export function failureOf(error: unknown): {message: string; exitCode: number} {
+  const e = error as {exitCode?: unknown; oclif?: {exit?: unknown}} | null | undefined
+  const own = typeof e?.exitCode === 'number' ? e.exitCode : e?.oclif?.exit
+  const exitCode = typeof own === 'number' && own !== 0 && own !== 1 ? own : 2
+  return {message: oneLine(error).replace(/^Error:\s*/, ''), exitCode}
+}
+
+/**
+ * The one error printer: `bin: message` on stderr and the exit code set, never a stack trace. Both the
+ * commands (DoctorCommand.catch) and bin/run.js (what fails outside a command) print through it.
+ */
+export function printFailure(bin: string, error: unknown): {message: string; exitCode: number} {
+  const failure = failureOf(error)
+  process.exitCode = failure.exitCode
+  process.stderr.write(`${bin}: ${failure.message}\n`)
+  return failure
+}

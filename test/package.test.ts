@@ -12,7 +12,8 @@ import path from 'node:path'
 import Ajv from 'ajv'
 import addFormats from 'ajv-formats'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {REPO_ROOT} from './live/namespace.js'
+
+const REPO_ROOT = path.resolve(import.meta.dirname, '..')
 
 const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'))
 const work = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'gt-pack-')))

@@ -37,7 +37,7 @@ function analyzeInChild(snapshot: Snapshot): {status: number | null; out: any} {
     import {readFileSync} from 'node:fs'
     const {treeOf} = await import(${JSON.stringify(join(DIST, 'tree/process-tree.js'))})
     const {analyzeOrphans, orphanTreeCandidates} = await import(${JSON.stringify(join(DIST, 'analysis/orphans.js'))})
-    const {createRules, DEFAULT_RULES} = await import(${JSON.stringify(join(DIST, 'rules/match.js'))})
+    const {createRules, DEFAULT_RULES} = await import(${JSON.stringify(join(DIST, 'rules/rules.js'))})
     const snapshot = JSON.parse(readFileSync(0, 'utf8'))
     const rules = createRules(DEFAULT_RULES)
     const tree = treeOf(snapshot)

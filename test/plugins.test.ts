@@ -1,7 +1,7 @@
 /**
  * Third-party checks in-process: how they are loaded, how a broken one is contained, and how ignore rules
  * and age limits act on every check's findings and fixes alike. The same paths through the real CLI and
- * real oclif plugins are in plugins-cli.test.ts.
+ * real oclif plugins are in plugins-cli.live.test.ts.
  */
 import fs from 'node:fs'
 import os from 'node:os'

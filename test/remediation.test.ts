@@ -22,7 +22,7 @@ import {planRemediation, plannedOtherActions, plannedProcesses} from '../src/rem
 import {fixedReport, plannedReport} from '../src/remediation/report.js'
 import {procProbe} from '../src/remediation/probe.js'
 import {tmuxServerRefusal, type ServerOwnership} from '../src/remediation/side-actions.js'
-import {stateDir} from '../src/remediation/state.js'
+import {stateDir} from '../src/state-dir.js'
 import {renderFixed, renderPlan} from '../src/render/fix.js'
 import {buildReport, exitCodeFor, type FixOutcome} from '../src/report/model.js'
 import {createRules} from '../src/rules/rules.js'

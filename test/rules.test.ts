@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {createRules, DEFAULT_RULES} from '../src/rules/rules.js'
+import {CLAUDE, createRules, DEFAULT_RULES, MCP_SERVER} from '../src/rules/rules.js'
 import type {RulesConfig} from '../src/rules/rules.js'
 import type {ProcessInfo} from '../src/snapshot/types.js'
 
@@ -419,6 +419,29 @@ describe('configuration', () => {
     const ps = [proc({argv: ['claude']}), proc({argv: ['uvx', 'mcp-server-fetch']}), proc({argv: ['bash']})]
     expect(ps.filter(isClaude)).toHaveLength(1)
     expect(ps.filter(isMcpServer)).toHaveLength(1)
+  })
+})
+
+describe('claudeOrMcp (both questions in one pass, as analysis/classify asks them)', () => {
+  const samples = [
+    'claude --dangerously-skip-permissions',
+    `node /usr/lib/${CC}`,
+    'npx -y @modelcontextprotocol/server-memory',
+    'bun x --bun firecrawl-mcp',
+    'bun x @anthropic-ai/claude-code',
+    // a file named x run by bun, not its x subcommand
+    'bun run x firecrawl-mcp',
+    'bun run x',
+    'vim claude-notes.md',
+  ]
+  it.each(samples)('agrees with isClaude and isMcpServer: %s', (line) => {
+    const p = proc({argv: cmd(line)})
+    expect(rules.claudeOrMcp(p)).toBe((rules.isClaude(p) ? CLAUDE : 0) | (rules.isMcpServer(p) ? MCP_SERVER : 0))
+  })
+  it('tells bun x (bunx) from a script named x', () => {
+    expect(rules.claudeOrMcp(proc({argv: cmd('bun x --bun firecrawl-mcp')}))).toBe(MCP_SERVER)
+    expect(rules.claudeOrMcp(proc({argv: cmd('bun run x firecrawl-mcp')}))).toBe(0)
+    expect(rules.claudeOrMcp(proc({argv: cmd('claude -p hi')}))).toBe(CLAUDE)
   })
 })
 

@@ -1,5 +1,7 @@
 import {configDefaults, defineConfig} from 'vitest/config'
 
+// Live tests (private PID namespaces, real tmux servers) are named *.live.test.ts (test/architecture.test.ts
+// keeps it so) and run in the suite beside the unit tests.
 /** Live tests on the real Claude Code: they start real claudes by the handful, so they run alone, after the rest. */
 const REAL = 'test/live/real-*.live.test.ts'
 /** GT_TEST_UNIT_ONLY=1: the unit and CLI tests only, no live tier and no tarball install (.ci/run, other Nodes). */

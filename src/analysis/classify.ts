@@ -1,6 +1,6 @@
-import {CLAUDE, MCP_SERVER, matchClaudeAndMcp} from '../rules/match.js'
-import type {Rules} from '../rules/rules.js'
+import {CLAUDE, MCP_SERVER, type Rules} from '../rules/types.js'
 import type {ProcessInfo, Snapshot} from '../snapshot/types.js'
+import {PairCache} from './memo.js'
 
 /** What the rules match in one snapshot: pid sets to ask, and process lists (snapshot order) to walk. */
 export interface Classified {
@@ -16,7 +16,7 @@ export interface Classified {
   readonly mcpOrEnv: readonly ProcessInfo[]
 }
 
-const cache = new WeakMap<Snapshot, WeakMap<Rules, Classified>>()
+const cache = new PairCache<Snapshot, Rules, Classified>()
 
 /**
  * Every process of the snapshot matched against the rules once. The orphan analysis and the report's
@@ -24,17 +24,17 @@ const cache = new WeakMap<Snapshot, WeakMap<Rules, Classified>>()
  * with a small constant. Memoised per snapshot and rules.
  */
 export function classify(snapshot: Snapshot, rules: Rules): Classified {
-  let perRules = cache.get(snapshot)
-  if (!perRules) cache.set(snapshot, (perRules = new WeakMap()))
-  const hit = perRules.get(rules)
-  if (hit) return hit
+  return cache.get(snapshot, rules, () => classifyOnce(snapshot, rules))
+}
+
+function classifyOnce(snapshot: Snapshot, rules: Rules): Classified {
   const claude = new Set<number>()
   const mcp = new Set<number>()
   const claudeCodeEnv = new Set<number>()
   const claudes: ProcessInfo[] = []
   const mcpOrEnv: ProcessInfo[] = []
   for (const p of snapshot.processes) {
-    const matched = matchClaudeAndMcp(rules, p)
+    const matched = rules.claudeOrMcp(p)
     if (matched & CLAUDE) {
       claude.add(p.pid)
       claudes.push(p)
@@ -45,7 +45,5 @@ export function classify(snapshot: Snapshot, rules: Rules): Classified {
     if (env) claudeCodeEnv.add(p.pid)
     if (isMcp || env) mcpOrEnv.push(p)
   }
-  const classified = {claude, mcp, claudeCodeEnv, claudes, mcpOrEnv}
-  perRules.set(rules, classified)
-  return classified
+  return {claude, mcp, claudeCodeEnv, claudes, mcpOrEnv}
 }

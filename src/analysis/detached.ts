@@ -1,28 +1,11 @@
 import type {Rules} from '../rules/rules.js'
 import type {ProcessInfo} from '../snapshot/types.js'
 import type {ProcessTree} from '../tree/process-tree.js'
-import type {ClaudeVerdict} from './orphans.js'
-import {isCommandWrapper, isShellLoop} from './wrappers.js'
+import {climbChain, detachedShellLink} from './chains.js'
+import type {ClaudeVerdict, Detachment} from './verdicts.js'
+import {isShellLoop} from './wrappers.js'
 
-/**
- * How a headless claude was detached: `own-session` (setsid), `disowned` (adopted by init or a subreaper
- * after the shell that started it went away), `shell-loop` / `shell` (run by a non-interactive shell that
- * itself hangs from a reaper: `setsid bash -c 'for …; do claude -p …; done'`), `session-killed` (its tmux
- * session was killed under it and it kept running).
- */
-export type DetachedBy = 'own-session' | 'disowned' | 'shell-loop' | 'shell' | 'session-killed'
-
-/** A headless claude that nothing holds, and the job it belongs to. */
-export interface Detachment {
-  /** How it was detached. */
-  by: DetachedBy
-  /** The top of the job: the outermost detached shell for a loop (ending one step only starts the next), else the claude. */
-  root: ProcessInfo
-  /** What the job hangs from: init, a subreaper or a tmux server (undefined when not in the snapshot). */
-  holder?: ProcessInfo
-  /** One sentence: how it is detached, for the report. */
-  how: string
-}
+export type {DetachedBy, Detachment} from './verdicts.js'
 
 /**
  * The outermost run of command wrappers (`bash -c`, `sh -c`, `env`, `timeout`) above `p` that holds no
@@ -30,16 +13,9 @@ export interface Detachment {
  * (a live program such as cron or an SDK app owns the job).
  */
 function detachedShell(tree: ProcessTree, rules: Rules, p: ProcessInfo, protect: ReadonlySet<number>): {top: ProcessInfo; holder?: ProcessInfo} | undefined {
-  let top: ProcessInfo | undefined
-  let up = tree.parent(p)
-  const seen = new Set<number>([p.pid])
-  while (up && !seen.has(up.pid) && !protect.has(up.pid) && !rules.isReaper(up) && !rules.isTmuxServer(up) && !rules.isClaude(up)) {
-    if (!isCommandWrapper(up) || up.ttyNr !== 0) return undefined
-    top = up
-    seen.add(up.pid)
-    up = tree.parent(up)
-  }
-  if (!top) return undefined
+  // A wrapper holding a terminal, or any other program, ends the climb below a non-reaper: not detached.
+  const {top, above: up} = climbChain(p, (q) => tree.parent(q), rules, detachedShellLink, (q) => protect.has(q.pid))
+  if (top === p) return undefined
   // Under the doctor's own chain or a claude, the shell is theirs: only a reaper or a tmux server means detached.
   const hangsFromReaper = up === undefined ? top.ppid <= 1 : rules.isReaper(up) || rules.isTmuxServer(up)
   return hangsFromReaper ? {top, holder: up} : undefined

@@ -7,7 +7,7 @@
  * not ask proves nothing either way.
  */
 import type {Rules} from '../rules/rules.js'
-import {socketFromTmuxEnv} from '../snapshot/tmux.js'
+import {tmuxSocketOf} from '../snapshot/tmux-env.js'
 import type {ProcessInfo, TmuxServer} from '../snapshot/types.js'
 import type {ProcessTree} from '../tree/process-tree.js'
 
@@ -37,7 +37,7 @@ export function judgeServerChild(tree: ProcessTree, p: ProcessInfo, serverProc: 
   const paneId = p.env.TMUX_PANE
   if (!paneId) return {kind: 'healthy', why: `a job of ${at} (run-shell, if-shell): tmux gives those no TMUX_PANE`}
   // The same server may answer on two spellings of its socket path: compare servers, not paths.
-  const socket = p.env.TMUX ? socketFromTmuxEnv(p.env.TMUX) : undefined
+  const socket = tmuxSocketOf(p)
   if (socket !== undefined && tree.server(socket)?.pid !== serverProc.pid) {
     return {kind: 'cannot-verify', why: `its parent is ${at}, but its TMUX names another server (${socket}): its TMUX_PANE ${paneId} is not this server's to check`}
   }
@@ -57,7 +57,7 @@ export function judgeServerChild(tree: ProcessTree, p: ProcessInfo, serverProc: 
  */
 export function unaskedOwner(tree: ProcessTree, rules: Rules, up: ProcessInfo | undefined, members: readonly ProcessInfo[]): string | undefined {
   for (const m of members) {
-    const socket = m.env.TMUX ? socketFromTmuxEnv(m.env.TMUX) : undefined
+    const socket = tmuxSocketOf(m)
     const server = socket === undefined ? undefined : tree.server(socket)
     if (server && (server.status === 'unresponsive' || server.status === 'error')) {
       return `its tmux server ${server.socket} (named by the TMUX of pid ${m.pid}) did not answer (${server.error ?? server.status})`

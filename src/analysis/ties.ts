@@ -1,6 +1,7 @@
 import type {Rules} from '../rules/rules.js'
 import type {ProcessInfo} from '../snapshot/types.js'
 import type {ProcessTree} from '../tree/process-tree.js'
+import {PairCache} from './memo.js'
 
 /**
  * What the environment Claude Code gives its children says about who started a process:
@@ -35,7 +36,7 @@ function startedNoLater(a: ProcessInfo, b: ProcessInfo): boolean {
   return true
 }
 
-const cache = new WeakMap<ProcessTree, WeakMap<Rules, ClaudeTies>>()
+const cache = new PairCache<ProcessTree, Rules, ClaudeTies>()
 
 /**
  * CLAUDE_PID, the messaging socket and CLAUDE_CODE_SESSION_ID: stronger evidence than tree shape of which
@@ -45,10 +46,10 @@ const cache = new WeakMap<ProcessTree, WeakMap<Rules, ClaudeTies>>()
  * walks each process with a session id up to its nearest claude once, sharing walks.
  */
 export function claudeTies(tree: ProcessTree, rules: Rules): ClaudeTies {
-  let perRules = cache.get(tree)
-  if (!perRules) cache.set(tree, (perRules = new WeakMap()))
-  const hit = perRules.get(rules)
-  if (hit) return hit
+  return cache.get(tree, rules, () => tiesOf(tree, rules))
+}
+
+function tiesOf(tree: ProcessTree, rules: Rules): ClaudeTies {
 
   // Session ids of processes still inside a live claude's tree, and that claude.
   const liveSessions = new Map<string, ProcessInfo>()
@@ -93,6 +94,5 @@ export function claudeTies(tree: ProcessTree, rules: Rules): ClaudeTies {
       return claude ? {kind: 'owned', claude, by: 'CLAUDE_CODE_SESSION_ID'} : {kind: 'none'}
     },
   }
-  perRules.set(rules, ties)
   return ties
 }

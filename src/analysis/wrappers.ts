@@ -1,4 +1,4 @@
-import {SHELL_COMMAND_FLAG, SHELL_RE as SHELLS} from '../rules/match.js'
+import {SHELL_COMMAND_FLAG, SHELL_RE as SHELLS} from '../rules/argv.js'
 import type {ProcessInfo} from '../snapshot/types.js'
 
 /**

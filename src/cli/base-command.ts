@@ -1,5 +1,5 @@
 import {Command} from '@oclif/core'
-import {oneLine} from '../errors.js'
+import {printFailure} from '../errors.js'
 
 /**
  * Every gt-doctor command: any failure is one line on stderr and a distinct exit code (2 unless the error
@@ -10,10 +10,7 @@ export abstract class DoctorCommand extends Command {
   protected async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<void> {
     // A flag error is a parse that failed, not a command that forgot to parse: keep oclif's dev warning quiet.
     this.parsed = true
-    const exitCode = err.exitCode ?? (err.oclif?.exit && err.oclif.exit !== 1 ? err.oclif.exit : 2)
-    const message = oneLine(err).replace(/^Error:\s*/, '')
-    process.exitCode = exitCode
-    process.stderr.write(`${this.config.bin}: ${message}\n`)
+    const {message, exitCode} = printFailure(this.config.bin, err)
     if (this.jsonEnabled()) this.logJson({error: {message, exitCode}})
   }
 }

@@ -1,4 +1,9 @@
 import {Flags} from '@oclif/core'
+import {defaultHistoryFile} from '../monitor/history.js'
+
+/**
+ * Every flag more than one command takes, defined once here (a command's own flags stay in the command).
+ */
 
 /** --config FILE (or GT_DOCTOR_CONFIG): load exactly this configuration file instead of searching for one. */
 export const configFlags = {
@@ -23,4 +28,24 @@ export const selectionFlags = {
 /** Configuration files found but not trusted: one line each on stderr (a report carries them in its limitations too). */
 export function printConfigNotices(config: {notices: readonly string[]}, bin: string): void {
   for (const notice of config.notices) process.stderr.write(`${bin}: ${notice}\n`)
+}
+
+/** --socket PATH: also query this tmux server (repeatable). */
+export const socketsFlags = {
+  socket: Flags.string({summary: 'Also query the tmux server on this socket path (repeatable).', multiple: true}),
+}
+
+/** --redact / --no-redact: what leaves the machine carries no secret unless the user says so. */
+export const redactFlags = {
+  redact: Flags.boolean({summary: 'Mask secrets and show home directories as ~ (--no-redact to turn off).', default: true, allowNo: true}),
+}
+
+/** -o FILE: write `what` (the report, the snapshot) atomically to a file. */
+export function outputFlag(what: string) {
+  return Flags.string({char: 'o', summary: `Write ${what} to this file (atomically) instead of standard output.`})
+}
+
+/** The history file (JSON lines), under the state directory by default. */
+export function historyFileFlag(summary: string) {
+  return Flags.string({summary, helpValue: 'FILE', default: defaultHistoryFile(), defaultHelp: async () => '$XDG_STATE_HOME/gt-doctor/history.jsonl'})
 }

@@ -2,8 +2,8 @@ import os from 'node:os'
 import {Flags} from '@oclif/core'
 import {DoctorCommand} from '../cli/base-command.js'
 import {confirmPlan, fixFlags} from '../cli/fix.js'
-import {configFlags, selectionFlags} from '../cli/flags.js'
 import {setUp} from '../cli/setup.js'
+import {configFlags, outputFlag, redactFlags, selectionFlags, socketsFlags} from '../cli/flags.js'
 import {diagnose} from '../doctor.js'
 import {fixRequest} from '../remediation/request.js'
 import {argvWantsJson, FORMATS, renderReport, resolveFormat, writeOutput} from '../render/output.js'
@@ -29,13 +29,13 @@ export default class Check extends DoctorCommand {
   ]
   static enableJsonFlag = true
   static flags = {
-    socket: Flags.string({summary: 'Also query the tmux server on this socket path (repeatable).', multiple: true}),
+    ...socketsFlags,
     verbose: Flags.boolean({char: 'v', summary: "Show each finding's reason and whole process tree."}),
     quiet: Flags.boolean({char: 'q', summary: 'Print only the summary line.', exclusive: ['verbose']}),
     format: Flags.string({summary: 'Report format (--json is short for --format json).', options: [...FORMATS]}),
-    output: Flags.string({char: 'o', summary: 'Write the report to this file (atomically) instead of standard output.'}),
+    output: outputFlag('the report'),
     'fail-on': Flags.option({summary: 'Exit 1 when a finding is at or above this level.', options: ['error', 'warning', 'never'] as const, default: 'error'})(),
-    redact: Flags.boolean({summary: 'Mask secrets and show home directories as ~ (--no-redact to turn off).', default: true, allowNo: true}),
+    ...redactFlags,
     from: Flags.string({summary: 'Run the checks on a snapshot file (from `gt-doctor snapshot`; - for stdin) instead of this machine.', exclusive: ['socket']}),
     ...fixFlags,
     ...selectionFlags,

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 import {DoctorCommand} from '../cli/base-command.js'
-import {defaultHistoryFile, HISTORY_READ_LIMIT, readHistory, type HistoryEntry} from '../monitor/history.js'
+import {historyFileFlag} from '../cli/flags.js'
+import {HISTORY_READ_LIMIT, readHistory, type HistoryEntry} from '../monitor/history.js'
 import {formatBytes} from '../render/format.js'
 import {parseSince} from '../monitor/since.js'
 import {colorWanted} from '../render/table.js'
@@ -26,7 +27,7 @@ export default class History extends DoctorCommand {
   static enableJsonFlag = true
   static flags = {
     since: Flags.string({summary: 'Only runs since then: a duration back from now (30m, 24h, 7d) or a date.', helpValue: 'DURATION'}),
-    file: Flags.string({summary: 'The history file to read.', helpValue: 'FILE', default: defaultHistoryFile(), defaultHelp: async () => '$XDG_STATE_HOME/gt-doctor/history.jsonl'}),
+    file: historyFileFlag('The history file to read.'),
     limit: Flags.integer({summary: 'Rows of the table: the most recent runs.', default: 20, min: 1}),
   }
 

@@ -1,6 +1,6 @@
 import os from 'node:os'
-import {Flags} from '@oclif/core'
 import {DoctorCommand} from '../cli/base-command.js'
+import {outputFlag, redactFlags, socketsFlags} from '../cli/flags.js'
 import {writeOutput} from '../render/output.js'
 import {redactSnapshot} from '../report/redact.js'
 import {collectSnapshot} from '../snapshot/collect.js'
@@ -15,9 +15,9 @@ export default class Snapshot extends DoctorCommand {
     {description: 'Reproduce its findings anywhere', command: '<%= config.bin %> check --from state.json'},
   ]
   static flags = {
-    output: Flags.string({char: 'o', summary: 'Write the snapshot to this file (atomically) instead of standard output.'}),
-    redact: Flags.boolean({summary: 'Mask secrets and show home directories as ~ (--no-redact to turn off).', default: true, allowNo: true}),
-    socket: Flags.string({summary: 'Also query the tmux server on this socket path (repeatable).', multiple: true}),
+    output: outputFlag('the snapshot'),
+    ...redactFlags,
+    ...socketsFlags,
   }
 
   async run(): Promise<void> {

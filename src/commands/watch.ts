@@ -1,13 +1,13 @@
 import {Flags} from '@oclif/core'
 import {exitNow} from '../checks/isolate.js'
 import {DoctorCommand} from '../cli/base-command.js'
-import {configFlags, selectionFlags} from '../cli/flags.js'
+import {configFlags, historyFileFlag, selectionFlags, socketsFlags} from '../cli/flags.js'
 import {fixFlags, parseSeconds} from '../cli/fix.js'
 import {diagnose, selectChecks} from '../doctor.js'
 import {setUp} from '../cli/setup.js'
 import {findingKinds} from '../checks/api.js'
 import {DoctorError} from '../errors.js'
-import {defaultHistoryFile, ensureHistoryWritable} from '../monitor/history.js'
+import {ensureHistoryWritable} from '../monitor/history.js'
 import {watchLoop, type RunOnce} from '../monitor/watch.js'
 import {fixRequest, runFix} from '../remediation/flow.js'
 import {exitCodeFor} from '../report/model.js'
@@ -29,8 +29,8 @@ export default class Watch extends DoctorCommand {
   static flags = {
     interval: interval({summary: 'Seconds from the end of one run to the start of the next.', default: 60, helpValue: 'SECONDS'}),
     count: Flags.integer({summary: 'Stop after this many runs.', min: 1}),
-    history: Flags.string({summary: 'The JSON-lines file each run is appended to.', helpValue: 'FILE', default: defaultHistoryFile(), defaultHelp: async () => '$XDG_STATE_HOME/gt-doctor/history.jsonl'}),
-    socket: Flags.string({summary: 'Also query the tmux server on this socket path (repeatable).', multiple: true}),
+    history: historyFileFlag('The JSON-lines file each run is appended to.'),
+    ...socketsFlags,
     ...fixFlags,
     ...selectionFlags,
     ...configFlags,

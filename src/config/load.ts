@@ -4,7 +4,7 @@ import {basename, dirname, isAbsolute, join, relative, resolve, sep} from 'node:
 import type {ValidateFunction} from 'ajv'
 import {DoctorError, oneLine} from '../errors.js'
 import {errnoReason, MiB, readRegularFile} from '../safe-fs.js'
-import {checkHeadlessFlag, compile} from '../rules/match.js'
+import {checkHeadlessFlag, compile} from '../rules/validate.js'
 import {createRules} from '../rules/rules.js'
 import {defaultConfig, resolveConfig, type ResolvedConfig} from './config.js'
 import {CONFIG_SCHEMA, describeError, firstError, type ConfigFile, type PatternList} from './schema.js'

@@ -3,7 +3,7 @@ import path from 'node:path'
 import {DoctorError} from '../errors.js'
 import {errnoReason, openAppendOnly} from '../safe-fs.js'
 import type {Signal} from './probe.js'
-import {ensureStateDir} from './state.js'
+import {ensureStateDir} from '../state-dir.js'
 
 /**
  * One line of the audit log: every signal the doctor is about to send (`intent`, on disk before the signal

@@ -9,7 +9,7 @@ import {acquireFixLock, fixLockDir} from './lock.js'
 import {planRemediation, type RemediationPlan} from './plan.js'
 import {procProbe, type ProcessProbe} from './probe.js'
 import {fixedReport, plannedReport} from './report.js'
-import {stateDir} from './state.js'
+import {stateDir} from '../state-dir.js'
 import type {FixRequest} from './request.js'
 
 export {fixRequest, type FixFlags, type FixRequest} from './request.js'

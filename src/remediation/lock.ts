@@ -19,6 +19,7 @@ import path from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {DoctorError} from '../errors.js'
 import {ensurePrivateDir, errnoReason, invokingUid, modeOf, notPrivate, UnsafeFile, writeAll} from '../safe-fs.js'
+import {homeStateDir} from '../state-dir.js'
 import {procProbe, type ProcessProbe} from './probe.js'
 
 export interface FixLock {
@@ -43,7 +44,7 @@ export function fixLockDir(opts: {home?: string; tmp?: string; uid?: number} = {
   const uid = opts.uid ?? invokingUid()
   const home = opts.home ?? passwdHome()
   if (home && isDir(home)) {
-    const dir = path.join(home, '.local', 'state', 'gt-doctor')
+    const dir = homeStateDir(home)
     try {
       ensurePrivateDir(dir, uid)
       return dir

@@ -10,7 +10,7 @@ import {procProbe, systemClock, type ProcessProbe} from './probe.js'
 import {planTeardown, type RecordedProcess, type TeardownRequest} from './teardown-plan.js'
 import {runTeardown, type TeardownResult} from './teardown-steps.js'
 import {liveSocketOps, liveTmux, tmuxServerRefusal, type TmuxRunner} from './side-actions.js'
-import {stateDir} from './state.js'
+import {stateDir} from '../state-dir.js'
 
 export interface SessionStopOptions {
   request: TeardownRequest

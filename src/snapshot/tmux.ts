@@ -1,6 +1,7 @@
 import {execFile} from 'node:child_process'
 import {lstatSync, readdirSync} from 'node:fs'
 import {join, resolve} from 'node:path'
+import {tmuxSocketOf} from './tmux-env.js'
 import type {ProcessInfo, TmuxPane, TmuxServer} from './types.js'
 
 type FoundBy = TmuxServer['foundBy'][number]
@@ -79,12 +80,7 @@ export function socketFromServerArgv(argv: string[], uid: number | undefined, tm
   return join(tmuxTmpdir || '/tmp', `tmux-${uid ?? process.getuid?.() ?? 0}`, label)
 }
 
-/** The socket path part of a TMUX environment value (`/tmp/tmux-1000/default,1234,0`). */
-export function socketFromTmuxEnv(value: string): string | undefined {
-  const comma = value.indexOf(',')
-  const path = comma < 0 ? value : value.slice(0, comma)
-  return path.startsWith('/') ? path : undefined
-}
+export {socketFromTmuxEnv} from './tmux-env.js'
 
 export interface SocketCandidate {
   path: string
@@ -134,7 +130,7 @@ export function discoverSockets(opts: {
   for (const path of socketsInDir(join(opts.tmuxTmpdir || '/tmp', `tmux-${opts.uid}`))) add(path, 'socket-dir')
   for (const p of opts.processes) {
     if (opts.isTmuxServer(p)) add(socketFromServerArgv(p.argv, p.uid, opts.serverTmpdirs.get(p.pid)), 'process')
-    const tmuxEnv = p.env.TMUX && socketFromTmuxEnv(p.env.TMUX)
+    const tmuxEnv = tmuxSocketOf(p)
     if (tmuxEnv) add(tmuxEnv, 'env')
   }
   return [...found].map(([path, by]) => ({path, foundBy: [...by]}))

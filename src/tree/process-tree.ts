@@ -1,3 +1,4 @@
+import {parseTmuxEnv} from '../snapshot/tmux-env.js'
 import type {ProcessInfo, Snapshot, TmuxPane, TmuxServer} from '../snapshot/types.js'
 
 /** The live pane a process descends from, and the server that owns it. */
@@ -172,8 +173,8 @@ export class ProcessTree {
   /** The session a TMUX variable (`socket,serverPid,sessionIndex`) names, while that session still exists. */
   sessionFromTmuxEnv(value: string | undefined): string | undefined {
     if (!value) return undefined
-    const [socket, serverPid, index] = value.split(',')
-    const server = index === undefined ? undefined : this.server(socket)
+    const {rawSocket, serverPid, sessionIndex: index} = parseTmuxEnv(value)
+    const server = index === undefined ? undefined : this.server(rawSocket)
     // Session ids restart with the server: an id from an older server names some other session.
     if (!server || String(server.pid) !== serverPid) return undefined
     return this.index().paneBySession.get(server)!.get(`$${index}`)?.session

@@ -1,0 +1,80 @@
+import type {ProcessInfo} from '../snapshot/types.js'
+
+/**
+ * The matching rules, as data (configurable from gt-doctor.config.*). Patterns are JavaScript regular
+ * expression sources, matched as documented per field.
+ */
+export interface RulesConfig {
+  /** What is a Claude Code process. */
+  claude: {
+    /** Exact basenames of comm or argv[0] that are Claude Code: claude, claude.exe, claude-code. */
+    names: string[]
+    /** Regex sources tested against the script path a node/bun/deno runtime runs (argv[1]). */
+    scripts: string[]
+    /** Regex source tested against argv[0] for the native installer's version-named binary. */
+    nativeBinary: string
+    /**
+     * The flags that make a Claude process headless (a job, not a session): `-p`, `--print`, and the SDK's
+     * `--output-format=stream-json`. `--name=value` also matches `--name value`.
+     */
+    headless: string[]
+  }
+  /** What is an MCP server (or its launcher). */
+  mcp: {
+    /** Regex sources tested against the basename of the program (argv[0] / comm). */
+    programs: string[]
+    /** Regex sources tested against the script an interpreter runs (node script path, python -m module). */
+    scripts: string[]
+    /** Regex sources tested against the package a launcher (npx, npm exec, uvx, uv tool run, pnpm dlx, bunx) starts. */
+    packages: string[]
+    /** Regex sources tested against the image of `docker run` / `podman run`. */
+    images: string[]
+    /** A process whose environ has CLAUDECODE=1 counts as spawned by Claude Code. */
+    claudeCodeEnv: boolean
+  }
+  /** Regex source for agent session names (default Gas Town naming). */
+  agentSessionPattern: string
+  /** comm/argv patterns of child subreapers (systemd --user, ...), where orphans land instead of PID 1. */
+  subreapers: string[]
+  /**
+   * comm/argv patterns of process supervisors (PM2, supervisord, runit's runsv, s6-supervise, daemontools'
+   * supervise): what they run is a service someone configured, reported at most, never ended.
+   */
+  supervisors: string[]
+}
+
+/** The compiled matching rules every check shares (`ctx.rules`). */
+export interface Rules {
+  /** The configuration these rules were compiled from (frozen). */
+  readonly config: RulesConfig
+  /** A Claude Code process: matched on its program (name, node script, native binary), never on free arguments. */
+  isClaude(p: ProcessInfo): boolean
+  /** An MCP server process (or its launcher wrapper), matched on program and script, never on free arguments. */
+  isMcpServer(p: ProcessInfo): boolean
+  /**
+   * The `claude.headless` spelling a Claude process was started with (`-p`, `--output-format=stream-json`), or
+   * undefined when it runs interactively or is not a Claude process.
+   */
+  headlessFlag(p: ProcessInfo): string | undefined
+  /** Spawned by Claude Code according to its environment (CLAUDECODE=1). */
+  hasClaudeCodeEnv(p: ProcessInfo): boolean
+  /** A tmux server process (`tmux: server`). */
+  isTmuxServer(p: ProcessInfo): boolean
+  /** A process that adopts orphans: PID 1 or a child subreaper such as `systemd --user`. */
+  isReaper(p: ProcessInfo | undefined): boolean
+  /** A process supervisor (`supervisors`): its children are services, not orphans. */
+  isSupervisor(p: ProcessInfo | undefined): boolean
+  /** A tmux session name that `agentSessionPattern` says is an agent's. */
+  isAgentSession(name: string): boolean
+  /**
+   * `isClaude` and `isMcpServer` of one process at once (bits CLAUDE and MCP_SERVER), its argv parsed once:
+   * the one pass over every process of a snapshot (`analysis/classify`) asks both.
+   */
+  claudeOrMcp(p: ProcessInfo): number
+}
+
+/** `Rules.claudeOrMcp` bit: a Claude Code process. */
+export const CLAUDE = 1
+/** `Rules.claudeOrMcp` bit: an MCP server or its launcher. */
+export const MCP_SERVER = 2
+
