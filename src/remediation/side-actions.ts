@@ -1,7 +1,7 @@
 import {lstatSync, unlinkSync} from 'node:fs'
 import net from 'node:net'
 import {runTmux} from '../snapshot/tmux.js'
-import type {FixOutcome} from '../report/model.js'
+import type {FixOutcome} from './outcome.js'
 import type {SideResult} from './outcome.js'
 import type {LiveProcess, ProcessProbe} from './probe.js'
 import type {Recorder} from './recorder.js'
