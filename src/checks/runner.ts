@@ -147,7 +147,7 @@ function missingRequirement(registered: RegisteredCheck, snapshot: Snapshot): st
   return undefined
 }
 
-function withTimeout<T>(value: T | Promise<T>, ms: number, id: string): Promise<T> {
+function withTimeout<T>(value: T | Promise<T>, ms: number): Promise<T> {
   if (!(value instanceof Promise)) return Promise.resolve(value)
   let timer: NodeJS.Timeout | undefined
   const limit = new Promise<never>((_, reject) => {
@@ -168,7 +168,7 @@ export async function runOne(registered: RegisteredCheck, snapshot: Snapshot, op
   try {
     const reported: unknown[] = []
     const ctx = contextFor(registered, snapshot, opts.config, rules, reported)
-    const raw = await withTimeout(check.detect(ctx), timeoutMs, check.id)
+    const raw = await withTimeout(check.detect(ctx), timeoutMs)
     const durationMs = performance.now() - started
     if (durationMs > timeoutMs) throw new Error(`timed out: took ${Math.round(durationMs)} ms (limit ${timeoutMs} ms)`)
     if (raw !== undefined && !Array.isArray(raw)) throw new Error('detect did not return an array of findings')
