@@ -1,9 +1,9 @@
 import {performance} from 'node:perf_hooks'
 import type {Snapshot} from '../snapshot/types.js'
-import type {ResolvedConfig} from '../config/config.js'
 import {createRules, type Rules} from '../rules/rules.js'
 import {treeOf} from '../tree/process-tree.js'
 import {filterActions, filterFindings} from './guard.js'
+import type {CheckRunConfig} from './settings.js'
 import {processFindingId, type Check, type CheckContext, type CheckSource, type CheckStatus, type Finding, type FindingKind, type Found, type FixAction, type RegisteredCheck, type Severity} from './api.js'
 
 export interface CheckResult {
@@ -27,7 +27,7 @@ export interface CheckResult {
 export type Progress = 'tty' | 'none'
 
 export interface RunOptions {
-  config: ResolvedConfig
+  config: CheckRunConfig
   /** Live progress (listr2) on a terminal; nothing otherwise. */
   progress?: Progress
   /** The compiled rules to share with the caller (the report counts with the same ones); default: compiled from the config. */
@@ -42,7 +42,7 @@ const SEVERITIES: readonly Severity[] = ['info', 'warning', 'error']
  * The context a check's detect and fix receive: the snapshot, its tree, the shared rules and its options;
  * `report` adds to `reported` (outside detect, where nothing collects, it refuses).
  */
-export function contextFor(registered: RegisteredCheck, snapshot: Snapshot, config: ResolvedConfig, rules?: Rules, reported?: unknown[]): CheckContext<any> {
+export function contextFor(registered: RegisteredCheck, snapshot: Snapshot, config: CheckRunConfig, rules?: Rules, reported?: unknown[]): CheckContext<any> {
   const {check} = registered
   return Object.freeze({
     snapshot,
@@ -188,7 +188,7 @@ export async function runOne(registered: RegisteredCheck, snapshot: Snapshot, op
  * What a fixable finding's fix plans: the check's own `fix` (guarded, as every check the doctor runs is) or
  * the actions the finding carried, with ignored processes taken out as `fix` does.
  */
-export function fixActions(registered: RegisteredCheck, result: CheckResult, finding: Finding, ctx: CheckContext<any>, config: ResolvedConfig): FixAction[] {
+export function fixActions(registered: RegisteredCheck, result: CheckResult, finding: Finding, ctx: CheckContext<any>, config: CheckRunConfig): FixAction[] {
   if (registered.check.fix) return registered.check.fix(finding, ctx)
   return filterActions([...(result.fixes?.get(finding.id) ?? [])], ctx.tree, config)
 }
