@@ -96,11 +96,16 @@ export function resolveConfig(file: ConfigFile, baseDir: string, source?: string
         nativeBinary: r.claude?.nativeBinary ?? d.claude.nativeBinary,
         headless: mergePatterns(d.claude.headless, r.claude?.headless),
       },
+      // The agent table is the defaults' in this version (not yet configurable in the file).
+      agents: structuredClone(d.agents),
       mcp: {
         programs: mergePatterns(d.mcp.programs, r.mcp?.programs),
         scripts: mergePatterns(d.mcp.scripts, r.mcp?.scripts),
         packages: mergePatterns(d.mcp.packages, r.mcp?.packages),
         images: mergePatterns(d.mcp.images, r.mcp?.images),
+        // Not yet configurable in the file: the defaults'.
+        commands: [...d.mcp.commands],
+        pluginDirs: [...d.mcp.pluginDirs],
         claudeCodeEnv: r.mcp?.claudeCodeEnv ?? d.mcp.claudeCodeEnv,
       },
       agentSessionPattern: r.agentSessionPattern ?? d.agentSessionPattern,
