@@ -34,11 +34,12 @@ export default defineCheck<Options>({
       return treeFinding(tree, {
         root: t.root,
         members: t.members,
-        message: `Left behind by Claude Code${evidenceNote(t.tie)}: ${command.argv.join(' ') || command.comm}${t.members.length > 1 ? ` (${t.members.length} processes)` : ''}`,
+        message: `Left behind by ${rules.agentName(t.agent)}${evidenceNote(t.tie)}: ${command.argv.join(' ') || command.comm}${t.members.length > 1 ? ` (${t.members.length} processes)` : ''}`,
         reason: t.why,
         session: tree.sessionFromTmuxEnv(t.root.env.TMUX),
         endTree: options.fixLeftovers,
         data: {
+          agent: t.agent,
           evidence: t.tie.kind === 'none' ? 'tree-shape' : t.tie.kind,
           ...(t.tie.kind === 'none' ? {} : {claudePid: t.tie.claudePid}),
           ...(t.tie.kind === 'pid-reused' ? {claudePidNow: t.tie.now.comm} : {}),
