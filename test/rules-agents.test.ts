@@ -29,6 +29,10 @@ describe('agents: which agent a process is', () => {
     ['claude', proc(['claude']), 'claude'],
     // Codex: the launcher on Node < 22.15 (it spawns the binary), the vendored binary, a release asset, brew's
     [...c(`node ${G}/@openai/codex/bin/codex.js`), 'codex'],
+    // what the live tier sees on Node 20: the shebang runs node on the .bin symlink's path, not codex.js
+    [...c('node /home/alice/project/node_modules/.bin/codex exec --skip-git-repo-check hi'), 'codex'],
+    [...c('node /usr/local/bin/gemini'), 'gemini'],
+    [...c('node /usr/local/bin/copilot'), 'copilot'],
     [...c(`/usr/bin/node /home/alice/project/node_modules/@openai/codex/bin/codex.js exec 'fix it'`), 'codex'],
     [...c(`${CODEX_BIN} --full-auto`), 'codex'],
     [...c('/home/alice/bin/codex-x86_64-unknown-linux-musl'), 'codex'],
