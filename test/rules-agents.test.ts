@@ -1,5 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
+import {configFromValue} from '../src/config/load.js'
 import {createRules, DEFAULT_RULES} from '../src/rules/rules.js'
 import type {RulesConfig} from '../src/rules/rules.js'
 import type {ProcessInfo} from '../src/snapshot/types.js'
@@ -166,6 +167,32 @@ describe('agents: configuration', () => {
     expect(() => createRules(broken((c) => (c.agents[0].headlessCommands = ['--exec'])))).toThrow(/headlessCommands\[0\]/)
     expect(() => createRules(broken((c) => (c.agents[0].names = ['bin/codex'])))).toThrow(/names\[0\]/)
   })
+  it('a configuration file adds an agent, replaces a built-in row by id, or replaces the table', () => {
+    const file = '/home/alice/gt-doctor.config.json'
+    const added = createRules(configFromValue({rules: {agents: [{id: 'goose', name: 'Goose', names: ['goose'], headlessCommands: ['run'], env: ['OPENCODE=1']}]}}, file).rules)
+    expect(added.agentOf(proc(['goose', 'run', 'x']))).toBe('goose')
+    expect(added.headlessFlag(proc(['goose', 'run', 'x']))).toBe('run')
+    expect(added.agentOf(proc(['codex']))).toBe('codex')
+    const narrowed = createRules(configFromValue({rules: {agents: [{id: 'codex', name: 'Codex', names: ['codex-cli']}]}}, file).rules)
+    expect(narrowed.agentOf(proc(['codex']))).toBeUndefined()
+    expect(narrowed.agentOf(proc(['codex-cli']))).toBe('codex')
+    const only = createRules(configFromValue({rules: {agents: {replace: []}}}, file).rules)
+    expect(only.agentOf(proc(['gemini']))).toBeUndefined()
+    expect(only.agentOf(proc(['claude']))).toBe('claude')
+    const more = createRules(configFromValue({rules: {mcp: {commands: ['mytool serve-mcp'], pluginDirs: ['^/opt/plugins/']}}}, file).rules)
+    expect(more.isMcpServer(proc(cmd('mytool serve-mcp --stdio')))).toBe(true)
+    expect(more.isMcpServer(proc(cmd('bun run --cwd /opt/plugins/x start')))).toBe(true)
+    expect(more.isMcpServer(proc(cmd('uvx --from git+https://github.com/oraios/serena serena start-mcp-server')))).toBe(true)
+  })
+
+  it('a bad agent or MCP entry in a file is one line naming it', () => {
+    const file = '/home/alice/gt-doctor.config.json'
+    expect(() => configFromValue({rules: {agents: [{id: 'x', name: 'X', names: ['x'], env: ['AWS_SECRET_ACCESS_KEY']}]}}, file)).toThrow(/^.*rules\.agents\[\d+\]\.env\[0\]: the snapshot does not keep AWS_SECRET_ACCESS_KEY/)
+    expect(() => configFromValue({rules: {agents: [{id: 'Bad Id', name: 'X', names: ['x']}]}}, file)).toThrow(/rules\/agents|agents/)
+    expect(() => configFromValue({rules: {mcp: {commands: ['just-one-word']}}}, file)).toThrow(/rules\.mcp\.commands\[1\]/)
+    expect(() => configFromValue({rules: {mcp: {pluginDirs: ['.*']}}}, file)).toThrow(/rules\.mcp\.pluginDirs\[0\]/)
+  })
+
   it('an empty table leaves Claude Code alone', () => {
     const only = createRules(broken((c) => (c.agents = [])))
     expect(only.agentOf(proc(['claude']))).toBe('claude')
