@@ -17,7 +17,7 @@ export default defineCheck<Options>({
   id: 'detached-run',
   title: 'Detached headless agent runs',
   description:
-    'A headless Claude process (-p/--print, or the SDK\'s stream-json) that no terminal and no live tmux pane holds: a job detached on purpose (& disown, setsid, a detached shell loop), with its MCP servers. Info: never ended unless options.stuckAfterSeconds is set and the run is at least that old.',
+    'A headless Claude process (-p/--print, or the SDK\'s stream-json), or another agent\'s headless run (codex exec, gemini -p, opencode run, ...), that no terminal and no live tmux pane holds: a job detached on purpose (& disown, setsid, a detached shell loop), with its MCP servers. Info: never ended unless options.stuckAfterSeconds is set and the run is at least that old.',
   severity: 'info',
   kind: 'detached-run',
   fixable: true,

@@ -9,7 +9,7 @@ export default defineCheck({
   title: 'Orphan Claude processes',
   // Every agent of the rules' table is judged here (the id and title predate the table and keep their names).
   description:
-    'A Claude process that no live tmux pane holds and that was reparented to init, a subreaper such as systemd --user, or the tmux server after its session was killed. Popups and run-shell jobs are not orphans; supervised services and claudes whose tmux server did not answer are reported as info and never fixed.',
+    'A Claude process (or another agent of the rules\' table: Codex, Gemini CLI, opencode, cursor-agent, Copilot CLI, aider) that no live tmux pane holds and that was reparented to init, a subreaper such as systemd --user, or the tmux server after its session was killed. Popups and run-shell jobs are not orphans; supervised services and claudes whose tmux server did not answer are reported as info and never fixed.',
   severity: 'error',
   kind: 'orphan-agent',
   fixable: true,

@@ -223,7 +223,7 @@ function analyzeOnce(tree: ProcessTree, rules: Rules): OrphanAnalysis {
         : {root, members, mcpServers, envOnly: true, why: `${leftoverEvidence(rules, agent, tie)}; its tree hangs from ${holder}`}
     const held = holdTree(tree, rules, t, up)
     if (held === 'healthy') continue
-    if (held) unprovenTrees.push(held)
+    if (held) unprovenTrees.push(t.envOnly ? {...held, agent} : held)
     else if (t.envOnly) leftovers.push({...t, tie, agent})
     else mcpTrees.push(t)
   }

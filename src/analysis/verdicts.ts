@@ -102,6 +102,8 @@ export interface UnprovenTree extends OrphanTree {
   kind: 'cannot-verify' | 'supervised'
   /** For `supervised`: who supervises it. */
   supervisor?: string
+  /** For a leftover (`envOnly`): the agent whose environment marker it carries. */
+  agent?: string
 }
 
 /** The orphan picture of one snapshot, as `analyzeOrphans` returns it. */
