@@ -16,7 +16,7 @@ export default defineCheck<Options>({
   id: 'agent-leftover',
   title: 'Leftovers of agent tools',
   description:
-    'A process tree Claude Code started (CLAUDECODE=1: a Bash-tool background command, a dev server) that outlived its claude: it hangs from init, a subreaper or a tmux server, holds no MCP server, and neither CLAUDE_PID nor CLAUDE_CODE_SESSION_ID ties it to a live claude. Warning, report-only unless options.fixLeftovers is set.',
+    'A process tree an agent started (CLAUDECODE=1, or another agent\'s marker in the rules\' table: a Bash-tool background command, a dev server) that outlived its agent: it hangs from init, a subreaper or a tmux server, holds no MCP server, and neither CLAUDE_PID nor CLAUDE_CODE_SESSION_ID ties it to a live claude. Warning, report-only unless options.fixLeftovers is set.',
   severity: 'warning',
   kind: 'leftover',
   fixable: true,
@@ -34,11 +34,12 @@ export default defineCheck<Options>({
       return treeFinding(tree, {
         root: t.root,
         members: t.members,
-        message: `Left behind by Claude Code${evidenceNote(t.tie)}: ${command.argv.join(' ') || command.comm}${t.members.length > 1 ? ` (${t.members.length} processes)` : ''}`,
+        message: `Left behind by ${rules.agentName(t.agent)}${evidenceNote(t.tie)}: ${command.argv.join(' ') || command.comm}${t.members.length > 1 ? ` (${t.members.length} processes)` : ''}`,
         reason: t.why,
         session: tree.sessionFromTmuxEnv(t.root.env.TMUX),
         endTree: options.fixLeftovers,
         data: {
+          agent: t.agent,
           evidence: t.tie.kind === 'none' ? 'tree-shape' : t.tie.kind,
           ...(t.tie.kind === 'none' ? {} : {claudePid: t.tie.claudePid}),
           ...(t.tie.kind === 'pid-reused' ? {claudePidNow: t.tie.now.comm} : {}),
@@ -59,7 +60,7 @@ export default defineCheck<Options>({
           root: t.root,
           members: t.members,
           severity: 'info',
-          message: t.kind === 'supervised' ? `Supervised (${t.supervisor}), not a leftover; left alone: ${what}` : `Cannot verify this leftover of Claude Code, so it is left alone: ${what}`,
+          message: t.kind === 'supervised' ? `Supervised (${t.supervisor}), not a leftover; left alone: ${what}` : `Cannot verify this leftover of ${rules.agentName(t.agent ?? 'claude')}, so it is left alone: ${what}`,
           reason: t.why,
           session: tree.sessionFromTmuxEnv(t.root.env.TMUX),
           data: {parentPid: t.root.ppid, startTimeMs: t.root.startTimeMs, ...(t.supervisor ? {supervisor: t.supervisor} : {})},

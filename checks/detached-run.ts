@@ -17,7 +17,7 @@ export default defineCheck<Options>({
   id: 'detached-run',
   title: 'Detached headless agent runs',
   description:
-    'A headless Claude process (-p/--print, or the SDK\'s stream-json) that no terminal and no live tmux pane holds: a job detached on purpose (& disown, setsid, a detached shell loop), with its MCP servers. Info: never ended unless options.stuckAfterSeconds is set and the run is at least that old.',
+    'A headless Claude process (-p/--print, or the SDK\'s stream-json), or another agent\'s headless run (codex exec, gemini -p, opencode run, ...), that no terminal and no live tmux pane holds: a job detached on purpose (& disown, setsid, a detached shell loop), with its MCP servers. Info: never ended unless options.stuckAfterSeconds is set and the run is at least that old.',
   severity: 'info',
   kind: 'detached-run',
   fixable: true,
@@ -33,6 +33,7 @@ export default defineCheck<Options>({
     const now = Date.parse(snapshot.collectedAt)
     return analyzeOrphans(tree, rules).detachedRuns.map((run) => {
       const claude = run.claudes[0]
+      const agent = rules.agentOf(claude) ?? 'claude'
       const ageMs = claude.startTimeMs === undefined ? undefined : now - claude.startTimeMs
       const limitMs = options.stuckAfterSeconds === null ? undefined : options.stuckAfterSeconds * 1000
       // A run whose age is unknown cannot be proved stuck.
@@ -44,11 +45,12 @@ export default defineCheck<Options>({
         root: run.root,
         members: run.members,
         severity: stuck ? 'error' : undefined,
-        message: stuck ? `Stuck detached run: claude ${run.headless}${age}, ${tail}` : `Detached claude ${run.headless}${age}, ${tail}`,
+        message: stuck ? `Stuck detached run: ${agent} ${run.headless}${age}, ${tail}` : `Detached ${agent} ${run.headless}${age}, ${tail}`,
         reason: stuck ? `${run.why}; older than stuckAfterSeconds (${options.stuckAfterSeconds})` : run.why,
         session: tree.sessionFromTmuxEnv(claude.env.TMUX),
         endTree: stuck,
         data: {
+          agent,
           detachedBy: run.detachment.by,
           headless: run.headless,
           claudePid: claude.pid,

@@ -7,8 +7,9 @@ import {analyzeOrphans, defineCheck, formatElapsed, plural, treeFinding, type Sn
 export default defineCheck({
   id: 'orphan-claude',
   title: 'Orphan Claude processes',
+  // Every agent of the rules' table is judged here (the id and title predate the table and keep their names).
   description:
-    'A Claude process that no live tmux pane holds and that was reparented to init, a subreaper such as systemd --user, or the tmux server after its session was killed. Popups and run-shell jobs are not orphans; supervised services and claudes whose tmux server did not answer are reported as info and never fixed.',
+    'A Claude process (or another agent of the rules\' table: Codex, Gemini CLI, opencode, cursor-agent, Copilot CLI, aider) that no live tmux pane holds and that was reparented to init, a subreaper such as systemd --user, or the tmux server after its session was killed. Popups and run-shell jobs are not orphans; supervised services and claudes whose tmux server did not answer are reported as info and never fixed.',
   severity: 'error',
   kind: 'orphan-agent',
   fixable: true,
@@ -18,31 +19,34 @@ export default defineCheck({
     for (const verdict of orphanClaudes) {
       const t = claudeTrees.get(verdict.proc.pid)!
       const servers = t.mcpServers.length
+      const agent = rules.agentOf(verdict.proc) ?? 'claude'
       report(
         treeFinding(tree, {
           root: verdict.proc,
           members: t.members,
-          message: `Orphan claude${age(snapshot, verdict.proc.startTimeMs)}, ${plural(servers, 'MCP server')} (${plural(t.members.length, 'process', 'processes')})`,
+          message: `Orphan ${agent}${age(snapshot, verdict.proc.startTimeMs)}, ${plural(servers, 'MCP server')} (${plural(t.members.length, 'process', 'processes')})`,
           reason: verdict.why,
           session: tree.sessionFromTmuxEnv(verdict.proc.env.TMUX),
           socket: verdict.lastSocket,
-          data: {evidence: verdict.evidence, parentPid: verdict.proc.ppid, startTimeMs: verdict.proc.startTimeMs, mcpServers: servers, lastPane: verdict.lastPane},
+          data: {agent, evidence: verdict.evidence, parentPid: verdict.proc.ppid, startTimeMs: verdict.proc.startTimeMs, mcpServers: servers, lastPane: verdict.lastPane},
           endTree: true,
         }),
       )
     }
     // Not proved orphans: reported so that nobody wonders, never fixed.
     for (const verdict of claudes.filter((c) => c.kind === 'cannot-verify' || c.kind === 'supervised')) {
+      const agent = rules.agentOf(verdict.proc) ?? 'claude'
+      const who = agent === 'claude' ? 'Claude' : rules.agentName(agent)
       report({
         severity: 'info',
         message:
           verdict.kind === 'supervised'
-            ? `Supervised Claude process (${verdict.supervisor}): a service, not an orphan; left alone`
-            : 'Cannot verify this Claude process: who owns it could not be checked, so it is left alone',
+            ? `Supervised ${who} process (${verdict.supervisor}): a service, not an orphan; left alone`
+            : `Cannot verify this ${who} process: who owns it could not be checked, so it is left alone`,
         reason: verdict.why,
         pid: verdict.proc.pid,
         socket: verdict.lastSocket,
-        data: {parentPid: verdict.proc.ppid, startTimeMs: verdict.proc.startTimeMs, ...(verdict.supervisor ? {supervisor: verdict.supervisor} : {})},
+        data: {agent, parentPid: verdict.proc.ppid, startTimeMs: verdict.proc.startTimeMs, ...(verdict.supervisor ? {supervisor: verdict.supervisor} : {})},
       })
     }
   },

@@ -373,7 +373,7 @@ describe('configuration', () => {
     const custom = createRules(
       withChange((cfg) => {
         cfg.mcp.programs.push('^my-tool-server$')
-        cfg.mcp.packages.push('^mcp-remote$')
+        cfg.mcp.packages.push('^supergateway$')
         cfg.mcp.images.push('^registry\\.corp/ai/')
         cfg.mcp.scripts.push('^/opt/servers/')
         cfg.agentSessionPattern = '^agent/'
@@ -381,8 +381,8 @@ describe('configuration', () => {
       }),
     )
     expect(custom.isMcpServer(proc({argv: ['/usr/bin/my-tool-server']}))).toBe(true)
-    expect(custom.isMcpServer(proc({argv: cmd('npx -y mcp-remote https://mcp.example.com/sse')}))).toBe(true)
-    expect(rules.isMcpServer(proc({argv: cmd('npx -y mcp-remote https://mcp.example.com/sse')}))).toBe(false)
+    expect(custom.isMcpServer(proc({argv: cmd('npx -y supergateway --sse https://mcp.example.com/sse')}))).toBe(true)
+    expect(rules.isMcpServer(proc({argv: cmd('npx -y supergateway --sse https://mcp.example.com/sse')}))).toBe(false)
     expect(custom.isMcpServer(proc({argv: cmd('docker run -i --rm registry.corp/ai/search:2')}))).toBe(true)
     expect(custom.isMcpServer(proc({argv: cmd('node /opt/servers/search/index.js')}))).toBe(true)
     expect(custom.isAgentSession('agent/1')).toBe(true)
@@ -398,11 +398,11 @@ describe('configuration', () => {
   })
 
   it('rejects patterns that match every process and malformed values', () => {
-    expect(() => createRules(withChange((c) => c.mcp.programs.push('.*')))).toThrow(/^rules\.mcp\.programs\[2\]: .*empty string/)
+    expect(() => createRules(withChange((c) => c.mcp.programs.push('.*')))).toThrow(/^rules\.mcp\.programs\[3\]: .*empty string/)
     expect(() => createRules(withChange((c) => c.subreapers.push('')))).toThrow(/^rules\.subreapers\[1\]: /)
     expect(() => createRules(withChange((c) => c.claude.names.push('')))).toThrow(/^rules\.claude\.names\[3\]: /)
     expect(() => createRules(withChange((c) => ((c.mcp as {images: unknown}).images = 'mcp/')))).toThrow(/^rules\.mcp\.images: /)
-    expect(() => createRules(withChange((c) => ((c.mcp.packages as unknown[]).push(42))))).toThrow(/^rules\.mcp\.packages\[4\]: /)
+    expect(() => createRules(withChange((c) => ((c.mcp.packages as unknown[]).push(42))))).toThrow(/^rules\.mcp\.packages\[5\]: /)
   })
 
   it('DEFAULT_RULES is frozen; createRules keeps a frozen copy of its config', () => {

@@ -102,7 +102,9 @@ function judgeOwnership(tree: ProcessTree, rules: Rules, p: ProcessInfo, protect
 }
 
 /** The evidence of a leftover, as the first half of its reason. */
-function leftoverEvidence(tie: LeftoverTree['tie']): string {
+function leftoverEvidence(rules: Rules, agent: string, tie: LeftoverTree['tie']): string {
+  // Only Claude Code's children carry a pid tie; another agent's leftover is known by its marker and shape.
+  if (agent !== 'claude') return `started by ${rules.agentName(agent)} (its environment marker) but no ${agent} process is above it (tree shape only)`
   if (tie.kind === 'none') return 'started by Claude Code (CLAUDECODE=1) but no Claude process is above it (tree shape only: no CLAUDE_PID)'
   const named = tie.by === 'CLAUDE_PID' ? `CLAUDE_PID=${tie.claudePid}` : `its messaging socket names claude ${tie.claudePid}`
   if (tie.kind === 'claude-gone') return `started by Claude Code (CLAUDECODE=1, ${named}) and no process ${tie.claudePid} runs any more: its claude is gone`
@@ -213,14 +215,16 @@ function analyzeOnce(tree: ProcessTree, rules: Rules): OrphanAnalysis {
     const holder = up ? (rules.isTmuxServer(up) ? `the tmux server (pid ${up.pid})` : up.pid === 1 ? 'init (PPID 1)' : `${up.comm} (pid ${up.pid})`) : 'nobody'
     // The root's own CLAUDE_PID speaks first, then the first member's that has one.
     const tie = (memberTies.find((t) => t.kind !== 'none') ?? {kind: 'none'}) as LeftoverTree['tie']
+    // Claude Code's marker speaks first (its ties are the strongest evidence), then the root's, then any member's.
+    const agent = members.some((m) => rules.agentEnvOf(m) === 'claude') ? 'claude' : (members.map((m) => rules.agentEnvOf(m)).find((a) => a !== undefined) ?? 'claude')
     const t: OrphanTree =
       mcpServers.length > 0
         ? {root, members, mcpServers, envOnly: false, why: `an MCP server with no Claude process above it; its tree hangs from ${holder}`}
-        : {root, members, mcpServers, envOnly: true, why: `${leftoverEvidence(tie)}; its tree hangs from ${holder}`}
+        : {root, members, mcpServers, envOnly: true, why: `${leftoverEvidence(rules, agent, tie)}; its tree hangs from ${holder}`}
     const held = holdTree(tree, rules, t, up)
     if (held === 'healthy') continue
-    if (held) unprovenTrees.push(held)
-    else if (t.envOnly) leftovers.push({...t, tie})
+    if (held) unprovenTrees.push(t.envOnly ? {...held, agent} : held)
+    else if (t.envOnly) leftovers.push({...t, tie, agent})
     else mcpTrees.push(t)
   }
 

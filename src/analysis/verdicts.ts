@@ -69,6 +69,8 @@ export interface OrphanTree {
 
 /** A tree Claude Code started (CLAUDECODE=1) that outlived its claude: no MCP server in it, no claude above it. */
 export interface LeftoverTree extends OrphanTree {
+  /** The agent whose environment marker the tree carries (`claude` for CLAUDECODE=1, `codex`, …). */
+  agent: string
   /** What CLAUDE_PID says: the claude that started it is gone, its pid now runs something else, or no CLAUDE_PID. */
   tie: Extract<ClaudeTie, {kind: 'claude-gone' | 'pid-reused' | 'none'}>
 }
@@ -100,6 +102,8 @@ export interface UnprovenTree extends OrphanTree {
   kind: 'cannot-verify' | 'supervised'
   /** For `supervised`: who supervises it. */
   supervisor?: string
+  /** For a leftover (`envOnly`): the agent whose environment marker it carries. */
+  agent?: string
 }
 
 /** The orphan picture of one snapshot, as `analyzeOrphans` returns it. */

@@ -1,8 +1,8 @@
 import {homedir} from 'node:os'
 import {isAbsolute, resolve} from 'node:path'
 import type {CheckSettings, IgnoreConfig} from '../checks/settings.js'
-import {DEFAULT_RULES, type RulesConfig} from '../rules/rules.js'
-import type {ConfigFile, PatternList} from './schema.js'
+import {type AgentConfig, DEFAULT_RULES, type RulesConfig} from '../rules/rules.js'
+import type {AgentEntry, ConfigFile, PatternList} from './schema.js'
 
 export type {CheckSettings, IgnoreConfig}
 
@@ -44,6 +44,24 @@ export function mergePatterns(defaults: readonly string[], given: PatternList | 
   return [...new Set([...defaults, ...given])]
 }
 
+/** The agent table: entries added (one with a built-in id replaces that row), or `{replace}` replacing it. */
+export function mergeAgents(defaults: readonly AgentConfig[], given: AgentEntry[] | {replace: AgentEntry[]} | undefined): AgentConfig[] {
+  const full = (a: AgentEntry): AgentConfig => ({
+    id: a.id,
+    name: a.name,
+    names: [...a.names],
+    scripts: [...(a.scripts ?? [])],
+    binaries: [...(a.binaries ?? [])],
+    headless: [...(a.headless ?? [])],
+    headlessCommands: [...(a.headlessCommands ?? [])],
+    env: [...(a.env ?? [])],
+  })
+  if (given === undefined) return structuredClone(defaults) as AgentConfig[]
+  if (!Array.isArray(given)) return given.replace.map(full)
+  const out = (structuredClone(defaults) as AgentConfig[]).filter((d) => !given.some((g) => g.id === d.id))
+  return [...out, ...given.map(full)]
+}
+
 /** `~/x` -> home; relative -> relative to the config file's directory. */
 export function resolvePath(path: string, baseDir: string): string {
   if (path === '~' || path.startsWith('~/')) return resolve(homedir(), path.slice(2))
@@ -77,11 +95,14 @@ export function resolveConfig(file: ConfigFile, baseDir: string, source?: string
         nativeBinary: r.claude?.nativeBinary ?? d.claude.nativeBinary,
         headless: mergePatterns(d.claude.headless, r.claude?.headless),
       },
+      agents: mergeAgents(d.agents, r.agents),
       mcp: {
         programs: mergePatterns(d.mcp.programs, r.mcp?.programs),
         scripts: mergePatterns(d.mcp.scripts, r.mcp?.scripts),
         packages: mergePatterns(d.mcp.packages, r.mcp?.packages),
         images: mergePatterns(d.mcp.images, r.mcp?.images),
+        commands: mergePatterns(d.mcp.commands, r.mcp?.commands),
+        pluginDirs: mergePatterns(d.mcp.pluginDirs, r.mcp?.pluginDirs),
         claudeCodeEnv: r.mcp?.claudeCodeEnv ?? d.mcp.claudeCodeEnv,
       },
       agentSessionPattern: r.agentSessionPattern ?? d.agentSessionPattern,

@@ -109,6 +109,7 @@ function checkPatterns(file: ConfigFile, where: string): void {
     ['rules.mcp.scripts', r.mcp?.scripts, 'regex'],
     ['rules.mcp.packages', r.mcp?.packages, 'regex'],
     ['rules.mcp.images', r.mcp?.images, 'regex'],
+    ['rules.mcp.pluginDirs', r.mcp?.pluginDirs, 'regex'],
     ['rules.subreapers', r.subreapers, 'regex'],
     ['rules.supervisors', r.supervisors, 'regex'],
   ]

@@ -7,6 +7,18 @@ import type {Severity} from '../checks/api.js'
  */
 export type PatternList = string[] | {replace: string[]}
 
+/** One agent as a configuration file gives it: id, name and names required, the other lists default to empty. */
+export interface AgentEntry {
+  id: string
+  name: string
+  names: string[]
+  scripts?: string[]
+  binaries?: string[]
+  headless?: string[]
+  headlessCommands?: string[]
+  env?: string[]
+}
+
 /** The configuration file as written (gt-doctor.config.json, .gt-doctorrc, package.json "gt-doctor", ...). */
 export interface ConfigFile {
   $schema?: string
@@ -29,7 +41,20 @@ export interface ConfigFile {
   sockets?: string[]
   rules?: {
     claude?: {names?: PatternList; scripts?: PatternList; nativeBinary?: string; headless?: PatternList}
-    mcp?: {programs?: PatternList; scripts?: PatternList; packages?: PatternList; images?: PatternList; claudeCodeEnv?: boolean}
+    /**
+     * Agents besides Claude Code: an array adds agents (one with a built-in id replaces that row),
+     * `{"replace": [...]}` replaces the table.
+     */
+    agents?: AgentEntry[] | {replace: AgentEntry[]}
+    mcp?: {
+      programs?: PatternList
+      scripts?: PatternList
+      packages?: PatternList
+      images?: PatternList
+      commands?: PatternList
+      pluginDirs?: PatternList
+      claudeCodeEnv?: boolean
+    }
     agentSessionPattern?: string
     subreapers?: PatternList
     supervisors?: PatternList
@@ -51,6 +76,22 @@ function patternList(what: string) {
 }
 
 const regex = 'regular expressions'
+
+const agentEntry = {
+  type: 'object',
+  required: ['id', 'name', 'names'],
+  additionalProperties: false,
+  properties: {
+    id: {type: 'string', pattern: '^[a-z][a-z0-9-]*$'},
+    name: {type: 'string', minLength: 1},
+    names: {type: 'array', items: {type: 'string', minLength: 1}},
+    scripts: nonEmptyStrings,
+    binaries: nonEmptyStrings,
+    headless: nonEmptyStrings,
+    headlessCommands: nonEmptyStrings,
+    env: nonEmptyStrings,
+  },
+}
 
 /** JSON Schema (draft-07) of `ConfigFile`. Validated with ajv; errors are turned into one line by `describeError`. */
 export const CONFIG_SCHEMA = {
@@ -96,8 +137,17 @@ export const CONFIG_SCHEMA = {
             scripts: patternList(regex),
             packages: patternList(regex),
             images: patternList(regex),
+            commands: patternList('"program subcommand" strings'),
+            pluginDirs: patternList(regex),
             claudeCodeEnv: {type: 'boolean'},
           },
+        },
+        agents: {
+          'x-message': 'must be a list of agents ({id, name, names, ...}: added to the table), or {"replace": [...]}',
+          anyOf: [
+            {type: 'array', items: agentEntry},
+            {type: 'object', required: ['replace'], additionalProperties: false, properties: {replace: {type: 'array', items: agentEntry}}},
+          ],
         },
         agentSessionPattern: {type: 'string', minLength: 1},
         subreapers: patternList(regex),

@@ -54,12 +54,26 @@ export interface ReportSummary {
   detachedRuns?: number
   /** Trees Claude Code started that outlived their claude (agent-leftover findings); their memory is in `orphanMemoryBytes`. */
   leftovers?: number
+  /**
+   * Per agent of the rules' table (`claude`, `codex`, …), for the agents seen: live processes (a launcher
+   * and the native binary it runs counted once), orphan findings, detached runs and leftovers. `orphanClaude`,
+   * `detachedRuns` and `leftovers` above are the sums over every agent.
+   */
+  agents?: Record<string, AgentCounts>
   /** How many checks ended in each status. */
   checks: {passed: number; warnings: number; errors: number; crashed: number; skipped: number}
   /** Findings fixed (after --fix). */
   fixed?: number
   /** Memory freed by the fix (after --fix). */
   freedMemoryBytes?: number
+}
+
+/** One agent's share of the summary counts. */
+export interface AgentCounts {
+  processes: number
+  orphans: number
+  detachedRuns: number
+  leftovers: number
 }
 
 /** The public JSON contract (schemaVersion 1): see test/report.schema.json and the README. */
@@ -106,6 +120,26 @@ function sumBy(findings: Finding[], key: (f: Finding) => number): number {
   return findings.reduce((n, f) => n + key(f), 0)
 }
 
+/** Each agent's counts: its processes (not one under its own launcher) and the findings that name it. */
+function agentCounts(tree: ReturnType<typeof treeOf>, rules: Rules, agents: readonly ProcessInfo[], findings: Record<'orphans' | 'detachedRuns' | 'leftovers', Finding[]>): Record<string, AgentCounts> {
+  const out: Record<string, AgentCounts> = {}
+  const of = (id: string): AgentCounts => (out[id] ??= {processes: 0, orphans: 0, detachedRuns: 0, leftovers: 0})
+  for (const p of agents) {
+    const id = rules.agentOf(p)
+    if (id === undefined) continue
+    const parent = tree.parent(p)
+    if (parent && rules.agentOf(parent) === id) continue
+    of(id).processes++
+  }
+  for (const key of ['orphans', 'detachedRuns', 'leftovers'] as const) {
+    for (const f of findings[key]) {
+      const id = f.data?.agent
+      if (typeof id === 'string') of(id)[key]++
+    }
+  }
+  return out
+}
+
 export function summarize(snapshot: Snapshot, results: CheckResult[], rules: Rules): ReportSummary {
   const tree = treeOf(snapshot)
   const cls = classify(snapshot, rules)
@@ -121,7 +155,8 @@ export function summarize(snapshot: Snapshot, results: CheckResult[], rules: Rul
   const status: ReportSummary['status'] = count('crashed') > 0 ? 'crashed' : count('error') > 0 ? 'error' : count('warning') > 0 ? 'warning' : 'ok'
   return {
     status,
-    claudeProcesses: cls.claudes.filter(live).length,
+    // Claude Code's processes only, as the name says; every agent's are in `agents`.
+    claudeProcesses: cls.claudes.filter((p) => live(p) && rules.agentOf(p) === 'claude').length,
     tmuxSessions: countSessions(snapshot),
     agentSessions: countAgentSessions(snapshot, rules),
     orphanClaude: of('orphan-agent').length,
@@ -132,6 +167,7 @@ export function summarize(snapshot: Snapshot, results: CheckResult[], rules: Rul
     mcpServers: cls.mcpOrEnv.filter((p) => live(p) && isMcpChainHead(tree, rules, p)).length,
     detachedRuns: all('detached-run').length,
     leftovers: leftovers.length,
+    agents: agentCounts(tree, rules, cls.claudes.filter(live), {orphans: of('orphan-agent'), detachedRuns: all('detached-run'), leftovers}),
     checks: {passed: count('ok'), warnings: count('warning'), errors: count('error'), crashed: count('crashed'), skipped: count('skipped')},
   }
 }

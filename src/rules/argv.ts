@@ -346,11 +346,46 @@ export const LAUNCHER_SCRIPTS: ReadonlyMap<string, Launcher> = new Map<string, L
   ['yarn.cjs', 'yarn'],
 ])
 
+/**
+ * The script or `-m` module a Python interpreter at argv[i] runs, and where that program's own arguments
+ * start; undefined for `-c`, a lone `-`, `--help` or no program at all.
+ */
+export function pythonTarget(argv: readonly string[], i: number): {target: string; module: boolean; next: number} | undefined {
+  const n = argv.length
+  for (i++; i < n; i++) {
+    const a = argv[i]
+    if (a.length < 2 || a.charCodeAt(0) !== 45) return a === '-' ? undefined : {target: a, module: false, next: i + 1}
+    if (a.charCodeAt(1) === 45) {
+      if (a.length === 2) return i + 1 < n ? {target: argv[i + 1], module: false, next: i + 2} : undefined
+      if (a === '--check-hash-based-pycs') i++
+      else if (a === '--help' || a === '--version' || a.startsWith('--help-')) return undefined
+      continue
+    }
+    for (let j = 1; j < a.length; j++) {
+      const c = a.charCodeAt(j)
+      if (c === 99 /* c */) return undefined
+      if (c === 109 /* m */) {
+        if (j + 1 < a.length) return {target: a.slice(j + 1), module: true, next: i + 1}
+        return i + 1 < n ? {target: argv[i + 1], module: true, next: i + 2} : undefined
+      }
+      if (c === 87 || c === 88 /* W X */) {
+        if (j + 1 === a.length) i++
+        break
+      }
+    }
+  }
+  return undefined
+}
+
 /** What a program path (argv[0], or the command of `uv run`) is, by its basename. */
 export interface ProgramClass {
   readonly claudeName: boolean
+  /** The agent (1 + its index in `rules.agents`) its name or path says, 0 for none. */
+  readonly agent: number
   readonly native: boolean
   readonly mcpProgram: boolean
+  /** Its basename is the program of an `mcp.commands` entry (`serena`). */
+  readonly mcpCommand: boolean
   readonly launcher: Launcher | undefined
   readonly runtime: Runtime | undefined
   readonly python: boolean

@@ -32,6 +32,7 @@ import {
   PNPM_SPEC,
   type ProgramClass,
   PYTHON_RE,
+  pythonTarget,
   RELATIVE_FILE,
   scan,
   SHELL_COMMAND_FLAG,
@@ -44,6 +45,8 @@ import {
 import {CLAUDE, MCP_SERVER, type Rules, type RulesConfig} from './types.js'
 import {compileRules} from './validate.js'
 
+const NO_AGENT = Object.freeze({agent: -1, at: 0})
+
 function anyTest(list: readonly RegExp[], s: string): boolean {
   for (let i = 0; i < list.length; i++) if (list[i].test(s)) return true
   return false
@@ -52,8 +55,25 @@ function anyTest(list: readonly RegExp[], s: string): boolean {
 /** Compiles a rules configuration. Throws an Error naming the config path (`rules.mcp.scripts[2]: ...`). */
 export function createRules(config: RulesConfig): Rules {
   const compiled = compileRules(config)
-  const {names, commNames, claudeScripts, nativeBinary, headlessBare, headlessValued, programs, mcpScripts, packages, images} = compiled
-  const {claudeCodeEnv, agentSession, subreapers, supervisors} = compiled
+  const {names, commNames, claudeScripts, nativeBinary, headlessBare, headlessValued, programs, mcpScripts, packages, images, commands, pluginDirs} = compiled
+  const {claudeCodeEnv, agents, agentSession, subreapers, supervisors} = compiled
+
+  // The agent table by name (1 + index; Claude Code, checked first, is 0) and its environment markers, flat.
+  const agentNames = new Map<string, number>()
+  const agentComms = new Map<string, number>()
+  agents.forEach((a, k) => {
+    for (const n of a.names) {
+      if (!agentNames.has(n)) agentNames.set(n, k + 1)
+      if (!agentComms.has(n.slice(0, 15))) agentComms.set(n.slice(0, 15), k + 1)
+    }
+  })
+  const subcommands = new Map<string, Set<string>>()
+  for (const c of commands) {
+    const [program, sub] = c.split(' ')
+    if (!subcommands.has(program)) subcommands.set(program, new Set())
+    subcommands.get(program)!.add(sub)
+  }
+  const markers = agents.flatMap((a) => [...a.env].map(([key, value]) => ({key: key as keyof ProcessInfo['env'], value, id: a.id})))
 
   // ----- What argv[0] names, memoised: most processes share a handful of programs ----------------------
 
@@ -66,8 +86,10 @@ export function createRules(config: RulesConfig): Rules {
       const base = basename(program)
       k = {
         claudeName: names.has(base),
+        agent: agentNames.get(base) ?? binaryAgent(program),
         native: nativeBinary.test(program),
         mcpProgram: base !== '' && anyTest(programs, base),
+        mcpCommand: subcommands.has(base),
         launcher: LAUNCHER_PROGRAMS.get(base),
         runtime: jsRuntime(base),
         python: PYTHON_RE.test(base),
@@ -127,29 +149,30 @@ export function createRules(config: RulesConfig): Rules {
     return packageIsMcp(end === -1 ? path.slice(start) : path.slice(start, end))
   }
 
+  /** `serena start-mcp-server`: a program (by basename) and the subcommand right after it (`mcp.commands`). */
+  const commandIsMcp = (program: string, sub: string | undefined): boolean => {
+    if (sub === undefined || commands.size === 0) return false
+    const subs = subcommands.get(basename(program))
+    return subs?.has(sub) === true
+  }
+
   const pythonIsMcp = (argv: readonly string[], i: number): boolean => {
-    const n = argv.length
-    for (i++; i < n; i++) {
-      const a = argv[i]
-      if (a.length < 2 || a.charCodeAt(0) !== 45) return a !== '-' && scriptIsMcp(a, true)
-      if (a.charCodeAt(1) === 45) {
-        if (a.length === 2) return i + 1 < n && scriptIsMcp(argv[i + 1], true)
-        if (a === '--check-hash-based-pycs') i++
-        else if (a === '--help' || a === '--version' || a.startsWith('--help-')) return false
-        continue
-      }
-      for (let j = 1; j < a.length; j++) {
-        const c = a.charCodeAt(j)
-        if (c === 99 /* c */) return false
-        if (c === 109 /* m */) {
-          const mod = j + 1 < a.length ? a.slice(j + 1) : argv[i + 1]
-          return mod !== undefined && moduleIsMcp(mod)
-        }
-        if (c === 87 || c === 88 /* W X */) {
-          if (j + 1 === a.length) i++
-          break
-        }
-      }
+    const t = pythonTarget(argv, i)
+    if (t === undefined) return false
+    if (t.module) return moduleIsMcp(t.target)
+    return scriptIsMcp(t.target, true) || commandIsMcp(t.target, argv[t.next])
+  }
+
+  /**
+   * `bun run --cwd DIR start` (or `bun --cwd DIR start`): a plugin's server, started by the package.json
+   * `start` script of a directory `mcp.pluginDirs` names. The directory is bun's option, not a free argument.
+   */
+  const bunPluginIsMcp = (argv: readonly string[], i: number, s: number): boolean => {
+    if (pluginDirs.length === 0 || argv[s] !== 'start') return false
+    for (let j = i + 1; j < s; j++) {
+      const a = argv[j]
+      const dir = a === '--cwd' ? argv[j + 1] : a.startsWith('--cwd=') ? a.slice(6) : undefined
+      if (dir !== undefined) return anyTest(pluginDirs, dir)
     }
     return false
   }
@@ -162,7 +185,7 @@ export function createRules(config: RulesConfig): Rules {
       case 'uvx': {
         const sp = kind === 'npx' ? NPM_SPEC : kind === 'bunx' ? YARN_BUNX_SPEC : kind === 'pnpx' ? PNPM_SPEC : UV_SPEC
         const pos = scan(argv, j, sp, packageIsMcp)
-        return pos === MATCHED || (pos >= 0 && packageIsMcp(argv[pos]))
+        return pos === MATCHED || (pos >= 0 && (packageIsMcp(argv[pos]) || commandIsMcp(argv[pos], argv[pos + 1])))
       }
       case 'npm':
       case 'pnpm':
@@ -207,13 +230,14 @@ export function createRules(config: RulesConfig): Rules {
   /** Is the program at argv[i] (with the arguments after it) an MCP server or its launcher? */
   const mcpAt = (argv: readonly string[], i: number, depth: number): boolean => {
     const k = classify(argv[i])
-    if (k.mcpProgram) return true
+    if (k.mcpProgram || (k.mcpCommand && commandIsMcp(argv[i], argv[i + 1]))) return true
     if (k.launcher !== undefined) return launcherIsMcp(k.launcher, argv, i + 1, depth)
     if (k.runtime !== undefined) {
       const s = jsScriptIndex(argv, i, k.runtime)
       if (s < 0) return false
       if (k.runtime === 'bun' && isBunX(argv, i, s)) return launcherIsMcp('bunx', argv, s + 1, depth)
       const script = argv[s]
+      if (k.runtime === 'bun' && bunPluginIsMcp(argv, i, s)) return true
       const viaScript = LAUNCHER_SCRIPTS.get(basename(script))
       if (viaScript !== undefined) return launcherIsMcp(viaScript, argv, s + 1, depth)
       return scriptIsMcp(script, false)
@@ -237,26 +261,61 @@ export function createRules(config: RulesConfig): Rules {
 
   // ----- Claude ---------------------------------------------------------------------------------------
 
-  const claudeByArgv = (p: ProcessInfo, argv: readonly string[]): boolean => {
-    if (argv.length === 0) return commNames.has(p.comm)
-    const k = classify(argv[0])
-    if (k.claudeName || k.native) return true
-    if (k.runtime === undefined) return false
-    const s = jsScriptIndex(argv, 0, k.runtime)
-    if (s < 0 || (k.runtime === 'bun' && isBunX(argv, 0, s))) return false
-    const script = argv[s]
-    return anyTest(claudeScripts, script) || names.has(basename(script))
+  /** An agent whose native-install pattern matches the program path (1 + index), else 0. */
+  function binaryAgent(program: string): number {
+    for (let k = 0; k < agents.length; k++) if (anyTest(agents[k].binaries, program)) return k + 1
+    return 0
   }
+
+  /** The agent a script (of a JS runtime or Python) or a `-m` module belongs to (1 + index), else 0. */
+  const scriptAgent = (script: string): number => {
+    if (script === '') return 0
+    // The exact basename, as for Claude Code: `python aider.py` is someone's script, not aider.
+    const base = basename(script)
+    for (let k = 0; k < agents.length; k++) {
+      const a = agents[k]
+      if (a.names.has(base) || anyTest(a.scripts, script)) return k + 1
+    }
+    return 0
+  }
+
+  /**
+   * Which agent argv runs: 0 Claude Code (its rules exactly as they always were, asked first), 1 + index
+   * for `agents`, -1 none. Also where the agent's own arguments start (`at`), for the headless spellings.
+   */
+  const agentByArgv = (p: ProcessInfo, argv: readonly string[]): {agent: number; at: number} => {
+    if (argv.length === 0) return {agent: commNames.has(p.comm) ? 0 : (agentComms.get(p.comm) ?? -1), at: 0}
+    const k = classify(argv[0])
+    if (k.claudeName || k.native) return {agent: 0, at: 1}
+    if (k.agent > 0) return {agent: k.agent, at: 1}
+    if (k.runtime !== undefined) {
+      const s = jsScriptIndex(argv, 0, k.runtime)
+      if (s < 0 || (k.runtime === 'bun' && isBunX(argv, 0, s))) return NO_AGENT
+      const script = argv[s]
+      if (anyTest(claudeScripts, script) || names.has(basename(script))) return {agent: 0, at: s + 1}
+      const a = scriptAgent(script)
+      return a === 0 ? NO_AGENT : {agent: a, at: s + 1}
+    }
+    if (!k.python || agents.length === 0) return NO_AGENT
+    const t = pythonTarget(argv, 0)
+    if (t === undefined) return NO_AGENT
+    const a = scriptAgent(t.module ? t.target.split('.')[0] : t.target)
+    return a === 0 ? NO_AGENT : {agent: a, at: t.next}
+  }
+
+  const claudeByArgv = (p: ProcessInfo, argv: readonly string[]): boolean => agentByArgv(p, argv).agent >= 0
 
   const isClaude = (p: ProcessInfo): boolean => claudeByArgv(p, effectiveArgv(p))
 
-  /** The first headless spelling among a Claude process's own arguments (after the script a runtime runs, up to `--`). */
-  const headlessFlag = (p: ProcessInfo): string | undefined => {
-    const argv = effectiveArgv(p)
-    if (argv.length === 0 || !claudeByArgv(p, argv)) return undefined
-    const runtime = classify(argv[0]).runtime
+  const agentOf = (p: ProcessInfo): string | undefined => {
+    const a = agentByArgv(p, effectiveArgv(p)).agent
+    return a < 0 ? undefined : a === 0 ? 'claude' : agents[a - 1].id
+  }
+
+  /** Claude Code's headless spellings, exactly as before the agent table. */
+  const claudeHeadless = (argv: readonly string[], from: number): string | undefined => {
     const n = argv.length
-    for (let i = runtime === undefined ? 1 : jsScriptIndex(argv, 0, runtime) + 1; i < n; i++) {
+    for (let i = from; i < n; i++) {
       const a = argv[i]
       if (a === '--') return undefined
       if (headlessBare.has(a)) return a
@@ -267,6 +326,33 @@ export function createRules(config: RulesConfig): Rules {
       if (hit !== undefined) return hit
     }
     return undefined
+  }
+
+  /**
+   * Another agent's headless spelling: a headless flag (`--message=…` too) or a headless subcommand anywhere
+   * before `--`. Any argument equal to the subcommand counts, whatever options precede it: a prompt that is
+   * exactly `exec` makes an interactive run look headless, which only ever spares it.
+   */
+  const agentHeadless = (k: number, argv: readonly string[], from: number): string | undefined => {
+    const a = agents[k]
+    const n = argv.length
+    for (let i = from; i < n; i++) {
+      const arg = argv[i]
+      if (arg === '--') return undefined
+      if (a.headless.has(arg) || a.headlessCommands.has(arg)) return arg
+      const eq = arg.charCodeAt(1) === 45 ? arg.indexOf('=') : -1
+      if (eq > 2 && a.headless.has(arg.slice(0, eq))) return arg.slice(0, eq)
+    }
+    return undefined
+  }
+
+  /** The first headless spelling among an agent's own arguments (after the script a runtime runs, up to `--`). */
+  const headlessFlag = (p: ProcessInfo): string | undefined => {
+    const argv = effectiveArgv(p)
+    if (argv.length === 0) return undefined
+    const {agent, at} = agentByArgv(p, argv)
+    if (agent < 0) return undefined
+    return agent === 0 ? claudeHeadless(argv, at) : agentHeadless(agent - 1, argv, at)
   }
 
   const mcpByArgv = (p: ProcessInfo, argv: readonly string[]): boolean => {
@@ -284,7 +370,20 @@ export function createRules(config: RulesConfig): Rules {
 
   const isMcpServer = (p: ProcessInfo): boolean => mcpByArgv(p, effectiveArgv(p))
 
-  const hasClaudeCodeEnv = (p: ProcessInfo): boolean => claudeCodeEnv && p.env?.CLAUDECODE === '1'
+  const agentEnvOf = (p: ProcessInfo): string | undefined => {
+    const env = p.env
+    if (env === undefined) return undefined
+    if (claudeCodeEnv && env.CLAUDECODE === '1') return 'claude'
+    for (const m of markers) {
+      const v = env[m.key]
+      if (v !== undefined && (m.value === undefined || v === m.value)) return m.id
+    }
+    return undefined
+  }
+
+  const hasClaudeCodeEnv = (p: ProcessInfo): boolean => agentEnvOf(p) !== undefined
+
+  const agentName = (id: string): string => (id === 'claude' ? 'Claude Code' : (agents.find((a) => a.id === id)?.name ?? id))
 
   const isTmuxServer = (p: ProcessInfo): boolean =>
     p.comm.startsWith('tmux: server') || (p.argv !== undefined && p.argv.length > 0 && p.argv[0].startsWith('tmux: server'))
@@ -315,6 +414,9 @@ export function createRules(config: RulesConfig): Rules {
     isMcpServer,
     headlessFlag,
     hasClaudeCodeEnv,
+    agentOf,
+    agentEnvOf,
+    agentName,
     isTmuxServer,
     isReaper,
     isSupervisor,

@@ -4,7 +4,7 @@
  * configuration and compiling its patterns), argv.ts (option tables and the argv scanner), match.ts (the
  * matchers built from a compiled configuration).
  */
-export {CLAUDE, MCP_SERVER, type Rules, type RulesConfig} from './types.js'
+export {type AgentConfig, CLAUDE, MCP_SERVER, type Rules, type RulesConfig} from './types.js'
 export {DEFAULT_RULES} from './defaults.js'
 export {createRules} from './match.js'
 export {checkHeadlessFlag, compile} from './validate.js'

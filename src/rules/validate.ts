@@ -3,7 +3,8 @@
  * configuration path (`rules.mcp.scripts[2]: ...`); config/load.ts reports them as a config error.
  */
 import {deepFreeze} from '../freeze.js'
-import type {RulesConfig} from './types.js'
+import {KEPT_ENV_KEYS} from '../snapshot/types.js'
+import type {AgentConfig, RulesConfig} from './types.js'
 
 function fail(path: string, message: string): never {
   throw new Error(`${path}: ${message}`)
@@ -41,6 +42,63 @@ function section(value: unknown, path: string): Record<string, unknown> {
   return value as Record<string, unknown>
 }
 
+/** One agent of `rules.agents`, compiled. */
+export interface CompiledAgent {
+  readonly id: string
+  readonly name: string
+  readonly names: ReadonlySet<string>
+  readonly scripts: readonly RegExp[]
+  readonly binaries: readonly RegExp[]
+  /** Headless flags: `-p`, `--message` (also as `--message=…`). */
+  readonly headless: ReadonlySet<string>
+  readonly headlessCommands: ReadonlySet<string>
+  /** Environment markers: variable → required value (undefined: any value). */
+  readonly env: ReadonlyMap<string, string | undefined>
+}
+
+const AGENT_ID = /^[a-z][a-z0-9-]*$/
+const KEPT = new Set<string>(KEPT_ENV_KEYS)
+
+function compileAgent(value: unknown, path: string, seen: Set<string>): {agent: CompiledAgent; config: AgentConfig} {
+  const a = section(value, path)
+  if (typeof a.id !== 'string' || !AGENT_ID.test(a.id)) fail(`${path}.id`, 'expected lower-case letters, digits and dashes (codex)')
+  if (a.id === 'claude' || seen.has(a.id)) fail(`${path}.id`, `"${a.id}" is already an agent`)
+  seen.add(a.id)
+  if (typeof a.name !== 'string' || a.name === '') fail(`${path}.name`, 'expected a non-empty name')
+  const strings = (key: string, what: string): string[] => {
+    const list = a[key]
+    if (!Array.isArray(list) || list.some((x) => typeof x !== 'string' || x === '')) fail(`${path}.${key}`, `expected an array of ${what}`)
+    return list as string[]
+  }
+  const names = strings('names', 'program basenames')
+  names.forEach((n, i) => n.includes('/') && fail(`${path}.names[${i}]`, 'expected a program basename (no "/")'))
+  const scripts = compileList(a.scripts, `${path}.scripts`)
+  const binaries = compileList(a.binaries, `${path}.binaries`)
+  const headless = strings('headless', 'flags').map((f, i) => checkHeadlessFlag(f, `${path}.headless[${i}]`))
+  const commands = strings('headlessCommands', 'subcommands')
+  commands.forEach((c, i) => c.startsWith('-') && fail(`${path}.headlessCommands[${i}]`, 'expected a subcommand, not a flag'))
+  const env = new Map<string, string | undefined>()
+  strings('env', 'NAME or NAME=value markers').forEach((m, i) => {
+    const eq = m.indexOf('=')
+    const key = eq === -1 ? m : m.slice(0, eq)
+    if (!KEPT.has(key)) fail(`${path}.env[${i}]`, `the snapshot does not keep ${key} (it keeps ${KEPT_ENV_KEYS.join(', ')})`)
+    env.set(key, eq === -1 ? undefined : m.slice(eq + 1))
+  })
+  return {
+    agent: {id: a.id, name: a.name, names: new Set(names), scripts, binaries, headless: new Set(headless), headlessCommands: new Set(commands), env},
+    config: {
+      id: a.id,
+      name: a.name,
+      names: [...names],
+      scripts: [...(a.scripts as string[])],
+      binaries: [...(a.binaries as string[])],
+      headless: [...headless],
+      headlessCommands: [...commands],
+      env: strings('env', '').slice(),
+    },
+  }
+}
+
 /** A configuration checked and its patterns compiled, with a private frozen copy of exactly what was compiled. */
 export interface CompiledRules {
   readonly config: RulesConfig
@@ -57,7 +115,12 @@ export interface CompiledRules {
   readonly mcpScripts: readonly RegExp[]
   readonly packages: readonly RegExp[]
   readonly images: readonly RegExp[]
+  /** `mcp.commands` as `program subcommand` strings. */
+  readonly commands: ReadonlySet<string>
+  readonly pluginDirs: readonly RegExp[]
   readonly claudeCodeEnv: boolean
+  /** `rules.agents`, compiled, in table order. */
+  readonly agents: readonly CompiledAgent[]
   readonly agentSession: RegExp
   readonly subreapers: readonly RegExp[]
   readonly supervisors: readonly RegExp[]
@@ -97,10 +160,22 @@ export function compileRules(config: RulesConfig): CompiledRules {
     }
   }
 
+  if (!Array.isArray(root.agents)) fail('rules.agents', 'expected an array of agents')
+  const seen = new Set<string>()
+  const agentsCompiled = (root.agents as unknown[]).map((a, i) => compileAgent(a, `rules.agents[${i}]`, seen))
+  const agents = agentsCompiled.map((a) => a.agent)
+
   const programs = compileList(mcpCfg.programs, 'rules.mcp.programs')
   const mcpScripts = compileList(mcpCfg.scripts, 'rules.mcp.scripts')
   const packages = compileList(mcpCfg.packages, 'rules.mcp.packages')
   const images = compileList(mcpCfg.images, 'rules.mcp.images')
+  if (!Array.isArray(mcpCfg.commands)) fail('rules.mcp.commands', 'expected an array of "program subcommand" strings')
+  const commands = new Set<string>()
+  ;(mcpCfg.commands as unknown[]).forEach((c, i) => {
+    if (typeof c !== 'string' || !/^[^\s/]+ [^\s-][^\s]*$/.test(c)) fail(`rules.mcp.commands[${i}]`, 'expected "program subcommand" (serena start-mcp-server)')
+    commands.add(c)
+  })
+  const pluginDirs = compileList(mcpCfg.pluginDirs, 'rules.mcp.pluginDirs')
   if (typeof mcpCfg.claudeCodeEnv !== 'boolean') fail('rules.mcp.claudeCodeEnv', 'expected true or false')
   const claudeCodeEnv = mcpCfg.claudeCodeEnv
 
@@ -111,11 +186,14 @@ export function compileRules(config: RulesConfig): CompiledRules {
   // A private, frozen copy of exactly what was compiled (unknown keys dropped).
   const frozenConfig: RulesConfig = deepFreeze({
     claude: {names: [...names], scripts: [...(claudeCfg.scripts as string[])], nativeBinary: claudeCfg.nativeBinary as string, headless: [...headless]},
+    agents: agentsCompiled.map((a) => a.config),
     mcp: {
       programs: [...(mcpCfg.programs as string[])],
       scripts: [...(mcpCfg.scripts as string[])],
       packages: [...(mcpCfg.packages as string[])],
       images: [...(mcpCfg.images as string[])],
+      commands: [...commands],
+      pluginDirs: [...(mcpCfg.pluginDirs as string[])],
       claudeCodeEnv,
     },
     agentSessionPattern: root.agentSessionPattern as string,
@@ -135,7 +213,10 @@ export function compileRules(config: RulesConfig): CompiledRules {
     mcpScripts,
     packages,
     images,
+    commands,
+    pluginDirs,
     claudeCodeEnv,
+    agents,
     agentSession,
     subreapers,
     supervisors,

@@ -21,6 +21,13 @@ export const KEPT_ENV_KEYS = [
   'CLAUDE_PID',
   'CLAUDE_CODE_ENTRYPOINT',
   'CLAUDE_CODE_MESSAGING_SOCKET',
+  // Other agents' markers for what they start (rules.agents[].env): flags, never secrets.
+  'CODEX_MANAGED_BY_NPM',
+  'CODEX_MANAGED_BY_BUN',
+  'CODEX_MANAGED_BY_PNPM',
+  'CODEX_SANDBOX_NETWORK_DISABLED',
+  'GEMINI_CLI_NO_RELAUNCH',
+  'OPENCODE',
 ] as const
 export type KeptEnvKey = (typeof KEPT_ENV_KEYS)[number]
 
