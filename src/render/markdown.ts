@@ -19,7 +19,9 @@ export function mdText(text: string): string {
   const escape = (s: string) => s.replace(/[\\`*_[\]<>|~&$]/g, '\\$&')
   let out = ''
   let last = 0
-  for (const m of flat.matchAll(/(^|[\s(=:,])(@[\w.@/:+-]+)/g)) {
+  // GitHub mentions after any character that is not part of a word (`x;@octocat`, `'@octocat'`); an
+  // e-mail address (`a@b.org`) is not a mention.
+  for (const m of flat.matchAll(/(^|[^A-Za-z0-9_@.+-])(@[\w.@/:+-]+)/g)) {
     const start = m.index + m[1].length
     out += escape(flat.slice(last, start)) + codeSpan(m[2])
     last = start + m[2].length
