@@ -59,10 +59,22 @@ export function treeLines(snapshot: Snapshot, pids: readonly number[]): TreeLine
   return out
 }
 
-/** `1234 claude --resume (412 MiB)` per line, tree-drawn; commands cut at `maxCommand` characters. */
+/** A note report/display.ts left where it cut an argument. */
+const CUT_NOTE = /…\[([\d,]+) characters cut\]/g
+
+/** `command` cut at `max` characters, saying how many were cut (those an earlier cut took included). */
+function cutCommand(command: string, max: number): string {
+  if (command.length <= max) return command
+  const hidden = command.slice(max)
+  let cut = hidden.length
+  for (const m of hidden.matchAll(CUT_NOTE)) cut += Number(m[1].replace(/,/g, '')) - m[0].length
+  return `${command.slice(0, max)}…[${cut.toLocaleString('en-US')} characters cut]`
+}
+
+/** `1234 claude --resume (412 MiB)` per line, tree-drawn; commands cut at `maxCommand` characters (saying how many were cut). */
 export function formatTree(lines: readonly TreeLine[], maxCommand = 240): string[] {
   return lines.map((l) => {
-    const command = l.command.length > maxCommand ? `${l.command.slice(0, maxCommand - 1)}…` : l.command
+    const command = cutCommand(l.command, maxCommand)
     const memory = l.memoryBytes === undefined ? '' : ` (${formatBytes(l.memoryBytes)})`
     return `${l.prefix}${l.pid} ${command}${memory}`
   })

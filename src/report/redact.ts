@@ -70,7 +70,8 @@ const CONTEXT_RULES: Rule[] = [
     replace: (_m, head) => `${head}"${MASK}"`,
   },
   // `scheme://user:password@host`
-  {pattern: /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/:@'"]*):([^\s/@'"]+)@/gi, replace: (_m, scheme, user) => `${scheme}${user}:${MASK}@`},
+  // The scheme is bounded: unbounded, each word start of a long `a.a.a…` ran to its end and back (quadratic).
+  {pattern: /\b([a-z][a-z0-9+.-]{0,31}:\/\/)([^\s/:@'"]*):([^\s/@'"]+)@/gi, replace: (_m, scheme, user) => `${scheme}${user}:${MASK}@`},
   // `Authorization: Bearer X`, `Proxy-Authorization: Basic X`, `authorization=X`
   {
     pattern: /\b((?:proxy-)?authorization\s*[:=]\s*)(?:(bearer|basic|token|digest|negotiate)\s+)?([^\s'",;]+)/gi,
@@ -173,12 +174,19 @@ function walk(value: unknown, opts: RedactOptions, key?: string): unknown {
     if (value.length > 0 && value.every((v) => typeof v === 'string')) return redactArgv(value as string[], opts)
     return value.map((v) => walk(v, opts))
   }
-  if (value && typeof value === 'object') {
+  if (isPlainObject(value)) {
     const out: Record<string, unknown> = {}
     for (const [k, v] of Object.entries(value)) out[k] = walk(v, opts, k)
     return out
   }
   return value
+}
+
+/** A JSON-like object: a Map (a plan's memory), a Date or a class instance is kept as it is. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (!value || typeof value !== 'object') return false
+  const proto = Object.getPrototypeOf(value)
+  return proto === Object.prototype || proto === null
 }
 
 /** The report with every message, reason, error, data value and path redacted. Numbers and ids are untouched. */
