@@ -22,7 +22,7 @@ import {redactText} from '../src/report/redact.js'
 import {createRules} from '../src/rules/rules.js'
 import type {Snapshot} from '../src/snapshot/types.js'
 import {Machine} from './support/machine.js'
-import {fake} from './support/secrets.js'
+import {allSecrets, fake, secretCorpus} from './support/secrets.js'
 
 const builtins: RegisteredCheck[] = [orphanClaude, orphanMcp, orphanMemory, sessionMismatch].map((check) => ({check, source: {kind: 'built-in'}}))
 /** What a terminal acts on: C0 but line feed (tab too: the renderers lay it out), DEL, C1. */
@@ -90,6 +90,23 @@ describe('terminal safety: one function between the data and every terminal', ()
     const after = renderFixed(forDisplay(fixed, {redact: true, home: HOME}), {color: false})
     expect(after).not.toMatch(RAW_CONTROL)
     expect(after).not.toContain(token)
+  })
+})
+
+describe('the secret corpus in the --fix plan', () => {
+  it("every corpus command line, planned for ending, is masked in the plan table; unmasked, most show", async () => {
+    const m = new Machine()
+    m.proc({pid: 300, ppid: 1, comm: 'claude', argv: ['claude'], mib: 350})
+    secretCorpus().forEach((c, i) => m.proc({pid: 400 + i, ppid: 300, comm: 'node', argv: c.argv, mib: 10, env: {CLAUDECODE: '1'}}))
+    const plan = planRemediation(await diagnosisOf(m.snapshot()))
+    // Wide enough that no secret is wrapped across cells in the control run.
+    const render = (p: typeof plan) => renderPlan(p, {color: false, graceMs: 5000}).replace(/\s*│\s*/g, '')
+    const secrets = allSecrets()
+    const shown = render(forDisplay(plan, {redact: true, home: HOME}))
+    expect(shown).toContain(`Plan: end ${secretCorpus().length + 1} processes`)
+    expect(secrets.filter((x) => shown.includes(x))).toEqual([])
+    // shortCommand cuts a command at 120 characters: the control counts those it shows whole.
+    expect(secrets.filter((x) => render(plan).includes(x)).length).toBeGreaterThan(30)
   })
 })
 
