@@ -21,6 +21,7 @@ import {buildReport} from '../src/report/model.js'
 import {redactText} from '../src/report/redact.js'
 import {createRules} from '../src/rules/rules.js'
 import type {Snapshot} from '../src/snapshot/types.js'
+import {runCli} from './support/cli.js'
 import {Machine} from './support/machine.js'
 import {allSecrets, fake, secretCorpus} from './support/secrets.js'
 
@@ -90,6 +91,15 @@ describe('terminal safety: one function between the data and every terminal', ()
     const after = renderFixed(forDisplay(fixed, {redact: true, home: HOME}), {color: false})
     expect(after).not.toMatch(RAW_CONTROL)
     expect(after).not.toContain(token)
+  })
+})
+
+describe('error lines', () => {
+  it('a path with ESC[2J in it is escaped in the one error line', () => {
+    const r = runCli(['check', '--from', '/nonexistent/\u001b[2J\u001b]0;t\u0007/snap.json'])
+    expect(r.status).toBe(2)
+    expect(r.stderr).toContain('\\x1b[2J')
+    expect(r.stderr).not.toMatch(RAW_CONTROL)
   })
 })
 

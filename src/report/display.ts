@@ -7,23 +7,15 @@
  * renderers lay them out. Snapshot files are not cut: `check --from` must find what `check` found.
  */
 import type {Snapshot} from '../snapshot/types.js'
+import {escapeControls} from '../words.js'
 import {isPlainObject, redactDeep, redactSnapshot, type RedactOptions} from './redact.js'
+
+export {escapeControls}
 
 /** Characters of one argument or one text kept; the rest is replaced by a note of how much was cut. */
 export const TEXT_LIMIT = 4096
 /** Arguments of one command line kept. */
 export const ARGS_LIMIT = 256
-
-/** C0 (but tab and line feed), DEL, C1, and the bidirectional overrides that reorder what a reader sees. */
-const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g
-
-/** `text` with every control character written out: `\x1b`, `\u{202e}`. */
-export function escapeControls(text: string): string {
-  return text.replace(CONTROL, (c) => {
-    const code = c.charCodeAt(0)
-    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16)}}`
-  })
-}
 
 /** `text` cut at `limit` characters, with a note of how many were cut. */
 export function cutText(text: string, limit = TEXT_LIMIT): string {
