@@ -4,15 +4,13 @@ import prettyMs from 'pretty-ms'
 /** 5.8 GB style, binary units because that is what `free -h` and top show. */
 export function formatBytes(bytes: number | undefined): string {
   if (bytes === undefined) return '-'
-  // pretty-bytes makes a number formatter per call (0.1 ms and more): 20,000 rows took 3 s. Its text
-  // depends only on the value rounded to the one decimal it shows, so that is what is remembered.
-  const unit = bytes < 1024 ? 1 : 1024 ** Math.min(8, Math.floor(Math.log(bytes) / Math.log(1024)))
-  const shown = (Math.round((bytes / unit) * 10) / 10) * unit
-  let text = BYTES_TEXT.get(shown)
+  // pretty-bytes makes a number formatter per call (0.1 ms and more): 20,000 rows took 3 s. Trees of one
+  // kind often hold the same amounts, so the text is remembered by value.
+  let text = BYTES_TEXT.get(bytes)
   if (text === undefined) {
     if (BYTES_TEXT.size >= 10_000) BYTES_TEXT.clear()
-    text = prettyBytes(shown, {binary: true, maximumFractionDigits: 1})
-    BYTES_TEXT.set(shown, text)
+    text = prettyBytes(bytes, {binary: true, maximumFractionDigits: 1})
+    BYTES_TEXT.set(bytes, text)
   }
   return text
 }
