@@ -1,3 +1,4 @@
+import {escapeControls} from './words.js'
 /** An error the user can act on: printed as one line, exit code 2 (or the code given). Never a stack trace. */
 export class DoctorError extends Error {
   constructor(
@@ -34,6 +35,7 @@ export function failureOf(error: unknown): {message: string; exitCode: number} {
 export function printFailure(bin: string, error: unknown): {message: string; exitCode: number} {
   const failure = failureOf(error)
   process.exitCode = failure.exitCode
-  process.stderr.write(`${bin}: ${failure.message}\n`)
+  // A path or a pattern in the message is the user's text: ESC[2J in it must not clear their screen.
+  process.stderr.write(`${bin}: ${escapeControls(failure.message)}\n`)
   return failure
 }

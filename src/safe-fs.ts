@@ -211,11 +211,35 @@ export function writeAll(fd: number, text: string): void {
  */
 export function ensurePrivateDir(dir: string, uid = invokingUid()): void {
   // A failure to create is the system's error (errnoReason words it); a directory that exists but is not private is an UnsafeFile.
-  fs.mkdirSync(dir, {recursive: true, mode: 0o700})
+  makeDirectories(dir)
   const link = fs.lstatSync(dir)
   if (link.isSymbolicLink() && link.uid !== uid) throw new UnsafeFile(`it is a symbolic link owned by uid ${link.uid}, ${notYours(uid, false)}`)
   const problem = notPrivate(fs.statSync(dir), uid)
   if (problem) throw new UnsafeFile(problem)
+}
+
+/** Kernel file systems: nothing the doctor keeps belongs there, and node's recursive mkdir loops forever under /proc. */
+const KERNEL_FS = /^\/(?:proc|sys)(?:\/|$)/
+
+/**
+ * `mkdir -p` one level at a time, 0700: node's `{recursive: true}` loops forever under /proc (it takes the
+ * ENOENT of /proc/self/x for a missing parent and retries). A path under /proc or /sys is refused outright.
+ */
+export function makeDirectories(dir: string): void {
+  const target = path.resolve(dir)
+  if (KERNEL_FS.test(target)) throw new UnsafeFile(`${target.split('/').slice(0, 2).join('/')} is a kernel file system, not a place for files`)
+  const missing: string[] = []
+  for (let at = target; !fs.existsSync(at); at = path.dirname(at)) {
+    missing.push(at)
+    if (path.dirname(at) === at) break
+  }
+  for (const d of missing.reverse()) {
+    try {
+      fs.mkdirSync(d, {mode: 0o700})
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+    }
+  }
 }
 
 /**

@@ -126,6 +126,35 @@ describe('an invalid configuration is one line naming the file and the key', () 
     expect(await problem(content)).toBe(`config gt-doctor.config.json: ${message}`)
   })
 
+  it('refuses a pattern that backtracks catastrophically, in one line (exit 2), before any process is matched', async () => {
+    for (const [at, content] of [
+      ['rules.mcp.programs[0]', {rules: {mcp: {programs: ['^(a+)+-mcp$']}}}],
+      ['rules.claude.scripts[0]', {rules: {claude: {scripts: ['(x|x)*y']}}}],
+      ['ignore.commands[0]', {ignore: {commands: ['^(\\w+\\s?)*$']}}],
+    ] as const) {
+      const message = await problem(content)
+      expect(message).toMatch(new RegExp(`^config gt-doctor\\.config\\.json: ${at.replace(/[.[\]]/g, '\\$&')}: /.*/ can backtrack catastrophically \\(exponential time`))
+      expect(message).not.toContain('\n')
+    }
+    // A linear pattern with repetitions is fine.
+    expect(await problem({rules: {mcp: {programs: ['^mcp-server-[\\w.-]+$', '^[a-z]+-mcp(?:-server)?$']}}})).toBeUndefined()
+  })
+
+  it('warns (and loads) when a recognition pattern matches every program, as ^.+$ does', async () => {
+    const file = write('gt-doctor.config.json', {rules: {mcp: {programs: ['^.+$', '^mcp-x$']}, supervisors: ['^.+$']}})
+    const config = await loadConfig({cwd: dir, stopDir: dir})
+    expect(config.notices).toEqual([`config ${file}: rules.mcp.programs[0]: /^.+$/ matches every program (sh, node, vim ...): every process would be taken for what it recognises`])
+  })
+
+  it('the built-in patterns run in linear time or close: none is exponential', async () => {
+    const {checkSync} = await import('recheck')
+    const r = defaultConfig().rules
+    for (const source of [...r.claude.scripts, r.claude.nativeBinary, ...r.mcp.programs, ...r.mcp.scripts, ...r.mcp.packages, ...r.mcp.images, ...r.subreapers, ...r.supervisors]) {
+      const result = checkSync(source, '', {timeout: 10_000})
+      expect(result.status === 'vulnerable' && result.complexity.type === 'exponential', source).toBe(false)
+    }
+  }, 120_000)
+
   it('names malformed JSON and a module that does not load', async () => {
     expect(await problem('{"checks": ')).toMatch(/^config gt-doctor\.config\.json: invalid JSON: /)
     fs.rmSync(path.join(dir, 'gt-doctor.config.json'))

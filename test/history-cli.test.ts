@@ -117,6 +117,29 @@ describe('usage errors of watch and session stop: one line, exit 2, nothing run'
     ])
   })
 
+  it('a history or state directory under /proc is refused in one line, not created forever (recursive mkdir loops there)', () => {
+    const run = (args: string[], env: NodeJS.ProcessEnv = {}) => {
+      const r = spawnSync(process.execPath, [bin, ...args], {encoding: 'utf8', timeout: 30_000, env: {...process.env, NO_COLOR: '1', XDG_STATE_HOME: tmp, ...env}})
+      return {code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr.trim().split('\n')}
+    }
+    const viaFlag = run(['watch', '--count', '1', '--history', '/proc/self/x/h.jsonl'])
+    expect(viaFlag).toMatchObject({code: 2, signal: null})
+    expect(viaFlag.stderr).toHaveLength(1)
+    expect(viaFlag.stderr[0]).toMatch(/^gt-doctor: cannot write the history file \/proc\/self\/x\/h\.jsonl: \/proc is a kernel file system/)
+    const viaState = run(['watch', '--count', '1'], {XDG_STATE_HOME: '/proc/self/x'})
+    expect(viaState).toMatchObject({code: 2, signal: null})
+    expect(viaState.stderr).toHaveLength(1)
+    expect(viaState.stderr[0]).toContain('/proc is a kernel file system')
+  })
+
+  it('a missing history directory is made one level at a time, 0700', () => {
+    const file = path.join(tmp, 'deep', 'er', 'h.jsonl')
+    const r = spawnSync(process.execPath, [bin, 'watch', '--count', '1', '--history', file], {encoding: 'utf8', timeout: 60_000, env: {...process.env, NO_COLOR: '1', XDG_STATE_HOME: tmp}})
+    expect(r.signal).toBeNull()
+    expect(fs.existsSync(file)).toBe(true)
+    expect(fs.statSync(path.join(tmp, 'deep')).mode & 0o777).toBe(0o700)
+  })
+
   it('--grace 0x10, 1e3, " 5" and Infinity are refused, not read as numbers', () => {
     for (const bad of ['0x10', '1e3', ' 5', 'Infinity']) {
       expect(cli(['check', '--fix', '--dry-run', '--grace', bad])).toMatchObject({

@@ -3,7 +3,7 @@ import {MASK, redactArgv, redactDeep, redactSnapshot, redactText} from '../src/r
 import {createRules, DEFAULT_RULES} from '../src/rules/rules.js'
 import {Machine} from './support/machine.js'
 import {incidentSnapshot} from './support/make-incident.js'
-import {allSecrets, secretCorpus} from './support/secrets.js'
+import {allSecrets, fake, lookAlikes, secretCorpus} from './support/secrets.js'
 
 const home = {home: '/home/morsov'}
 
@@ -26,6 +26,26 @@ describe('redactText: secrets', () => {
       expect(asLine).toContain(MASK)
     })
   }
+
+  it('has a corpus of at least 60 cases, look-alikes included', () => {
+    expect(secretCorpus().length + lookAlikes().length).toBeGreaterThanOrEqual(60)
+    expect(secretCorpus().length).toBeGreaterThanOrEqual(60)
+  })
+
+  for (const argv of lookAlikes()) {
+    it(`leaves the look-alike ${argv.join(' ')} as it is, as argv and as one command line`, () => {
+      expect(redactArgv(argv, home)).toEqual(argv)
+      expect(redactText(argv.join(' '), home)).toBe(argv.join(' '))
+    })
+  }
+
+  it('masks a random value of a secret-looking name no rule knows, and not a plain one', () => {
+    const value = fake('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789', 32, 999)
+    expect(redactText(`GITHUB_TOKEN_V2=${value}`)).toBe(`GITHUB_TOKEN_V2=${MASK}`)
+    expect(redactText(`{"session_key_id": "${value}"}`)).toBe(`{"session_key_id": "${MASK}"}`)
+    expect(redactText(`authHeaderValue=${value}`)).toBe(`authHeaderValue=${MASK}`)
+    for (const plain of ['SESSION_TIMEOUT=30', 'AUTH_MODE=interactive-browser', 'KEY_FILE_PATH=/etc/ssl/private/gt.pem', 'SIGNAL_NAME=aaaaaaaaaaaaaaaaaaaa']) expect(redactText(plain)).toBe(plain)
+  })
 
   it('keeps what says which kind of secret leaked', () => {
     const [ant, ghp] = [secretCorpus()[0].secrets[0], secretCorpus()[3].secrets[0]]

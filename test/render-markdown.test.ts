@@ -159,6 +159,14 @@ describe('markdown escaping', () => {
     expect(doc.querySelectorAll('code').map((c) => c.text)).toEqual(['@modelcontextprotocol/server-github', '@someone'])
   })
 
+  it('puts a mention after punctuation in a code span too, but not an e-mail address', () => {
+    for (const text of ['x;@octocat', "'@octocat'", '"@octocat"', '!@octocat', '*@octocat*', '…/@octocat']) {
+      const doc = html(mdText(text))
+      expect(doc.querySelectorAll('code').map((c) => c.text), text).toEqual(['@octocat'])
+    }
+    expect(html(mdText('mail a@octocat.org')).querySelectorAll('code')).toHaveLength(0)
+  })
+
   it('builds code spans that survive backticks and pipes', () => {
     const doc = html(`| a |\n| --- |\n| ${codeSpan('x | `y` ``z')} |`)
     expect(doc.querySelector('td code')?.text).toBe('x | `y` ``z')

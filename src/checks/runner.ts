@@ -22,7 +22,15 @@ export interface CheckResult {
    * findings, not part of the report.
    */
   fixes?: ReadonlyMap<string, readonly FixAction[]>
+  /** Findings past MAX_FINDINGS_PER_CHECK the check returned, dropped unread (a limitation of the report says so). */
+  dropped?: number
 }
+
+/**
+ * Findings one check may report: more than any machine's orphans (10,000 orphan trees render in seconds), far
+ * fewer than a runaway check's 1e6, which took the table past 120 s and V8 past its heap.
+ */
+export const MAX_FINDINGS_PER_CHECK = 10_000
 
 export type Progress = 'tty' | 'none'
 
@@ -172,12 +180,15 @@ export async function runOne(registered: RegisteredCheck, snapshot: Snapshot, op
     const durationMs = performance.now() - started
     if (durationMs > timeoutMs) throw new Error(`timed out: took ${Math.round(durationMs)} ms (limit ${timeoutMs} ms)`)
     if (raw !== undefined && !Array.isArray(raw)) throw new Error('detect did not return an array of findings')
-    const stamped = stampFindings(check, [...reported, ...(raw ?? [])], ctx)
+    // Cut before anything reads them: stamping, filtering and rendering are per finding.
+    const all = reported.length === 0 ? (raw ?? []) : reported.concat(raw ?? [])
+    const dropped = Math.max(0, all.length - MAX_FINDINGS_PER_CHECK)
+    const stamped = stampFindings(check, dropped > 0 ? all.slice(0, MAX_FINDINGS_PER_CHECK) : all, ctx)
     const override = opts.config.checks[check.id]?.severity
     // Ignore rules and minAgeSeconds act here, on every check's findings alike.
     const findings = filterFindings(override ? stamped.findings.map((f) => ({...f, severity: override})) : stamped.findings, snapshot, opts.config, check.id)
     const fixes = new Map(findings.flatMap((f) => (stamped.fixes.has(f.id) ? [[f.id, stamped.fixes.get(f.id)!] as const] : [])))
-    return {...base, status: statusOf(findings), durationMs, findings, ...(fixes.size > 0 ? {fixes} : {})}
+    return {...base, status: statusOf(findings), durationMs, findings, ...(fixes.size > 0 ? {fixes} : {}), ...(dropped > 0 ? {dropped} : {})}
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error)
     return {...base, status: 'crashed', durationMs: performance.now() - started, findings: [], error: message.split('\n')[0]}

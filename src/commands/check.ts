@@ -8,6 +8,7 @@ import {diagnose} from '../doctor.js'
 import {fixRequest} from '../remediation/request.js'
 import {argvWantsJson, FORMATS, renderReport, resolveFormat, writeOutput} from '../render/output.js'
 import {colorWanted} from '../render/table.js'
+import {forDisplay} from '../report/display.js'
 import {exitCodeFor, type Report} from '../report/model.js'
 import {loadSnapshot, refuseFixOnRecorded} from '../snapshot/load.js'
 import type {Snapshot} from '../snapshot/types.js'
@@ -55,6 +56,8 @@ export default class Check extends DoctorCommand {
     refuseFixOnRecorded(flags)
     const fix = fixRequest(flags, {stdinIsTTY: Boolean(process.stdin.isTTY), uid: process.getuid?.() ?? 0})
     const color = !flags.output && colorWanted()
+    // The plan and the fix results show command lines too: made fit to show as a report is (display.ts).
+    const display = {redact: flags.redact, home: os.homedir()}
     // People watch progress and plans; a machine format on stdout gets nothing but the report.
     const forPeople = format === 'table' && !flags.quiet
     const setup = await setUp(this.config, flags.config)
@@ -78,16 +81,17 @@ export default class Check extends DoctorCommand {
         request: fix,
         diagnose: options,
         // The plan is part of the table output; beside a machine format it goes to stderr, and only to be confirmed.
-        showPlan: (plan) => {
+        showPlan: (raw) => {
+          const plan = forDisplay(raw, display)
           if (forPeople) this.log(renderPlan(plan, {color, graceMs: fix.graceMs}))
           else if (!fix.yes && !fix.dryRun) process.stderr.write(renderPlan(plan, {color: false, graceMs: fix.graceMs}) + '\n')
         },
         confirm: confirmPlan,
-        progress: (message) => forPeople && process.stderr.write(`${message}\n`),
+        progress: (message) => forPeople && process.stderr.write(`${forDisplay(message, display)}\n`),
       })
       if (result.declined) process.stderr.write('Nothing was signalled.\n')
-      if (result.auditFailure) process.stderr.write(`${this.config.bin}: ${result.auditFailure}\n`)
-      if (forPeople && result.report.fixed) this.log(renderFixed(result.report, {color}))
+      if (result.auditFailure) process.stderr.write(`${this.config.bin}: ${forDisplay(result.auditFailure, display)}\n`)
+      if (forPeople && result.report.fixed) this.log(renderFixed(forDisplay(result.report, display), {color}))
       ;({report, snapshot} = result)
     } else {
       ;({report, snapshot} = await diagnose(options))
@@ -99,8 +103,8 @@ export default class Check extends DoctorCommand {
       format,
       report,
       snapshot,
-      redact: flags.redact,
-      redactOptions: {home: os.homedir()},
+      redact: display.redact,
+      redactOptions: {home: display.home},
       failOn: flags['fail-on'],
       table: {color, verbose: flags.verbose, quiet: flags.quiet},
     })

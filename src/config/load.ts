@@ -10,6 +10,7 @@ import {defaultConfig, resolveConfig, type ResolvedConfig} from './config.js'
 import {CONFIG_SCHEMA, describeError, firstError, type ConfigFile, type PatternList} from './schema.js'
 import {lazy} from '../lazy.js'
 import {loadJsConfig} from './js-config.js'
+import {backtrackingProblem} from './regex-safety.js'
 import {examine, ownedByUserOrRoot} from './trust.js'
 
 const ajvModule = lazy<typeof import('ajv')>('ajv')
@@ -98,8 +99,27 @@ function validate(value: unknown, file: string): ConfigFile {
   throw new ConfigError(file, describeError(firstError(validator.errors ?? [])))
 }
 
-/** Checks every pattern the file gives, naming it by its place in the file (not in the merged rules). */
-function checkPatterns(file: ConfigFile, where: string): void {
+/** Programs unrelated to agents: a recognition pattern that matches all of them matches every program. */
+const UNRELATED_PROGRAMS = ['sh', 'bash', 'node', 'python3', '/usr/sbin/sshd', 'vim', 'x']
+
+/** Lists whose patterns recognise Claude or MCP servers: matching everything there means ending everything. */
+const RECOGNISING = new Set(['rules.claude.scripts', 'rules.mcp.programs', 'rules.mcp.scripts', 'rules.mcp.packages', 'rules.mcp.images'])
+
+function checkRegex(item: string, at: string, warnings: string[], recognising: boolean, mayMatchEmpty = false): void {
+  const re = compile(item, at, mayMatchEmpty)
+  const problem = backtrackingProblem(item)
+  if (problem) throw new Error(`${at}: ${problem}`)
+  if (recognising && UNRELATED_PROGRAMS.every((p) => re.test(p))) {
+    warnings.push(`${at}: /${item}/ matches every program (sh, node, vim ...): every process would be taken for what it recognises`)
+  }
+}
+
+/**
+ * Checks every pattern the file gives, naming it by its place in the file (not in the merged rules): one that
+ * does not compile, matches the empty string or can backtrack catastrophically is an error; one that
+ * matches every program is a warning (returned, one line each).
+ */
+function checkPatterns(file: ConfigFile, where: string): string[] {
   const r = file.rules ?? {}
   const lists: Array<[string, PatternList | undefined, 'name' | 'regex' | 'flag']> = [
     ['rules.claude.names', r.claude?.names, 'name'],
@@ -113,30 +133,33 @@ function checkPatterns(file: ConfigFile, where: string): void {
     ['rules.subreapers', r.subreapers, 'regex'],
     ['rules.supervisors', r.supervisors, 'regex'],
   ]
+  const warnings: string[] = []
   try {
     for (const [path, list, kind] of lists) {
       if (list === undefined) continue
       const [items, base] = Array.isArray(list) ? [list, path] : [list.replace, `${path}.replace`]
       items.forEach((item, i) => {
-        if (kind === 'regex') compile(item, `${base}[${i}]`)
+        if (kind === 'regex') checkRegex(item, `${base}[${i}]`, warnings, RECOGNISING.has(path))
         else if (kind === 'flag') checkHeadlessFlag(item, `${base}[${i}]`)
         else if (item.includes('/')) throw new Error(`${base}[${i}]: must be a program basename (no "/")`)
       })
     }
-    if (r.claude?.nativeBinary !== undefined) compile(r.claude.nativeBinary, 'rules.claude.nativeBinary')
-    if (r.agentSessionPattern !== undefined) compile(r.agentSessionPattern, 'rules.agentSessionPattern', true)
+    if (r.claude?.nativeBinary !== undefined) checkRegex(r.claude.nativeBinary, 'rules.claude.nativeBinary', warnings, true)
+    if (r.agentSessionPattern !== undefined) checkRegex(r.agentSessionPattern, 'rules.agentSessionPattern', warnings, false, true)
     // An ignore pattern that matches everything only makes the doctor report less: allowed.
-    file.ignore?.commands?.forEach((c, i) => compile(c, `ignore.commands[${i}]`, true))
+    file.ignore?.commands?.forEach((c, i) => checkRegex(c, `ignore.commands[${i}]`, warnings, false, true))
   } catch (error) {
     throw new ConfigError(where, oneLine(error))
   }
+  return warnings.map((w) => `config ${where}: ${w}`)
 }
 
 /** Validates a configuration value (what a file held) and applies it over the defaults. */
 export function configFromValue(value: unknown, file: string): ResolvedConfig {
   const parsed = validate(value ?? {}, file)
-  checkPatterns(parsed, file)
+  const warnings = checkPatterns(parsed, file)
   const config = resolveConfig(parsed, dirname(file), file)
+  config.notices = warnings
   try {
     createRules(config.rules)
   } catch (error) {
@@ -187,7 +210,7 @@ export async function loadConfig(opts: LoadConfigOptions = {}): Promise<Resolved
   const config = found ? configFromValue(found.value, found.file) : defaultConfig()
   // Whole paths: the line also goes into the report, read later and elsewhere.
   const using = found ? found.file : 'the defaults'
-  config.notices = refused.map((r) => `config ${r.file} ignored: ${r.reason}; using ${using}`)
+  config.notices = [...refused.map((r) => `config ${r.file} ignored: ${r.reason}; using ${using}`), ...config.notices]
   return config
 }
 

@@ -1,9 +1,9 @@
-import {closeSync, mkdirSync, writeSync} from 'node:fs'
+import {closeSync, writeSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {DoctorError} from '../errors.js'
 import {ensureStateDir, stateDir} from '../state-dir.js'
-import {errnoReason, MiB, openAppendOnly, readRegularTail, UnsafeFile} from '../safe-fs.js'
+import {errnoReason, makeDirectories, MiB, openAppendOnly, readRegularTail, UnsafeFile} from '../safe-fs.js'
 import type {FindingKind, FindingKinds} from '../checks/api.js'
 import type {ReportFinding, Report, ReportSummary} from '../report/model.js'
 
@@ -101,7 +101,7 @@ export function appendHistory(file: string, entry: HistoryEntry): void {
 function openHistory(file: string): number {
   try {
     if (path.resolve(file) === path.resolve(defaultHistoryFile())) ensureStateDir(path.dirname(file))
-    else mkdirSync(path.dirname(file), {recursive: true, mode: 0o700})
+    else makeDirectories(path.dirname(file))
     return openAppendOnly(file)
   } catch (error) {
     throw new DoctorError(`cannot write the history file ${file}: ${error instanceof DoctorError ? error.message : errnoReason(error)}`)

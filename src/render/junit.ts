@@ -1,7 +1,7 @@
 import type {FailOn, Report, ReportCheck, ReportFinding} from '../report/model.js'
 import type {Snapshot} from '../snapshot/types.js'
 import {formatBytes, formatElapsed, formatPids} from './format.js'
-import {elapsedMsOf, formatTree, treeLines} from './tree.js'
+import {elapsedMsOf, formatTree, processIndex, treeLines} from './tree.js'
 
 export interface JunitOptions {
   /** Findings at or above this level are `<failure>`s; the others are listed in `<system-out>`. */
@@ -42,7 +42,7 @@ function seconds(ms: number): string {
 
 /** What a CI page shows under a failure: the finding in plain words, then its process tree. */
 function details(finding: ReportFinding, snapshot: Snapshot | undefined): string {
-  const proc = finding.pid === undefined ? undefined : snapshot?.processes.find((p) => p.pid === finding.pid)
+  const proc = finding.pid === undefined || !snapshot ? undefined : processIndex(snapshot).get(finding.pid)
   const lines = [
     `${finding.severity}: ${finding.message}`,
     `why: ${finding.reason}`,

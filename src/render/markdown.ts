@@ -1,7 +1,7 @@
 import type {Report, ReportCheck, ReportFinding} from '../report/model.js'
 import type {Snapshot} from '../snapshot/types.js'
 import {formatBytes, formatElapsed, formatPids, plural} from './format.js'
-import {elapsedMsOf, formatTree, treeLines} from './tree.js'
+import {elapsedMsOf, formatTree, processIndex, treeLines} from './tree.js'
 
 export interface MarkdownOptions {
   /** Whether secrets and home directories were redacted (the footer says so). */
@@ -19,7 +19,9 @@ export function mdText(text: string): string {
   const escapeMarkdown = (s: string) => s.replace(/[\\`*_[\]<>|~&$]/g, '\\$&')
   let out = ''
   let last = 0
-  for (const m of flat.matchAll(/(^|[\s(=:,])(@[\w.@/:+-]+)/g)) {
+  // GitHub mentions after any character that is not part of a word (`x;@octocat`, `'@octocat'`); an
+  // e-mail address (`a@b.org`) is not a mention.
+  for (const m of flat.matchAll(/(^|[^A-Za-z0-9_@.+-])(@[\w.@/:+-]+)/g)) {
     const start = m.index + m[1].length
     out += escapeMarkdown(flat.slice(last, start)) + codeSpan(m[2])
     last = start + m[2].length
@@ -93,22 +95,22 @@ function summary(report: Report): string[] {
 
 function parentOf(snapshot: Snapshot | undefined, finding: ReportFinding): string {
   const fromData = finding.data?.parentPid
-  const proc = finding.pid === undefined ? undefined : snapshot?.processes.find((p) => p.pid === finding.pid)
+  const proc = finding.pid === undefined || !snapshot ? undefined : processIndex(snapshot).get(finding.pid)
   const ppid = typeof fromData === 'number' ? fromData : proc?.ppid
   if (ppid === undefined) return '-'
-  const parent = snapshot?.processes.find((p) => p.pid === ppid)
+  const parent = snapshot && processIndex(snapshot).get(ppid)
   return parent ? `${ppid} (${mdText(parent.comm)})` : String(ppid)
 }
 
 function elapsedOf(snapshot: Snapshot | undefined, finding: ReportFinding): string {
   if (finding.pid === undefined || !snapshot) return '-'
-  return formatElapsed(elapsedMsOf(snapshot, snapshot.processes.find((p) => p.pid === finding.pid)))
+  return formatElapsed(elapsedMsOf(snapshot, processIndex(snapshot).get(finding.pid)))
 }
 
 const SEVERITY_RANK = {info: 0, warning: 1, error: 2} as const
 
 function findingTable(check: ReportCheck, snapshot: Snapshot | undefined): string[] {
-  const top = Math.max(...check.findings.map((f) => SEVERITY_RANK[f.severity]))
+  const top = check.findings.reduce((n, f) => Math.max(n, SEVERITY_RANK[f.severity]), 0)
   const lines = [row(['PID', 'Elapsed', 'Parent', 'Session', 'Memory', 'Finding', 'Why']), row(Array(7).fill('---'))]
   for (const f of check.findings) {
     const message = SEVERITY_RANK[f.severity] < top ? `(${f.severity}) ${f.message}` : f.message

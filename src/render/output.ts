@@ -1,6 +1,7 @@
 import {DoctorError} from '../errors.js'
 import type {FailOn, Report} from '../report/model.js'
-import {redactReport, redactSnapshot, type RedactOptions} from '../report/redact.js'
+import {forDisplay, snapshotForDisplay} from '../report/display.js'
+import type {RedactOptions} from '../report/redact.js'
 import type {Snapshot} from '../snapshot/types.js'
 import {renderJunit} from './junit.js'
 import {renderMarkdown} from './markdown.js'
@@ -65,8 +66,10 @@ export function snapshotForReport(snapshot: Snapshot, report: Report): Snapshot 
 /** Redacts (unless told not to) and renders the report in one format. */
 export function renderReport(req: RenderRequest): Rendered {
   const view = req.snapshot ? snapshotForReport(req.snapshot, req.report) : undefined
-  const report = req.redact ? redactReport(req.report, req.redactOptions) : req.report
-  const snapshot = view && req.redact ? redactSnapshot(view, req.redactOptions) : view
+  // The one place a report is made fit to leave: redacted, cut, control characters escaped (display.ts).
+  const display = {...req.redactOptions, redact: req.redact}
+  const report = forDisplay(req.report, display)
+  const snapshot = view && snapshotForDisplay(view, display)
   switch (req.format) {
     case 'json':
       return {report, text: `${JSON.stringify(report, null, 2)}\n`}

@@ -27,12 +27,21 @@ export function elapsedMsOf(snapshot: Snapshot, p: ProcessInfo | undefined): num
   return Math.max(0, collected - p.startTimeMs)
 }
 
+const indexes = new WeakMap<Snapshot, Map<number, ProcessInfo>>()
+
+/** pid → process, built once per snapshot: a report of 10,000 trees looks up 10,000 of them (a find each was quadratic). */
+export function processIndex(snapshot: Snapshot): Map<number, ProcessInfo> {
+  let index = indexes.get(snapshot)
+  if (!index) indexes.set(snapshot, (index = new Map(snapshot.processes.map((p) => [p.pid, p]))))
+  return index
+}
+
 /**
  * The processes `pids` covers, drawn as the tree they form: each process under its parent when the parent
  * is in the set, roots in the order given (a finding lists its root first), children by pid.
  */
 export function treeLines(snapshot: Snapshot, pids: readonly number[]): TreeLine[] {
-  const byPid = new Map(snapshot.processes.map((p) => [p.pid, p]))
+  const byPid = processIndex(snapshot)
   const members = [...new Set(pids)].map((pid) => byPid.get(pid)).filter((p): p is ProcessInfo => p !== undefined)
   const inSet = new Set(members.map((p) => p.pid))
   const children = new Map<number, ProcessInfo[]>()
@@ -59,10 +68,22 @@ export function treeLines(snapshot: Snapshot, pids: readonly number[]): TreeLine
   return out
 }
 
-/** `1234 claude --resume (412 MiB)` per line, tree-drawn; commands cut at `maxCommand` characters. */
+/** A note report/display.ts left where it cut an argument. */
+const CUT_NOTE = /…\[([\d,]+) characters cut\]/g
+
+/** `command` cut at `max` characters, saying how many were cut (those an earlier cut took included). */
+function cutCommand(command: string, max: number): string {
+  if (command.length <= max) return command
+  const hidden = command.slice(max)
+  let cut = hidden.length
+  for (const m of hidden.matchAll(CUT_NOTE)) cut += Number(m[1].replace(/,/g, '')) - m[0].length
+  return `${command.slice(0, max)}…[${cut.toLocaleString('en-US')} characters cut]`
+}
+
+/** `1234 claude --resume (412 MiB)` per line, tree-drawn; commands cut at `maxCommand` characters (saying how many were cut). */
 export function formatTree(lines: readonly TreeLine[], maxCommand = 240): string[] {
   return lines.map((l) => {
-    const command = l.command.length > maxCommand ? `${l.command.slice(0, maxCommand - 1)}…` : l.command
+    const command = cutCommand(l.command, maxCommand)
     const memory = l.memoryBytes === undefined ? '' : ` (${formatBytes(l.memoryBytes)})`
     return `${l.prefix}${l.pid} ${command}${memory}`
   })

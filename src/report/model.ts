@@ -1,4 +1,4 @@
-import type {CheckResult} from '../checks/runner.js'
+import {MAX_FINDINGS_PER_CHECK, type CheckResult} from '../checks/runner.js'
 import type {CheckStatus, Finding, FindingKind} from '../checks/api.js'
 import type {Rules} from '../rules/rules.js'
 import type {ProcessInfo, Snapshot} from '../snapshot/types.js'
@@ -204,7 +204,11 @@ export function buildReport(opts: {
       ...(r.error ? {error: r.error} : {}),
       findings: r.findings,
     })),
-    limitations: [...(opts.limitations ?? []), ...snapshot.limitations],
+    limitations: [
+      ...(opts.limitations ?? []),
+      ...results.filter((r) => r.dropped).map((r) => `check ${r.id} returned more findings than one check may report: the first ${MAX_FINDINGS_PER_CHECK.toLocaleString('en-US')} were kept, ${r.dropped!.toLocaleString('en-US')} dropped`),
+      ...snapshot.limitations,
+    ],
   }
 }
 

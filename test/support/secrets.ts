@@ -109,7 +109,96 @@ export function secretCorpus(): SecretCase[] {
   add('SSH key passphrase flag', ['ssh-mcp', '--host', 'build01', '--private-key-passphrase', passphrase], passphrase)
   const secret = s(ALNUM, 32)
   add('generic *_SECRET= assignment', ['node', '/home/morsov/gt/webhook.js', `WEBHOOK_SECRET=${secret}`], secret)
+
+  // The shapes issue 18 found unmasked (gitleaks rule ids where a rule of its set covers them).
+  const mysqlPw = s(ALNUM, 16)
+  add('mysql -pPASSWORD', ['mysql', '-h', 'db.internal', '-u', 'gt', `-p${mysqlPw}`, 'gastown'], mysqlPw)
+  const dumpPw = s(ALNUM, 14)
+  add('mysqldump -pPASSWORD', ['/usr/bin/mysqldump', `-p${dumpPw}`, '--all-databases'], dumpPw)
+  const sshpassPw = s(ALNUM, 15)
+  add('sshpass -p', ['sshpass', '-p', sshpassPw, 'ssh', 'build01'], sshpassPw)
+  const redisA = s(ALNUM, 20)
+  add('redis-cli -a', ['redis-cli', '-h', 'cache', '-a', redisA, 'PING'], redisA)
+  const dockerPw = s(ALNUM, 18)
+  add('docker login -p', ['docker', 'login', '-u', 'gt', '-p', dockerPw, 'ghcr.io'], dockerPw)
+  const curlPw = s(ALNUM, 17)
+  add('curl -u user:password', ['curl', '-sS', '-u', `gt:${curlPw}`, 'https://api.example.com'], curlPw)
+  const curlPw2 = s(ALNUM, 17)
+  add('curl --user=user:password', ['curl', `--user=gt:${curlPw2}`, 'https://api.example.com'], curlPw2)
+  const smbPw = s(ALNUM, 13)
+  add('smbclient -U user%password', ['smbclient', '//files/share', '-U', `gt%${smbPw}`], smbPw)
+  const pgpass = s(ALNUM, 19)
+  add('PGPASSWORD=', ['env', `PGPASSWORD=${pgpass}`, 'psql', '-h', 'db'], pgpass)
+  const accountKey = `${s(B64, 86)}==`
+  add('Azure AccountKey= in a connection string', ['node', '/srv/blob-mcp.js', `DefaultEndpointsProtocol=https;AccountName=gt;AccountKey=${accountKey};EndpointSuffix=core.windows.net`], accountKey)
+  const sas = s(URLSAFE, 43)
+  add('Azure SAS sig=', ['azcopy', 'copy', `https://gt.blob.core.windows.net/c?sv=2022-11-02&ss=b&sig=${sas}`, '.'], sas)
+  const ya29 = `ya29.${s(URLSAFE, 120)}`
+  add('GCP OAuth access token ya29.', ['curl', '-H', `X-Token ${ya29}`, 'https://www.googleapis.com'], ya29)
+  const gocspx = `GOCSPX-${s(URLSAFE, 28)}`
+  add('Google OAuth client secret GOCSPX-', ['node', '/srv/oauth.js', gocspx], gocspx)
+  const whsec = `whsec_${s(ALNUM, 32)}`
+  add('Stripe webhook secret whsec_', ['stripe', 'listen', '--forward-to', 'localhost:3000', whsec], whsec)
+  const sg = `SG.${s(URLSAFE, 22)}.${s(URLSAFE, 43)}`
+  add('SendGrid key SG.', ['node', '/srv/mail.js', sg], sg)
+  const dop = `dop_v1_${s(HEX, 64)}`
+  add('DigitalOcean token dop_v1_', ['doctl', 'auth', 'init', '-t', dop], dop)
+  const hvs = `hvs.${s(URLSAFE, 90)}`
+  add('Vault token hvs.', ['vault', 'login', hvs], hvs)
+  const pypi = `pypi-AgEIcHlwaS5vcmc${s(URLSAFE, 60)}`
+  add('PyPI token pypi-', ['twine', 'upload', '-p', pypi, 'dist/*'], pypi)
+  const age = `AGE-SECRET-KEY-1${s(UPPER_DIGITS, 58)}`
+  add('age secret key', ['age', '-d', '-i', '/dev/stdin', age], age)
+  const slackHook = `T${s(UPPER_DIGITS, 8)}/B${s(UPPER_DIGITS, 8)}/${s(ALNUM, 24)}`
+  add('Slack webhook URL', ['curl', '-X', 'POST', `https://hooks.slack.com/services/${slackHook}`], slackHook)
+  const telegram = `${s('0123456789', 10)}:${s(URLSAFE, 35)}`
+  add('Telegram bot token in a URL', ['curl', `https://api.telegram.org/bot${telegram}/getUpdates`], telegram.split(':')[1])
+  const discordBare = `M${s(URLSAFE, 25)}.${s(URLSAFE, 6)}.${s(URLSAFE, 38)}`
+  add('Discord bot token, bare', ['node', '/srv/bot.js', discordBare], discordBare)
+  const camel = s(ALNUM, 32)
+  add('camelCase apiToken=', ['node', '/srv/app.js', `apiToken=${camel}`], camel)
+  const camelJson = s(ALNUM, 30)
+  add('camelCase JSON "authToken"', ['claude', '--mcp-config', `{"mcpServers":{"x":{"env":{"authToken":"${camelJson}"}}}}`], camelJson)
+  const keyId = s(HEX, 40)
+  add('GCP private_key_id in inline JSON', ['node', '/srv/gcp.js', `{"type":"service_account","private_key_id":"${keyId}"}`], keyId)
+  const awsSet = s(B64, 40)
+  add('aws configure set aws_secret_access_key', ['aws', 'configure', 'set', 'aws_secret_access_key', awsSet], awsSet)
+  // More of gitleaks' shapes.
+  const dapi = `dapi${s(HEX, 32)}`
+  add('Databricks token dapi', ['databricks', 'configure', '--host', 'https://x.cloud.databricks.com', dapi], dapi)
+  const shpat = `shpat_${s(HEX, 32)}`
+  add('Shopify token shpat_', ['node', '/srv/shop.js', shpat], shpat)
+  const glrt = `glrt-${s(URLSAFE, 20)}`
+  add('GitLab runner token glrt-', ['gitlab-runner', 'register', '--token', glrt], glrt)
+  const dckr = `dckr_pat_${s(URLSAFE, 27)}`
+  add('Docker Hub token dckr_pat_', ['node', '/srv/hub.js', dckr], dckr)
+  const discordHook = s(URLSAFE, 68)
+  add('Discord webhook URL', ['curl', `https://discord.com/api/webhooks/${s('0123456789', 18)}/${discordHook}`], discordHook)
+  const amzSig = s(HEX, 64)
+  add('AWS presigned URL signature', ['curl', `https://b.s3.amazonaws.com/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=${amzSig}`], amzSig)
+  const joinedMysql = s(ALNUM, 16)
+  add('mysql -p in a shell -c string', ['sh', '-c', `mysql -u gt -p${joinedMysql} gastown < dump.sql`], joinedMysql)
   return cases
+}
+
+/**
+ * Look-alikes that must come out unchanged (no home directory in them): ports, uids, prompts and words
+ * that merely contain a secret word.
+ */
+export function lookAlikes(): string[][] {
+  return [
+    ['docker', 'run', '-p', '8080:80', '-u', '1000:1000', 'nginx'],
+    ['redis-cli', '-h', 'cache', '-p', '6379', 'PING'],
+    ['mysql', '-h', 'db', '-P', '3306', '-p'],
+    ['ssh', '-p', '2222', 'build01'],
+    ['curl', '-u', 'gt', 'https://api.example.com'],
+    ['node', 'server.js', 'monkey=banana', 'bypass=1', '--keyboard', 'us'],
+    ['psql', '-U', 'postgres', '-d', 'gastown'],
+    ['git', 'log', '--since=10:30:45', 'SG.1'],
+    ['npx', '-y', '@modelcontextprotocol/server-filesystem', '/srv/data'],
+    ['python3', '-m', 'sk-learn-demo', 'pypi-simple'],
+    ['node', 'app.js', '--session-timeout', '30'],
+  ]
 }
 
 /** Every secret of the corpus, flat. */

@@ -1,3 +1,4 @@
+import os from 'node:os'
 import {Args, Flags} from '@oclif/core'
 import {DoctorCommand} from '../../cli/base-command.js'
 import {seconds} from '../../cli/fix.js'
@@ -5,6 +6,7 @@ import {configFlags, printConfigNotices} from '../../cli/flags.js'
 import {loadConfig} from '../../config/load.js'
 import {DoctorError} from '../../errors.js'
 import {sessionStopFailure, socketPath, stopSessions, type SessionStopResult} from '../../remediation/stop-sessions.js'
+import {forDisplay} from '../../report/display.js'
 import {EXIT} from '../../report/model.js'
 import {renderSessionStop} from '../../render/session-stop.js'
 import {colorWanted} from '../../render/table.js'
@@ -55,8 +57,10 @@ export default class SessionStop extends DoctorCommand {
     // oclif's --json turns this.exit() into exit 1, so the code is set, not thrown.
     const failure = sessionStopFailure(result)
     process.exitCode = result.survived > 0 || failure ? EXIT.fixFailed : EXIT.ok
-    if (!this.jsonEnabled()) this.log(renderSessionStop(result, {color: colorWanted()}))
-    if (failure) process.stderr.write(`${this.config.bin}: ${failure}\n`)
-    return result
+    // Pane commands are other programs' argv: masked, cut and escaped like a report's.
+    const shown = forDisplay(result, {redact: true, home: os.homedir()})
+    if (!this.jsonEnabled()) this.log(renderSessionStop(shown, {color: colorWanted()}))
+    if (failure) process.stderr.write(`${this.config.bin}: ${forDisplay(failure, {redact: true, home: os.homedir()})}\n`)
+    return shown
   }
 }
