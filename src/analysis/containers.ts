@@ -58,6 +58,8 @@ export type ClientContainer =
 
 /** The container of every run client among `members`. */
 export function containersOf(snapshot: Snapshot, members: readonly ProcessInfo[]): ClientContainer[] {
+  // Recorded before runtimes were asked (a live collection always asks when a client runs): nothing to say.
+  if (!snapshot.containers) return []
   const out: ClientContainer[] = []
   for (const client of members) {
     const run = runClientOf(client)
