@@ -73,7 +73,7 @@ export default class Check extends DoctorCommand {
     let snapshot: Snapshot
     if (fix) {
       // The remediation engine and its renderers load only when a fix is asked for.
-      const [{runFix}, {renderFixed, renderPlan}] = await Promise.all([import('../remediation/flow.js'), import('../render/fix.js')])
+      const [{runFix}, {renderFixed, renderPlan}] = await Promise.all([import('../cli/fix-flow.js'), import('../render/fix.js')])
       const result = await runFix({
         request: fix,
         diagnose: options,

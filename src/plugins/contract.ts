@@ -3,7 +3,7 @@ import type {targetOf, terminateTreeActions} from '../checks/actions.js'
 import type {treeFinding} from '../checks/findings.js'
 import type {analyzeOrphans, isMcpChainHead, mcpServersIn} from '../analysis/orphans.js'
 import type {isCommandWrapper} from '../analysis/wrappers.js'
-import type {formatBytes, formatElapsed, plural} from '../render/format.js'
+import type {formatBytes, formatElapsed, plural} from '../words.js'
 import type {ProcessTree, treeOf} from '../tree/process-tree.js'
 
 /**

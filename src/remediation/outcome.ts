@@ -1,7 +1,18 @@
-import type {FixOutcome} from '../report/model.js'
 import {plural} from '../words.js'
 import type {Member} from './members.js'
 import type {TerminationRequest} from './termination.js'
+
+/** What the remediation engine did for one finding. */
+export interface FixOutcome {
+  /** `planned`: a dry run; `already-gone`: nothing left to do; `skipped`: a safety re-check refused it. */
+  outcome: 'fixed' | 'already-gone' | 'skipped' | 'failed' | 'planned'
+  /** One sentence: what was done, or why not. */
+  detail: string
+  /** Every pid that was sent a signal. */
+  signalled: number[]
+  /** Memory the ended processes held. */
+  freedBytes: number
+}
 
 /** What became of one process the plan named. */
 export interface ProcessResult {

@@ -1,9 +1,9 @@
-import type {Finding, FixAction} from '../checks/api.js'
+import type {Finding, FixAction, RegisteredCheck} from '../checks/api.js'
 import {actionProblem} from '../checks/guard.js'
-import {contextFor} from '../checks/runner.js'
-import type {Diagnosis} from '../doctor.js'
+import {contextFor, type CheckResult} from '../checks/runner.js'
+import type {ResolvedConfig} from '../config/config.js'
 import {oneLine} from '../errors.js'
-import type {HostFacts} from '../snapshot/types.js'
+import type {HostFacts, Snapshot} from '../snapshot/types.js'
 
 /** One fixable finding and what its check asks the engine to do about it. */
 export interface PlanItem {
@@ -65,7 +65,15 @@ export function validateActions(actions: unknown, finding: Finding): string | un
  * From a diagnosis, what `--fix` would do: each fixable finding of each check that ran, turned into actions
  * by its check's `fix`. Pure: nothing is read from the system and nothing is signalled.
  */
-export function planRemediation(diagnosis: Diagnosis, opts: PlanOptions = {}): RemediationPlan {
+/** What a plan is made from: the snapshot, the config, the guarded checks that ran and their results (a Diagnosis is one). */
+export interface PlanInput {
+  readonly config: ResolvedConfig
+  readonly snapshot: Snapshot
+  readonly checks: readonly RegisteredCheck[]
+  readonly results: readonly CheckResult[]
+}
+
+export function planRemediation(diagnosis: PlanInput, opts: PlanOptions = {}): RemediationPlan {
   const {snapshot, config} = diagnosis
   const items: PlanItem[] = []
   const held: RemediationPlan['held'] = []

@@ -1,18 +1,3 @@
-import prettyBytes from 'pretty-bytes'
-import prettyMs from 'pretty-ms'
-
-/** 5.8 GB style, binary units because that is what `free -h` and top show. */
-export function formatBytes(bytes: number | undefined): string {
-  if (bytes === undefined) return '-'
-  return prettyBytes(bytes, {binary: true, maximumFractionDigits: 1})
-}
-
-/** 8h 39m style elapsed time, as the investigation's tables used. */
-export function formatElapsed(ms: number | undefined): string {
-  if (ms === undefined || ms < 0) return '-'
-  return prettyMs(ms, {unitCount: 2, secondsDecimalDigits: 0})
-}
-
 /** `1234` or `1234 (+5)` for a tree: the root and how many more processes it covers. */
 export function formatPids(pid: number | undefined, pids: readonly number[]): string {
   if (pid === undefined) return pids.length === 0 ? '-' : pids.length <= 3 ? pids.join(', ') : `${pids.length} processes`
@@ -26,5 +11,5 @@ export function shortCommand(command: string, max: number): string {
   return short.length > max ? `${short.slice(0, max - 1)}…` : short
 }
 
-// The engine's outcome sentences count processes too, and remediation sits below render.
-export {plural} from '../words.js'
+// The engine's outcome sentences and the plugin API use these too, and both sit below render.
+export {formatBytes, formatElapsed, plural} from '../words.js'

@@ -5,20 +5,11 @@ import type {ProcessInfo, Snapshot} from '../snapshot/types.js'
 import {classify} from '../analysis/classify.js'
 import {isMcpChainHead} from '../analysis/orphans.js'
 import {treeOf} from '../tree/process-tree.js'
+import type {FixOutcome} from '../remediation/outcome.js'
 
 export const REPORT_SCHEMA_VERSION = 1
 
-/** What the remediation engine did for one finding. */
-export interface FixOutcome {
-  /** `planned`: a dry run; `already-gone`: nothing left to do; `skipped`: a safety re-check refused it. */
-  outcome: 'fixed' | 'already-gone' | 'skipped' | 'failed' | 'planned'
-  /** One sentence: what was done, or why not. */
-  detail: string
-  /** Every pid that was sent a signal. */
-  signalled: number[]
-  /** Memory the ended processes held. */
-  freedBytes: number
-}
+export type {FixOutcome}
 
 /** A finding as the report carries it, with what the fix did to it (after --fix). */
 export type ReportFinding = Finding & {fix?: FixOutcome}

@@ -1,4 +1,4 @@
-import type {FixOutcome, Report, ReportFinding} from '../report/model.js'
+import type {FixOutcome, Report, ReportFinding} from './model.js'
 
 /** Attaches each finding's `fix` object (by finding id) to the findings of a report. */
 function attach(report: Report, outcomes: ReadonlyMap<string, FixOutcome>): Report['checks'] {
