@@ -107,3 +107,26 @@ testCheck(mcp, {
     {name: 'nor when that screen did not answer (nothing is proved)', machine: (m) => liveScreen(m, 'unresponsive')},
   ],
 })
+
+import detached from '../../checks/detached-run.js'
+testCheck(detached, {
+  flags: [
+    {
+      name: 'a headless claude left in a killed screen window is a detached run (screen made it a session leader, not setsid)',
+      machine: (m) => {
+        const s = m.screen({pid: 300, name: 'agents', windows: [0]})
+        m.screenWindow(s, 3, {pid: 302, sid: 302, pgid: 302, ttyNr: 0, cmd: 'claude -p fix-the-tests'})
+      },
+      findings: [{pid: 302, reason: expect.stringContaining('its screen or zellij window was killed')}],
+    },
+  ],
+  ignores: [
+    {
+      name: 'a headless claude in a live screen window',
+      machine: (m) => {
+        const s = m.screen({pid: 300, name: 'agents', windows: [0]})
+        m.screenWindow(s, 0, {pid: 302, sid: 302, pgid: 302, ttyNr: 0, cmd: 'claude -p fix-the-tests'})
+      },
+    },
+  ],
+})
