@@ -541,6 +541,20 @@ describe('remediation engine', () => {
   })
 })
 
+describe('multiplexer servers', () => {
+  it('never signals a screen or zellij server, whatever a plan says', async () => {
+    const w = world()
+    w.add({pid: 600, comm: 'screen', argv: ['SCREEN', '-dmS', 'agents']})
+    w.add({pid: 601, comm: 'zellij', argv: ['/usr/bin/zellij', '--server', '/run/user/1000/zellij/0.43.1/work']})
+    const r = await run(w, plan(w, [{id: 'bad:600', pids: [600]}, {id: 'bad:601', pids: [601]}]))
+    expect(r.processes.map((p) => [p.pid, p.outcome, p.detail])).toEqual([
+      [600, 'skipped', 'a screen or zellij server is never signalled'],
+      [601, 'skipped', 'a screen or zellij server is never signalled'],
+    ])
+    expect(w.calls.filter((c) => c.startsWith('kill'))).toEqual([])
+  })
+})
+
 describe('container actions', () => {
   const ID = 'c'.repeat(64)
   function dockerPlan(w: FakeWorld, remove: boolean) {
