@@ -265,8 +265,6 @@ describe('a config that is not a regular file, or too large, is refused in one l
     }
     const sub = mkdir('sub')
     expect((await loadConfig(isolated({cwd: dir, explicit: sub})).catch((e) => e)).message).toBe(`config ${sub}: it is a directory`)
-    {
-    }
   })
 
   it('larger than 1 MiB', async () => {

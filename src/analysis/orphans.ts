@@ -68,7 +68,7 @@ function judgeOwnership(tree: ProcessTree, rules: Rules, p: ProcessInfo, protect
   const unanswered = (s: TmuxServer | undefined) => s !== undefined && (s.status === 'unresponsive' || s.status === 'error')
   const serverAncestor = tree.nearestAncestor(p, (a) => rules.isTmuxServer(a))
   const ancestorServer = serverAncestor && tree.serverByPid(serverAncestor.pid)
-  if (serverAncestor && (!ancestorServer || ancestorServer.status !== 'ok')) {
+  if (serverAncestor && ancestorServer?.status !== 'ok') {
     if (!ancestorServer || unanswered(ancestorServer)) {
       return {...base, kind: 'cannot-verify', why: `its tmux server (pid ${serverAncestor.pid}) could not be queried`}
     }

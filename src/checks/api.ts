@@ -230,19 +230,6 @@ export interface RegisteredCheck {
   source: CheckSource
 }
 
-/** The actions each finding's `Found.fix` carried, kept beside the finding rather than in its data. */
-const carried = new WeakMap<Finding, FixAction[]>()
-
-/** Remembers the actions that fix `finding` (the runner, after stamping it). */
-export function carryFix(finding: Finding, actions: FixAction[]): void {
-  carried.set(finding, actions)
-}
-
-/** The actions `finding`'s own `Found.fix` carried; none for a finding this run did not produce. */
-export function carriedFix(finding: Finding): FixAction[] {
-  return carried.get(finding) ?? []
-}
-
 /**
  * Declares a check: validates its id and `detect`, and returns a frozen copy. Built-in checks and
  * third-party checks use exactly this function.
@@ -272,8 +259,7 @@ export function defineCheck<Options = Record<string, unknown>>(check: Check<Opti
   if (typeof check.detect !== 'function') throw new Error(`check ${check.id} has no detect function`)
   if (typeof check.title !== 'string' || typeof check.description !== 'string') throw new Error(`check ${check.id} needs a title and a description`)
   if (check.fix !== undefined && typeof check.fix !== 'function') throw new Error(`check ${check.id} has a fix that is not a function`)
-  const fix = check.fix ?? (check.fixable ? carriedFix : undefined)
-  return Object.freeze({...check, ...(fix ? {fix} : {})})
+  return Object.freeze({...check})
 }
 
 /**

@@ -4,11 +4,11 @@
  * (`guardCheck` wraps `fix`). An ignored process is therefore never reported and never a fix target,
  * whichever check, built-in or not, found it.
  */
-import type {IgnoreConfig, ResolvedConfig} from '../config/config.js'
 import type {ProcessInfo, Snapshot} from '../snapshot/types.js'
 import {treeOf, type ProcessTree} from '../tree/process-tree.js'
 import type {Check, CheckContext, Finding, FixAction, ProcessTarget, RegisteredCheck} from './api.js'
 import {runInterruptible, withoutProcessExit} from './isolate.js'
+import type {CheckRunConfig, IgnoreConfig} from './settings.js'
 
 /** The compiled ignore rules. */
 export interface IgnoreRules {
@@ -67,7 +67,7 @@ function ageMs(p: ProcessInfo, snapshot: Snapshot): number | undefined {
  * Drops findings about ignored processes, ignored sessions or processes younger than the check's
  * `minAgeSeconds`, and takes ignored processes out of the `pids` of the rest (memory recounted).
  */
-export function filterFindings(findings: Finding[], snapshot: Snapshot, config: ResolvedConfig, checkId: string): Finding[] {
+export function filterFindings(findings: Finding[], snapshot: Snapshot, config: CheckRunConfig, checkId: string): Finding[] {
   const ignore = ignoreRules(config.ignore)
   const minAgeMs = (config.checks[checkId]?.minAgeSeconds ?? 0) * 1000
   if (!ignore.active && minAgeMs <= 0) return findings
@@ -98,7 +98,7 @@ export function filterFindings(findings: Finding[], snapshot: Snapshot, config: 
 }
 
 /** Removes ignored processes from planned actions; a tree whose root is ignored is not touched at all. */
-export function filterActions(actions: FixAction[], tree: ProcessTree, config: ResolvedConfig): FixAction[] {
+export function filterActions(actions: FixAction[], tree: ProcessTree, config: CheckRunConfig): FixAction[] {
   const ignore = ignoreRules(config.ignore)
   if (!ignore.active) return actions
   const out: FixAction[] = []
@@ -157,7 +157,7 @@ export class FixPlanError extends Error {
  * rules, and, for checks that are not built in, `detect` and `fix` interruptible after the time limit.
  * Every check goes through this, so a plugin's fix meets exactly the safety net a built-in's does.
  */
-export function guardCheck(registered: RegisteredCheck, config: ResolvedConfig): RegisteredCheck {
+export function guardCheck(registered: RegisteredCheck, config: CheckRunConfig): RegisteredCheck {
   const {check, source} = registered
   const timeoutMs = config.checkTimeoutSeconds * 1000
   const foreign = source.kind !== 'built-in'

@@ -1,10 +1,10 @@
 import {performance} from 'node:perf_hooks'
 import type {Snapshot} from '../snapshot/types.js'
-import type {ResolvedConfig} from '../config/config.js'
 import {createRules, type Rules} from '../rules/rules.js'
 import {treeOf} from '../tree/process-tree.js'
-import {filterFindings} from './guard.js'
-import {carryFix, processFindingId, type Check, type CheckContext, type CheckSource, type CheckStatus, type Finding, type FindingKind, type Found, type FixAction, type RegisteredCheck, type Severity} from './api.js'
+import {filterActions, filterFindings} from './guard.js'
+import type {CheckRunConfig} from './settings.js'
+import {processFindingId, type Check, type CheckContext, type CheckSource, type CheckStatus, type Finding, type FindingKind, type Found, type FixAction, type RegisteredCheck, type Severity} from './api.js'
 
 export interface CheckResult {
   id: string
@@ -17,12 +17,17 @@ export interface CheckResult {
   kind?: FindingKind
   /** Why the check crashed or was skipped. */
   error?: string
+  /**
+   * The actions each finding's own `fix` carried (check API v2), by finding id: planning data beside the
+   * findings, not part of the report.
+   */
+  fixes?: ReadonlyMap<string, readonly FixAction[]>
 }
 
 export type Progress = 'tty' | 'none'
 
 export interface RunOptions {
-  config: ResolvedConfig
+  config: CheckRunConfig
   /** Live progress (listr2) on a terminal; nothing otherwise. */
   progress?: Progress
   /** The compiled rules to share with the caller (the report counts with the same ones); default: compiled from the config. */
@@ -37,7 +42,7 @@ const SEVERITIES: readonly Severity[] = ['info', 'warning', 'error']
  * The context a check's detect and fix receive: the snapshot, its tree, the shared rules and its options;
  * `report` adds to `reported` (outside detect, where nothing collects, it refuses).
  */
-export function contextFor(registered: RegisteredCheck, snapshot: Snapshot, config: ResolvedConfig, rules?: Rules, reported?: unknown[]): CheckContext<any> {
+export function contextFor(registered: RegisteredCheck, snapshot: Snapshot, config: CheckRunConfig, rules?: Rules, reported?: unknown[]): CheckContext<any> {
   const {check} = registered
   return Object.freeze({
     snapshot,
@@ -142,7 +147,7 @@ function missingRequirement(registered: RegisteredCheck, snapshot: Snapshot): st
   return undefined
 }
 
-function withTimeout<T>(value: T | Promise<T>, ms: number, id: string): Promise<T> {
+function withTimeout<T>(value: T | Promise<T>, ms: number): Promise<T> {
   if (!(value instanceof Promise)) return Promise.resolve(value)
   let timer: NodeJS.Timeout | undefined
   const limit = new Promise<never>((_, reject) => {
@@ -163,7 +168,7 @@ export async function runOne(registered: RegisteredCheck, snapshot: Snapshot, op
   try {
     const reported: unknown[] = []
     const ctx = contextFor(registered, snapshot, opts.config, rules, reported)
-    const raw = await withTimeout(check.detect(ctx), timeoutMs, check.id)
+    const raw = await withTimeout(check.detect(ctx), timeoutMs)
     const durationMs = performance.now() - started
     if (durationMs > timeoutMs) throw new Error(`timed out: took ${Math.round(durationMs)} ms (limit ${timeoutMs} ms)`)
     if (raw !== undefined && !Array.isArray(raw)) throw new Error('detect did not return an array of findings')
@@ -171,15 +176,21 @@ export async function runOne(registered: RegisteredCheck, snapshot: Snapshot, op
     const override = opts.config.checks[check.id]?.severity
     // Ignore rules and minAgeSeconds act here, on every check's findings alike.
     const findings = filterFindings(override ? stamped.findings.map((f) => ({...f, severity: override})) : stamped.findings, snapshot, opts.config, check.id)
-    for (const f of findings) {
-      const fix = stamped.fixes.get(f.id)
-      if (fix) carryFix(f, fix)
-    }
-    return {...base, status: statusOf(findings), durationMs, findings}
+    const fixes = new Map(findings.flatMap((f) => (stamped.fixes.has(f.id) ? [[f.id, stamped.fixes.get(f.id)!] as const] : [])))
+    return {...base, status: statusOf(findings), durationMs, findings, ...(fixes.size > 0 ? {fixes} : {})}
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error)
     return {...base, status: 'crashed', durationMs: performance.now() - started, findings: [], error: message.split('\n')[0]}
   }
+}
+
+/**
+ * What a fixable finding's fix plans: the check's own `fix` (guarded, as every check the doctor runs is) or
+ * the actions the finding carried, with ignored processes taken out as `fix` does.
+ */
+export function fixActions(registered: RegisteredCheck, result: CheckResult, finding: Finding, ctx: CheckContext<any>, config: CheckRunConfig): FixAction[] {
+  if (registered.check.fix) return registered.check.fix(finding, ctx)
+  return filterActions([...(result.fixes?.get(finding.id) ?? [])], ctx.tree, config)
 }
 
 /** Runs every check over one snapshot, in registration order. */

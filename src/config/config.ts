@@ -1,29 +1,10 @@
 import {homedir} from 'node:os'
 import {isAbsolute, resolve} from 'node:path'
-import type {Severity} from '../checks/api.js'
+import type {CheckSettings, IgnoreConfig} from '../checks/settings.js'
 import {DEFAULT_RULES, type RulesConfig} from '../rules/rules.js'
 import type {ConfigFile, PatternList} from './schema.js'
 
-/** Per-check settings from the configuration file. */
-export interface CheckSettings {
-  /** false: the check does not run unless named with --only. */
-  enabled?: boolean
-  /** Replaces the severity of every finding of the check. */
-  severity?: Severity
-  /** Findings whose process started less than this many seconds before the snapshot are dropped. */
-  minAgeSeconds?: number
-  /** Merged over the check's defaultOptions. */
-  options?: Record<string, unknown>
-}
-
-/** Processes the doctor never reports nor signals. */
-export interface IgnoreConfig {
-  /** Regex sources tested against a process's command line (argv joined by spaces, or comm). */
-  commands: string[]
-  /** tmux session names (exact): a process in, or last belonging to, one of them. */
-  sessions: string[]
-  uids: number[]
-}
+export type {CheckSettings, IgnoreConfig}
 
 /** The configuration after defaults are applied: what the rest of the doctor reads. */
 export interface ResolvedConfig {

@@ -18,6 +18,7 @@ import {displayPath} from '../config/load.js'
 import {examine} from '../config/trust.js'
 import {withoutProcessExit} from '../checks/isolate.js'
 import {MiB} from '../safe-fs.js'
+import {PLUGIN_API} from './api.js'
 import {CHECK_API_VERSION, CHECKS_HOOK, type ChecksHookOptions, type GtDoctorApi} from './contract.js'
 
 const standIns = new WeakSet<Check<any>>()
@@ -205,7 +206,7 @@ export interface LoadChecksOptions {
  */
 export async function loadChecks(opts: LoadChecksOptions): Promise<RegisteredCheck[]> {
   const {config} = opts
-  const api: GtDoctorApi = await import('../index.js')
+  const api = PLUGIN_API
   const timeoutMs = config.checkTimeoutSeconds * 1000
   const builtins = await loadBuiltinChecks(api)
   const taken = new Set(builtins.map((c) => c.check.id))

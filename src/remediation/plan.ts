@@ -1,6 +1,6 @@
 import type {Finding, FixAction, RegisteredCheck} from '../checks/api.js'
 import {actionProblem} from '../checks/guard.js'
-import {contextFor, type CheckResult} from '../checks/runner.js'
+import {contextFor, fixActions, type CheckResult} from '../checks/runner.js'
 import type {ResolvedConfig} from '../config/config.js'
 import {oneLine} from '../errors.js'
 import type {HostFacts, Snapshot} from '../snapshot/types.js'
@@ -82,7 +82,7 @@ export function planRemediation(diagnosis: PlanInput, opts: PlanOptions = {}): R
     if (!registered || result.status === 'crashed' || result.status === 'skipped') continue
     const {check} = registered
     const fixable = result.findings.filter((f) => f.fixable)
-    if (fixable.length === 0 || typeof check.fix !== 'function') continue
+    if (fixable.length === 0 || (typeof check.fix !== 'function' && !result.fixes?.size)) continue
     if (check.fixRequiresOnly && !(opts.only ?? []).includes(check.id)) {
       for (const finding of fixable) held.push({finding, why: `fixed only when named: --fix --only ${check.id}`})
       continue
@@ -90,7 +90,7 @@ export function planRemediation(diagnosis: PlanInput, opts: PlanOptions = {}): R
     const ctx = contextFor(registered, snapshot, config)
     for (const finding of fixable) {
       try {
-        const actions = check.fix(finding, ctx)
+        const actions = fixActions(registered, result, finding, ctx, config)
         const problem = validateActions(actions, finding)
         items.push(problem ? {finding, actions: [], error: `malformed fix: ${problem}`} : {finding, actions})
       } catch (error) {

@@ -48,7 +48,7 @@ export function planTeardown(snapshot: Snapshot, request: TeardownRequest): Tear
   let servers = snapshot.tmux.servers
   if (request.socket) {
     const mine = servers.find((s) => s.socket === request.socket)
-    if (!mine || mine.status !== 'ok') throw new DoctorError(`no tmux server answers on ${request.socket}${mine?.error ? ` (${mine.error})` : ''}`)
+    if (mine?.status !== 'ok') throw new DoctorError(`no tmux server answers on ${request.socket}${mine?.error ? ` (${mine.error})` : ''}`)
     servers = [mine]
   }
   servers = servers.filter((s) => s.status === 'ok')

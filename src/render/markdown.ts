@@ -16,15 +16,15 @@ export interface MarkdownOptions {
 export function mdText(text: string): string {
   const flat = text.replace(/\r\n|\r|\n|\t/g, ' ')
   // Brackets are escaped, so parentheses cannot form a link; `~` is GFM strikethrough, `$` GitHub math.
-  const escape = (s: string) => s.replace(/[\\`*_[\]<>|~&$]/g, '\\$&')
+  const escapeMarkdown = (s: string) => s.replace(/[\\`*_[\]<>|~&$]/g, '\\$&')
   let out = ''
   let last = 0
   for (const m of flat.matchAll(/(^|[\s(=:,])(@[\w.@/:+-]+)/g)) {
     const start = m.index + m[1].length
-    out += escape(flat.slice(last, start)) + codeSpan(m[2])
+    out += escapeMarkdown(flat.slice(last, start)) + codeSpan(m[2])
     last = start + m[2].length
   }
-  return out + escape(flat.slice(last))
+  return out + escapeMarkdown(flat.slice(last))
 }
 
 /** A code span around any text: a backtick fence longer than any run inside, pipes escaped for tables. */

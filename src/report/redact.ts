@@ -42,7 +42,7 @@ const TOKEN_SHAPES: Rule[] = [
 ]
 
 /** Words that make a flag or a variable name secret when the name ends with them. */
-const SECRET_WORD = String.raw`(?:token|secret|passw(?:or)?d|pass|passphrase|pwd|key|apikey|auth|authorization|credentials?)`
+const SECRET_WORD = '(?:token|secret|passw(?:or)?d|pass|passphrase|pwd|key|apikey|auth|authorization|credentials?)'
 /** A value: quoted, or up to the next space or quote (and, in a query string, the next `&`). */
 const VALUE = String.raw`(?:"[^"]*"|'[^']*'|[^\s'"]+)`
 const QUERY_VALUE = String.raw`(?:"[^"]*"|'[^']*'|[^\s'"&]+)`

@@ -118,7 +118,7 @@ export function createRules(config: RulesConfig): Rules {
       const end = path.indexOf('/', start)
       return moduleIsMcp(stripScriptExt(end === -1 ? path.slice(start) : path.slice(start, end)))
     }
-    let k = path.lastIndexOf('node_modules/')
+    const k = path.lastIndexOf('node_modules/')
     if (k === -1 || (k > 0 && path.charCodeAt(k - 1) !== 47)) return false
     const start = k + 13
     if (path.charCodeAt(start) === 46 /* . (.bin, .pnpm) */) return false

@@ -7,7 +7,7 @@
 import {describe, expect, it} from 'vitest'
 import type {Check, Finding, FixAction, RegisteredCheck} from '../../src/checks/api.js'
 import {guardCheck} from '../../src/checks/guard.js'
-import {contextFor, runOne} from '../../src/checks/runner.js'
+import {contextFor, fixActions, runOne} from '../../src/checks/runner.js'
 import {defaultConfig, type ResolvedConfig} from '../../src/config/config.js'
 import {createRules} from '../../src/rules/rules.js'
 import {Machine} from './machine.js'
@@ -40,7 +40,7 @@ export async function runCase(check: Check<any>, c: CheckCase): Promise<{finding
   const registered = guardCheck({check, source: {kind: 'built-in'}} as RegisteredCheck, config)
   const result = await runOne(registered, snapshot, {config}, createRules(config.rules))
   const ctx = contextFor(registered, snapshot, config)
-  const actions = result.findings.filter((f) => f.fixable).flatMap((f) => registered.check.fix?.(f, ctx) ?? [])
+  const actions = result.findings.filter((f) => f.fixable).flatMap((f) => fixActions(registered, result, f, ctx, config))
   return {findings: result.findings, actions, ...(result.error ? {error: result.error} : {})}
 }
 

@@ -4,7 +4,7 @@
  */
 import type {Report} from '../../src/report/model.js'
 import type {Snapshot} from '../../src/snapshot/types.js'
-// @ts-ignore -- compiled output, present after `npm run build`
+// @ts-expect-error -- compiled output, present after `npm run build`
 import {diagnose as builtDiagnose} from '../../dist/src/doctor.js'
 
 export const GOLDEN_TOOL = {name: 'gt-doctor', version: '0.0.0-test'}

@@ -21,7 +21,6 @@ import {secretCorpus, type SecretCase} from './secrets.js'
 export const INCIDENT_HOME = '/home/morsov'
 export const INCIDENT_FIXTURE = fileURLToPath(new URL('../../fixtures/reports/incident.snapshot.json', import.meta.url))
 
-const MiB = 1024 * 1024
 const MINUTE = 60_000
 const COLLECTED_MS = Date.parse('2026-01-11T12:00:00.000Z')
 const BOOT_MS = 1_760_000_000_000
