@@ -101,7 +101,7 @@ export function judgeMultiplexer(tree: ProcessTree, p: ProcessInfo): Multiplexer
   if (server) {
     const session = tree.multiplexerSession(server.pid)
     const kind = isScreenServerProcess(server) ? 'screen' : 'zellij'
-    if (!session || session.status !== 'ok') {
+    if (session?.status !== 'ok') {
       return {kind: 'cannot-verify', why: `its ${kind} server (pid ${server.pid}) could not be asked${session?.error ? ` (${session.error})` : ''}`}
     }
     if (tree.parent(p) !== server) return undefined
