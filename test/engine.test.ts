@@ -541,6 +541,82 @@ describe('remediation engine', () => {
   })
 })
 
+describe('multiplexer servers', () => {
+  it('never signals a screen or zellij server, whatever a plan says', async () => {
+    const w = world()
+    w.add({pid: 600, comm: 'screen', argv: ['SCREEN', '-dmS', 'agents']})
+    w.add({pid: 601, comm: 'zellij', argv: ['/usr/bin/zellij', '--server', '/run/user/1000/zellij/0.43.1/work']})
+    const r = await run(w, plan(w, [{id: 'bad:600', pids: [600]}, {id: 'bad:601', pids: [601]}]))
+    expect(r.processes.map((p) => [p.pid, p.outcome, p.detail])).toEqual([
+      [600, 'skipped', 'a screen or zellij server is never signalled'],
+      [601, 'skipped', 'a screen or zellij server is never signalled'],
+    ])
+    expect(w.calls.filter((c) => c.startsWith('kill'))).toEqual([])
+  })
+})
+
+describe('container actions', () => {
+  const ID = 'c'.repeat(64)
+  function dockerPlan(w: FakeWorld, remove: boolean) {
+    w.add({pid: 500, comm: 'docker', argv: ['docker', 'run', '-i', '--rm', 'mcp/x']})
+    const p = plan(w, [{id: 'orphan-mcp:500', pids: [500]}])
+    const stop: FixAction = {kind: 'stop-container', runtime: 'docker', id: ID, name: 'mcp-x', remove, client: {pid: 500, startTicks: w.procs.get(500)!.startTicks}, reason: 'its container'}
+    p.items[0].actions.push(stop)
+    return p
+  }
+  function fakeDocker(answers: Record<string, {code: number; stderr?: string}> = {}) {
+    const calls: string[] = []
+    return {
+      calls,
+      run: async (runtime: 'docker' | 'podman', args: string[]) => {
+        calls.push([runtime, ...args].join(' '))
+        const a = answers[args[0]] ?? {code: 0}
+        return {code: a.code, stdout: '', stderr: a.stderr ?? ''}
+      },
+    }
+  }
+
+  it('stops the container after its client is ended, intent on record first; rm only when --rm left it', async () => {
+    const w = world()
+    const docker = fakeDocker()
+    const r = await run(w, dockerPlan(w, true), {containers: docker.run})
+    expect(docker.calls).toEqual([`docker stop ${ID}`, `docker rm ${ID}`])
+    expect(r.outcomes.get('orphan-mcp:500')?.outcome).toBe('fixed')
+    const lines = r.audit.filter((e) => e.event === 'container' || (e.event === 'intent' && e.runtime))
+    expect(lines.map((e) => [e.event, e.args?.[0], e.outcome])).toEqual([
+      ['intent', 'stop', 'intended'],
+      ['intent', 'rm', 'intended'],
+      ['container', 'rm', 'fixed'],
+    ])
+  })
+
+  it('"No such container" after the stop: --rm removed it; without --rm nothing is removed', async () => {
+    let w = world()
+    let docker = fakeDocker({rm: {code: 1, stderr: 'Error response from daemon: No such container: ' + ID}})
+    let r = await run(w, dockerPlan(w, true), {containers: docker.run})
+    expect(r.sideResults[0]).toMatchObject({outcome: 'fixed', detail: 'docker stop mcp-x (removed by --rm)'})
+    w = world()
+    docker = fakeDocker()
+    r = await run(w, dockerPlan(w, false), {containers: docker.run})
+    expect(docker.calls).toEqual([`docker stop ${ID}`])
+  })
+
+  it('a dry run asks nothing; a client the engine spared keeps its container', async () => {
+    let w = world()
+    let docker = fakeDocker()
+    let r = await run(w, dockerPlan(w, true), {containers: docker.run, dryRun: true})
+    expect(docker.calls).toEqual([])
+    expect(r.sideResults[0].outcome).toBe('planned')
+    w = world()
+    docker = fakeDocker()
+    const p = dockerPlan(w, true)
+    w.procs.get(500)!.startTicks += 1 // PID reuse: not the client detection saw
+    r = await run(w, p, {containers: docker.run})
+    expect(docker.calls).toEqual([])
+    expect(r.sideResults[0]).toMatchObject({outcome: 'skipped'})
+  })
+})
+
 /** An audit sink that writes its lines and flushes into the world's call log, so their order with the kills shows. */
 class RecordingAudit implements AuditSink {
   readonly entries: Array<Omit<AuditEntry, 'time' | 'run'>> = []

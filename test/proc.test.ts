@@ -45,12 +45,13 @@ describe('/proc parsers', () => {
     expect(parseCmdline('')).toEqual([])
   })
 
-  it('keeps only the tmux/Claude variables of KEPT_ENV_KEYS from environ, never the messaging token', () => {
+  it('keeps only the tmux/screen/zellij/Claude variables of KEPT_ENV_KEYS from environ, never the messaging token', () => {
     const environ =
       'HOME=/home/a\0ANTHROPIC_API_KEY=sk-ant-secret\0TMUX=/tmp/tmux-1000/default,99,0\0TMUX_PANE=%3\0CLAUDECODE=1\0CLAUDE_CODE_SESSION_ID=abc\0' +
       'CLAUDE_PID=4242\0CLAUDE_CODE_ENTRYPOINT=cli\0CLAUDE_PROJECT_DIR=/home/a/p\0CLAUDE_CODE_MESSAGING_SOCKET=/run/user/1000/cc-socks/4242.sock\0' +
       'CLAUDE_CODE_MESSAGING_TOKEN=0123456789abcdef0123456789abcdef\0MY_TMUX=no\0OPENAI_API_KEY=sk-proj-secret\0' +
-      'CODEX_MANAGED_BY_NPM=1\0CODEX_MANAGED_BY_BUN=1\0CODEX_MANAGED_BY_PNPM=1\0CODEX_SANDBOX_NETWORK_DISABLED=1\0GEMINI_CLI_NO_RELAUNCH=true\0OPENCODE=1\0OPENCODE_PID=7\0'
+      'CODEX_MANAGED_BY_NPM=1\0CODEX_MANAGED_BY_BUN=1\0CODEX_MANAGED_BY_PNPM=1\0CODEX_SANDBOX_NETWORK_DISABLED=1\0GEMINI_CLI_NO_RELAUNCH=true\0OPENCODE=1\0OPENCODE_PID=7\0' +
+      'STY=300.agents\0WINDOW=1\0ZELLIJ=0\0ZELLIJ_SESSION_NAME=work\0ZELLIJ_PANE_ID=2\0'
     const expected = {
       TMUX: '/tmp/tmux-1000/default,99,0',
       TMUX_PANE: '%3',
@@ -65,6 +66,10 @@ describe('/proc parsers', () => {
       CODEX_SANDBOX_NETWORK_DISABLED: '1',
       GEMINI_CLI_NO_RELAUNCH: 'true',
       OPENCODE: '1',
+      STY: '300.agents',
+      WINDOW: '1',
+      ZELLIJ_SESSION_NAME: 'work',
+      ZELLIJ_PANE_ID: '2',
     }
     expect(parseEnviron(environ)).toEqual(expected)
     expect(Object.keys(expected)).toEqual([...KEPT_ENV_KEYS])

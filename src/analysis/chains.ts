@@ -62,7 +62,7 @@ export function killableSubtree(tree: ProcessTree, rules: Rules, root: ProcessIn
     const p = stack.pop()!
     if (seen.has(p.pid)) continue
     seen.add(p.pid)
-    if (protect.has(p.pid) || rules.isTmuxServer(p) || rules.isReaper(p) || (p !== root && (rules.isSupervisor(p) || tree.isInLivePane(p)))) continue
+    if (protect.has(p.pid) || rules.isTmuxServer(p) || tree.isMultiplexerServer(p) || rules.isReaper(p) || (p !== root && (rules.isSupervisor(p) || tree.isInLivePane(p)))) continue
     if (!isGone(p)) out.push(p)
     stack.push(...tree.children(p.pid))
   }

@@ -51,9 +51,12 @@ export function judgeDetached(tree: ProcessTree, rules: Rules, verdict: ClaudeVe
   const parent = tree.parent(p)
   // A pane's own command leads its session too: under the tmux server, sid == pid is not setsid's doing.
   if (parent && rules.isTmuxServer(parent)) return {by: 'session-killed', root: p, holder: parent, how: 'left by a killed tmux session'}
+  // screen makes every window its own session: a window's program is a session leader without setsid.
+  if (parent && tree.isMultiplexerServer(parent)) return {by: 'session-killed', root: p, holder: parent, how: 'its screen or zellij window was killed'}
   if (p.sid === p.pid) return {by: 'own-session', root: p, holder: parent, how: 'own session (setsid)'}
   if (p.ppid === 1 || rules.isReaper(parent)) return {by: 'disowned', root: p, holder: parent, how: `disowned (adopted by ${holderName(rules, parent, p.ppid)})`}
-  return {by: 'session-killed', root: p, holder: parent, how: verdict.evidence === 'pane-gone' ? `its pane ${p.env.TMUX_PANE} is gone` : 'left by a killed tmux session'}
+  const paneGone = p.env.TMUX_PANE ? `its pane ${p.env.TMUX_PANE} is gone` : 'its screen or zellij session is gone'
+  return {by: 'session-killed', root: p, holder: parent, how: verdict.evidence === 'pane-gone' ? paneGone : 'left by a killed tmux session'}
 }
 
 /** The reason of a detached run's finding: why it is a job and not an orphan. */

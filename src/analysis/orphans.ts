@@ -6,7 +6,7 @@ import {climbChain, isGone, isLauncherLink, killableSubtree, mcpServersIn} from 
 import {classify} from './classify.js'
 import {detachedWhy, judgeDetached} from './detached.js'
 import {PairCache} from './memo.js'
-import {answeringServer, judgeServerChild, unaskedOwner} from './owners.js'
+import {answeringServer, judgeMultiplexer, judgeServerChild, unaskedMultiplexer, unaskedOwner, windowWhere} from './owners.js'
 import {supervisionOf} from './supervision.js'
 import {claudeTies} from './ties.js'
 import type {ClaudeVerdict, DetachedRun, LeftoverTree, OrphanAnalysis, OrphanTree, UnprovenTree} from './verdicts.js'
@@ -57,6 +57,12 @@ function judgeOwnership(tree: ProcessTree, rules: Rules, p: ProcessInfo, protect
   if (protect.has(p.pid)) return {...base, kind: 'healthy', why: 'the doctor itself or one of its ancestors'}
   const owner = tree.paneOwner(p)
   if (owner) return {...base, kind: 'healthy', why: `runs in pane ${owner.pane.paneId} of session ${owner.pane.session}`}
+  const window = tree.windowOwner(p)
+  if (window) return {...base, kind: 'healthy', why: `runs in ${windowWhere(window)}`}
+  const mux = judgeMultiplexer(tree, p)
+  if (mux?.kind === 'cannot-verify') return {...base, kind: 'cannot-verify', why: mux.why}
+  if (mux?.kind === 'orphan') return {...base, kind: 'orphan', evidence: 'parent-is-multiplexer', why: mux.why}
+  const muxGone = mux?.kind === 'session-gone' ? `; ${mux.why}` : ''
 
   // A server that could not be listed may own this process: say so, never guess.
   const unanswered = (s: TmuxServer | undefined) => s !== undefined && (s.status === 'unresponsive' || s.status === 'error')
@@ -80,10 +86,14 @@ function judgeOwnership(tree: ProcessTree, rules: Rules, p: ProcessInfo, protect
     return child.kind === 'orphan' ? {...base, kind: 'orphan', evidence: 'parent-is-tmux-server', why: child.why} : {...base, kind: child.kind, why: child.why}
   }
   if (p.ppid === 1) {
-    return {...base, kind: 'orphan', evidence: 'parent-is-init', why: 'reparented to init (PPID 1) and not in any live tmux pane'}
+    return {...base, kind: 'orphan', evidence: 'parent-is-init', why: `reparented to init (PPID 1) and not in any live tmux pane${muxGone}`}
   }
   if (parent && rules.isReaper(parent)) {
-    return {...base, kind: 'orphan', evidence: 'parent-is-subreaper', why: `reparented to ${parent.argv.join(' ') || parent.comm} (pid ${parent.pid}) and not in any live tmux pane`}
+    return {...base, kind: 'orphan', evidence: 'parent-is-subreaper', why: `reparented to ${parent.argv.join(' ') || parent.comm} (pid ${parent.pid}) and not in any live tmux pane${muxGone}`}
+  }
+  // Like a pane that is gone: its screen or zellij session was killed, and no terminal holds it.
+  if (mux?.kind === 'session-gone' && attachedToTerminal(tree, rules, p) === false) {
+    return {...base, kind: 'orphan', evidence: 'pane-gone', why: `${mux.why} and no terminal holds it`}
   }
   if (p.env.TMUX_PANE && lastSocket) {
     const server = tree.server(lastSocket)
@@ -139,7 +149,7 @@ function collectDetachedRuns(tree: ProcessTree, rules: Rules, verdicts: readonly
  * not ask (cannot verify), a tmux popup or job (healthy: not reported), or a supervisor.
  */
 function holdTree(tree: ProcessTree, rules: Rules, t: OrphanTree, up: ProcessInfo | undefined): UnprovenTree | 'healthy' | undefined {
-  const unasked = unaskedOwner(tree, rules, up, t.members)
+  const unasked = unaskedOwner(tree, rules, up, t.members) ?? unaskedMultiplexer(tree, t.members)
   if (unasked) return {...t, kind: 'cannot-verify', why: unasked}
   const server = up && rules.isTmuxServer(up) ? answeringServer(tree, up) : undefined
   if (up && server) {
@@ -195,14 +205,15 @@ function analyzeOnce(tree: ProcessTree, rules: Rules): OrphanAnalysis {
   const parentOf = (q: ProcessInfo) => tree.parent(q)
   for (const p of cls.mcpOrEnv) {
     if (isGone(p) || covered.has(p.pid) || protect.has(p.pid)) continue
-    if (rules.isClaude(p) || rules.isTmuxServer(p) || rules.isReaper(p) || rules.isSupervisor(p) || tree.isInLivePane(p)) continue
+    if (rules.isClaude(p) || rules.isTmuxServer(p) || tree.isMultiplexerServer(p) || rules.isReaper(p) || rules.isSupervisor(p) || tree.isInLivePane(p)) continue
     // Climb the launcher chain (npm exec, sh -c, uv, ...) to whatever started it; a PPID cycle ends the climb.
     const climb = climbChain(p, parentOf, rules, (q) => isLauncherLink(rules, q), (q) => protect.has(q.pid) || rules.isSupervisor(q))
     if (climb.cycle) continue // nobody provably adopted it
     const {top: root, above: up} = climb
     // Only a chain that ends at a reaper or a tmux server is orphaned; under a live app or claude it is owned.
     // Parent 0 outside PID 1 is a parent outside this PID namespace (docker exec): alive, for all we know.
-    const orphaned = up === undefined ? root.ppid === 1 : rules.isReaper(up) || rules.isTmuxServer(up)
+    // A screen / zellij server's child in no live window: its window was killed (or its session cannot be asked: held below).
+    const orphaned = up === undefined ? root.ppid === 1 : rules.isReaper(up) || rules.isTmuxServer(up) || tree.isMultiplexerServer(up)
     if (!orphaned || rooted.has(root.pid) || covered.has(root.pid)) continue
     const members = killableSubtree(tree, rules, root, protect)
     rooted.add(root.pid)

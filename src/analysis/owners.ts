@@ -8,8 +8,9 @@
  */
 import type {Rules} from '../rules/rules.js'
 import {tmuxSocketOf} from '../snapshot/tmux-env.js'
-import type {ProcessInfo, TmuxServer} from '../snapshot/types.js'
-import type {ProcessTree} from '../tree/process-tree.js'
+import {isScreenServerProcess} from '../snapshot/multiplexers.js'
+import type {MultiplexerSession, ProcessInfo, TmuxServer} from '../snapshot/types.js'
+import type {ProcessTree, WindowOwner} from '../tree/process-tree.js'
 
 /** The judgement of a tmux server's direct child that no live pane holds. */
 export interface ServerChildVerdict {
@@ -68,6 +69,65 @@ export function unaskedOwner(tree: ProcessTree, rules: Rules, up: ProcessInfo | 
     return server
       ? `its tmux server (pid ${up.pid}) on ${server.socket} did not answer (${server.error ?? server.status})`
       : `its tmux server (pid ${up.pid}) could not be queried: no socket that answered is that server's`
+  }
+  return undefined
+}
+
+/** A screen session (`screen session 123.name`) or zellij session (`zellij session name`) for the report. */
+export function muxSessionName(s: Pick<MultiplexerSession, 'kind' | 'id'>): string {
+  return `${s.kind} session ${s.id}`
+}
+
+/** Where a process in a live screen window or zellij pane runs, for the report. */
+export function windowWhere(w: WindowOwner): string {
+  const unit = w.session.kind === 'screen' ? 'window' : 'pane'
+  return `${w.window === undefined ? `a ${unit}` : `${unit} ${w.window}`} of ${muxSessionName(w.session)}`
+}
+
+/** The judgement of a process no live screen window or zellij pane holds, as far as those multiplexers know. */
+export type MultiplexerVerdict =
+  | {kind: 'cannot-verify' | 'orphan'; why: string}
+  /** The session its STY / ZELLIJ_SESSION_NAME names is gone: an orphan unless a terminal still holds it. */
+  | {kind: 'session-gone'; why: string}
+
+/**
+ * `p` is in no live window: what screen and zellij say of it. Under a server whose session did not answer,
+ * or naming one that did not: cannot verify. A direct child of a server that answered without its window:
+ * the window was killed and its program survived. Naming a session that is gone: `session-gone`.
+ * undefined: neither multiplexer has a say (the other rules judge it).
+ */
+export function judgeMultiplexer(tree: ProcessTree, p: ProcessInfo): MultiplexerVerdict | undefined {
+  const server = tree.nearestAncestor(p, (a) => tree.isMultiplexerServer(a))
+  if (server) {
+    const session = tree.multiplexerSession(server.pid)
+    const kind = isScreenServerProcess(server) ? 'screen' : 'zellij'
+    if (session?.status !== 'ok') {
+      return {kind: 'cannot-verify', why: `its ${kind} server (pid ${server.pid}) could not be asked${session?.error ? ` (${session.error})` : ''}`}
+    }
+    if (tree.parent(p) !== server) return undefined
+    const window = kind === 'screen' ? p.env.WINDOW : p.env.ZELLIJ_PANE_ID
+    return {kind: 'orphan', why: `its parent is the ${kind} server (pid ${server.pid}) of ${muxSessionName(session)}, which no longer lists its window ${window ?? '?'}: the window was killed`}
+  }
+  const snapshot = tree.snapshot
+  if (!snapshot.multiplexers) return undefined
+  const named = p.env.STY
+    ? snapshot.multiplexers.screen.sessions.find((s) => s.id === p.env.STY)
+    : p.env.ZELLIJ_SESSION_NAME
+      ? snapshot.multiplexers.zellij.sessions.find((s) => s.id === p.env.ZELLIJ_SESSION_NAME)
+      : undefined
+  if (!named) return undefined
+  if (named.status === 'unresponsive' || named.status === 'error') {
+    return {kind: 'cannot-verify', why: `its ${muxSessionName(named)} did not answer (${named.error ?? named.status})`}
+  }
+  if (named.status === 'stale') return {kind: 'session-gone', why: `its ${muxSessionName(named)} no longer exists`}
+  return undefined
+}
+
+/** Why an MCP tree's members name a screen or zellij session the doctor could not ask; undefined when none does. */
+export function unaskedMultiplexer(tree: ProcessTree, members: readonly ProcessInfo[]): string | undefined {
+  for (const m of members) {
+    const v = judgeMultiplexer(tree, m)
+    if (v?.kind === 'cannot-verify') return `${v.why} (pid ${m.pid})`
   }
   return undefined
 }

@@ -76,6 +76,23 @@ export type FixAction =
    * owned by the invoking user and no server answers on it.
    */
   | {kind: 'remove-socket'; path: string; reason: string}
+  /**
+   * Stop the container an orphaned `docker run` / `podman run` client started (ending the client leaves it
+   * running), once the client itself is ended or gone: `RUNTIME stop ID`, then `RUNTIME rm ID` when the
+   * client asked for --rm and the runtime did not remove it.
+   */
+  | {
+      kind: 'stop-container'
+      runtime: 'docker' | 'podman'
+      /** The full container id the runtime listed. */
+      id: string
+      name?: string
+      /** The client gave --rm. */
+      remove: boolean
+      /** The client whose container it is. */
+      client: {pid: number; startTicks?: number}
+      reason: string
+    }
 
 /** What `detect` and `fix` receive: everything a check may read, and nothing it could act with. */
 export interface CheckContext<Options = Record<string, unknown>> {

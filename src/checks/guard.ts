@@ -133,6 +133,12 @@ export function actionProblem(a: unknown): string | undefined {
         : 'a tmux action needs an absolute socket and string args'
     case 'remove-socket':
       return typeof x.path === 'string' && x.path.startsWith('/') ? undefined : 'a remove-socket action needs an absolute path'
+    case 'stop-container': {
+      const client = x.client as {pid?: unknown} | undefined
+      if (x.runtime !== 'docker' && x.runtime !== 'podman') return 'a stop-container action needs runtime docker or podman'
+      if (typeof x.id !== 'string' || !/^[0-9a-f]{12,64}$/.test(x.id)) return 'a stop-container action needs a container id (hex)'
+      return typeof x.remove === 'boolean' && isPid(client?.pid) ? undefined : 'a stop-container action needs remove and its client pid'
+    }
     default:
       return `unknown action kind ${JSON.stringify(x.kind)}`
   }

@@ -1,5 +1,6 @@
 import {diagnose, type DiagnoseOptions} from '../doctor.js'
 import type {Snapshot} from '../snapshot/types.js'
+import {treeOf} from '../tree/process-tree.js'
 import {DoctorError} from '../errors.js'
 import {exitCodeFor, type FixOutcome, type Report} from '../report/model.js'
 import {createRules} from '../rules/rules.js'
@@ -75,7 +76,7 @@ export async function runFix(opts: FixFlowOptions): Promise<FixFlowResult> {
       doctorAncestors: host.doctorAncestors,
       bootTimeMs: host.bootTimeMs,
       clockTicksPerSecond: host.clockTicksPerSecond,
-      livePanes: new Set(before.snapshot.tmux.servers.flatMap((s) => s.panes.filter((p) => !p.dead).map((p) => p.panePid))),
+      livePanes: livePaneProcesses(before.snapshot),
     }
     if (request.dryRun) {
       const result = await executePlan(plan, {...engine, audit: new MemoryAudit(), dryRun: true})
@@ -106,4 +107,12 @@ export async function runFix(opts: FixFlowOptions): Promise<FixFlowResult> {
   } finally {
     await lock?.release()
   }
+}
+
+/** The own processes of every live tmux pane, screen window and zellij pane at detection: never signalled. */
+function livePaneProcesses(snapshot: Snapshot): Set<number> {
+  const tree = treeOf(snapshot)
+  const panes = snapshot.tmux.servers.flatMap((s) => s.panes.filter((p) => !p.dead).map((p) => p.panePid))
+  const windows = snapshot.processes.filter((p) => tree.windowOwner(p)?.windowPid === p.pid).map((p) => p.pid)
+  return new Set([...panes, ...windows])
 }

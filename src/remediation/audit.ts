@@ -14,7 +14,7 @@ export interface AuditEntry {
   time: string
   /** Identifies one `--fix` run: the doctor's pid and start time. */
   run: string
-  event: 'intent' | 'signal' | 'skip' | 'gone' | 'newcomer' | 'escaped' | 'result' | 'tmux' | 'remove-socket'
+  event: 'intent' | 'signal' | 'skip' | 'gone' | 'newcomer' | 'escaped' | 'result' | 'tmux' | 'remove-socket' | 'container'
   findingId: string
   pid?: number
   startTicks?: number
@@ -34,6 +34,9 @@ export interface AuditEntry {
   socket?: string
   args?: string[]
   path?: string
+  /** container actions: the runtime (docker, podman) and the container id. */
+  runtime?: string
+  container?: string
 }
 
 /** Where audit lines go. `write` and `flush` throw when the line cannot be recorded (ENOSPC, EIO, closed). */

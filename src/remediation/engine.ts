@@ -9,7 +9,7 @@ import {outcomesOf, resultOf, type AuditFailure, type EngineResult, type Process
 import type {RemediationPlan} from './plan.js'
 import {systemClock, type Clock, type LiveProcess, type ProcessProbe, type Signal} from './probe.js'
 import {Recorder} from './recorder.js'
-import {liveSocketOps, liveTmux, runSideActions, type SocketOps, type TmuxRunner} from './side-actions.js'
+import {liveSocketOps, liveTmux, runSideActions, type ContainerRunner, type SocketOps, type TmuxRunner} from './side-actions.js'
 import {sendAll, stopAll, type SignalContext} from './signals.js'
 import {terminationRequest, type TerminationRequest} from './termination.js'
 import {newcomerRefusal, verify, type Identity, type Lineage} from './verify.js'
@@ -39,6 +39,8 @@ export interface EngineOptions {
   dryRun?: boolean
   tmux?: TmuxRunner
   sockets?: SocketOps
+  /** How container actions ask docker / podman (default: the binary on PATH). */
+  containers?: ContainerRunner
   /** To turn start ticks into a start time in the audit log. */
   bootTimeMs?: number
   clockTicksPerSecond?: number
@@ -106,6 +108,13 @@ export class RemediationEngine {
       dryRun: this.opts.dryRun,
       tmux: this.opts.tmux ?? liveTmux,
       sockets: this.opts.sockets ?? liveSocketOps,
+      containers: this.opts.containers,
+      clientDone: (pid) => {
+        const m = this.claimed.get(pid)
+        if (!m) return false
+        const {outcome} = resultOf(m, (x) => settled(x, this.identity.isReaper), this.recorder.failure?.code)
+        return outcome === 'ended' || outcome === 'already-gone'
+      },
       probe: this.opts.probe,
       isTmuxServer: this.identity.isTmuxServer,
       invokingUid: this.opts.invokingUid,

@@ -1,3 +1,4 @@
+import {isScreenServerProcess, zellijServerSocket} from '../snapshot/multiplexers.js'
 import type {Rules} from '../rules/rules.js'
 import type {ProcessInfo} from '../snapshot/types.js'
 import type {LiveProcess, ProcessProbe} from './probe.js'
@@ -45,6 +46,10 @@ export function liveIdentity(o: IdentitySources): Identity {
     protectedPids,
     isReaper,
     isTmuxServer: (live: LiveProcess) => o.rules.isTmuxServer({pid: live.pid, ppid: live.ppid, comm: live.comm, argv: [], env: {}} as ProcessInfo),
+    isMultiplexerServer: (live: LiveProcess) => {
+      const argv = o.probe.argv(live.pid) ?? []
+      return isScreenServerProcess({argv, comm: live.comm}) || zellijServerSocket({argv}) !== undefined
+    },
     livePanes: o.livePanes,
     invokingUid: o.invokingUid,
     allUsers: o.allUsers,

@@ -1,6 +1,7 @@
 import {lstatSync, unlinkSync} from 'node:fs'
 import net from 'node:net'
 import {runTmux} from '../snapshot/tmux.js'
+import {runMux} from '../snapshot/multiplexers.js'
 import type {FixOutcome} from './outcome.js'
 import type {SideResult} from './outcome.js'
 import type {LiveProcess, ProcessProbe} from './probe.js'
@@ -11,6 +12,12 @@ import {disarmArgs, sessionArgs, type TerminationAction, type TerminationItem, t
 export type TmuxRunner = (socket: string, args: string[]) => Promise<{code: number | null; stdout: string; stderr: string}>
 
 export const liveTmux: TmuxRunner = (socket, args) => runTmux(['-S', socket, ...args], 3000)
+
+/** Runs `RUNTIME args...` (docker, podman from PATH); the seam for container actions. */
+export type ContainerRunner = (runtime: 'docker' | 'podman', args: string[]) => Promise<{code: number | null; stdout: string; stderr: string}>
+
+/** `docker stop` waits its own 10 s grace before it kills: give it that and some. */
+export const liveContainers: ContainerRunner = (runtime, args) => runMux(runtime, args, 30_000)
 
 /** What the engine needs to remove a stale tmux socket safely; the seam for remove-socket actions. */
 export interface SocketOps {
@@ -95,6 +102,9 @@ async function askPid(socket: string, tmux: TmuxRunner): Promise<number | undefi
 export interface SideActionDeps extends ServerOwnership {
   recorder: Recorder
   dryRun?: boolean
+  containers?: ContainerRunner
+  /** Whether the engine ended this process (or found it gone): a container is stopped only after its client. */
+  clientDone?: (pid: number) => boolean
 }
 
 /** The plan's tmux and socket actions, in plan order, after every tree is done. */
@@ -107,6 +117,7 @@ export async function runSideActions(plan: TerminationRequest, deps: SideActionD
       if (action.kind === 'remove-socket') out.push(await removeSocket(item, action, deps))
       if (action.kind === 'send-keys' || action.kind === 'kill-session') out.push(await runSessionAction(item, action, deps))
       if (action.kind === 'disarm') out.push(await disarm(item, action, deps))
+      if (action.kind === 'stop-container') out.push(await stopContainer(item, action, deps))
     }
   }
   return out
@@ -195,4 +206,41 @@ async function removeSocket(item: TerminationItem, action: Extract<TerminationAc
   } catch (error) {
     return record('failed', `could not remove ${action.path}: ${(error as Error).message}`)
   }
+}
+
+/**
+ * The container of an orphaned `docker run` client, once that client is ended or gone (a client the engine
+ * spared keeps its container): `RUNTIME stop ID`, recorded before it runs; then, when the client gave --rm,
+ * `RUNTIME rm ID` in case the runtime did not remove it (an old daemon, or a client-side --rm that died with
+ * the client). "No such container" after a stop means the runtime removed it: fixed. Without --rm the
+ * stopped container is kept, as the user asked.
+ */
+async function stopContainer(item: TerminationItem, action: Extract<TerminationAction, {kind: 'stop-container'}>, deps: SideActionDeps): Promise<SideResult> {
+  const findingId = item.id
+  const who = action.name ?? action.id.slice(0, 12)
+  const entry = {event: 'container', findingId, runtime: action.runtime, container: action.id, pid: action.client.pid} as const
+  const record = (outcome: FixOutcome['outcome'], detail: string, args?: string[]) => {
+    deps.recorder.record({...entry, ...(args ? {args} : {}), outcome, detail})
+    return {findingId, outcome, detail}
+  }
+  if (deps.recorder.failure) return notRun(findingId, deps)
+  const stop = ['stop', action.id]
+  if (deps.dryRun) return record('planned', `would run ${action.runtime} stop ${who}${action.remove ? ` (and rm if --rm did not remove it)` : ''}`, stop)
+  if (deps.clientDone && !deps.clientDone(action.client.pid)) {
+    return record('skipped', `its client (pid ${action.client.pid}) was not ended: container ${who} left running`, stop)
+  }
+  const run = deps.containers ?? liveContainers
+  if (!deps.recorder.recordIntent({...entry, event: 'intent', args: stop, outcome: 'intended'})) return notRun(findingId, deps)
+  const firstLine = (r: {stderr: string; code: number | null}) => r.stderr.trim().split('\n')[0] || `exit ${r.code}`
+  const gone = (r: {stderr: string}) => /no such container/i.test(r.stderr)
+  const stopped = await run(action.runtime, stop)
+  if (stopped.code !== 0 && !gone(stopped)) return record('failed', `${action.runtime} stop ${who} failed: ${firstLine(stopped)}`, stop)
+  if (stopped.code !== 0) return record('already-gone', `container ${who} no longer exists`, stop)
+  if (!action.remove) return record('fixed', `${action.runtime} stop ${who} (kept: started without --rm)`, stop)
+  const rm = ['rm', action.id]
+  if (!deps.recorder.recordIntent({...entry, event: 'intent', args: rm, outcome: 'intended'})) return notRun(findingId, deps)
+  const removed = await run(action.runtime, rm)
+  if (removed.code === 0) return record('fixed', `${action.runtime} stop ${who}, then rm (--rm had not removed it)`, rm)
+  if (gone(removed)) return record('fixed', `${action.runtime} stop ${who} (removed by --rm)`, rm)
+  return record('failed', `${action.runtime} stop ${who} done, but rm failed: ${firstLine(removed)}`, rm)
 }

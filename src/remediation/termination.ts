@@ -9,6 +9,7 @@ import type {RemediationPlan} from './plan.js'
 export type TerminationAction =
   | Extract<FixAction, {kind: 'terminate-tree'}>
   | Extract<FixAction, {kind: 'remove-socket'}>
+  | Extract<FixAction, {kind: 'stop-container'}>
   | {kind: 'dead-pane'; command: 'kill-pane' | 'respawn-pane'; socket: string; pane: string; args: string[]}
   | {kind: 'unsupported-tmux'; socket: string; args: string[]}
   /** `session stop`: Ctrl-C to one pane of a session it is ending (the caller checked the server is the user's). */

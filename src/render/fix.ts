@@ -1,4 +1,5 @@
 import type Table from 'cli-table3'
+import type {FixAction} from '../checks/api.js'
 import type {RemediationPlan} from '../remediation/plan.js'
 import {plannedOtherActions, plannedProcesses} from '../remediation/plan.js'
 import type {FixOutcome, Report} from '../report/model.js'
@@ -45,6 +46,7 @@ export function renderPlan(plan: RemediationPlan, opts: FixRenderOptions): strin
   }
   for (const {action} of others) {
     if (action.kind === 'tmux') lines.push(`Plan: tmux -S ${action.socket} ${action.args.join(' ')} (${action.reason})`)
+    else if (action.kind === 'stop-container') lines.push(`Plan: ${containerSteps(action)} (${action.reason})`)
     else lines.push(`Plan: remove ${action.path} (${action.reason})`)
   }
   for (const item of plan.items.filter((i) => i.error)) lines.push(c.red(`Cannot fix ${item.finding.id}: ${item.error}`))
@@ -79,4 +81,10 @@ export function renderFixed(report: Report, opts: {color: boolean}): string {
 function messageWidth(): number {
   const cols = process.stdout.columns || 120
   return Math.max(30, Math.min(80, cols - 70))
+}
+
+/** `docker stop NAME, then docker rm NAME if --rm did not remove it`: what a stop-container action runs. */
+function containerSteps(a: Extract<FixAction, {kind: 'stop-container'}>): string {
+  const who = a.name ?? a.id.slice(0, 12)
+  return `${a.runtime} stop ${who}${a.remove ? `, then ${a.runtime} rm ${who} if --rm did not remove it` : ' (kept: started without --rm)'}`
 }

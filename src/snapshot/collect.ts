@@ -4,6 +4,8 @@ import {parseBootTime, parseCgroup, parseCmdline, parseSmapsRollup, parseStat, p
 import {repairParentLinks} from './parents.js'
 import {detectClaudeVersion, procVersionReaders} from './claude-version.js'
 import {discoverSockets, queryServer, runTmux} from './tmux.js'
+import {collectMultiplexers, type MuxRunner} from './multiplexers.js'
+import {collectContainers} from './containers.js'
 import {SNAPSHOT_VERSION, type HostFacts, type ProcessInfo, type Snapshot} from './types.js'
 import {phase} from '../timing.js'
 import {deepFreeze} from '../freeze.js'
@@ -14,6 +16,10 @@ export interface CollectOptions {
   /** How long one tmux server may take to answer list-panes. */
   tmuxTimeoutMs?: number
   tmuxBin?: string
+  /** How screen, zellij and container runtimes are asked (tests replay recorded answers). */
+  muxRun?: MuxRunner
+  /** screen's socket directory (default $SCREENDIR, else /run/screen/S-USER). */
+  screenDir?: string
   /** Where to read process files from (tests point this at a recorded /proc). */
   procRoot?: string
   /** The process table (default: the pids in /proc on Linux, ps-list elsewhere); tests replay a recorded one. */
@@ -166,7 +172,12 @@ export async function collectSnapshot(opts: CollectOptions = {}): Promise<Snapsh
       })
     : []
   phase('collect.host')
-  const servers = await Promise.all(candidates.map((c) => queryServer(c, opts.tmuxTimeoutMs ?? 3000, opts.tmuxBin)))
+  const timeoutMs = opts.tmuxTimeoutMs ?? 3000
+  const [servers, multiplexers, containers] = await Promise.all([
+    Promise.all(candidates.map((c) => queryServer(c, timeoutMs, opts.tmuxBin))),
+    collectMultiplexers(processes, {timeoutMs, run: opts.muxRun, screenDir: opts.screenDir}),
+    collectContainers(processes, {timeoutMs, run: opts.muxRun}),
+  ])
   if (!available) limitations.push('tmux not found: pane ownership cannot be checked')
 
   const snapshot: Snapshot = {
@@ -179,6 +190,8 @@ export async function collectSnapshot(opts: CollectOptions = {}): Promise<Snapsh
       version: available ? tmuxVersion.stdout.trim().replace(/^tmux\s+/, '') || undefined : undefined,
       servers: servers.sort((a, b) => a.socket.localeCompare(b.socket)),
     },
+    multiplexers,
+    ...(containers ? {containers} : {}),
     limitations,
   }
   phase('collect.tmux')

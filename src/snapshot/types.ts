@@ -28,6 +28,11 @@ export const KEPT_ENV_KEYS = [
   'CODEX_SANDBOX_NETWORK_DISABLED',
   'GEMINI_CLI_NO_RELAUNCH',
   'OPENCODE',
+  // GNU screen (`pid.name`, the window number) and zellij (session name, pane id) mark their windows' processes.
+  'STY',
+  'WINDOW',
+  'ZELLIJ_SESSION_NAME',
+  'ZELLIJ_PANE_ID',
 ] as const
 export type KeptEnvKey = (typeof KEPT_ENV_KEYS)[number]
 
@@ -120,6 +125,37 @@ export interface TmuxServer {
   panes: TmuxPane[]
 }
 
+/** One GNU screen or zellij session, asked once like a tmux server. */
+export interface MultiplexerSession {
+  kind: 'screen' | 'zellij'
+  /** screen: `pid.name` (the STY value; the pid alone when only its SCREEN process was seen); zellij: the session name. */
+  id: string
+  /** The session name. */
+  name: string
+  /** The server process (screen: the pid of its id; zellij: the `zellij --server` process), when known. */
+  pid?: number
+  /** As for tmux servers: `ok` answered, `stale` no server behind it, `unresponsive` / `error` could not be asked. */
+  status: TmuxServerStatus
+  error?: string
+  foundBy: Array<'socket-dir' | 'process' | 'env'>
+  /** screen: the window numbers it listed (`-Q windows`). */
+  windows?: number[]
+  /** screen: the socket directory it was asked in. */
+  socketDir?: string
+}
+
+/** A container runtime (docker, podman) asked once for its running containers, because a `run` client runs. */
+export interface ContainerRuntime {
+  runtime: 'docker' | 'podman'
+  /** `ok`: it answered `ps`; otherwise it could not be asked, and no container of it is guessed. */
+  status: 'ok' | 'unresponsive' | 'error'
+  error?: string
+  /** Its running containers: full id, names, image as given to `run`. */
+  containers: Array<{id: string; names: string[]; image: string}>
+  /** The container id in each --cidfile a client names, where the file could be read. */
+  cidfiles?: Record<string, string>
+}
+
 /** Facts about the machine and the doctor's own process. */
 export interface HostFacts {
   /** `process.platform`: linux, darwin, ... */
@@ -165,6 +201,13 @@ export interface Snapshot {
     /** Every server found (socket directory, running servers, TMUX variables, --socket, config `sockets`). */
     servers: TmuxServer[]
   }
+  /** GNU screen and zellij sessions (absent in snapshots recorded before they were collected). */
+  multiplexers?: {
+    screen: {available: boolean; sessions: MultiplexerSession[]}
+    zellij: {available: boolean; sessions: MultiplexerSession[]}
+  }
+  /** Container runtimes asked because a `docker run` / `podman run` client runs (absent when none runs). */
+  containers?: ContainerRuntime[]
   /** What could not be measured on this host (non-Linux, unreadable /proc files, ...), in plain words. */
   limitations: string[]
 }

@@ -1,5 +1,6 @@
+import {isScreenServerProcess, zellijServerSocket} from '../snapshot/multiplexers.js'
 import {parseTmuxEnv} from '../snapshot/tmux-env.js'
-import type {ProcessInfo, Snapshot, TmuxPane, TmuxServer} from '../snapshot/types.js'
+import type {MultiplexerSession, ProcessInfo, Snapshot, TmuxPane, TmuxServer} from '../snapshot/types.js'
 
 /** The live pane a process descends from, and the server that owns it. */
 export interface PaneOwner {
@@ -7,6 +8,16 @@ export interface PaneOwner {
   pane: TmuxPane
   /** The server that owns the pane. */
   server: TmuxServer
+}
+
+/** The live GNU screen window or zellij pane a process descends from. */
+export interface WindowOwner {
+  /** The session that answered. */
+  session: MultiplexerSession
+  /** The window's own process (a direct child of the session's server). */
+  windowPid: number
+  /** screen: WINDOW; zellij: ZELLIJ_PANE_ID (undefined when its environment did not say). */
+  window?: string
 }
 
 /**
@@ -21,6 +32,11 @@ export class ProcessTree {
   private readonly livePaneByPid = new Map<number, PaneOwner>()
   /** Pane owner of each process, memoised as ancestor walks resolve it (null: none). */
   private readonly paneOwnerMemo = new Map<number, PaneOwner | null>()
+  /** pid of every live screen window's / zellij pane's process -> its owner. */
+  private readonly liveWindowByPid = new Map<number, WindowOwner>()
+  private readonly windowOwnerMemo = new Map<number, WindowOwner | null>()
+  /** screen and zellij server processes -> their session as collected (undefined: none answered for it). */
+  private readonly muxServers = new Map<number, MultiplexerSession | undefined>()
   /** Servers by socket and by pid, and each server's first pane per session id and per pane id (built on first use). */
   private serverIndex?: {
     bySocket: Map<string, TmuxServer>
@@ -53,6 +69,64 @@ export class ProcessTree {
         if (!pane.dead && pane.panePid > 0) this.livePaneByPid.set(pane.panePid, {pane, server})
       }
     }
+    this.indexWindows(snapshot)
+  }
+
+  /**
+   * A screen or zellij server's direct children are its windows' (panes') processes: it has no popups or
+   * jobs. A window is live unless its session answered and did not list it (screen: a window killed while
+   * its program ignored SIGHUP leaves the program a child of SCREEN).
+   */
+  private indexWindows(snapshot: Snapshot): void {
+    const sessions = [...(snapshot.multiplexers?.screen.sessions ?? []), ...(snapshot.multiplexers?.zellij.sessions ?? [])]
+    for (const p of snapshot.processes) {
+      const kind = isScreenServerProcess(p) ? 'screen' : zellijServerSocket(p) ? 'zellij' : undefined
+      if (!kind) continue
+      const session = sessions.find((s) => s.kind === kind && s.pid === p.pid)
+      this.muxServers.set(p.pid, session)
+      if (session?.status !== 'ok') continue
+      for (const child of this.children(p.pid)) {
+        const window = kind === 'screen' ? child.env.WINDOW : child.env.ZELLIJ_PANE_ID
+        if (kind === 'screen' && window !== undefined && session.windows && !session.windows.includes(Number(window))) continue
+        this.liveWindowByPid.set(child.pid, {session, windowPid: child.pid, window})
+      }
+    }
+  }
+
+  /** Is `p` a GNU screen or zellij server process? */
+  isMultiplexerServer(p: ProcessInfo): boolean {
+    return this.muxServers.has(p.pid)
+  }
+
+  /** The session a screen or zellij server process serves, when one was collected for it. */
+  multiplexerSession(serverPid: number): MultiplexerSession | undefined {
+    return this.muxServers.get(serverPid)
+  }
+
+  /** The live screen window or zellij pane `p` is (or descends from); memoised like `paneOwner`. */
+  windowOwner(p: ProcessInfo): WindowOwner | undefined {
+    if (this.liveWindowByPid.size === 0) return undefined
+    const walked: number[] = []
+    let cur: ProcessInfo | undefined = p
+    let found: WindowOwner | null = null
+    const seen = new Set<number>()
+    while (cur && !seen.has(cur.pid)) {
+      const memo = this.windowOwnerMemo.get(cur.pid)
+      if (memo !== undefined) {
+        found = memo
+        break
+      }
+      walked.push(cur.pid)
+      const direct = this.liveWindowByPid.get(cur.pid)
+      if (direct) {
+        found = direct
+        break
+      }
+      seen.add(cur.pid)
+      cur = this.parent(cur)
+    }
+    for (const pid of walked) this.windowOwnerMemo.set(pid, found)
+    return found ?? undefined
   }
 
   /** The process with this pid, if the snapshot has it. */
@@ -137,9 +211,9 @@ export class ProcessTree {
     return found ?? undefined
   }
 
-  /** Is `p` a pane's process or a descendant of one, on any server that answered? */
+  /** Is `p` in a live tmux pane, screen window or zellij pane (its process or a descendant), on a server that answered? */
   isInLivePane(p: ProcessInfo): boolean {
-    return this.paneOwner(p) !== undefined
+    return this.paneOwner(p) !== undefined || this.windowOwner(p) !== undefined
   }
 
   /** The pane with this `%id` on this server socket, live or dead. */

@@ -1,4 +1,4 @@
-import {SNAPSHOT_VERSION, type ProcessInfo, type Snapshot, type TmuxPane, type TmuxServer} from '../../src/snapshot/types.js'
+import {SNAPSHOT_VERSION, type ContainerRuntime, type MultiplexerSession, type ProcessInfo, type Snapshot, type TmuxPane, type TmuxServer} from '../../src/snapshot/types.js'
 
 const MiB = 1024 * 1024
 
@@ -19,6 +19,9 @@ export class Machine {
   readonly servers: TmuxServer[] = []
   limitations: string[] = []
   tmuxAvailable = true
+  /** screen and zellij sessions; left out of the snapshot while empty (as recorded before they were collected). */
+  readonly muxSessions: MultiplexerSession[] = []
+  containers?: ContainerRuntime[]
 
   constructor(readonly uid = 1000, readonly doctorPid = 99_999) {
     this.proc({pid: 1, ppid: 0, comm: 'systemd', cmd: '/sbin/init', uid: 0})
@@ -88,6 +91,38 @@ export class Machine {
     return p
   }
 
+  /**
+   * A GNU screen session `pid.name` (its SCREEN process, reparented to init) with windows 0..n-1, as
+   * `screen -Q windows` would list them; `status` other than ok means it did not answer.
+   */
+  screen(opts: {pid: number; name: string; windows?: number[]; status?: MultiplexerSession['status']}): MultiplexerSession {
+    this.proc({pid: opts.pid, ppid: 1, comm: 'screen', argv: ['SCREEN', '-dmS', opts.name]})
+    const session: MultiplexerSession = {kind: 'screen', id: `${opts.pid}.${opts.name}`, name: opts.name, pid: opts.pid, status: opts.status ?? 'ok', foundBy: ['socket-dir', 'process']}
+    if (session.status === 'ok') session.windows = opts.windows ?? [0]
+    else session.error = 'no answer within 3000 ms'
+    this.muxSessions.push(session)
+    return session
+  }
+
+  /** A process in window `window` of a screen session (a child of its SCREEN process). */
+  screenWindow(session: MultiplexerSession, window: number, spec: ProcSpec): ProcessInfo {
+    return this.proc({ppid: session.pid, ...spec, env: {STY: session.id, WINDOW: String(window), ...spec.env}})
+  }
+
+  /** A zellij session: its `zellij --server SOCKET` process, as zellij-client's spawn_server starts it. */
+  zellij(opts: {pid: number; name: string; status?: MultiplexerSession['status']}): MultiplexerSession {
+    this.proc({pid: opts.pid, ppid: 1, comm: 'zellij', argv: ['/usr/bin/zellij', '--server', `/run/user/${this.uid}/zellij/0.43.1/${opts.name}`]})
+    const session: MultiplexerSession = {kind: 'zellij', id: opts.name, name: opts.name, pid: opts.pid, status: opts.status ?? 'ok', foundBy: ['process']}
+    if (session.status !== 'ok') session.error = 'no answer within 3000 ms'
+    this.muxSessions.push(session)
+    return session
+  }
+
+  /** A process in pane `pane` of a zellij session (zellij sets ZELLIJ, ZELLIJ_SESSION_NAME, ZELLIJ_PANE_ID). */
+  zellijPane(session: MultiplexerSession, pane: number, spec: ProcSpec): ProcessInfo {
+    return this.proc({ppid: session.pid, ...spec, env: {ZELLIJ_SESSION_NAME: session.id, ZELLIJ_PANE_ID: String(pane), ...spec.env}})
+  }
+
   snapshot(): Snapshot {
     const ancestors: number[] = []
     let cur = this.processes.get(this.doctorPid)?.ppid
@@ -112,6 +147,15 @@ export class Machine {
       },
       processes: [...this.processes.values()].sort((a, b) => a.pid - b.pid),
       tmux: {available: this.tmuxAvailable, version: this.tmuxAvailable ? '3.4' : undefined, servers: this.servers},
+      ...(this.muxSessions.length > 0
+        ? {
+            multiplexers: {
+              screen: {available: true, sessions: this.muxSessions.filter((s) => s.kind === 'screen')},
+              zellij: {available: true, sessions: this.muxSessions.filter((s) => s.kind === 'zellij')},
+            },
+          }
+        : {}),
+      ...(this.containers ? {containers: this.containers} : {}),
       limitations: this.limitations,
     }
   }
