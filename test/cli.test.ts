@@ -63,8 +63,24 @@ describe('the CLI', () => {
     expect(r.stdout).toBe('')
   })
 
+  it('-h and --help everywhere, -V and `version` for the version, -v still --verbose', () => {
+    for (const args of [['-h'], ['--help'], ['check', '-h'], ['history', '-h'], ['session', 'stop', '-h']]) {
+      const r = cli(args)
+      expect(r.code, args.join(' ')).toBe(0)
+      expect(r.stdout, args.join(' ')).toContain('USAGE')
+    }
+    const version = cli(['--version']).stdout
+    expect(cli(['-V']).stdout).toBe(version)
+    expect(cli(['version']).stdout).toBe(version)
+    expect(JSON.parse(cli(['version', '--json']).stdout)).toMatchObject({name: 'gt-doctor', version: expect.stringMatching(/^\d+\.\d+\.\d+/)})
+    expect(cli(['check', '-h']).stdout).toMatch(/-v, --verbose/)
+    expect(cli(['-h']).stdout).toMatch(/autocomplete/)
+  })
+
   it('an unknown command and a missing flag value are one line and exit 2', () => {
-    expect(cli(['frobnicate'])).toMatchObject({code: 2, stderr: 'gt-doctor: command frobnicate not found\n'})
+    expect(cli(['frobnicate'])).toMatchObject({code: 2, stderr: 'gt-doctor: command frobnicate not found (gt-doctor help lists the commands)\n'})
+    // A typo names what it probably meant (@oclif/plugin-not-found prompts instead on a terminal).
+    expect(cli(['chek'])).toMatchObject({code: 2, stdout: '', stderr: 'gt-doctor: command chek not found; did you mean "check"? (gt-doctor help lists the commands)\n'})
     const r = cli(['check', '--socket'])
     expect(r.code).toBe(2)
     expect(r.stderr.trim().split('\n')).toHaveLength(1)
@@ -123,6 +139,9 @@ describe('the table', () => {
     expect(plain.match(/orphan-claude/g)).toHaveLength(1)
     const colour = renderTable(report, {color: true})
     expect(colour).toContain('✖')
-    expect(renderTable(report, {color: false, quiet: true}).split('\n')).toHaveLength(2)
+    const quiet = renderTable(report, {color: false, quiet: true, width: 80})
+    expect(quiet).not.toContain('┌')
+    expect(quiet.split('\n')[0]).toBe('2 passed · 1 warning · 3 errors')
+    expect(quiet.split('\n').every((l) => l.length <= 80)).toBe(true)
   })
 })

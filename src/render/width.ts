@@ -1,0 +1,91 @@
+import type Table from 'cli-table3'
+import {lazy} from '../lazy.js'
+
+/**
+ * Terminal widths, measured and wrapped by string-width and wrap-ansi (the versions cli-table3 and oclif
+ * themselves use, so a cell is measured exactly as the table measures it): wide characters, emoji and
+ * colour codes count as they show, not as they are stored.
+ */
+const stringWidth = lazy<(text: string) => number>('string-width')
+const wrapAnsi = lazy<(text: string, columns: number, opts?: {hard?: boolean; trim?: boolean; wordWrap?: boolean}) => string>('wrap-ansi')
+
+/** The width every human output is laid out for: the terminal's columns, 80 when unknown or piped. */
+export function terminalWidth(stream: {columns?: number; isTTY?: boolean} = process.stdout): number {
+  const cols = stream.isTTY ? stream.columns : undefined
+  return cols && cols >= 20 ? cols : 80
+}
+
+/** The widest line of `text` as a terminal shows it. */
+export function widthOf(text: string): number {
+  let max = 0
+  for (const line of text.split('\n')) max = Math.max(max, stringWidth()(line))
+  return max
+}
+
+/** `text` wrapped to `columns`, long words broken: no line of the result is wider than `columns`. */
+export function wrap(text: string, columns: number): string {
+  return wrapAnsi()(text, Math.max(1, columns), {hard: true, trim: true})
+}
+
+/** Every line of `text` wrapped to `columns` and indented by `indent` (the continuation lines too). */
+export function wrapIndented(text: string, columns: number, indent: string): string[] {
+  return wrap(text, columns - indent.length)
+    .split('\n')
+    .map((l) => indent + l)
+}
+
+/** `text` wrapped to `columns`: the first line after `first`, the rest after `rest` (a hanging indent). */
+export function hanging(text: string, columns: number, first: string, rest: string): string[] {
+  const lines = wrap(text, columns - Math.max(first.length, rest.length)).split('\n')
+  return lines.map((l, i) => (i === 0 ? first : rest) + l)
+}
+
+/** A column of a table laid out to a width. */
+export interface Column {
+  head: string
+  /** The column may wrap down to this width (padding included) before the table gives up. */
+  min?: number
+  /** Takes whatever width is left: the one column that wraps (the finding, the reason). */
+  flex?: boolean
+  align?: 'left' | 'right'
+}
+
+/**
+ * Column widths (cli-table3's `colWidths`, padding included) that fit `rows` into `width` terminal columns,
+ * borders counted: every column as wide as its widest cell, the flexible one gets the rest; fixed columns
+ * shrink toward their `min` when the rest is too narrow. Undefined when no layout fits: draw a stacked list.
+ */
+export function fitColumns(columns: Column[], rows: string[][], width: number, flexMin = 20): number[] | undefined {
+  const natural = columns.map((c, i) => {
+    let w = widthOf(c.head)
+    for (const r of rows) w = Math.max(w, widthOf(r[i] ?? ''))
+    return w + 2
+  })
+  const borders = columns.length + 1
+  const flex = columns.findIndex((c) => c.flex)
+  const widths = [...natural]
+  const used = () => widths.reduce((n, w, i) => (i === flex ? n : n + w), 0) + borders
+  if (flex === -1) return used() <= width ? widths : undefined
+  // Shrink the widest shrinkable column first, one column at a time, until the flexible one has room.
+  while (width - used() < flexMin) {
+    let best = -1
+    for (let i = 0; i < widths.length; i++) {
+      const min = columns[i].min
+      if (i !== flex && min !== undefined && widths[i] > min && (best === -1 || widths[i] > widths[best])) best = i
+    }
+    if (best === -1) return undefined
+    widths[best] = Math.max(columns[best].min!, widths[best] - (width - used() < flexMin ? flexMin - (width - used()) : 0))
+  }
+  widths[flex] = Math.min(natural[flex], width - used())
+  return widths
+}
+
+/** Options that make cli-table3 wrap inside each column (hard, so no word is wider than its column). */
+export function wrappedColumns(widths: number[], columns: Column[]): Pick<Table.TableConstructorOptions, 'colWidths' | 'colAligns' | 'wordWrap' | 'wrapOnWordBoundary'> {
+  return {colWidths: widths, colAligns: columns.map((c) => c.align ?? 'left'), wordWrap: true, wrapOnWordBoundary: true}
+}
+
+/** Cells pre-wrapped to their column (padding off), so a long path breaks instead of being cut by the table. */
+export function wrapCells(row: string[], widths: number[]): string[] {
+  return row.map((cell, i) => (widthOf(cell) > widths[i] - 2 ? wrap(cell, widths[i] - 2) : cell))
+}
