@@ -48,7 +48,7 @@ export default class Watch extends DoctorCommand {
     const setup = await setUp(this.config, flags.config)
     // A usage error (an unknown check id) is exit 2 now, not a failed run every interval.
     selectChecks(setup.checks, setup.config, flags.only, flags.skip)
-    const diagnoseOptions = {tool, ...setup, only: flags.only, skip: flags.skip, sockets: flags.socket, progress: 'none' as const}
+    const diagnoseOptions = {tool, ...setup, only: flags.only, skip: flags.skip, sockets: flags.socket, tmuxTimeoutMs: flags['tmux-timeout'] * 1000, progress: 'none' as const}
     const run: RunOnce = fix
       ? async () => {
           const r = await runFix({request: fix, diagnose: diagnoseOptions, showPlan: () => {}, confirm: async () => false})

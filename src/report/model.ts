@@ -208,7 +208,7 @@ export function coverageLimitations(snapshot: Snapshot, results: CheckResult[]):
   const out: string[] = []
   for (const s of snapshot.tmux.servers) {
     const named = s.foundBy.includes('flag') || s.foundBy.includes('config')
-    if (s.status === 'unresponsive') out.push(`tmux server ${s.socket}${s.pid ? ` (pid ${s.pid})` : ''} did not answer (${s.error ?? 'timed out'}): its sessions and panes are not checked`)
+    if (s.status === 'unresponsive') out.push(`tmux server ${s.socket}${s.pid ? ` (pid ${s.pid})` : ''} did not answer (${s.error ?? 'timed out'}; --tmux-timeout sets the bound): its sessions and panes are not checked`)
     else if (s.status === 'error') out.push(`tmux server ${s.socket} could not be listed (${s.error ?? 'error'}): its sessions and panes are not checked`)
     else if (s.status === 'stale' && named) out.push(`--socket ${s.socket} is not a live tmux server (${s.error ?? 'stale socket'}): nothing was checked there`)
   }
