@@ -1,10 +1,9 @@
-import type Table from 'cli-table3'
 import type {RemediationPlan} from '../remediation/plan.js'
 import {plannedOtherActions, plannedProcesses} from '../remediation/plan.js'
 import type {FixOutcome, Report} from '../report/model.js'
 import {formatBytes, formatPids, plural, shortCommand} from './format.js'
-import {cliTable, COMPACT_ROWS, painter, tableStyle} from './table.js'
-import {fitColumns, hanging, terminalWidth, wrapCells, wrapIndented, wrappedColumns, type Column} from './width.js'
+import {gridPaint, painter} from './table.js'
+import {drawTable, fitColumns, hanging, terminalWidth, wrapIndented, type Column} from './width.js'
 
 export interface FixRenderOptions {
   color: boolean
@@ -32,9 +31,7 @@ function fitted(columns: Column[], rows: string[][], color: boolean, width: numb
       ])
       .join('\n')
   }
-  const t: Table.Table = new (cliTable())({head: columns.map((c) => c.head), ...tableStyle(color), ...COMPACT_ROWS, ...wrappedColumns(widths, columns)})
-  for (const r of rows) t.push(wrapCells(r, widths))
-  return t.toString()
+  return drawTable(columns, widths, rows, gridPaint(painter(color))).join('\n')
 }
 
 

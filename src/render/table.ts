@@ -4,7 +4,7 @@ import type {Snapshot} from '../snapshot/types.js'
 import {formatBytes, formatPids, plural} from './format.js'
 import {formatTree, treeLines} from './tree.js'
 import {lazy} from '../lazy.js'
-import {fitColumns, hanging, terminalWidth, wrapCells, wrapIndented, wrappedColumns, type Column} from './width.js'
+import {drawTable, fitColumns, hanging, terminalWidth, wrapIndented, type Column} from './width.js'
 
 /** Loaded when a table is drawn: a --json run never needs it. */
 export const cliTable = lazy<typeof Table>('cli-table3')
@@ -38,6 +38,10 @@ export function painter(color: boolean): Record<'green' | 'yellow' | 'red' | 'gr
  */
 export function tableStyle(color: boolean): Pick<Table.TableConstructorOptions, 'style'> {
   return {style: color ? {head: ['bold'], border: ['gray']} : {head: [], border: []}}
+}
+/** How drawTable paints a grid: borders gray and heads bold in colour, as tableStyle has cli-table3 do. */
+export function gridPaint(c: ReturnType<typeof painter>): {border: Paint; head: Paint} {
+  return {border: c.gray, head: c.bold}
 }
 export const COMPACT_ROWS: Pick<Table.TableConstructorOptions, 'chars'> = {chars: {mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': ''}}
 
@@ -160,16 +164,9 @@ function findingLines(check: ReportCheck, opts: TableOptions, width: number, c: 
   const cells = rows.map((r) => r.cells.filter((_, i) => keep[i]))
   const widths = fitColumns(columns, cells, width - indent.length)
   if (!widths) return rows.flatMap((r) => stackedFinding(r.f, r.cells, width, c))
-  const table = new (cliTable())({head: columns.map((col) => col.head), ...tableStyle(opts.color), ...COMPACT_ROWS, ...wrappedColumns(widths, columns)})
-  rows.forEach((r, i) => {
-    const row = wrapCells(cells[i], widths)
-    row[0] = PAINT[r.f.severity](c)(row[0])
-    table.push(row)
-  })
-  return table
-    .toString()
-    .split('\n')
-    .map((l) => indent + l)
+  // The symbol is painted after measuring: a colour code has no width, but it would be wrapped as text.
+  const painted = cells.map((row, i) => [PAINT[rows[i].f.severity](c)(row[0]), ...row.slice(1)])
+  return drawTable(columns, widths, painted, gridPaint(c)).map((l) => indent + l)
 }
 
 /** One finding as a block: the symbol, pid, session and memory on one line, its text indented below. */
