@@ -16,7 +16,11 @@ export interface FixRenderOptions {
  * Rows as a table fitted to `width` (see fitColumns), or, when no table fits, one block per row: the
  * first cells on a line, the flexible one indented below.
  */
-function fitted(columns: Column[], rows: string[][], color: boolean, width: number): string {
+function fitted(allColumns: Column[], allRows: string[][], color: boolean, width: number): string {
+  // A column with nothing in it (no session anywhere) is left out rather than drawn as a row of dashes.
+  const keep = allColumns.map((c, i) => c.flex || allRows.some((r) => r[i] !== '-'))
+  const columns = allColumns.filter((_, i) => keep[i])
+  const rows = allRows.map((r) => r.filter((_, i) => keep[i]))
   const widths = fitColumns(columns, rows, width)
   if (!widths) {
     const flex = columns.findIndex((c) => c.flex)
