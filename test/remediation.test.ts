@@ -111,7 +111,7 @@ describe('remediation plan', () => {
 
   it('renders every process it will signal with command, session, memory and why', async () => {
     const plan = planRemediation(await diagnosisOf(incident()))
-    const text = renderPlan(plan, {color: false, graceMs: 5000})
+    const text = renderPlan(plan, {color: false, graceMs: 5000, width: 160})
     expect(text).toContain('Plan: end 5 processes in 3 trees (890 MiB): SIGTERM, then SIGKILL after 5 s')
     expect(text).toMatch(/│ 200 +│ claude +│/)
     expect(text).toMatch(/│ +└ 201 +│ node .*│ 50 MiB +│ in the tree of PID/)
