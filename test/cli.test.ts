@@ -145,3 +145,44 @@ describe('the table', () => {
     expect(quiet.split('\n').every((l) => l.length <= 80)).toBe(true)
   })
 })
+
+describe('honest coverage', () => {
+  const tool = {name: 'gt-doctor', version: '0.0.0'}
+
+  it('counts in the summary only what the checks that ran measure', async () => {
+    const {report} = await diagnose({tool, snapshot: incident().snapshot, config: defaultConfig(), only: ['session-mismatch']})
+    expect(report.summary.notChecked).toEqual(['orphanClaude', 'orphanMcp', 'orphanMemoryBytes', 'detachedRuns', 'leftovers'])
+    const quiet = renderTable(report, {color: false, quiet: true, width: 80})
+    expect(quiet).not.toMatch(/orphan claude|orphan MCP|held by orphans/)
+    const all = await diagnose({tool, snapshot: incident().snapshot, config: defaultConfig()})
+    expect(all.report.summary.notChecked).toBeUndefined()
+    // The orphan-MCP count explains itself: most of them are inside the orphan claude trees.
+    expect(renderTable(all.report, {color: false, width: 200})).toMatch(/\d+ orphan MCP \(\d+ of them inside orphan claude trees\)/)
+  })
+
+  it('names a --socket with no server and a server that did not answer, in the table and the JSON', async () => {
+    const base = incident().snapshot
+    const snapshot = {
+      ...base,
+      tmux: {
+        ...base.tmux,
+        servers: [
+          ...base.tmux.servers,
+          {socket: '/typo.sock', status: 'stale' as const, error: 'no server running on /typo.sock', foundBy: ['flag' as const], panes: []},
+          {socket: '/tmp/tmux-0/frozen', pid: 77, status: 'unresponsive' as const, error: 'no answer within 1000 ms', foundBy: ['socket-dir' as const], panes: []},
+        ],
+      },
+    }
+    const {report} = await diagnose({tool, snapshot, config: defaultConfig()})
+    expect(report.limitations).toContain('--socket /typo.sock is not a live tmux server (no server running on /typo.sock): nothing was checked there')
+    expect(report.limitations).toContain(
+      'tmux server /tmp/tmux-0/frozen (pid 77) did not answer (no answer within 1000 ms; --tmux-timeout sets the bound): its sessions and panes are not checked',
+    )
+    const text = renderTable(report, {color: false, width: 80})
+    expect(text).toContain('Not checked or not fully measured:')
+    expect(text.replace(/\s+/g, ' ')).toContain('! --socket /typo.sock is not a live tmux server')
+    const ajv = new Ajv({strict: false})
+    ;(addFormats as unknown as (a: Ajv) => void)(ajv)
+    expect(ajv.validate(schema, report), JSON.stringify(ajv.errors)).toBe(true)
+  })
+})
