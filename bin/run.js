@@ -5,7 +5,7 @@ if (process.env.GT_DOCTOR_TIMING === '1') (await import('../dist/src/timing.js')
 // Node >= 22.1 keeps compiled code between runs, in the user's own cache (src/compile-cache.ts); absent on 20.
 if ((await import('node:module')).enableCompileCache) (await import('../dist/src/compile-cache.js')).enableCompileCache()
 const argv = process.argv.slice(2)
-if (argv.length === 1 && argv[0] === '--version') {
+if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V' || argv[0] === 'version')) {
   const text = (await import('../dist/src/fast-version.js')).fastVersion(fileURLToPath(new URL('..', import.meta.url)))
   if (text !== undefined) {
     await new Promise((resolve) => process.stdout.write(text, resolve))
@@ -24,7 +24,8 @@ else process.env.OCLIF_DISABLE_ENGINE_WARNING = engineWarning
 // after .ts sources (and no "cannot be auto-transpiled" warning on every run with a linked plugin).
 settings.enableAutoTranspile = false
 
-const GLOBAL = new Set(['--version', '-v', '--help', '-h'])
+// `-v` is --verbose (of check), as it always was here; -V and `version` are the version, as in oclif CLIs.
+const GLOBAL = new Set(['--version', '-V', '--help', '-h'])
 if (argv.length === 0 || (argv[0].startsWith('-') && !GLOBAL.has(argv[0]))) argv.unshift('check')
 
 try {

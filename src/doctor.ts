@@ -7,7 +7,7 @@ import {buildReport, type Report} from './report/model.js'
 import {loadChecks} from './plugins/load.js'
 import {createRules} from './rules/rules.js'
 import {orphanTreeCandidates} from './analysis/orphans.js'
-import {collectSnapshot} from './snapshot/collect.js'
+import {collectSnapshot, type CollectStep} from './snapshot/collect.js'
 import type {ProcessInfo, Snapshot} from './snapshot/types.js'
 import {phase} from './timing.js'
 
@@ -21,7 +21,11 @@ export interface DiagnoseOptions {
   only?: string[]
   skip?: string[]
   sockets?: string[]
+  /** The bound on asking each tmux server (default 3 s). */
+  tmuxTimeoutMs?: number
   progress?: Progress
+  /** Told where collection is (see CollectStep); the CLI draws it on a terminal. */
+  onCollect?: (step: CollectStep) => void
   /** Use this snapshot instead of collecting one (recorded snapshots, tests). */
   snapshot?: Snapshot
 }
@@ -62,6 +66,8 @@ export async function diagnose(opts: DiagnoseOptions): Promise<Diagnosis> {
     opts.snapshot ??
     (await collectSnapshot({
       sockets: [...config.sockets, ...(opts.sockets ?? [])],
+      tmuxTimeoutMs: opts.tmuxTimeoutMs,
+      onProgress: opts.onCollect,
       // A plugin check may sum any process's memory: with one loaded, PSS is read for every process.
       pssFor: checks.every((c) => c.source.kind === 'built-in') ? inOrphanTrees : undefined,
       cgroupFor: inOrphanTrees,

@@ -63,8 +63,24 @@ describe('the CLI', () => {
     expect(r.stdout).toBe('')
   })
 
+  it('-h and --help everywhere, -V and `version` for the version, -v still --verbose', () => {
+    for (const args of [['-h'], ['--help'], ['check', '-h'], ['history', '-h'], ['session', 'stop', '-h']]) {
+      const r = cli(args)
+      expect(r.code, args.join(' ')).toBe(0)
+      expect(r.stdout, args.join(' ')).toContain('USAGE')
+    }
+    const version = cli(['--version']).stdout
+    expect(cli(['-V']).stdout).toBe(version)
+    expect(cli(['version']).stdout).toBe(version)
+    expect(JSON.parse(cli(['version', '--json']).stdout)).toMatchObject({name: 'gt-doctor', version: expect.stringMatching(/^\d+\.\d+\.\d+/)})
+    expect(cli(['check', '-h']).stdout).toMatch(/-v, --verbose/)
+    expect(cli(['-h']).stdout).toMatch(/autocomplete/)
+  })
+
   it('an unknown command and a missing flag value are one line and exit 2', () => {
-    expect(cli(['frobnicate'])).toMatchObject({code: 2, stderr: 'gt-doctor: command frobnicate not found\n'})
+    expect(cli(['frobnicate'])).toMatchObject({code: 2, stderr: 'gt-doctor: command frobnicate not found (gt-doctor help lists the commands)\n'})
+    // A typo names what it probably meant (@oclif/plugin-not-found prompts instead on a terminal).
+    expect(cli(['chek'])).toMatchObject({code: 2, stdout: '', stderr: 'gt-doctor: command chek not found; did you mean "check"? (gt-doctor help lists the commands)\n'})
     const r = cli(['check', '--socket'])
     expect(r.code).toBe(2)
     expect(r.stderr.trim().split('\n')).toHaveLength(1)
@@ -123,6 +139,50 @@ describe('the table', () => {
     expect(plain.match(/orphan-claude/g)).toHaveLength(1)
     const colour = renderTable(report, {color: true})
     expect(colour).toContain('✖')
-    expect(renderTable(report, {color: false, quiet: true}).split('\n')).toHaveLength(2)
+    const quiet = renderTable(report, {color: false, quiet: true, width: 80})
+    expect(quiet).not.toContain('┌')
+    expect(quiet.split('\n')[0]).toBe('2 passed · 1 warning · 3 errors')
+    expect(quiet.split('\n').every((l) => l.length <= 80)).toBe(true)
+  })
+})
+
+describe('honest coverage', () => {
+  const tool = {name: 'gt-doctor', version: '0.0.0'}
+
+  it('counts in the summary only what the checks that ran measure', async () => {
+    const {report} = await diagnose({tool, snapshot: incident().snapshot, config: defaultConfig(), only: ['session-mismatch']})
+    expect(report.summary.notChecked).toEqual(['orphanClaude', 'orphanMcp', 'orphanMemoryBytes', 'detachedRuns', 'leftovers'])
+    const quiet = renderTable(report, {color: false, quiet: true, width: 80})
+    expect(quiet).not.toMatch(/orphan claude|orphan MCP|held by orphans/)
+    const all = await diagnose({tool, snapshot: incident().snapshot, config: defaultConfig()})
+    expect(all.report.summary.notChecked).toBeUndefined()
+    // The orphan-MCP count explains itself: most of them are inside the orphan claude trees.
+    expect(renderTable(all.report, {color: false, width: 200})).toMatch(/\d+ orphan MCP \(\d+ of them inside orphan claude trees\)/)
+  })
+
+  it('names a --socket with no server and a server that did not answer, in the table and the JSON', async () => {
+    const base = incident().snapshot
+    const snapshot = {
+      ...base,
+      tmux: {
+        ...base.tmux,
+        servers: [
+          ...base.tmux.servers,
+          {socket: '/typo.sock', status: 'stale' as const, error: 'no server running on /typo.sock', foundBy: ['flag' as const], panes: []},
+          {socket: '/tmp/tmux-0/frozen', pid: 77, status: 'unresponsive' as const, error: 'no answer within 1000 ms', foundBy: ['socket-dir' as const], panes: []},
+        ],
+      },
+    }
+    const {report} = await diagnose({tool, snapshot, config: defaultConfig()})
+    expect(report.limitations).toContain('--socket /typo.sock is not a live tmux server (no server running on /typo.sock): nothing was checked there')
+    expect(report.limitations).toContain(
+      'tmux server /tmp/tmux-0/frozen (pid 77) did not answer (no answer within 1000 ms; --tmux-timeout sets the bound): its sessions and panes are not checked',
+    )
+    const text = renderTable(report, {color: false, width: 80})
+    expect(text).toContain('Not checked or not fully measured:')
+    expect(text.replace(/\s+/g, ' ')).toContain('! --socket /typo.sock is not a live tmux server')
+    const ajv = new Ajv({strict: false})
+    ;(addFormats as unknown as (a: Ajv) => void)(ajv)
+    expect(ajv.validate(schema, report), JSON.stringify(ajv.errors)).toBe(true)
   })
 })

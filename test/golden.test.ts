@@ -46,18 +46,30 @@ describe('golden reports of the incident', () => {
     report = await reportFor(snapshot)
   })
 
-  const render = (format: Format, table?: {verbose?: boolean}) =>
-    renderReport({format, report, snapshot, redact: true, redactOptions: {home: '/home/nobody'}, failOn: 'error', table: {color: false, width: 70, ...table}}).text
+  const render = (format: Format, table?: {verbose?: boolean; width?: number}) =>
+    renderReport({format, report, snapshot, redact: true, redactOptions: {home: '/home/nobody'}, failOn: 'error', table: {color: false, width: 80, ...table}}).text
 
   const goldens: Array<[string, () => string]> = [
     ['incident.table.txt', () => render('table')],
     ['incident.table-verbose.txt', () => render('table', {verbose: true})],
+    ['incident.table-120.txt', () => render('table', {width: 120})],
+    ['incident.table-verbose-120.txt', () => render('table', {verbose: true, width: 120})],
     ['incident.json', () => render('json')],
     ['incident.md', () => render('markdown')],
     ['incident.junit.xml', () => render('junit')],
     ['incident.prom', () => render('prometheus')],
   ]
   for (const [name, produce] of goldens) it(`matches ${name}`, () => expectGolden(name, produce()))
+
+  for (const width of [40, 80, 120]) {
+    it(`draws no line wider than ${width} columns, plain and verbose`, () => {
+      for (const verbose of [false, true]) {
+        const text = render('table', {verbose, width})
+        const wide = text.split('\n').filter((l) => [...l].length > width)
+        expect(wide, `lines wider than ${width}`).toEqual([])
+      }
+    })
+  }
 
   it('keeps the JSON report within its schema (report-v1.schema.json)', () => {
     const schema = JSON.parse(readFileSync(new URL('../src/report/report-v1.schema.json', import.meta.url), 'utf8'))

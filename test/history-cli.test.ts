@@ -29,10 +29,18 @@ describe('gt-doctor history', () => {
     const lines = r.stdout.split('\n')
     expect(lines[0]).toBe('12 runs from 2026-01-11 00:00:00 to 2026-01-11 22:00:00')
     // The claude chart: y axis from 0 to 12, the line ending at the top.
-    const chart = lines.slice(lines.indexOf('Orphan claude processes') + 1, lines.indexOf('Orphan MCP servers') - 1)
+    const block = lines.slice(lines.indexOf('Orphan claude processes') + 1, lines.indexOf('Orphan MCP servers') - 1)
+    const chart = block.filter((l) => /[┤┼]/.test(l))
     expect(chart[0]).toMatch(/^\s*12 .*─\s*$/)
-    expect(chart[chart.length - 1]).toMatch(/^\s*0 +┼╯/)
+    // Stretched over the width: 12 runs, two hours apart, fill the 80 columns (no run before 02:00 had an orphan).
+    expect(chart[chart.length - 1]).toMatch(/^\s*0 +┼─+╯$/)
+    // Even steps on the y axis, and a time axis under the chart's ends.
+    expect(chart.map((l) => Number(l.trim().split(/\s/)[0]))).toEqual([12, 10, 8, 6, 4, 2, 0])
+    expect(block[block.length - 1]).toMatch(/^ +00:00 +22:00$/)
+    expect(lines.every((l) => [...l].length <= 80)).toBe(true)
+    expect(Math.max(...chart.map((l) => [...l].length))).toBeGreaterThan(70)
     expect(lines).toContain('Orphan MCP servers')
+    expect(lines).toContain('Memory held by orphans')
     const rows = lines.filter((l) => /^│ 2026-01-11/.test(l)).map((l) => l.split('│').slice(1, -1).map((c) => c.trim()))
     expect(rows).toHaveLength(12)
     expect(rows[0]).toEqual(['2026-01-11 00:00:00', '7', '15', '0', '0', '0 B'])

@@ -268,8 +268,9 @@ describe('broken plugins cannot take the doctor down', () => {
     expect(r.code).toBe(2)
     noStack(r.stdout + r.stderr)
     const flat = r.stdout.replace(/[\s│]+/g, ' ')
-    expect(flat).toContain('bad-sync-loop crashed crashed: timed out after 500 ms')
-    expect(flat).toMatch(/plugin\/gt-doctor-fixture-hook-throws crashed .*database on fire/)
+    // A check's line: its symbol, its id, and why it crashed.
+    expect(flat).toContain('✖ bad-sync-loop crashed: timed out after 500 ms')
+    expect(flat).toMatch(/plugin\/gt-doctor-fixture-hook-throws crashed: .*database on fire/)
     expect(r.stdout).toMatch(/· 8 crashed/)
   })
 

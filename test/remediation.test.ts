@@ -111,10 +111,13 @@ describe('remediation plan', () => {
 
   it('renders every process it will signal with command, session, memory and why', async () => {
     const plan = planRemediation(await diagnosisOf(incident()))
-    const text = renderPlan(plan, {color: false, graceMs: 5000})
+    const text = renderPlan(plan, {color: false, graceMs: 5000, width: 160})
     expect(text).toContain('Plan: end 5 processes in 3 trees (890 MiB): SIGTERM, then SIGKILL after 5 s')
     expect(text).toMatch(/│ 200 +│ claude +│/)
-    expect(text).toMatch(/│ +└ 201 +│ node +│ - +│ 50 MiB +│ in the tree of PID 200 +│\n│ +│ …\/@modelcontextprotocol\/server-filesystem/)
+    expect(text).toMatch(/│ +└ 201 +│ node .*│ 50 MiB +│ in the tree of PID/)
+    expect(text).toContain('│ node …/@modelcontextprotoc')
+    // Fitted to the width it is given (the terminal's, 80 when piped): no line wider.
+    for (const width of [60, 80, 120]) expect(renderPlan(plan, {color: false, graceMs: 5000, width}).split('\n').filter((l) => [...l].length > width)).toEqual([])
     expect(text).toContain('in the tree of PID 200')
     expect(text).toContain('its parent is the tmux server (pid 100)')
     expect(text).toContain('Left alone: 1 finding (fixed only when named: --fix --only session-mismatch)')
@@ -146,7 +149,8 @@ describe('report after a fix', () => {
     const left = report.checks.find((c) => c.id === 'orphan-claude')!.findings
     expect(left.map((f) => [f.id, f.fix?.outcome])).toEqual([['orphan-claude:300:3000', 'skipped']])
     expect(exitCodeFor(report)).toBe(1)
-    expect(renderFixed(report, {color: false})).toMatch(/orphan-claude +│ fixed +│ 200 \(\+1\)/)
+    expect(renderFixed(report, {color: false, width: 100})).toMatch(/orphan-claude +│ fixed +│ 200 \(\+1\)/)
+    for (const width of [40, 80]) expect(renderFixed(report, {color: false, width}).split('\n').filter((l) => [...l].length > width)).toEqual([])
 
     const clean = fixedReport(before, (await diagnosisOf(new Machine().snapshot())).report, outcomes)
     expect(exitCodeFor(clean)).toBe(0)

@@ -221,7 +221,12 @@ export async function runChecks(checks: RegisteredCheck[], snapshot: Snapshot, o
         const r = (results[i] = await runOne(c, snapshot, opts, rules))
         if (r.status === 'crashed') throw new Error(`${c.check.title}: crashed: ${r.error}`)
         if (r.status === 'skipped') task.skip(`${c.check.title} (${r.error})`)
-        else if (r.findings.length > 0) task.title = `${c.check.title}: ${r.findings.length} finding${r.findings.length === 1 ? '' : 's'}`
+        else if (r.findings.length > 0) {
+          const found = `${c.check.title}: ${r.findings.length} finding${r.findings.length === 1 ? '' : 's'}`
+          // The list shows the real outcome: a check that found errors fails (✖), never a green ✔.
+          if (r.status === 'error') throw new Error(found)
+          task.title = r.status === 'warning' ? `⚠ ${found}` : found
+        }
       },
     })),
     {

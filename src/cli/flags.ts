@@ -1,4 +1,5 @@
 import {Flags} from '@oclif/core'
+import {parseSeconds} from './fix.js'
 import {defaultHistoryFile} from '../monitor/history.js'
 
 /**
@@ -30,9 +31,17 @@ export function printConfigNotices(config: {notices: readonly string[]}, bin: st
   for (const notice of config.notices) process.stderr.write(`${bin}: ${notice}\n`)
 }
 
-/** --socket PATH: also query this tmux server (repeatable). */
+/** How long a tmux server has to answer before it is named as not answering (and not waited on). */
+export const DEFAULT_TMUX_TIMEOUT_SECONDS = 3
+
+/** --socket PATH: also query this tmux server (repeatable); --tmux-timeout: the bound on asking each server. */
 export const socketsFlags = {
   socket: Flags.string({summary: 'Also query the tmux server on this socket path (repeatable).', multiple: true}),
+  'tmux-timeout': Flags.custom<number>({parse: async (input) => parseSeconds(input, 0, 60, {aboveMin: true})})({
+    summary: 'Seconds each tmux server has to answer; one that does not is reported as a limitation, its sessions unchecked.',
+    default: DEFAULT_TMUX_TIMEOUT_SECONDS,
+    helpValue: 'SECONDS',
+  }),
 }
 
 /** --redact / --no-redact: what leaves the machine carries no secret unless the user says so. */

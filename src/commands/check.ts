@@ -7,6 +7,7 @@ import {configFlags, outputFlag, redactFlags, selectionFlags, socketsFlags} from
 import {diagnose} from '../doctor.js'
 import {fixRequest} from '../remediation/request.js'
 import {argvWantsJson, FORMATS, renderReport, resolveFormat, writeOutput} from '../render/output.js'
+import {statusLine} from '../render/progress.js'
 import {colorWanted} from '../render/table.js'
 import {forDisplay} from '../report/display.js'
 import {exitCodeFor, type Report} from '../report/model.js'
@@ -67,7 +68,10 @@ export default class Check extends DoctorCommand {
       only: flags.only,
       skip: flags.skip,
       sockets: flags.socket,
+      tmuxTimeoutMs: flags['tmux-timeout'] * 1000,
       progress: process.stdout.isTTY && (forPeople || Boolean(flags.output)) ? ('tty' as const) : ('none' as const),
+      // Where the time goes (the process table, a slow tmux server): one line on stderr, erased when done.
+      onCollect: process.stderr.isTTY && process.stdout.isTTY && (forPeople || Boolean(flags.output)) && !flags.from ? statusLine().update : undefined,
       snapshot: flags.from ? await loadSnapshot(flags.from) : undefined,
     }
     phase('setup')

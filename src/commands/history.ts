@@ -6,6 +6,7 @@ import {formatBytes} from '../render/format.js'
 import {parseSince} from '../monitor/since.js'
 import {colorWanted} from '../render/table.js'
 import {formatTime, renderHistory} from '../render/history.js'
+import {terminalWidth} from '../render/width.js'
 
 export interface HistoryResult {
   file: string
@@ -51,7 +52,7 @@ export default class History extends DoctorCommand {
     } else if (points.length === 0) {
       this.log(`No runs since ${formatTime(since!.toISOString())} in ${flags.file}; the latest was at ${formatTime(read.entries[read.entries.length - 1].time)}.`)
     } else {
-      this.log(renderHistory(points, {color: colorWanted(), limit: flags.limit, width: process.stdout.columns}))
+      this.log(renderHistory(points, {color: colorWanted(), limit: flags.limit, width: terminalWidth()}))
     }
     if (read.skippedBytes) {
       this.log(`note: ${flags.file} is larger than ${formatBytes(HISTORY_READ_LIMIT)}: only its end was read; ${formatBytes(read.skippedBytes)} of older runs were skipped`)

@@ -22,7 +22,7 @@ export default class Snapshot extends DoctorCommand {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Snapshot)
-    const collected = await collectSnapshot({sockets: flags.socket})
+    const collected = await collectSnapshot({sockets: flags.socket, tmuxTimeoutMs: flags['tmux-timeout'] * 1000})
     const snapshot = flags.redact ? redactSnapshot(collected, {home: os.homedir()}) : collected
     const text = serializeSnapshot(snapshot)
     if (flags.output) await writeOutput(flags.output, text)

@@ -11,6 +11,7 @@ import {ensureHistoryWritable} from '../monitor/history.js'
 import {watchLoop, type RunOnce} from '../monitor/watch.js'
 import {fixRequest, runFix} from '../cli/fix-flow.js'
 import {exitCodeFor} from '../report/model.js'
+import {hanging, terminalWidth} from '../render/width.js'
 import {colorWanted} from '../render/table.js'
 import {renderWatchLine} from '../render/watch.js'
 
@@ -34,6 +35,7 @@ export default class Watch extends DoctorCommand {
     ...fixFlags,
     ...selectionFlags,
     ...configFlags,
+    json: Flags.boolean({summary: 'One JSON object a line: each run ({"type":"run",...}), each failed run, and the stop.'}),
   }
 
   async run(): Promise<void> {
@@ -41,14 +43,15 @@ export default class Watch extends DoctorCommand {
     // Nobody is there to confirm each run: a fixing watch must be told so up front.
     if (flags.fix && !flags.yes) throw new DoctorError('watch --fix needs --yes: nobody is there to confirm each run')
     const fix = fixRequest(flags, {stdinIsTTY: Boolean(process.stdin.isTTY), uid: process.getuid?.() ?? 0})
-    const color = colorWanted()
+    const color = !flags.json && colorWanted()
+    const width = terminalWidth()
     ensureHistoryWritable(flags.history)
     const tool = {name: this.config.name, version: this.config.version}
     // Configuration and plugin checks load once: every run then judges with the same rules.
     const setup = await setUp(this.config, flags.config)
     // A usage error (an unknown check id) is exit 2 now, not a failed run every interval.
     selectChecks(setup.checks, setup.config, flags.only, flags.skip)
-    const diagnoseOptions = {tool, ...setup, only: flags.only, skip: flags.skip, sockets: flags.socket, progress: 'none' as const}
+    const diagnoseOptions = {tool, ...setup, only: flags.only, skip: flags.skip, sockets: flags.socket, tmuxTimeoutMs: flags['tmux-timeout'] * 1000, progress: 'none' as const}
     const run: RunOnce = fix
       ? async () => {
           const r = await runFix({request: fix, diagnose: diagnoseOptions, showPlan: () => {}, confirm: async () => false})
@@ -76,11 +79,16 @@ export default class Watch extends DoctorCommand {
         signal: controller.signal,
         run,
         kinds: findingKinds(setup.checks),
-        onRun: (entry, change, index) => this.log(renderWatchLine(entry, change, index, {color})),
-        onError: (message, index) => process.stderr.write(`${this.config.bin}: run ${index} failed: ${message}\n`),
-        onInterrupted: (index) => this.log(`run ${index} interrupted by the stop signal: not recorded`),
+        onRun: (entry, change, index) =>
+          flags.json ? jsonLine({type: 'run', index, ...entry, ...(change ? {change} : {})}) : this.log(hanging(renderWatchLine(entry, change, index, {color}), width, '', '  ').join('\n')),
+        onError: (message, index) => {
+          process.stderr.write(`${this.config.bin}: run ${index} failed: ${message}\n`)
+          if (flags.json) jsonLine({type: 'error', index, message})
+        },
+        onInterrupted: (index) => (flags.json ? jsonLine({type: 'interrupted', index}) : this.log(`run ${index} interrupted by the stop signal: not recorded`)),
       })
-      this.log(`stopped after ${result.runs} recorded ${result.runs === 1 ? 'run' : 'runs'}${result.failed ? ` (${result.failed} failed)` : ''}; history: ${flags.history}`)
+      if (flags.json) jsonLine({type: 'stopped', runs: result.runs, failed: result.failed, history: flags.history})
+      else this.log(`stopped after ${result.runs} recorded ${result.runs === 1 ? 'run' : 'runs'}${result.failed ? ` (${result.failed} failed)` : ''}; history: ${flags.history}`)
     } finally {
       process.off('SIGINT', stop)
       process.off('SIGTERM', stop)
@@ -89,3 +97,7 @@ export default class Watch extends DoctorCommand {
   }
 }
 
+/** One JSON object on one line (JSON lines): a consumer reads each run as soon as it is written. */
+function jsonLine(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value)}\n`)
+}

@@ -66,6 +66,10 @@ export interface ReportSummary {
   fixed?: number
   /** Memory freed by the fix (after --fix). */
   freedMemoryBytes?: number
+  /** Of `orphanMcp`, the servers inside orphan claude trees (the orphan-mcp check lists only the others). */
+  orphanMcpInClaudeTrees?: number
+  /** Counts above that no check that ran measures (`--only`, `--skip`, a crash): 0 there means "not looked". */
+  notChecked?: SummaryCount[]
 }
 
 /** One agent's share of the summary counts. */
@@ -75,6 +79,9 @@ export interface AgentCounts {
   detachedRuns: number
   leftovers: number
 }
+
+/** The summary counts that depend on which checks ran. */
+export type SummaryCount = 'orphanClaude' | 'orphanMcp' | 'orphanMemoryBytes' | 'detachedRuns' | 'leftovers'
 
 /** The public JSON contract (schemaVersion 1): see test/report.schema.json and the README. */
 export interface Report {
@@ -152,6 +159,15 @@ export function summarize(snapshot: Snapshot, results: CheckResult[], rules: Rul
   const orphanTrees = [...of('orphan-agent'), ...of('orphan-tree')]
   const leftovers = of('leftover')
   const count = (s: CheckStatus) => results.filter((r) => r.status === s).length
+  // A kind is measured when a check of that kind ran to the end.
+  const ran = (...kinds: FindingKind[]) => results.some((r) => r.kind !== undefined && kinds.includes(r.kind) && r.status !== 'crashed' && r.status !== 'skipped')
+  const notChecked: SummaryCount[] = [
+    ...(ran('orphan-agent') ? [] : (['orphanClaude'] as const)),
+    ...(ran('orphan-agent', 'orphan-tree') ? [] : (['orphanMcp'] as const)),
+    ...(ran('orphan-agent', 'orphan-tree', 'leftover') ? [] : (['orphanMemoryBytes'] as const)),
+    ...(ran('detached-run') ? [] : (['detachedRuns'] as const)),
+    ...(ran('leftover') ? [] : (['leftovers'] as const)),
+  ]
   const status: ReportSummary['status'] = count('crashed') > 0 ? 'crashed' : count('error') > 0 ? 'error' : count('warning') > 0 ? 'warning' : 'ok'
   return {
     status,
@@ -169,6 +185,8 @@ export function summarize(snapshot: Snapshot, results: CheckResult[], rules: Rul
     leftovers: leftovers.length,
     agents: agentCounts(tree, rules, cls.claudes.filter(live), {orphans: of('orphan-agent'), detachedRuns: all('detached-run'), leftovers}),
     checks: {passed: count('ok'), warnings: count('warning'), errors: count('error'), crashed: count('crashed'), skipped: count('skipped')},
+    orphanMcpInClaudeTrees: sumBy(of('orphan-agent'), (f) => Number(f.data?.mcpServers ?? 0)),
+    ...(notChecked.length > 0 ? {notChecked} : {}),
   }
 }
 
@@ -208,8 +226,29 @@ export function buildReport(opts: {
       ...(opts.limitations ?? []),
       ...results.filter((r) => r.dropped).map((r) => `check ${r.id} returned more findings than one check may report: the first ${MAX_FINDINGS_PER_CHECK.toLocaleString('en-US')} were kept, ${r.dropped!.toLocaleString('en-US')} dropped`),
       ...snapshot.limitations,
+      ...coverageLimitations(snapshot, results),
     ],
   }
+}
+
+/**
+ * What the run could not look at, as limitations: every tmux server that was asked and did not answer
+ * (its sessions are not in the report), every socket the user named that has no live server, every
+ * check that did not run to the end.
+ */
+export function coverageLimitations(snapshot: Snapshot, results: CheckResult[]): string[] {
+  const out: string[] = []
+  for (const s of snapshot.tmux.servers) {
+    const named = s.foundBy.includes('flag') || s.foundBy.includes('config')
+    if (s.status === 'unresponsive') out.push(`tmux server ${s.socket}${s.pid ? ` (pid ${s.pid})` : ''} did not answer (${s.error ?? 'timed out'}; --tmux-timeout sets the bound): its sessions and panes are not checked`)
+    else if (s.status === 'error') out.push(`tmux server ${s.socket} could not be listed (${s.error ?? 'error'}): its sessions and panes are not checked`)
+    else if (s.status === 'stale' && named) out.push(`--socket ${s.socket} is not a live tmux server (${s.error ?? 'stale socket'}): nothing was checked there`)
+  }
+  for (const r of results) {
+    if (r.status === 'skipped') out.push(`check ${r.id} did not run: ${r.error ?? 'skipped'}`)
+    else if (r.status === 'crashed') out.push(`check ${r.id} crashed: ${r.error ?? 'no reason given'}; what it looks for was not checked`)
+  }
+  return out
 }
 
 /** Exit codes: 0 clean, 1 findings at or above the fail level, 2 the doctor could not run, 3 a fix failed. */

@@ -10,6 +10,9 @@ import {SNAPSHOT_VERSION, type HostFacts, type ProcessInfo, type Snapshot} from 
 import {phase} from '../timing.js'
 import {deepFreeze} from '../freeze.js'
 
+/** Where collection is: the process table, then the tmux servers (asked together, `answered` of `total`). */
+export type CollectStep = {step: 'processes'} | {step: 'servers'; answered: number; total: number; waitingFor: string[]} | {step: 'done'}
+
 export interface CollectOptions {
   /** Extra tmux sockets to query (from --socket and the config). */
   sockets?: string[]
@@ -34,6 +37,8 @@ export interface CollectOptions {
    * the doctor itself always included. Default: every process.
    */
   cgroupFor?: (processes: readonly ProcessInfo[]) => ReadonlySet<number>
+  /** Told what collection is doing (a person watches a terminal): reading processes, asking each server. */
+  onProgress?: (step: CollectStep) => void
 }
 
 /** What ps-list gives for a process: the table the /proc reads enrich. */
@@ -76,6 +81,7 @@ export async function collectSnapshot(opts: CollectOptions = {}): Promise<Snapsh
   const linux = (opts.procRoot !== undefined || process.platform === 'linux') && existsSync(`${procRoot}/self/stat`)
   const limitations: string[] = []
 
+  opts.onProgress?.({step: 'processes'})
   const tmuxVersionP = runTmux(['-V'], 2000, opts.tmuxBin)
   const listed = await (opts.listProcesses ?? (() => listProcesses(linux, procRoot)))()
   phase('collect.list')
@@ -86,6 +92,7 @@ export async function collectSnapshot(opts: CollectOptions = {}): Promise<Snapsh
   const userProcesses: ProcessInfo[] = []
   let unreadableEnv = 0
   const bootTimeMs = linux ? parseBootTime(readText(`${procRoot}/stat`) ?? '') : undefined
+  const ownChildren = opts.procRoot === undefined && opts.listProcesses === undefined
 
   for (const entry of listed) {
     if (!linux) {
@@ -103,6 +110,8 @@ export async function collectSnapshot(opts: CollectOptions = {}): Promise<Snapsh
     const stat = parseStat(readProcText(`${dir}/stat`) ?? '')
     // Gone between the listing and /proc: dropped, it no longer exists to be judged.
     if (!stat) continue
+    // The doctor's own children (its `tmux -V`, mid-exec or a zombie) are not the machine's processes.
+    if (ownChildren && stat.ppid === process.pid) continue
     const status = parseStatus(readProcText(`${dir}/status`, 'latin1') ?? '')
     const kernelThread = stat.kernelThread
     const argv = kernelThread ? [] : parseCmdline(readProcText(`${dir}/cmdline`) ?? '')
@@ -156,7 +165,11 @@ export async function collectSnapshot(opts: CollectOptions = {}): Promise<Snapsh
       `${process.platform}: no /proc, so start times (PID reuse), memory, process groups and tmux variables are not measured; --fix is disabled`,
     )
   }
-  if (unreadableEnv > 0) limitations.push(`environment unreadable for ${unreadableEnv} process${unreadableEnv === 1 ? '' : 'es'} (not permitted): their TMUX variables are unknown`)
+  if (unreadableEnv > 0) {
+    const pids = processes.filter((p) => p.envUnreadable).map((p) => p.pid)
+    const which = pids.length <= 5 ? ` (pid ${pids.join(', ')})` : ''
+    limitations.push(`environment unreadable for ${unreadableEnv} process${unreadableEnv === 1 ? '' : 'es'}${which} (not permitted): their TMUX variables are unknown`)
+  }
 
   const uid = process.getuid?.() ?? 0
   const tmuxVersion = await tmuxVersionP
@@ -173,8 +186,18 @@ export async function collectSnapshot(opts: CollectOptions = {}): Promise<Snapsh
     : []
   phase('collect.host')
   const timeoutMs = opts.tmuxTimeoutMs ?? 3000
+  const waiting = new Set(candidates.map((c) => c.path))
+  const tell = () => opts.onProgress?.({step: 'servers', answered: candidates.length - waiting.size, total: candidates.length, waitingFor: [...waiting]})
+  if (candidates.length > 0) tell()
   const [servers, multiplexers, containers] = await Promise.all([
-    Promise.all(candidates.map((c) => queryServer(c, timeoutMs, opts.tmuxBin))),
+    Promise.all(
+      candidates.map(async (c) => {
+        const server = await queryServer(c, timeoutMs, opts.tmuxBin)
+        waiting.delete(c.path)
+        tell()
+        return server
+      }),
+    ),
     collectMultiplexers(processes, {timeoutMs, run: opts.muxRun, screenDir: opts.screenDir}),
     collectContainers(processes, {timeoutMs, run: opts.muxRun}),
   ])
@@ -195,6 +218,7 @@ export async function collectSnapshot(opts: CollectOptions = {}): Promise<Snapsh
     limitations,
   }
   phase('collect.tmux')
+  opts.onProgress?.({step: 'done'})
   // The processes have a known shape: freezing each one's argv and env directly is twice as fast as the
   // generic walk, and the result is the same (every object in the snapshot frozen).
   for (const p of processes) {

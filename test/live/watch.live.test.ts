@@ -75,7 +75,8 @@ describeLive('watch on a live machine', () => {
     expect(entries.map((e) => [...e.orphans].sort())).toEqual([[one], [one, two].sort(), [two]])
     expect(entries[1].orphanMemoryBytes).toBeGreaterThan(entries[0].orphanMemoryBytes)
 
-    const out = r.stdout.trim().split('\n')
+    // A run's line wraps at 80 columns (piped) with a two-space hanging indent: joined back here.
+    const out = r.stdout.trim().replace(/\n {2}/g, ' ').split('\n')
     expect(out[0]).toMatch(/run 1: .*1 orphan claude, 2 orphan MCP.*; first run$/)
     expect(out[1]).toMatch(new RegExp(`run 2: .*2 orphan claude, 4 orphan MCP, .* held by orphans \\(\\+.*\\); new: ${two}$`))
     expect(out[2]).toMatch(new RegExp(`run 3: .*1 orphan claude, 2 orphan MCP, .* \\(-.*\\); gone: ${one}$`))
@@ -107,9 +108,17 @@ describeLive('watch on a live machine', () => {
       [0, 0, 0, 0],
     ])
     expect(await ns.alive(claude.pid)).toBe(false)
-    const out = r.stdout.trim().split('\n')
+    // A run's line wraps at 80 columns (piped) with a two-space hanging indent: joined back here.
+    const out = r.stdout.trim().replace(/\n {2}/g, ' ').split('\n')
     expect(out[0]).toMatch(/run 1: .*1 orphan claude, 2 orphan MCP.*; first run; fixed 1 \(.* freed\)$/)
     expect(out[1]).toMatch(/run 2: .*0 orphan claude, 0 orphan MCP.*; no change; fixed 0 \(0 B freed\)$/)
+    // --json: one JSON object a line, the runs and the stop, nothing else on stdout.
+    const json = await ns.exec(['node', BIN, 'watch', '--json', '--interval', '0.2', '--count', '2', '--history', history], {timeoutMs: 30_000})
+    expect(json.code, json.stderr).toBe(0)
+    const objects = json.stdout.trim().split('\n').map((l) => JSON.parse(l))
+    expect(objects.map((o) => [o.type, o.index])).toEqual([['run', 1], ['run', 2], ['stopped', undefined]])
+    expect(objects[1]).toMatchObject({orphanClaude: 0, change: {appeared: [], gone: []}})
+    expect(objects[2]).toEqual({type: 'stopped', runs: 2, failed: 0, history})
     // Without --yes there is nobody to confirm each run: refused before the first.
     const refused = await ns.exec(['node', BIN, 'watch', '--fix', '--count', '1', '--history', history])
     expect(refused.code).toBe(2)
