@@ -29,7 +29,9 @@ function once() {
 
 // Garbage collection inside each timed diagnose(): part of its cost, reported apart so that it can be read.
 const gcs = []
-new PerformanceObserver((list) => gcs.push(...list.getEntries().map((e) => [e.startTime, e.duration]))).observe({entryTypes: ['gc']})
+new PerformanceObserver((list) => gcs.push(...list.getEntries().map((e) => [e.startTime, e.duration]))).observe({
+  entryTypes: ['gc'],
+})
 const gcWithin = (from, to) => gcs.filter(([start]) => start >= from && start < to).reduce((ms, [, d]) => ms + d, 0)
 
 const samples = []
@@ -53,7 +55,8 @@ for (let i = 0; i <= runs + 1; i++) {
     claudes: report.summary.claudeProcesses,
   }
   const want = {orphanClaude: expected.orphanClaude, orphanMcp: expected.orphanMcp, claudes: expected.claudes}
-  if (JSON.stringify(found) !== JSON.stringify(want)) problems.push(`found ${JSON.stringify(found)}, expected ${JSON.stringify(want)}`)
+  if (JSON.stringify(found) !== JSON.stringify(want))
+    problems.push(`found ${JSON.stringify(found)}, expected ${JSON.stringify(want)}`)
   if (i === 0) coldMs = ms
   else if (i > 1) {
     samples.push(ms)

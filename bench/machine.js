@@ -32,7 +32,11 @@ const FILLER_TITLES = [
   'node /home/dev/project/node_modules/.bin/vite --host',
 ]
 /** Processes that merely mention MCP: `pgrep -f mcp-server` finds them, the doctor's rules do not. */
-export const LOOKALIKES = ['vim notes/mcp-server-setup.md', 'tail -f /var/log/mcp-server.log', 'less mcp-server-notes.txt']
+export const LOOKALIKES = [
+  'vim notes/mcp-server-setup.md',
+  'tail -f /var/log/mcp-server.log',
+  'less mcp-server-notes.txt',
+]
 
 export const SERVERS = 3
 
@@ -87,7 +91,13 @@ export function listProcesses() {
       const close = stat.lastIndexOf(')')
       const rest = stat.slice(close + 2).split(' ')
       const argv = fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').filter(Boolean)
-      out.push({pid: Number(name), ppid: Number(rest[1]), state: rest[0], comm: stat.slice(stat.indexOf('(') + 1, close), argv})
+      out.push({
+        pid: Number(name),
+        ppid: Number(rest[1]),
+        state: rest[0],
+        comm: stat.slice(stat.indexOf('(') + 1, close),
+        argv,
+      })
     } catch {
       // exited meanwhile
     }
@@ -122,7 +132,19 @@ export function build(dir, machine) {
     const args = []
     for (const s of mine) {
       if (args.length) args.push(';')
-      args.push('new-session', '-d', '-s', s.name, '-x', '80', '-y', '24', 'bash', path.join(dir, 'bin', 'agent'), String(s.mcp))
+      args.push(
+        'new-session',
+        '-d',
+        '-s',
+        s.name,
+        '-x',
+        '80',
+        '-y',
+        '24',
+        'bash',
+        path.join(dir, 'bin', 'agent'),
+        String(s.mcp),
+      )
     }
     // Batches: a single command line of 130 sessions is fine, but keep each client call bounded.
     for (let i = 0; i < args.length; ) {
@@ -133,7 +155,11 @@ export function build(dir, machine) {
         if (j < 0) j = args.length
         n++
       }
-      tmux(dir, server, args.slice(i, j).filter((a, k) => !(k === 0 && a === ';')))
+      tmux(
+        dir,
+        server,
+        args.slice(i, j).filter((a, k) => !(k === 0 && a === ';')),
+      )
       i = j
     }
   }
@@ -141,29 +167,43 @@ export function build(dir, machine) {
   const mcps = machine.sessions.reduce((n, s) => n + s.mcp, 0)
   // A minute at the smaller sizes; 20,000 processes take longer to start (and to list, each poll).
   const patience = Math.max(60_000, machine.target * 10)
-  waitFor(`${claudes} claudes and ${mcps} MCP servers running`, () => {
-    const procs = listProcesses()
-    return procs.filter(isClaude).length === claudes && procs.filter(isMcp).length === mcps
-  }, patience)
+  waitFor(
+    `${claudes} claudes and ${mcps} MCP servers running`,
+    () => {
+      const procs = listProcesses()
+      return procs.filter(isClaude).length === claudes && procs.filter(isMcp).length === mcps
+    },
+    patience,
+  )
 
   // Orphan every 10th session: kill-session hangs up its pane, and the claude ignores the hangup.
   for (let server = 0; server < SERVERS; server++) {
     const victims = machine.sessions.filter((s) => s.server === server && s.orphan)
     if (victims.length === 0) continue
-    tmux(dir, server, victims.flatMap((s, i) => [...(i ? [';'] : []), 'kill-session', '-t', s.name]))
+    tmux(
+      dir,
+      server,
+      victims.flatMap((s, i) => [...(i ? [';'] : []), 'kill-session', '-t', s.name]),
+    )
   }
   const live = machine.sessions.length - machine.orphans
-  waitFor(`${live} live sessions`, () => {
-    let n = 0
-    for (let server = 0; server < SERVERS; server++) n += tmux(dir, server, ['list-sessions', '-F', '#{session_name}']).split('\n').filter(Boolean).length
-    return n === live
-  }, patience)
+  waitFor(
+    `${live} live sessions`,
+    () => {
+      let n = 0
+      for (let server = 0; server < SERVERS; server++)
+        n += tmux(dir, server, ['list-sessions', '-F', '#{session_name}']).split('\n').filter(Boolean).length
+      return n === live
+    },
+    patience,
+  )
 
   // Unrelated processes up to the target: half under long-lived shells, half adopted by init. Titled
   // ones read a pipe that never ends (stdin opened read-write, so they hold a writer themselves).
   const pipe = `f=$(mktemp -u); mkfifo "$f"; exec 3<>"$f"; rm -f "$f"`
   const line = (title) => (title === null ? `sleep ${SLEEP} &` : `(exec -a '${title}' cat <&3 3<&-) &`)
-  const script = (n, offset) => [pipe, ...Array.from({length: n}, (_, i) => line(FILLER_TITLES[(i + offset) % FILLER_TITLES.length]))].join('\n')
+  const script = (n, offset) =>
+    [pipe, ...Array.from({length: n}, (_, i) => line(FILLER_TITLES[(i + offset) % FILLER_TITLES.length]))].join('\n')
   execFileSync('bash', ['-c', [pipe, ...LOOKALIKES.map(line)].join('\n')], {stdio: 'ignore'})
   const have = listProcesses().length
   const fillers = Math.max(0, machine.target - have)
@@ -175,10 +215,14 @@ export function build(dir, machine) {
   }
   // Started by a shell that exits at once, so these end up with parent PID 1.
   execFileSync('bash', ['-c', script(fillers - underShells - holders, 3)], {stdio: 'ignore'})
-  const count = waitFor(`${machine.target} processes`, () => {
-    const n = listProcesses().length
-    return n >= machine.target ? n : 0
-  }, patience)
+  const count = waitFor(
+    `${machine.target} processes`,
+    () => {
+      const n = listProcesses().length
+      return n >= machine.target ? n : 0
+    },
+    patience,
+  )
 
   const procs = listProcesses()
   return {

@@ -34,9 +34,36 @@ const FILLERS = [
   ['-bash'],
   ['/usr/bin/python3', '-m', 'http.server', '8000'],
   ['node', `${H}/project/node_modules/.bin/vite`, '--host', '0.0.0.0', '--port', '5173'],
-  ['/usr/lib/postgresql/16/bin/postgres', '-D', '/var/lib/postgresql/16/main', '-c', 'config_file=/etc/postgresql/16/main/postgresql.conf'],
-  ['/opt/google/chrome/chrome', '--type=renderer', '--crashpad-handler-pid=4242', '--enable-crash-reporter', '--lang=en-US', '--num-raster-threads=4', '--enable-main-frame-before-activation', '--renderer-client-id=7', '--time-ticks-at-unix-epoch=-1768123456789', '--launch-time-ticks=123456789', '--shared-files=v8_context_snapshot_data:100', '--field-trial-handle=3,i,123456789,987654321,262144', '--variations-seed-version'],
-  ['/usr/share/code/code', '--type=utility', '--utility-sub-type=node.mojom.NodeService', '--lang=en-US', '--service-sandbox-type=none', '--enable-crash-reporter=abc,no_channel'],
+  [
+    '/usr/lib/postgresql/16/bin/postgres',
+    '-D',
+    '/var/lib/postgresql/16/main',
+    '-c',
+    'config_file=/etc/postgresql/16/main/postgresql.conf',
+  ],
+  [
+    '/opt/google/chrome/chrome',
+    '--type=renderer',
+    '--crashpad-handler-pid=4242',
+    '--enable-crash-reporter',
+    '--lang=en-US',
+    '--num-raster-threads=4',
+    '--enable-main-frame-before-activation',
+    '--renderer-client-id=7',
+    '--time-ticks-at-unix-epoch=-1768123456789',
+    '--launch-time-ticks=123456789',
+    '--shared-files=v8_context_snapshot_data:100',
+    '--field-trial-handle=3,i,123456789,987654321,262144',
+    '--variations-seed-version',
+  ],
+  [
+    '/usr/share/code/code',
+    '--type=utility',
+    '--utility-sub-type=node.mojom.NodeService',
+    '--lang=en-US',
+    '--service-sandbox-type=none',
+    '--enable-crash-reporter=abc,no_channel',
+  ],
   ['npm', 'run', 'dev'],
   ['/usr/bin/dockerd', '-H', 'fd://', '--containerd=/run/containerd/containerd.sock'],
   ['sleep', '3600'],
@@ -83,12 +110,17 @@ export function makeSnapshot(target, seed = 42) {
   // PID 1, kernel threads, a user manager (subreaper).
   proc({pid: 1, ppid: 0, uid: 0, argv: ['/sbin/init', 'splash'], comm: 'systemd'})
   proc({pid: 2, ppid: 0, uid: 0, argv: [], comm: 'kthreadd'})
-  for (let i = 0; i < Math.round(target * 0.02); i++) proc({ppid: 2, uid: 0, argv: [], comm: `kworker/${i % 16}:${i % 3}`, state: 'I'})
+  for (let i = 0; i < Math.round(target * 0.02); i++)
+    proc({ppid: 2, uid: 0, argv: [], comm: `kworker/${i % 16}:${i % 3}`, state: 'I'})
   const userManager = proc({ppid: 1, argv: ['/usr/lib/systemd/systemd', '--user'], comm: 'systemd'})
 
   const servers = [0, 1, 2].map((s) => {
     const socket = `/tmp/tmux-1000/${s === 0 ? 'default' : `agents-${s}`}`
-    const p = proc({ppid: 1, argv: ['tmux', ...(s === 0 ? [] : ['-L', `agents-${s}`]), 'new-session', '-d', '-s', `main-${s}`], comm: 'tmux: server'})
+    const p = proc({
+      ppid: 1,
+      argv: ['tmux', ...(s === 0 ? [] : ['-L', `agents-${s}`]), 'new-session', '-d', '-s', `main-${s}`],
+      comm: 'tmux: server',
+    })
     return {socket, pid: p.pid, status: 'ok', foundBy: ['socket-dir', 'process'], panes: [], proc: p}
   })
   const sessionIds = servers.map(() => 0)
@@ -98,23 +130,76 @@ export function makeSnapshot(target, seed = 42) {
     const e = {...env, CLAUDECODE: '1'}
     switch (Math.floor(rand() * 5)) {
       case 0: {
-        const npm = proc({ppid: parent, argv: ['npm exec @modelcontextprotocol/server-filesystem /home/dev/project'], comm: 'npm exec @model', env: e, minutes})
-        proc({ppid: npm.pid, argv: ['node', `${H}/.npm/_npx/a3f1c2e9/node_modules/@modelcontextprotocol/server-filesystem/dist/index.js`, `${H}/project`], env: e, minutes})
+        const npm = proc({
+          ppid: parent,
+          argv: ['npm exec @modelcontextprotocol/server-filesystem /home/dev/project'],
+          comm: 'npm exec @model',
+          env: e,
+          minutes,
+        })
+        proc({
+          ppid: npm.pid,
+          argv: [
+            'node',
+            `${H}/.npm/_npx/a3f1c2e9/node_modules/@modelcontextprotocol/server-filesystem/dist/index.js`,
+            `${H}/project`,
+          ],
+          env: e,
+          minutes,
+        })
         return
       }
       case 1: {
         const uv = proc({ppid: parent, argv: ['uvx', 'mcp-server-fetch'], comm: 'uv', env: e, minutes})
-        proc({ppid: uv.pid, argv: [`${H}/.cache/uv/archive-v0/Xk2p9QvR/bin/python`, `${H}/.cache/uv/archive-v0/Xk2p9QvR/bin/mcp-server-fetch`], comm: 'mcp-server-fetc', env: e, minutes})
+        proc({
+          ppid: uv.pid,
+          argv: [
+            `${H}/.cache/uv/archive-v0/Xk2p9QvR/bin/python`,
+            `${H}/.cache/uv/archive-v0/Xk2p9QvR/bin/mcp-server-fetch`,
+          ],
+          comm: 'mcp-server-fetc',
+          env: e,
+          minutes,
+        })
         return
       }
       case 2:
-        proc({ppid: parent, argv: ['docker', 'run', '-i', '--rm', '-e', 'GITHUB_PERSONAL_ACCESS_TOKEN', 'ghcr.io/github/github-mcp-server'], env: e, minutes})
+        proc({
+          ppid: parent,
+          argv: [
+            'docker',
+            'run',
+            '-i',
+            '--rm',
+            '-e',
+            'GITHUB_PERSONAL_ACCESS_TOKEN',
+            'ghcr.io/github/github-mcp-server',
+          ],
+          env: e,
+          minutes,
+        })
         return
       case 3:
-        proc({ppid: parent, argv: ['node', `${H}/.npm/_npx/7e6d5c4b/node_modules/@modelcontextprotocol/server-memory/dist/index.js`], env: e, minutes})
+        proc({
+          ppid: parent,
+          argv: ['node', `${H}/.npm/_npx/7e6d5c4b/node_modules/@modelcontextprotocol/server-memory/dist/index.js`],
+          env: e,
+          minutes,
+        })
         return
       default:
-        proc({ppid: parent, argv: [`${H}/.local/share/uv/tools/mcp-server-git/bin/python`, `${H}/.local/bin/mcp-server-git`, '--repository', `${H}/project`], comm: 'mcp-server-git', env: e, minutes})
+        proc({
+          ppid: parent,
+          argv: [
+            `${H}/.local/share/uv/tools/mcp-server-git/bin/python`,
+            `${H}/.local/bin/mcp-server-git`,
+            '--repository',
+            `${H}/project`,
+          ],
+          comm: 'mcp-server-git',
+          env: e,
+          minutes,
+        })
     }
   }
 
@@ -131,7 +216,10 @@ export function makeSnapshot(target, seed = 42) {
     const viaShell = i % 4 === 1
     const killed = i % 10 === 9
     const claudeGone = !killed && i % 50 === 17
-    const argv = i % 3 === 0 ? [`${H}/.local/share/claude/versions/2.1.3`, '--dangerously-skip-permissions'] : ['claude', '--dangerously-skip-permissions', '--resume']
+    const argv =
+      i % 3 === 0
+        ? [`${H}/.local/share/claude/versions/2.1.3`, '--dangerously-skip-permissions']
+        : ['claude', '--dangerously-skip-permissions', '--resume']
     // A killed session's shell died of the hangup and its claude was adopted by init; a claude that was the
     // pane's own process stays the tmux server's child.
     let panePid
@@ -143,7 +231,15 @@ export function makeSnapshot(target, seed = 42) {
     }
     const claude = claudeGone
       ? undefined
-      : proc({ppid: claudeParent, argv, comm: 'claude', env, minutes, mib: 300 + Math.floor(rand() * 200), ttyNr: viaShell && !killed ? 34816 + i : 0})
+      : proc({
+          ppid: claudeParent,
+          argv,
+          comm: 'claude',
+          env,
+          minutes,
+          mib: 300 + Math.floor(rand() * 200),
+          ttyNr: viaShell && !killed ? 34816 + i : 0,
+        })
     panePid ??= claude?.pid
     const mcps = 2 + Math.floor(rand() * 3)
     if (claude) {
@@ -156,7 +252,16 @@ export function makeSnapshot(target, seed = 42) {
       expected.orphanMcp += mcps
       panePid ??= proc({ppid: server.pid, argv: ['-bash'], comm: 'bash', env, minutes, ttyNr: 34816 + i}).pid
     }
-    if (!killed) server.panes.push({session: name, sessionId, windowIndex: 0, paneId, panePid, dead: false, currentCommand: viaShell ? 'bash' : 'claude'})
+    if (!killed)
+      server.panes.push({
+        session: name,
+        sessionId,
+        windowIndex: 0,
+        paneId,
+        panePid,
+        dead: false,
+        currentCommand: viaShell ? 'bash' : 'claude',
+      })
   }
 
   // Human panes on the default server, the doctor among them.
@@ -164,17 +269,36 @@ export function makeSnapshot(target, seed = 42) {
     const server = servers[0]
     const sessionId = `$${sessionIds[0]++}`
     const paneId = `%${paneIds[0]++}`
-    const shell = proc({ppid: server.pid, argv: ['-bash'], comm: 'bash', env: {TMUX: `${server.socket},${server.pid},${sessionId.slice(1)}`, TMUX_PANE: paneId}, ttyNr: 34900 + i})
-    server.panes.push({session: `main-${i}`, sessionId, windowIndex: 0, paneId, panePid: shell.pid, dead: false, currentCommand: 'bash'})
+    const shell = proc({
+      ppid: server.pid,
+      argv: ['-bash'],
+      comm: 'bash',
+      env: {TMUX: `${server.socket},${server.pid},${sessionId.slice(1)}`, TMUX_PANE: paneId},
+      ttyNr: 34900 + i,
+    })
+    server.panes.push({
+      session: `main-${i}`,
+      sessionId,
+      windowIndex: 0,
+      paneId,
+      panePid: shell.pid,
+      dead: false,
+      currentCommand: 'bash',
+    })
   }
   const doctorShell = processes.at(-1)
-  const doctor = proc({ppid: doctorShell.pid, argv: ['node', `${H}/.npm-global/bin/gt-doctor`, '--json'], ttyNr: doctorShell.ttyNr})
+  const doctor = proc({
+    ppid: doctorShell.pid,
+    argv: ['node', `${H}/.npm-global/bin/gt-doctor`, '--json'],
+    ttyNr: doctorShell.ttyNr,
+  })
 
   // Everything else: desktop and dev processes, some in process trees, some adopted by the user manager.
   const holders = []
   while (processes.length < target) {
     const r = rand()
-    const parent = r < 0.3 ? 1 : r < 0.6 ? userManager.pid : r < 0.7 || holders.length === 0 ? doctorShell.pid : pick(holders)
+    const parent =
+      r < 0.3 ? 1 : r < 0.6 ? userManager.pid : r < 0.7 || holders.length === 0 ? doctorShell.pid : pick(holders)
     const p = proc({ppid: parent, argv: [...pick(FILLERS)]})
     if (rand() < 0.1) holders.push(p.pid)
   }

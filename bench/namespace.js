@@ -29,8 +29,12 @@ export function namespaceUnavailable() {
   if (process.platform !== 'linux') return `needs Linux (this is ${process.platform})`
   if (process.getuid?.() !== 0) return 'needs root (it creates PID namespaces)'
   for (const cmd of ['unshare', 'tmux', 'bash', 'ps', 'pgrep']) if (!onPath(cmd)) return `needs ${cmd} on PATH`
-  const probe = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', '--kill-child', 'true'], {encoding: 'utf8', timeout: 10_000})
-  if (probe.status !== 0) return `unshare --pid --mount-proc does not work here: ${(probe.stderr || `exit ${probe.status}`).trim()}`
+  const probe = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', '--kill-child', 'true'], {
+    encoding: 'utf8',
+    timeout: 10_000,
+  })
+  if (probe.status !== 0)
+    return `unshare --pid --mount-proc does not work here: ${(probe.stderr || `exit ${probe.status}`).trim()}`
   return undefined
 }
 
@@ -42,7 +46,19 @@ export function runInNamespace(script, args, {env, cwd} = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(
       'unshare',
-      ['--pid', '--fork', '--mount-proc', '--kill-child', 'bash', '-c', INIT_SCRIPT, 'gt-bench-init', process.execPath, script, ...args],
+      [
+        '--pid',
+        '--fork',
+        '--mount-proc',
+        '--kill-child',
+        'bash',
+        '-c',
+        INIT_SCRIPT,
+        'gt-bench-init',
+        process.execPath,
+        script,
+        ...args,
+      ],
       {cwd, env: {...process.env, TMUX: '', TMUX_PANE: '', ...env}, stdio: ['pipe', 'pipe', 'inherit']},
     )
     let out = ''
@@ -58,7 +74,9 @@ export function runInNamespace(script, args, {env, cwd} = {}) {
         if (code !== 0) result.exitCode = code
         resolve(result)
       } catch {
-        reject(new Error(`${script} ended (code ${code}, signal ${signal}) without a result; stdout: ${out.slice(-2000)}`))
+        reject(
+          new Error(`${script} ended (code ${code}, signal ${signal}) without a result; stdout: ${out.slice(-2000)}`),
+        )
       }
     })
   })

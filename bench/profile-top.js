@@ -36,7 +36,11 @@ export function summarize(profile, n = 25) {
     places.set(place, (places.get(place) ?? 0) + us)
     total += us
   }
-  const top = (m) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(([name, us]) => ({name, ms: us / 1000}))
+  const top = (m) =>
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([name, us]) => ({name, ms: us / 1000}))
   return {totalMs: total / 1000, frames: top(frames), places: top(places)}
 }
 

@@ -60,8 +60,10 @@ const median = (xs) => {
   return n === 0 ? NaN : n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2
 }
 const stats = (xs) => ({median: median(xs), min: Math.min(...xs), max: Math.max(...xs), n: xs.length})
-const fmt = (x, digits = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', {minimumFractionDigits: digits, maximumFractionDigits: digits}) : '-')
-const range = (s, digits = 0, unit = '') => `${fmt(s.median, digits)}${unit} (${fmt(s.min, digits)}–${fmt(s.max, digits)})`
+const fmt = (x, digits = 0) =>
+  Number.isFinite(x) ? x.toLocaleString('en-US', {minimumFractionDigits: digits, maximumFractionDigits: digits}) : '-'
+const range = (s, digits = 0, unit = '') =>
+  `${fmt(s.median, digits)}${unit} (${fmt(s.min, digits)}–${fmt(s.max, digits)})`
 const paired = (a, b) => a.map((x, i) => x / b[i])
 
 // ---- the machine -------------------------------------------------------------------------------------------
@@ -89,13 +91,19 @@ function machineFacts() {
   }
 }
 
-const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' / ')
+const load = () =>
+  os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' / ')
 
 /** Waits (up to `maxSeconds`) for the 1-minute load average to drop below 1.0: other people's tests share the machine. */
 async function waitQuiet(maxSeconds) {
   const deadline = Date.now() + maxSeconds * 1000
   while (os.loadavg()[0] > 1.0 && Date.now() < deadline) {
-    log(`load average ${load()}: waiting for a quieter machine (up to ${Math.round((deadline - Date.now()) / 1000)} s more)`)
+    log(
+      `load average ${load()}: waiting for a quieter machine (up to ${Math.round((deadline - Date.now()) / 1000)} s more)`,
+    )
     await new Promise((r) => setTimeout(r, 15_000))
   }
   log(`load average ${load()}`)
@@ -125,7 +133,10 @@ function coldStart(runs) {
 // ---- detection core ----------------------------------------------------------------------------------------
 
 function core(size, runs) {
-  const r = spawnSync(process.execPath, [path.join(HERE, 'core.js'), String(size), String(runs)], {encoding: 'utf8', maxBuffer: 64 * 1024 * 1024})
+  const r = spawnSync(process.execPath, [path.join(HERE, 'core.js'), String(size), String(runs)], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  })
   if (r.status !== 0) throw new Error(`bench/core.js ${size} failed: ${r.stderr}`)
   return JSON.parse(r.stdout.trim().split('\n').at(-1))
 }
@@ -134,12 +145,16 @@ function core(size, runs) {
 
 function fixRun() {
   // test/live/measure-fix.ts: 100 orphan trees of node stand-ins (2 MCP servers each), every 10th ignoring SIGTERM.
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(REPO, 'test', 'live', 'measure-fix.ts'), '100', '2', '10', '2'], {
-    cwd: REPO,
-    encoding: 'utf8',
-    env: {...process.env, NODE_ENV: ''},
-    maxBuffer: 64 * 1024 * 1024,
-  })
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', path.join(REPO, 'test', 'live', 'measure-fix.ts'), '100', '2', '10', '2'],
+    {
+      cwd: REPO,
+      encoding: 'utf8',
+      env: {...process.env, NODE_ENV: ''},
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  )
   if (r.status !== 0) throw new Error(`measure-fix failed (${r.status}): ${r.stderr.slice(-2000)}`)
   return JSON.parse(r.stdout.trim().split('\n').at(-1))
 }
@@ -155,7 +170,10 @@ async function measure() {
     log(`bench: cannot run: it ${unavailable}`)
     process.exit(2)
   }
-  if (!fs.existsSync(path.join(REPO, 'dist', 'src', 'doctor.js')) || !fs.existsSync(path.join(REPO, 'oclif.manifest.json'))) {
+  if (
+    !fs.existsSync(path.join(REPO, 'dist', 'src', 'doctor.js')) ||
+    !fs.existsSync(path.join(REPO, 'oclif.manifest.json'))
+  ) {
     log('bench: build first (npm run bench builds, then runs this)')
     process.exit(2)
   }
@@ -170,7 +188,9 @@ async function measure() {
 
   const facts = machineFacts()
   const loads = {start: load()}
-  log(`gt-doctor bench${quick ? ' (--quick)' : ''}: ${facts.nproc} CPUs, ${facts.memoryGiB} GiB, ${facts.kernel}, node ${facts.node}, load ${loads.start}`)
+  log(
+    `gt-doctor bench${quick ? ' (--quick)' : ''}: ${facts.nproc} CPUs, ${facts.memoryGiB} GiB, ${facts.kernel}, node ${facts.node}, load ${loads.start}`,
+  )
 
   // Most sensitive first: cold start and the detection core, then the scale runs (the floor ratio), then the
   // fix (whose 300 node stand-ins load the machine for a minute; its number is mostly the grace period). A
@@ -182,7 +202,14 @@ async function measure() {
   loads.idle = load()
   log(`idle machine: check --json vs node -e 0 in an empty namespace (load ${loads.idle})`)
   const profileRoot = profileDir ? path.resolve(profileDir) : path.join(scratch, 'profiles')
-  const idleArgs = {idle: true, target: 0, runs: quick ? 5 : 15, warmup: WARMUP, dir: path.join(scratch, 'idle'), profileDir: profileRoot}
+  const idleArgs = {
+    idle: true,
+    target: 0,
+    runs: quick ? 5 : 15,
+    warmup: WARMUP,
+    dir: path.join(scratch, 'idle'),
+    profileDir: profileRoot,
+  }
   const idle = await runInNamespace(path.join(HERE, 'scale.js'), [JSON.stringify(idleArgs)])
   await sleep(1000)
 
@@ -200,7 +227,9 @@ async function measure() {
     const profile = profileDir || size.target === 2000 ? {profileDir: profileRoot} : {}
     const dir = path.join(scratch, `machine-${n++}`)
     const watch = size.target === WATCH.target ? {watch: WATCH.count} : {}
-    const result = await runInNamespace(path.join(HERE, 'scale.js'), [JSON.stringify({...size, runs: RUNS, warmup: WARMUP, dir, ...profile, ...watch})])
+    const result = await runInNamespace(path.join(HERE, 'scale.js'), [
+      JSON.stringify({...size, runs: RUNS, warmup: WARMUP, dir, ...profile, ...watch}),
+    ])
     result.load = before
     scale.push({...size, result})
     await sleep(3000)
@@ -221,17 +250,42 @@ async function measure() {
       log(`baseline, uncapped: ${size.target} processes (this takes minutes)`)
       const before = load()
       const dir = path.join(scratch, `machine-${n++}`)
-      const r = await runInNamespace(path.join(HERE, 'scale.js'), [JSON.stringify({...size, baselineStride: 1, runs: 1, warmup: 0, dir})])
-      baselineFull.push({target: size.target, baselineMs: r.samples.baseline[0], doctorMs: r.samples.doctor[0], found: r.baselineFound, load: before})
+      const r = await runInNamespace(path.join(HERE, 'scale.js'), [
+        JSON.stringify({...size, baselineStride: 1, runs: 1, warmup: 0, dir}),
+      ])
+      baselineFull.push({
+        target: size.target,
+        baselineMs: r.samples.baseline[0],
+        doctorMs: r.samples.doctor[0],
+        found: r.baselineFound,
+        load: before,
+      })
       await sleep(3000)
     }
   }
   loads.end = load()
   const profile2000 = path.join(profileRoot, 'doctor-2000.cpuprofile')
-  const profiled = fs.existsSync(profile2000) ? summarize(JSON.parse(fs.readFileSync(profile2000, 'utf8')), 15) : undefined
+  const profiled = fs.existsSync(profile2000)
+    ? summarize(JSON.parse(fs.readFileSync(profile2000, 'utf8')), 15)
+    : undefined
   const profileIdle = path.join(profileRoot, 'doctor-idle.cpuprofile')
-  if (idle && fs.existsSync(profileIdle)) idle.profiled = summarize(JSON.parse(fs.readFileSync(profileIdle, 'utf8')), 12)
-  return {quick, runs: RUNS, warmup: WARMUP, seconds: (Date.now() - started) / 1000, facts, loads, cold, idle, cores, scale, fixes, baselineFull, profiled}
+  if (idle && fs.existsSync(profileIdle))
+    idle.profiled = summarize(JSON.parse(fs.readFileSync(profileIdle, 'utf8')), 12)
+  return {
+    quick,
+    runs: RUNS,
+    warmup: WARMUP,
+    seconds: (Date.now() - started) / 1000,
+    facts,
+    loads,
+    cold,
+    idle,
+    cores,
+    scale,
+    fixes,
+    baselineFull,
+    profiled,
+  }
 }
 
 const rendering = value('render', undefined)
@@ -261,7 +315,9 @@ const rows = scale.map(({target, sessions, baselineStride, skipBaseline, result:
     baseline: skipBaseline ? undefined : stats(est),
     ratioFloor: stats(paired(r.samples.doctor, r.samples.floor)),
     ratioBaseline: skipBaseline ? undefined : stats(paired(est, r.samples.doctor)),
-    watch: r.watch ? {perRun: stats(r.watch.perRun), floor: stats(r.watch.floor), ratio: stats(r.watch.ratio)} : undefined,
+    watch: r.watch
+      ? {perRun: stats(r.watch.perRun), floor: stats(r.watch.floor), ratio: stats(r.watch.ratio)}
+      : undefined,
     rssMiB: r.rssKiB.doctor.length ? stats(r.rssKiB.doctor.map((k) => k / 1024)) : undefined,
     phases: r.phases,
     baselineFound: r.baselineFound,
@@ -291,11 +347,41 @@ const watchRow = rows.find((r) => r.watch)
 const rss20k = at(20_000)?.rssMiB
 /** Issue 17's table: each ratio paired round by round with its yardstick in the same run. */
 const goals = [
-  {what: '`gt-doctor --version` / `node -e 0`', before: '2.2x', got: x(cold.ratio), target: '≤ 1.4x', ok: atMost(cold.ratio, 1.4)},
-  {what: '`check --json`, idle machine, / `node -e 0`', before: '≈ 3.5x', got: x(idleRatio), target: '≤ 2x', ok: atMost(idleRatio, 2)},
-  {what: '`check --json` / floor at 2,000 processes', before: '3.8–5.4x', got: x(at(2000)?.ratioFloor), target: '≤ 2.5x', ok: atMost(at(2000)?.ratioFloor, 2.5)},
-  {what: '`check --json` / floor at 20,000 processes', before: 'not measured', got: x(at(20_000)?.ratioFloor), target: '≤ 1.5x', ok: atMost(at(20_000)?.ratioFloor, 1.5)},
-  {what: '`watch` per run (after the first) / floor at 2,000 processes', before: 'not measured', got: x(watchRow?.watch?.ratio), target: '≤ 1x', ok: atMost(watchRow?.watch?.ratio, 1)},
+  {
+    what: '`gt-doctor --version` / `node -e 0`',
+    before: '2.2x',
+    got: x(cold.ratio),
+    target: '≤ 1.4x',
+    ok: atMost(cold.ratio, 1.4),
+  },
+  {
+    what: '`check --json`, idle machine, / `node -e 0`',
+    before: '≈ 3.5x',
+    got: x(idleRatio),
+    target: '≤ 2x',
+    ok: atMost(idleRatio, 2),
+  },
+  {
+    what: '`check --json` / floor at 2,000 processes',
+    before: '3.8–5.4x',
+    got: x(at(2000)?.ratioFloor),
+    target: '≤ 2.5x',
+    ok: atMost(at(2000)?.ratioFloor, 2.5),
+  },
+  {
+    what: '`check --json` / floor at 20,000 processes',
+    before: 'not measured',
+    got: x(at(20_000)?.ratioFloor),
+    target: '≤ 1.5x',
+    ok: atMost(at(20_000)?.ratioFloor, 1.5),
+  },
+  {
+    what: '`watch` per run (after the first) / floor at 2,000 processes',
+    before: 'not measured',
+    got: x(watchRow?.watch?.ratio),
+    target: '≤ 1x',
+    ok: atMost(watchRow?.watch?.ratio, 1),
+  },
   {
     what: 'peak RSS at 20,000 processes',
     before: 'not measured',
@@ -305,11 +391,27 @@ const goals = [
   },
 ]
 const targets = [
-  {what: 'check --json within 3x the floor at 2,000 processes', got: `${fmt(at(2000).ratioFloor.median, 2)}x`, ok: at(2000).ratioFloor.median <= 3},
-  {what: 'detection core under 100 ms at 50,000 processes', got: `${fmt(median(core50.samples), 1)} ms`, ok: median(core50.samples) < 100},
+  {
+    what: 'check --json within 3x the floor at 2,000 processes',
+    got: `${fmt(at(2000).ratioFloor.median, 2)}x`,
+    ok: at(2000).ratioFloor.median <= 3,
+  },
+  {
+    what: 'detection core under 100 ms at 50,000 processes',
+    got: `${fmt(median(core50.samples), 1)} ms`,
+    ok: median(core50.samples) < 100,
+  },
   {what: 'detection core linear (time per process, 50k / 10k)', got: `${fmt(linearity, 2)}`, ok: linearity < 1.5},
-  {what: '100 orphan trees fixed in under grace + 1.5 s (3.5 s)', got: `${fmt(fixWall.median)} ms`, ok: fixWall.median < 3500},
-  {what: 'cold start (gt-doctor --version) under 300 ms', got: `${fmt(cold.doctor.median)} ms`, ok: cold.doctor.median < 300},
+  {
+    what: '100 orphan trees fixed in under grace + 1.5 s (3.5 s)',
+    got: `${fmt(fixWall.median)} ms`,
+    ok: fixWall.median < 3500,
+  },
+  {
+    what: 'cold start (gt-doctor --version) under 300 ms',
+    got: `${fmt(cold.doctor.median)} ms`,
+    ok: cold.doctor.median < 300,
+  },
   {
     what: 'peak memory under 150 MB at 5,000 processes',
     got: at(5000).rssMiB ? `${fmt(at(5000).rssMiB.median, 1)} MiB` : 'not measured',
@@ -336,7 +438,12 @@ md.push(
   '',
 )
 const met = (ok) => (ok === undefined ? 'not measured' : ok ? 'yes' : '**no**')
-md.push('## Targets of issue 17 (close to the floor)', '', '| What | Before | Measured | Target | Met |', '| --- | --- | --- | --- | --- |')
+md.push(
+  '## Targets of issue 17 (close to the floor)',
+  '',
+  '| What | Before | Measured | Target | Met |',
+  '| --- | --- | --- | --- | --- |',
+)
 for (const g of goals) md.push(`| ${g.what} | ${g.before} | ${g.got} | ${g.target} | ${met(g.ok)} |`)
 md.push(
   '',
@@ -344,9 +451,11 @@ md.push(
   '',
 )
 md.push('## Earlier targets', '', '| Target | Measured | Met |', '| --- | --- | --- |')
-for (const t of targets) md.push(`| ${t.what} | ${t.got} | ${t.ok === undefined ? 'not measured' : t.ok ? 'yes' : '**no**'} |`)
+for (const t of targets)
+  md.push(`| ${t.what} | ${t.got} | ${t.ok === undefined ? 'not measured' : t.ok ? 'yes' : '**no**'} |`)
 md.push('')
-if (problems.length > 0) md.push('**Correctness problems (the numbers above are void):**', '', ...problems.map((p) => `- ${p}`), '')
+if (problems.length > 0)
+  md.push('**Correctness problems (the numbers above are void):**', '', ...problems.map((p) => `- ${p}`), '')
 else {
   md.push(
     `Correctness: every timed \`check --json\` run found exactly the orphan claudes each machine has (${rows.map((r) => r.orphans).join(' / ')}) with`,
@@ -372,7 +481,8 @@ for (const r of rows) {
   )
 }
 md.push('')
-if (rows.some((r) => !r.baseline)) md.push('² The baseline is quadratic: at 20,000 processes one run would take about an hour.', '')
+if (rows.some((r) => !r.baseline))
+  md.push('² The baseline is quadratic: at 20,000 processes one run would take about an hour.', '')
 if (watchRow) {
   md.push(
     `\`watch\` at ${fmt(watchRow.processes)} processes (\`watch --interval 0.05 --count N\`, each run after the first, its own duration from the history`,
@@ -397,7 +507,9 @@ if (sampled.length > 0) {
 if (baselineFull.length > 0) {
   md.push('Uncapped baseline, one run each (`--baseline-full`), to check the extrapolation:', '')
   for (const b of baselineFull) {
-    md.push(`- ${fmt(b.target)} processes: baseline ${fmt(b.baselineMs)} ms, doctor ${fmt(b.doctorMs)} ms in the same round (load ${b.load})`)
+    md.push(
+      `- ${fmt(b.target)} processes: baseline ${fmt(b.baselineMs)} ms, doctor ${fmt(b.doctorMs)} ms in the same round (load ${b.load})`,
+    )
   }
   md.push('')
 }
@@ -414,12 +526,17 @@ md.push(
 md.push('### How time grows with the process count', '')
 md.push('| Between | Doctor ms per 1,000 more processes | Floor ms per 1,000 more processes |', '| --- | --- | --- |')
 for (let i = 1; i < rows.length; i++) {
-  md.push(`| ${fmt(rows[i - 1].processes)} → ${fmt(rows[i].processes)} | ${fmt(slope(rows[i - 1], rows[i], 'doctor'), 1)} | ${fmt(slope(rows[i - 1], rows[i], 'floor'), 1)} |`)
+  md.push(
+    `| ${fmt(rows[i - 1].processes)} → ${fmt(rows[i].processes)} | ${fmt(slope(rows[i - 1], rows[i], 'doctor'), 1)} | ${fmt(slope(rows[i - 1], rows[i], 'floor'), 1)} |`,
+  )
 }
 md.push('')
-md.push('Where the doctor\'s time goes (one extra run per size with `GT_DOCTOR_TIMING=1`, ms per phase):', '')
+md.push("Where the doctor's time goes (one extra run per size with `GT_DOCTOR_TIMING=1`, ms per phase):", '')
 const phaseNames = [...new Set(rows.flatMap((r) => Object.keys(r.phases ?? {})))]
-md.push(`| Phase | ${rows.map((r) => fmt(r.processes)).join(' | ')} |`, `| --- | ${rows.map(() => '---').join(' | ')} |`)
+md.push(
+  `| Phase | ${rows.map((r) => fmt(r.processes)).join(' | ')} |`,
+  `| --- | ${rows.map(() => '---').join(' | ')} |`,
+)
 for (const name of phaseNames) md.push(`| ${name} | ${rows.map((r) => fmt(r.phases?.[name], 1)).join(' | ')} |`)
 md.push('')
 
@@ -489,7 +606,7 @@ md.push(
 if (idle?.profiled) {
   md.push(
     `CPU profile of one \`check --json\` on the idle machine (${fmt(idle.profiled.totalMs)} ms sampled): nearly all of it is start-up, module loading`,
-    '(`wrapSafe`, `compileSourceTextModule`, the resolver\'s `internalModuleStat`) of @oclif/core and of the check path.',
+    "(`wrapSafe`, `compileSourceTextModule`, the resolver's `internalModuleStat`) of @oclif/core and of the check path.",
     '',
     '| ms | Package or file | | ms | Frame |',
     '| --- | --- | --- | --- | --- |',
@@ -506,8 +623,8 @@ md.push('## What limits each number', '')
 md.push(
   '- **Start-up** (`--version`, `check --json` on an idle machine). `--version` prints without oclif when no plugin',
   '  could change its answer: node plus one package.json. `check` pays node, then @oclif/core (about 160 CommonJS',
-  '  modules: about as long to import as node takes to start), its config (three plugins\' manifests) and the',
-  '  check path\'s ES modules; the run itself (one `tmux -V`, a few /proc files, the checks, the JSON) is small.',
+  "  modules: about as long to import as node takes to start), its config (three plugins' manifests) and the",
+  "  check path's ES modules; the run itself (one `tmux -V`, a few /proc files, the checks, the JSON) is small.",
   '  Measured on 2026-12-02 (busy machine, paired farm-bench runs): loading that module graph alone, nothing run,',
   '  is 3.2x `node -e 0`; bundled by esbuild (code splitting, typescript left out) it is 1.9x; bundling only our',
   '  own modules saves 17%. A hot-path bundle is the one lever that reaches 2x; it changes how oclif finds',
@@ -516,22 +633,22 @@ md.push(
   '- **Doctor vs floor.** The floor is two C programs; the doctor is node plus oclif: a fixed cost, the',
   '  `node` + `oclif` phases above, paid before the first process is read and larger than the whole floor at',
   '  2,000 processes. Past that the doctor reads the same four /proc files per process that `ps -eo ...,args`',
-  '  opens (stat, status, cmdline, environ: strace shows exactly these for ps), through node\'s fs bindings rather',
+  "  opens (stat, status, cmdline, environ: strace shows exactly these for ps), through node's fs bindings rather",
   '  than C, plus smaps_rollup (PSS: a page-table walk, the costliest read) and cgroup for the processes of',
   '  Claude Code and MCP trees only; its tmux calls are forks of a 70 MiB process. A profile of collection at',
-  '  2,000 processes: about three quarters is the kernel\'s open/read/close, parsing under a tenth. The uid cannot',
+  "  2,000 processes: about three quarters is the kernel's open/read/close, parsing under a tenth. The uid cannot",
   '  come from a stat of /proc/PID without changing the snapshot: that owner is the effective uid, and root for',
   '  a non-dumpable process (ssh-agent, setuid programs), where status gives the real uid the snapshot records.',
   '  The ratio falls as the machine grows.',
   '- **watch.** Configuration, plugins and modules load once; each later run costs a collection and the checks:',
-  '  the floor\'s files plus PSS and cgroup for the agent trees, and the same tmux calls.',
+  "  the floor's files plus PSS and cgroup for the agent trees, and the same tmux calls.",
   '- **Baseline.** One tmux client per claude per server asked and one or two `ps` per MCP process, each `ps`',
   '  scanning all of /proc: it grows with (claudes + MCP servers) × processes.',
   '- **Detection core.** One pass of the matching rules per process (memoised per snapshot), then work',
   '  proportional to the agent processes; the first run in a process also pays JIT compilation.',
   '- **Fix.** The grace period (2 s, one for all trees) is most of it; then two collections (before and the',
   '  re-check after), SIGKILL of the 10 trees that ignore SIGTERM and the wait for them to be reaped.',
-  '- **Peak memory.** Node\'s baseline heap and oclif\'s modules are most of it; the snapshot adds a few MiB per',
+  "- **Peak memory.** Node's baseline heap and oclif's modules are most of it; the snapshot adds a few MiB per",
   '  thousand processes.',
   '- **Noise.** A shared 2-core machine: medians of paired, interleaved runs; min–max shows the spread.',
   '',
@@ -558,6 +675,8 @@ if (out) {
 }
 log(`bench finished in ${fmt((Date.now() - started) / 1000)} s`)
 if (problems.length > 0) {
-  log(`\n!!! CORRECTNESS PROBLEMS: the doctor did not find exactly what the machines hold:\n${problems.map((p) => `!!! ${p}`).join('\n')}`)
+  log(
+    `\n!!! CORRECTNESS PROBLEMS: the doctor did not find exactly what the machines hold:\n${problems.map((p) => `!!! ${p}`).join('\n')}`,
+  )
   process.exitCode = 1
 }

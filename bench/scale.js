@@ -21,7 +21,8 @@ const REPO = path.resolve(HERE, '..')
 const opts = JSON.parse(process.argv[2] ?? '{}')
 const log = (m) => process.stderr.write(`  [${opts.target}] ${m}\n`)
 
-if (process.pid > 10) throw new Error(`bench/scale.js must run inside a private PID namespace (pid ${process.pid}); use npm run bench`)
+if (process.pid > 10)
+  throw new Error(`bench/scale.js must run inside a private PID namespace (pid ${process.pid}); use npm run bench`)
 
 // The machine's directory (tmux sockets, the stand-ins): given by bench/run.js, which removes it even if this
 // namespace is killed; a private temporary one otherwise.
@@ -39,7 +40,9 @@ function main() {
   const t0 = Date.now()
   const built = build(dir, machine)
   const expectedOrphanPids = machine.sessions.filter((s) => s.orphan).reduce((n, s) => n + 1 + s.mcp, 0)
-  log(`built ${built.processes} processes (${built.claudes} claudes, ${built.mcpServers} MCP servers, ${built.orphanClaudes} orphaned) in ${Date.now() - t0} ms`)
+  log(
+    `built ${built.processes} processes (${built.claudes} claudes, ${built.mcpServers} MCP servers, ${built.orphanClaudes} orphaned) in ${Date.now() - t0} ms`,
+  )
 
   // A development aid: run a probe script on the built machine instead of the benchmark (bench/run.js --probe).
   if (opts.probe) {
@@ -50,10 +53,18 @@ function main() {
 
   const time = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined
   const env = doctorEnv()
-  const listFormat = "'#{pid} #{session_name} #{session_id} #{window_index} #{pane_id} #{pane_pid} #{pane_dead} #{pane_current_command}'"
+  const listFormat =
+    "'#{pid} #{session_name} #{session_id} #{window_index} #{pane_id} #{pane_pid} #{pane_dead} #{pane_current_command}'"
   const commands = {
     doctor: [process.execPath, path.join(REPO, 'bin', 'run.js'), 'check', '--json'],
-    floor: ['sh', '-c', ['ps -eo pid,ppid,stat,rss,args', ...built.sockets.map((s) => `tmux -S ${s} list-panes -a -F ${listFormat}`)].join('; ')],
+    floor: [
+      'sh',
+      '-c',
+      [
+        'ps -eo pid,ppid,stat,rss,args',
+        ...built.sockets.map((s) => `tmux -S ${s} list-panes -a -F ${listFormat}`),
+      ].join('; '),
+    ],
     baseline: ['bash', path.join(HERE, 'baseline.sh'), ...built.sockets],
   }
 
@@ -66,7 +77,12 @@ function main() {
     extraEnv = {...commandEnv[name], ...extraEnv}
     const full = time ? [time, '-f', '%M', '-o', rssFile, ...argv] : argv
     const started = process.hrtime.bigint()
-    const r = spawnSync(full[0], full.slice(1), {cwd: dir, env: {...env, ...extraEnv}, encoding: 'utf8', maxBuffer: 512 * 1024 * 1024})
+    const r = spawnSync(full[0], full.slice(1), {
+      cwd: dir,
+      env: {...env, ...extraEnv},
+      encoding: 'utf8',
+      maxBuffer: 512 * 1024 * 1024,
+    })
     const ms = Number(process.hrtime.bigint() - started) / 1e6
     const rssKiB = time ? Number(fs.readFileSync(rssFile, 'utf8').trim().split('\n').at(-1)) : undefined
     return {ms, rssKiB, status: r.status, stdout: r.stdout, stderr: r.stderr}
@@ -96,7 +112,10 @@ function main() {
     const lines = r.stdout.trim().split('\n')
     const count = (k) => lines.filter((l) => l.startsWith(`${k} `)).length
     const value = (k) => Number(lines.find((l) => l.startsWith(`${k} `))?.split(' ')[1])
-    const listed = r.stderr.split('\n').filter((l) => l.startsWith('listed ')).reduce((n, l) => n + Number(l.split(' ')[1]), 0)
+    const listed = r.stderr
+      .split('\n')
+      .filter((l) => l.startsWith('listed '))
+      .reduce((n, l) => n + Number(l.split(' ')[1]), 0)
     baselineFound = {
       stride,
       listed,
@@ -110,7 +129,11 @@ function main() {
 
   // With a stride the baseline examines a sample; its fixed part (the two pgrep scans) is timed on its own
   // in the same round, so that the whole can be extrapolated: fixed + (sample - fixed) * listed / examined.
-  const names = opts.skipBaseline ? ['doctor', 'floor'] : stride === 1 ? ['doctor', 'floor', 'baseline'] : ['doctor', 'floor', 'baseline', 'baselineFixed']
+  const names = opts.skipBaseline
+    ? ['doctor', 'floor']
+    : stride === 1
+      ? ['doctor', 'floor', 'baseline']
+      : ['doctor', 'floor', 'baseline', 'baselineFixed']
   const samples = Object.fromEntries(names.map((n) => [n, []]))
   const rss = Object.fromEntries(names.map((n) => [n, []]))
   for (let round = 0; round < opts.warmup + opts.runs; round++) {
@@ -124,14 +147,24 @@ function main() {
       samples[name].push(r.ms)
       if (r.rssKiB !== undefined) rss[name].push(r.rssKiB)
     }
-    log(`round ${round + 1}/${opts.warmup + opts.runs}${round < opts.warmup ? ' (warm-up)' : ''}: ${order.map((n) => `${n} ${samples[n].at(-1)?.toFixed(0) ?? '-'} ms`).join(', ')}`)
+    log(
+      `round ${round + 1}/${opts.warmup + opts.runs}${round < opts.warmup ? ' (warm-up)' : ''}: ${order.map((n) => `${n} ${samples[n].at(-1)?.toFixed(0) ?? '-'} ms`).join(', ')}`,
+    )
   }
 
   // watch: start-up paid once, so each later run should cost what collecting costs. Its runs' own durations
   // (the history's durationMs, run 2 on) are paired with the floor of the same round; every run is checked.
   const watch = opts.watch ? {perRun: [], floor: [], ratio: []} : undefined
   if (watch) {
-    commands.watch = [process.execPath, path.join(REPO, 'bin', 'run.js'), 'watch', '--interval', '0.05', '--count', String(opts.watch)]
+    commands.watch = [
+      process.execPath,
+      path.join(REPO, 'bin', 'run.js'),
+      'watch',
+      '--interval',
+      '0.05',
+      '--count',
+      String(opts.watch),
+    ]
     for (let round = 0; round < opts.warmup + opts.runs; round++) {
       let perRun
       let floorMs
@@ -142,14 +175,27 @@ function main() {
         }
         const history = path.join(dir, `watch-${round}.jsonl`)
         const r = run('watch', {}, [], ['--history', history])
-        const entries = fs.existsSync(history) ? fs.readFileSync(history, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []
-        const wrong = entries.filter((e) => e.orphanClaude !== built.orphanClaudes || e.orphanMcp !== expectedOrphanPids - built.orphanClaudes)
+        const entries = fs.existsSync(history)
+          ? fs
+              .readFileSync(history, 'utf8')
+              .trim()
+              .split('\n')
+              .filter(Boolean)
+              .map((l) => JSON.parse(l))
+          : []
+        const wrong = entries.filter(
+          (e) => e.orphanClaude !== built.orphanClaudes || e.orphanMcp !== expectedOrphanPids - built.orphanClaudes,
+        )
         if (entries.length !== opts.watch || wrong.length > 0) {
-          problems.push(`watch recorded ${entries.length} of ${opts.watch} runs (exit ${r.status}), ${wrong.length} with other orphan counts than ${built.orphanClaudes} claudes / ${expectedOrphanPids - built.orphanClaudes} MCP servers`)
+          problems.push(
+            `watch recorded ${entries.length} of ${opts.watch} runs (exit ${r.status}), ${wrong.length} with other orphan counts than ${built.orphanClaudes} claudes / ${expectedOrphanPids - built.orphanClaudes} MCP servers`,
+          )
         }
         perRun = median(entries.slice(1).map((e) => e.durationMs))
       }
-      log(`watch round ${round + 1}/${opts.warmup + opts.runs}${round < opts.warmup ? ' (warm-up)' : ''}: ${perRun} ms per later run, floor ${floorMs.toFixed(0)} ms`)
+      log(
+        `watch round ${round + 1}/${opts.warmup + opts.runs}${round < opts.warmup ? ' (warm-up)' : ''}: ${perRun} ms per later run, floor ${floorMs.toFixed(0)} ms`,
+      )
       if (round < opts.warmup) continue
       watch.perRun.push(perRun)
       watch.floor.push(floorMs)
@@ -165,7 +211,13 @@ function main() {
     .map((l) => JSON.parse(l.slice('gt-doctor timing '.length)))
   if (opts.profileDir) {
     fs.mkdirSync(opts.profileDir, {recursive: true})
-    run('doctor', {}, ['--cpu-prof', '--cpu-prof-dir', opts.profileDir, '--cpu-prof-name', `doctor-${opts.target}.cpuprofile`])
+    run('doctor', {}, [
+      '--cpu-prof',
+      '--cpu-prof-dir',
+      opts.profileDir,
+      '--cpu-prof-name',
+      `doctor-${opts.target}.cpuprofile`,
+    ])
   }
 
   process.stdout.write(
@@ -185,7 +237,12 @@ function main() {
 
 /** The doctor's environment: no colour, its state and the tmux socket directory inside the machine's directory. */
 function doctorEnv() {
-  const env = {...process.env, NO_COLOR: '1', XDG_STATE_HOME: path.join(dir, 'state'), TMUX_TMPDIR: path.join(dir, 'tmux-tmpdir')}
+  const env = {
+    ...process.env,
+    NO_COLOR: '1',
+    XDG_STATE_HOME: path.join(dir, 'state'),
+    TMUX_TMPDIR: path.join(dir, 'tmux-tmpdir'),
+  }
   delete env.NODE_ENV
   return env
 }
@@ -204,7 +261,10 @@ function idle() {
   const env = doctorEnv()
   const time = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined
   const rssFile = path.join(dir, 'rss')
-  const commands = {doctor: [process.execPath, path.join(REPO, 'bin', 'run.js'), 'check', '--json'], node: [process.execPath, '-e', '0']}
+  const commands = {
+    doctor: [process.execPath, path.join(REPO, 'bin', 'run.js'), 'check', '--json'],
+    node: [process.execPath, '-e', '0'],
+  }
   const samples = {doctor: [], node: []}
   const rssKiB = {doctor: [], node: []}
   const problems = []
@@ -220,7 +280,8 @@ function idle() {
           const report = JSON.parse(r.stdout)
           const findings = report.checks.flatMap((c) => c.findings).filter((f) => f.severity !== 'info')
           const crashed = report.checks.filter((c) => c.status === 'crashed')
-          if (findings.length > 0 || crashed.length > 0) problems.push(`idle: doctor found ${findings.length} findings, ${crashed.length} crashed checks`)
+          if (findings.length > 0 || crashed.length > 0)
+            problems.push(`idle: doctor found ${findings.length} findings, ${crashed.length} crashed checks`)
         } catch {
           problems.push(`idle: doctor printed no JSON report (exit ${r.status}): ${r.stderr.trim().split('\n')[0]}`)
         }
@@ -233,8 +294,16 @@ function idle() {
   if (opts.profileDir) {
     fs.mkdirSync(opts.profileDir, {recursive: true})
     const [node, ...rest] = commands.doctor
-    spawnSync(node, ['--cpu-prof', '--cpu-prof-dir', opts.profileDir, '--cpu-prof-name', 'doctor-idle.cpuprofile', ...rest], {cwd: dir, env, encoding: 'utf8'})
+    spawnSync(
+      node,
+      ['--cpu-prof', '--cpu-prof-dir', opts.profileDir, '--cpu-prof-name', 'doctor-idle.cpuprofile', ...rest],
+      {cwd: dir, env, encoding: 'utf8'},
+    )
   }
-  log(`idle (${processes} processes): doctor ${median(samples.doctor).toFixed(0)} ms, node -e 0 ${median(samples.node).toFixed(0)} ms`)
-  process.stdout.write(JSON.stringify({idle: true, processes, samples, rssKiB, problems: [...new Set(problems)]}) + '\n')
+  log(
+    `idle (${processes} processes): doctor ${median(samples.doctor).toFixed(0)} ms, node -e 0 ${median(samples.node).toFixed(0)} ms`,
+  )
+  process.stdout.write(
+    JSON.stringify({idle: true, processes, samples, rssKiB, problems: [...new Set(problems)]}) + '\n',
+  )
 }

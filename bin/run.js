@@ -3,7 +3,8 @@
 import {fileURLToPath} from 'node:url'
 if (process.env.GT_DOCTOR_TIMING === '1') (await import('../dist/src/timing.js')).phase('node')
 // Node >= 22.1 keeps compiled code between runs, in the user's own cache (src/compile-cache.ts); absent on 20.
-if ((await import('node:module')).enableCompileCache) (await import('../dist/src/compile-cache.js')).enableCompileCache()
+if ((await import('node:module')).enableCompileCache)
+  (await import('../dist/src/compile-cache.js')).enableCompileCache()
 const argv = process.argv.slice(2)
 if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V' || argv[0] === 'version')) {
   const text = (await import('../dist/src/fast-version.js')).fastVersion(fileURLToPath(new URL('..', import.meta.url)))
@@ -33,7 +34,7 @@ try {
   await flush()
 } catch (error) {
   // oclif's own exit (help, --version) is not a failure.
-  if (error?.oclif?.exit === 0 || error?.code === 'EEXIT' && error?.oclif?.exit === 0) process.exit(0)
+  if (error?.oclif?.exit === 0 || (error?.code === 'EEXIT' && error?.oclif?.exit === 0)) process.exit(0)
   // One line, no stack trace, through the same printer as every command (loaded only when something failed).
   const {printFailure} = await import('../dist/src/errors.js')
   printFailure('gt-doctor', error)

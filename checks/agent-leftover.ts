@@ -16,7 +16,7 @@ export default defineCheck<Options>({
   id: 'agent-leftover',
   title: 'Leftovers of agent tools',
   description:
-    'A process tree an agent started (CLAUDECODE=1, or another agent\'s marker in the rules\' table: a Bash-tool background command, a dev server) that outlived its agent: it hangs from init, a subreaper or a tmux server, holds no MCP server, and neither CLAUDE_PID nor CLAUDE_CODE_SESSION_ID ties it to a live claude. Warning, report-only unless options.fixLeftovers is set.',
+    "A process tree an agent started (CLAUDECODE=1, or another agent's marker in the rules' table: a Bash-tool background command, a dev server) that outlived its agent: it hangs from init, a subreaper or a tmux server, holds no MCP server, and neither CLAUDE_PID nor CLAUDE_CODE_SESSION_ID ties it to a live claude. Warning, report-only unless options.fixLeftovers is set.",
   severity: 'warning',
   kind: 'leftover',
   fixable: true,
@@ -28,7 +28,8 @@ export default defineCheck<Options>({
     const found = leftovers.map((t) => {
       // The command a person recognises, not the shell wrapping it.
       const command = t.members.find((m) => !isCommandWrapper(m)) ?? t.root
-      const withEnv = (key: 'TMUX_PANE' | 'CLAUDE_CODE_ENTRYPOINT') => t.members.find((m) => m.env[key] !== undefined)?.env[key]
+      const withEnv = (key: 'TMUX_PANE' | 'CLAUDE_CODE_ENTRYPOINT') =>
+        t.members.find((m) => m.env[key] !== undefined)?.env[key]
       const lastPane = withEnv('TMUX_PANE')
       const entrypoint = withEnv('CLAUDE_CODE_ENTRYPOINT')
       return treeFinding(tree, {
@@ -60,10 +61,17 @@ export default defineCheck<Options>({
           root: t.root,
           members: t.members,
           severity: 'info',
-          message: t.kind === 'supervised' ? `Supervised (${t.supervisor}), not a leftover; left alone: ${what}` : `Cannot verify this leftover of ${rules.agentName(t.agent ?? 'claude')}, so it is left alone: ${what}`,
+          message:
+            t.kind === 'supervised'
+              ? `Supervised (${t.supervisor}), not a leftover; left alone: ${what}`
+              : `Cannot verify this leftover of ${rules.agentName(t.agent ?? 'claude')}, so it is left alone: ${what}`,
           reason: t.why,
           session: tree.sessionFromTmuxEnv(t.root.env.TMUX),
-          data: {parentPid: t.root.ppid, startTimeMs: t.root.startTimeMs, ...(t.supervisor ? {supervisor: t.supervisor} : {})},
+          data: {
+            parentPid: t.root.ppid,
+            startTimeMs: t.root.startTimeMs,
+            ...(t.supervisor ? {supervisor: t.supervisor} : {}),
+          },
         })
       })
     return [...found, ...unproven]

@@ -17,7 +17,7 @@ export default defineCheck<Options>({
   id: 'detached-run',
   title: 'Detached headless agent runs',
   description:
-    'A headless Claude process (-p/--print, or the SDK\'s stream-json), or another agent\'s headless run (codex exec, gemini -p, opencode run, ...), that no terminal and no live tmux pane holds: a job detached on purpose (& disown, setsid, a detached shell loop), with its MCP servers. Info: never ended unless options.stuckAfterSeconds is set and the run is at least that old.',
+    "A headless Claude process (-p/--print, or the SDK's stream-json), or another agent's headless run (codex exec, gemini -p, opencode run, ...), that no terminal and no live tmux pane holds: a job detached on purpose (& disown, setsid, a detached shell loop), with its MCP servers. Info: never ended unless options.stuckAfterSeconds is set and the run is at least that old.",
   severity: 'info',
   kind: 'detached-run',
   fixable: true,
@@ -38,14 +38,17 @@ export default defineCheck<Options>({
       const limitMs = options.stuckAfterSeconds === null ? undefined : options.stuckAfterSeconds * 1000
       // A run whose age is unknown cannot be proved stuck.
       const stuck = limitMs !== undefined && ageMs !== undefined && ageMs >= limitMs
-      const age = ageMs === undefined ? '' : `, ${formatElapsed(ageMs)} old${stuck ? ` (limit ${formatElapsed(limitMs)})` : ''}`
+      const age =
+        ageMs === undefined ? '' : `, ${formatElapsed(ageMs)} old${stuck ? ` (limit ${formatElapsed(limitMs)})` : ''}`
       const steps = run.claudes.length > 1 ? `, ${run.claudes.length} claudes` : ''
       const tail = `${run.detachment.how}${steps}, ${plural(run.mcpServers.length, 'MCP server')} (${plural(run.members.length, 'process', 'processes')})`
       return treeFinding(tree, {
         root: run.root,
         members: run.members,
         severity: stuck ? 'error' : undefined,
-        message: stuck ? `Stuck detached run: ${agent} ${run.headless}${age}, ${tail}` : `Detached ${agent} ${run.headless}${age}, ${tail}`,
+        message: stuck
+          ? `Stuck detached run: ${agent} ${run.headless}${age}, ${tail}`
+          : `Detached ${agent} ${run.headless}${age}, ${tail}`,
         reason: stuck ? `${run.why}; older than stuckAfterSeconds (${options.stuckAfterSeconds})` : run.why,
         session: tree.sessionFromTmuxEnv(claude.env.TMUX),
         endTree: stuck,

@@ -9,7 +9,7 @@ export default defineCheck({
   title: 'Orphan Claude processes',
   // Every agent of the rules' table is judged here (the id and title predate the table and keep their names).
   description:
-    'A Claude process (or another agent of the rules\' table: Codex, Gemini CLI, opencode, cursor-agent, Copilot CLI, aider) that no live tmux pane holds and that was reparented to init, a subreaper such as systemd --user, or the tmux server after its session was killed. Popups and run-shell jobs are not orphans; supervised services and claudes whose tmux server did not answer are reported as info and never fixed.',
+    "A Claude process (or another agent of the rules' table: Codex, Gemini CLI, opencode, cursor-agent, Copilot CLI, aider) that no live tmux pane holds and that was reparented to init, a subreaper such as systemd --user, or the tmux server after its session was killed. Popups and run-shell jobs are not orphans; supervised services and claudes whose tmux server did not answer are reported as info and never fixed.",
   severity: 'error',
   kind: 'orphan-agent',
   fixable: true,
@@ -28,7 +28,14 @@ export default defineCheck({
           reason: verdict.why,
           session: tree.sessionFromTmuxEnv(verdict.proc.env.TMUX),
           socket: verdict.lastSocket,
-          data: {agent, evidence: verdict.evidence, parentPid: verdict.proc.ppid, startTimeMs: verdict.proc.startTimeMs, mcpServers: servers, lastPane: verdict.lastPane},
+          data: {
+            agent,
+            evidence: verdict.evidence,
+            parentPid: verdict.proc.ppid,
+            startTimeMs: verdict.proc.startTimeMs,
+            mcpServers: servers,
+            lastPane: verdict.lastPane,
+          },
           endTree: true,
         }),
       )
@@ -46,7 +53,12 @@ export default defineCheck({
         reason: verdict.why,
         pid: verdict.proc.pid,
         socket: verdict.lastSocket,
-        data: {agent, parentPid: verdict.proc.ppid, startTimeMs: verdict.proc.startTimeMs, ...(verdict.supervisor ? {supervisor: verdict.supervisor} : {})},
+        data: {
+          agent,
+          parentPid: verdict.proc.ppid,
+          startTimeMs: verdict.proc.startTimeMs,
+          ...(verdict.supervisor ? {supervisor: verdict.supervisor} : {}),
+        },
       })
     }
   },

@@ -22,8 +22,18 @@ export default defineCheck<Options>({
       const server = t.mcpServers[0] ?? t.root
       return serverName(server.argv) ?? server.comm
     }
-    const data = (t: OrphanTree) => ({mcpServers: t.mcpServers.length, parentPid: t.root.ppid, startTimeMs: t.root.startTimeMs, claudeCodeEnvOnly: false})
-    const common = (t: OrphanTree) => ({root: t.root, members: t.members, reason: t.why, session: tree.sessionFromTmuxEnv(t.root.env.TMUX)})
+    const data = (t: OrphanTree) => ({
+      mcpServers: t.mcpServers.length,
+      parentPid: t.root.ppid,
+      startTimeMs: t.root.startTimeMs,
+      claudeCodeEnvOnly: false,
+    })
+    const common = (t: OrphanTree) => ({
+      root: t.root,
+      members: t.members,
+      reason: t.why,
+      session: tree.sessionFromTmuxEnv(t.root.env.TMUX),
+    })
     return [
       ...mcpTrees.map((t) =>
         treeFinding(tree, {
@@ -57,7 +67,13 @@ function serverName(argv: readonly string[]): string | undefined {
   for (const arg of argv.flatMap((a) => a.split(/\s+/))) {
     const inModules = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(arg)
     if (inModules && inModules[1] !== '.bin') return inModules[1]
-    if (/^@[\w.-]+\/[\w.-]+$/.test(arg) || /^[\w.-]*mcp[\w.-]*(?:@[\w.^~-]+)?$/i.test(arg) || /^mcp\/[\w.-]+$/.test(arg) || /^mcp_server_\w+$/.test(arg)) return arg
+    if (
+      /^@[\w.-]+\/[\w.-]+$/.test(arg) ||
+      /^[\w.-]*mcp[\w.-]*(?:@[\w.^~-]+)?$/i.test(arg) ||
+      /^mcp\/[\w.-]+$/.test(arg) ||
+      /^mcp_server_\w+$/.test(arg)
+    )
+      return arg
   }
   const last = argv.find((a) => /mcp/i.test(a))
   return last?.split('/').pop()

@@ -23,10 +23,14 @@ export default defineCheck<Options>({
     const {claudeTrees, mcpTrees, leftovers} = analyzeOrphans(tree, rules)
     const trees: OrphanTree[] = [...claudeTrees.values(), ...mcpTrees, ...leftovers]
     if (trees.length === 0) return []
-    const sized = trees.map((t) => ({t, mem: tree.memoryOf(t.members.map((m) => m.pid))})).sort((a, b) => b.mem.bytes - a.mem.bytes)
+    const sized = trees
+      .map((t) => ({t, mem: tree.memoryOf(t.members.map((m) => m.pid))}))
+      .sort((a, b) => b.mem.bytes - a.mem.bytes)
     const all = tree.memoryOf(trees.flatMap((t) => t.members.map((m) => m.pid)))
     if (all.bytes === 0) return []
-    const limit = options.limitBytes ?? Math.min(options.limitCapBytes, (snapshot.host.totalMemoryBytes * options.limitPercentOfRam) / 100)
+    const limit =
+      options.limitBytes ??
+      Math.min(options.limitCapBytes, (snapshot.host.totalMemoryBytes * options.limitPercentOfRam) / 100)
     const top = sized.slice(0, options.top)
     return [
       {
@@ -36,7 +40,10 @@ export default defineCheck<Options>({
         reason: `${all.source === 'pss' ? 'PSS from smaps_rollup' : all.source === 'rss' ? 'RSS (PSS unreadable)' : 'PSS where readable, RSS otherwise'}, each process counted once`,
         pids: sized.flatMap(({t}) => t.members.map((m) => m.pid)),
         memory: true,
-        data: {limitBytes: Math.round(limit), top: top.map(({t, mem}) => ({pid: t.root.pid, memoryBytes: mem.bytes, processes: t.members.length}))},
+        data: {
+          limitBytes: Math.round(limit),
+          top: top.map(({t, mem}) => ({pid: t.root.pid, memoryBytes: mem.bytes, processes: t.members.length})),
+        },
       },
     ]
   },

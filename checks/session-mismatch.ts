@@ -19,7 +19,12 @@ export default defineCheck({
     const {claudes} = analyzeOrphans(tree, rules)
     const claudePids = new Set(claudes.map((c) => c.proc.pid))
     // Sessions any claude names through its TMUX variable: socket + session index.
-    const claudeSessions = new Set(claudes.map((c) => c.proc.env.TMUX?.split(',')).filter(Boolean).map((f) => `${f![0]}\u0000$${f![2]}`))
+    const claudeSessions = new Set(
+      claudes
+        .map((c) => c.proc.env.TMUX?.split(','))
+        .filter(Boolean)
+        .map((f) => `${f![0]}\u0000$${f![2]}`),
+    )
 
     for (const server of snapshot.tmux.servers) {
       if (server.status !== 'ok') continue
@@ -37,7 +42,14 @@ export default defineCheck({
             session: pane.session,
             socket: server.socket,
             data: {kind: 'dead-pane', paneId: pane.paneId},
-            fix: [{kind: 'tmux', socket: server.socket, args: ['kill-pane', '-t', pane.paneId], reason: `Dead pane ${pane.paneId} in session ${pane.session} kept by remain-on-exit`}],
+            fix: [
+              {
+                kind: 'tmux',
+                socket: server.socket,
+                args: ['kill-pane', '-t', pane.paneId],
+                reason: `Dead pane ${pane.paneId} in session ${pane.session} kept by remain-on-exit`,
+              },
+            ],
           })
           continue
         }

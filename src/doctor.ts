@@ -40,7 +40,12 @@ export interface Diagnosis {
 }
 
 /** Narrows the registry to --only / --skip and the config's enabled flags; unknown ids are an error. */
-export function selectChecks(all: RegisteredCheck[], config: ResolvedConfig, only?: string[], skip?: string[]): RegisteredCheck[] {
+export function selectChecks(
+  all: RegisteredCheck[],
+  config: ResolvedConfig,
+  only?: string[],
+  skip?: string[],
+): RegisteredCheck[] {
   const known = all.map((c) => c.check.id)
   for (const id of [...(only ?? []), ...(skip ?? [])]) {
     if (!known.includes(id)) throw new DoctorError(`unknown check "${id}"; known checks: ${known.join(', ')}`)

@@ -14,7 +14,10 @@ export class DoctorError extends Error {
 export function oneLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error)
   // oclif's flag validation heads its list with "The following error occurred:": the error is the next line.
-  const lines = message.split('\n').map((l) => l.trim()).filter((l) => l && !/^The following errors? occurred:?$/i.test(l))
+  const lines = message
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !/^The following errors? occurred:?$/i.test(l))
   // oclif puts the reason of a flag parse error on the line after "Parsing --flag".
   if (/^Parsing --\S+$/.test(lines[0] ?? '') && lines[1]) return `${lines[0].replace(/^Parsing /, '')}: ${lines[1]}`
   return lines[0] ?? 'unknown error'

@@ -43,7 +43,8 @@ export function notRegular(st: fs.Stats): string | undefined {
 
 export const modeOf = (st: fs.Stats): string => (st.mode & 0o7777).toString(8).padStart(4, '0')
 
-const notYours = (uid: number, orRoot: boolean) => (!orRoot ? `not by you (uid ${uid})` : uid === 0 ? 'not by root' : `not by you (uid ${uid}) or root`)
+const notYours = (uid: number, orRoot: boolean) =>
+  !orRoot ? `not by you (uid ${uid})` : uid === 0 ? 'not by root' : `not by you (uid ${uid}) or root`
 
 /**
  * Why a file or directory must not be trusted to say what the doctor does (ssh's StrictModes): owned by
@@ -97,14 +98,20 @@ export function errnoReason(error: unknown): string {
  * The path is checked before it is opened, so a FIFO is never opened (it would block) and a device never
  * touched; the descriptor is checked again after, against a swap in between.
  */
-export function readRegularFile(file: string, maxBytes: number, tooLarge = 'too large'): {text: string; stat: fs.Stats} {
+export function readRegularFile(
+  file: string,
+  maxBytes: number,
+  tooLarge = 'too large',
+): {text: string; stat: fs.Stats} {
   const before = statOrThrow(file)
-  const problem = notRegular(before) ?? (before.size > maxBytes ? `larger than ${formatLimit(maxBytes)}: ${tooLarge}` : undefined)
+  const problem =
+    notRegular(before) ?? (before.size > maxBytes ? `larger than ${formatLimit(maxBytes)}: ${tooLarge}` : undefined)
   if (problem) throw new UnsafeFile(problem)
   const fd = openOrThrow(file, C.O_RDONLY | C.O_NONBLOCK)
   try {
     const st = fs.fstatSync(fd)
-    if (st.ino !== before.ino || st.dev !== before.dev || !st.isFile()) throw new UnsafeFile('it changed while being opened')
+    if (st.ino !== before.ino || st.dev !== before.dev || !st.isFile())
+      throw new UnsafeFile('it changed while being opened')
     const buffer = Buffer.alloc(Math.min(st.size, maxBytes) + 1)
     let length = 0
     for (;;) {
@@ -127,7 +134,8 @@ export function readRegularTail(file: string, maxBytes: number): {text: string; 
   const fd = openOrThrow(file, C.O_RDONLY | C.O_NONBLOCK)
   try {
     const st = fs.fstatSync(fd)
-    if (st.ino !== before.ino || st.dev !== before.dev || !st.isFile()) throw new UnsafeFile('it changed while being opened')
+    if (st.ino !== before.ino || st.dev !== before.dev || !st.isFile())
+      throw new UnsafeFile('it changed while being opened')
     const start = Math.max(0, st.size - maxBytes)
     const buffer = Buffer.alloc(Math.min(st.size, maxBytes))
     let length = 0
@@ -143,7 +151,11 @@ export function readRegularTail(file: string, maxBytes: number): {text: string; 
 }
 
 /** Reads a stream (standard input) to its end, refusing past `maxBytes` instead of growing without bound. */
-export async function readStreamBounded(stream: NodeJS.ReadableStream, maxBytes: number, tooLarge = 'too large'): Promise<string> {
+export async function readStreamBounded(
+  stream: NodeJS.ReadableStream,
+  maxBytes: number,
+  tooLarge = 'too large',
+): Promise<string> {
   const chunks: Buffer[] = []
   let length = 0
   for await (const chunk of stream) {
@@ -213,7 +225,8 @@ export function ensurePrivateDir(dir: string, uid = invokingUid()): void {
   // A failure to create is the system's error (errnoReason words it); a directory that exists but is not private is an UnsafeFile.
   makeDirectories(dir)
   const link = fs.lstatSync(dir)
-  if (link.isSymbolicLink() && link.uid !== uid) throw new UnsafeFile(`it is a symbolic link owned by uid ${link.uid}, ${notYours(uid, false)}`)
+  if (link.isSymbolicLink() && link.uid !== uid)
+    throw new UnsafeFile(`it is a symbolic link owned by uid ${link.uid}, ${notYours(uid, false)}`)
   const problem = notPrivate(fs.statSync(dir), uid)
   if (problem) throw new UnsafeFile(problem)
 }
@@ -227,7 +240,8 @@ const KERNEL_FS = /^\/(?:proc|sys)(?:\/|$)/
  */
 export function makeDirectories(dir: string): void {
   const target = path.resolve(dir)
-  if (KERNEL_FS.test(target)) throw new UnsafeFile(`${target.split('/').slice(0, 2).join('/')} is a kernel file system, not a place for files`)
+  if (KERNEL_FS.test(target))
+    throw new UnsafeFile(`${target.split('/').slice(0, 2).join('/')} is a kernel file system, not a place for files`)
   const missing: string[] = []
   for (let at = target; !fs.existsSync(at); at = path.dirname(at)) {
     missing.push(at)

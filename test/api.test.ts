@@ -20,7 +20,9 @@ describe('public API', () => {
     const checker = program.getTypeChecker()
     const doc = (s: ts.Symbol) => ts.displayPartsToString(s.getDocumentationComment(checker)).trim()
     const missing: string[] = []
-    for (const exported of checker.getExportsOfModule(checker.getSymbolAtLocation(program.getSourceFile('src/index.ts')!)!)) {
+    for (const exported of checker.getExportsOfModule(
+      checker.getSymbolAtLocation(program.getSourceFile('src/index.ts')!)!,
+    )) {
       const sym = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported
       if (!doc(sym)) missing.push(exported.name)
       const decl = sym.declarations?.[0]
@@ -35,7 +37,15 @@ describe('public API', () => {
   })
 
   it('exports what a third-party check needs', () => {
-    for (const name of ['defineCheck', 'processFindingId', 'terminateTreeActions', 'targetOf', 'analyzeOrphans', 'treeOf', 'ProcessTree']) {
+    for (const name of [
+      'defineCheck',
+      'processFindingId',
+      'terminateTreeActions',
+      'targetOf',
+      'analyzeOrphans',
+      'treeOf',
+      'ProcessTree',
+    ]) {
       expect(typeof (api as Record<string, unknown>)[name], name).toBe('function')
     }
     expect(api.CHECKS_HOOK).toBe('gt-doctor:checks')

@@ -74,8 +74,7 @@ function cycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
 }
 
 /** The type cycle of the plugin contract: `GtDoctorApi = typeof import('../index.js')`. */
-const ALLOWED_FILE_CYCLES = [
-]
+const ALLOWED_FILE_CYCLES = []
 
 /**
  * The layers, lowest first: a unit (a folder, or a file of its own) may import units of its own layer and of
@@ -83,7 +82,15 @@ const ALLOWED_FILE_CYCLES = [
  * Layer 0 is the foundation every layer shares (errors, safe files, the state directory, freezing, timing).
  */
 const LAYERS: readonly (readonly string[])[] = [
-  ['src/errors.ts', 'src/safe-fs.ts', 'src/state-dir.ts', 'src/freeze.ts', 'src/lazy.ts', 'src/timing.ts', 'src/words.ts'],
+  [
+    'src/errors.ts',
+    'src/safe-fs.ts',
+    'src/state-dir.ts',
+    'src/freeze.ts',
+    'src/lazy.ts',
+    'src/timing.ts',
+    'src/words.ts',
+  ],
   // What bin/run.js runs before anything else loads (the --version fast path, the compile cache).
   ['src/compile-cache.ts', 'src/fast-version.ts'],
   ['src/snapshot'],
@@ -111,8 +118,7 @@ const LAYERS: readonly (readonly string[])[] = [
  * Imports against the direction that other parts of issue 16 remove. Each names its owner; the lead drops
  * the line when merging that part.
  */
-const ALLOWED_UPWARD = new Set<string>([
-])
+const ALLOWED_UPWARD = new Set<string>([])
 
 function unitOf(file: string): string {
   const unit = LAYERS.flat().filter((u) => file === u || file.startsWith(`${u}/`))
@@ -130,17 +136,28 @@ describe('architecture', () => {
     expect(graph.get('src/rules/match.ts')).toContain('src/rules/argv.ts')
     expect(graph.get('src/analysis/classify.ts')).toContain('src/rules/types.ts')
     // type-only and re-exports count
-    expect(graph.get('src/rules/rules.ts')).toEqual(expect.arrayContaining(['src/rules/types.ts', 'src/rules/defaults.ts']))
+    expect(graph.get('src/rules/rules.ts')).toEqual(
+      expect.arrayContaining(['src/rules/types.ts', 'src/rules/defaults.ts']),
+    )
   })
 
   it('has no import cycle between files', () => {
     const allowed = new Set(ALLOWED_FILE_CYCLES.map((c) => [...c].sort().join(' <-> ')))
-    expect(cycles(graph).map((c) => c.join(' <-> ')).filter((c) => !allowed.has(c))).toEqual([])
+    expect(
+      cycles(graph)
+        .map((c) => c.join(' <-> '))
+        .filter((c) => !allowed.has(c)),
+    ).toEqual([])
   })
 
   it('finds a cycle when there is one (the check can fail)', () => {
-    const g = new Map([...graph, ['src/snapshot/types.ts', [...(graph.get('src/snapshot/types.ts') ?? []), 'src/tree/process-tree.ts']]])
-    expect(cycles(g).some((c) => c.includes('src/snapshot/types.ts') && c.includes('src/tree/process-tree.ts'))).toBe(true)
+    const g = new Map([
+      ...graph,
+      ['src/snapshot/types.ts', [...(graph.get('src/snapshot/types.ts') ?? []), 'src/tree/process-tree.ts']],
+    ])
+    expect(cycles(g).some((c) => c.includes('src/snapshot/types.ts') && c.includes('src/tree/process-tree.ts'))).toBe(
+      true,
+    )
   })
 
   it('places every source file in a layer', () => {

@@ -17,7 +17,9 @@ const mcpNode = 'node /x/node_modules/@modelcontextprotocol/server-memory/dist/i
 
 function treeMembers(snapshot: Snapshot): number[] {
   const {claudeTrees, mcpTrees, leftovers, detachedRuns} = analyzeOrphans(treeOf(snapshot), rules)
-  return [...claudeTrees.values(), ...mcpTrees, ...leftovers, ...detachedRuns].flatMap((t) => t.members.map((m) => m.pid))
+  return [...claudeTrees.values(), ...mcpTrees, ...leftovers, ...detachedRuns].flatMap((t) =>
+    t.members.map((m) => m.pid),
+  )
 }
 
 /** The same machine with every tmux server unresponsive or gone: the verdicts change, the candidates may not. */
@@ -35,7 +37,7 @@ function expectCovered(snapshot: Snapshot): Set<number> {
 }
 
 describe('orphanTreeCandidates', () => {
-  it('holds every orphan tree member of the investigation\'s machine, and leaves unrelated processes out', () => {
+  it("holds every orphan tree member of the investigation's machine, and leaves unrelated processes out", () => {
     const {machine, expected} = incident()
     const snapshot = machine.snapshot()
     const candidates = expectCovered(snapshot)
@@ -48,11 +50,13 @@ describe('orphanTreeCandidates', () => {
   })
 
   it('holds every orphan tree member of the recorded three-server machine', () => {
-    const snapshot: Snapshot = JSON.parse(readFileSync(new URL('../fixtures/recorded/three-servers.snapshot.json', import.meta.url), 'utf8'))
+    const snapshot: Snapshot = JSON.parse(
+      readFileSync(new URL('../fixtures/recorded/three-servers.snapshot.json', import.meta.url), 'utf8'),
+    )
     expectCovered(snapshot)
   })
 
-  it('takes a wrapper\'s whole tree: siblings of the server, children of the claude, a claude\'s own launcher', () => {
+  it("takes a wrapper's whole tree: siblings of the server, children of the claude, a claude's own launcher", () => {
     const m = new Machine()
     const sh = m.proc({pid: 40, ppid: 1, cmd: 'sh -c npx -y @upstash/context7-mcp & tail -f /tmp/log'})
     m.proc({pid: 41, ppid: sh.pid, cmd: 'npm exec @upstash/context7-mcp'})
@@ -70,7 +74,8 @@ describe('orphanTreeCandidates', () => {
     m.proc({pid: 82, ppid: 81, cmd: mcpNode, env: {CLAUDECODE: '1'}})
     const snapshot = m.snapshot()
     const candidates = expectCovered(snapshot)
-    for (const pid of [40, 41, 42, 43, 50, 51, 52, 60, 61, 80, 81, 82]) expect(candidates.has(pid), `pid ${pid}`).toBe(true)
+    for (const pid of [40, 41, 42, 43, 50, 51, 52, 60, 61, 80, 81, 82])
+      expect(candidates.has(pid), `pid ${pid}`).toBe(true)
     expect(candidates.has(70)).toBe(false)
   })
 })

@@ -18,12 +18,24 @@ describe('the runner stamps what a check found', () => {
     const check = defineCheck({
       ...meta,
       severity: 'error',
-      detect: () => [{key: 'k', message: 'm', reason: 'r'}, {pid: 300, severity: 'info', message: 'm2', reason: 'r2'}],
+      detect: () => [
+        {key: 'k', message: 'm', reason: 'r'},
+        {pid: 300, severity: 'info', message: 'm2', reason: 'r2'},
+      ],
     })
     const {findings} = await run(check)
     expect(findings).toEqual([
       {id: 'my-check:k', check: 'my-check', severity: 'error', message: 'm', reason: 'r', pids: [], fixable: false},
-      {id: 'my-check:300:3000', check: 'my-check', severity: 'info', message: 'm2', reason: 'r2', pid: 300, pids: [300], fixable: false},
+      {
+        id: 'my-check:300:3000',
+        check: 'my-check',
+        severity: 'info',
+        message: 'm2',
+        reason: 'r2',
+        pid: 300,
+        pids: [300],
+        fixable: false,
+      },
     ])
     const plain = await run(defineCheck({...meta, detect: () => [{key: 'k', message: 'm', reason: 'r'}]}))
     expect(plain.findings[0].severity).toBe('warning')
@@ -34,12 +46,29 @@ describe('the runner stamps what a check found', () => {
       ...meta,
       fixable: true,
       detect({report, tree}) {
-        report({pid: 300, pids: [300, 301, 300], memory: true, message: 'm', reason: 'r', fix: [{kind: 'terminate-tree', targets: [{pid: 300, ppid: 1, command: 'claude', startTicks: tree.get(300)!.startTicks}], reason: 'r'}]})
+        report({
+          pid: 300,
+          pids: [300, 301, 300],
+          memory: true,
+          message: 'm',
+          reason: 'r',
+          fix: [
+            {
+              kind: 'terminate-tree',
+              targets: [{pid: 300, ppid: 1, command: 'claude', startTicks: tree.get(300)!.startTicks}],
+              reason: 'r',
+            },
+          ],
+        })
       },
     })
     const {findings, actions} = await run(check)
-    expect(findings).toMatchObject([{id: 'my-check:300:3000', memoryBytes: 450 * 1024 * 1024, memorySource: 'pss', fixable: true}])
-    expect(actions).toEqual([{kind: 'terminate-tree', targets: [{pid: 300, ppid: 1, command: 'claude', startTicks: 3000}], reason: 'r'}])
+    expect(findings).toMatchObject([
+      {id: 'my-check:300:3000', memoryBytes: 450 * 1024 * 1024, memorySource: 'pss', fixable: true},
+    ])
+    expect(actions).toEqual([
+      {kind: 'terminate-tree', targets: [{pid: 300, ppid: 1, command: 'claude', startTicks: 3000}], reason: 'r'},
+    ])
   })
 
   it('a finding with a fix from a check not declared fixable crashes the check', async () => {
@@ -48,12 +77,24 @@ describe('the runner stamps what a check found', () => {
   })
 
   it('refuses a finding with neither key nor pid, and one without its sentences', async () => {
-    expect((await run(defineCheck({...meta, detect: () => [{message: 'm', reason: 'r'}]}))).error).toBe('malformed finding: a finding has neither a key nor a pid')
-    expect((await run(defineCheck({...meta, detect: () => [{key: 'k', message: 'm'} as never]}))).error).toBe('malformed finding: finding my-check:k lacks message or reason')
+    expect((await run(defineCheck({...meta, detect: () => [{message: 'm', reason: 'r'}]}))).error).toBe(
+      'malformed finding: a finding has neither a key nor a pid',
+    )
+    expect((await run(defineCheck({...meta, detect: () => [{key: 'k', message: 'm'} as never]}))).error).toBe(
+      'malformed finding: finding my-check:k lacks message or reason',
+    )
   })
 
   it('takes a whole version-1 finding unchanged', async () => {
-    const v1 = {id: 'my-check:x', check: 'my-check', severity: 'warning' as const, message: 'm', reason: 'r', pids: [300], fixable: false}
+    const v1 = {
+      id: 'my-check:x',
+      check: 'my-check',
+      severity: 'warning' as const,
+      message: 'm',
+      reason: 'r',
+      pids: [300],
+      fixable: false,
+    }
     expect((await run(defineCheck({...meta, detect: () => [v1]}))).findings).toEqual([v1])
   })
 })

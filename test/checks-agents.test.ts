@@ -20,7 +20,11 @@ async function run(m: Machine, config: ResolvedConfig = defaultConfig()) {
   const diagnosis = await diagnose({tool, snapshot: m.snapshot(), config})
   const {results, report} = diagnosis
   const of = (id: string) => results.find((r) => r.id === id)?.findings ?? []
-  const signalled = new Set(planRemediation(diagnosis).items.flatMap((i) => i.actions.flatMap((a) => (a.kind === 'terminate-tree' ? a.targets.map((t) => t.pid) : []))))
+  const signalled = new Set(
+    planRemediation(diagnosis).items.flatMap((i) =>
+      i.actions.flatMap((a) => (a.kind === 'terminate-tree' ? a.targets.map((t) => t.pid) : [])),
+    ),
+  )
   return {report, results, of, signalled, diagnosis}
 }
 
@@ -42,22 +46,83 @@ function realScene() {
   const healthy = [liveAgent(m, a, 'work', 110), liveAgent(m, b, 'gt-polecat', 210)]
 
   // `claude -p … & disown` in a shell of a killed session: adopted by init, its session's shell gone.
-  const disowned = m.proc({pid: 300, ppid: 1, sid: 290, pgid: 300, ttyNr: 0, comm: 'claude', argv: ['claude', '-p', 'summarise the logs'], env: paneEnv(a, '%7'), ...ranFor(123), mib: 250})
+  const disowned = m.proc({
+    pid: 300,
+    ppid: 1,
+    sid: 290,
+    pgid: 300,
+    ttyNr: 0,
+    comm: 'claude',
+    argv: ['claude', '-p', 'summarise the logs'],
+    env: paneEnv(a, '%7'),
+    ...ranFor(123),
+    mib: 250,
+  })
   const disownedServers = threeServers(m, 300, 301, mcpEnv(300, 'd-300', true), 122)
 
   // `setsid -f claude -p …`: its own session.
-  const setsid = m.proc({pid: 400, ppid: 1, sid: 400, pgid: 400, ttyNr: 0, comm: 'claude', argv: ['claude', '--print', 'write the changelog'], env: paneEnv(a, '%8'), ...ranFor(45), mib: 250})
+  const setsid = m.proc({
+    pid: 400,
+    ppid: 1,
+    sid: 400,
+    pgid: 400,
+    ttyNr: 0,
+    comm: 'claude',
+    argv: ['claude', '--print', 'write the changelog'],
+    env: paneEnv(a, '%8'),
+    ...ranFor(45),
+    mib: 250,
+  })
   const setsidServers = threeServers(m, 400, 401, mcpEnv(400, 'd-400', true), 44)
 
   // `setsid bash -c 'for i in 1 2 3; do claude -p "step $i"; done'`: ending step one would start step two.
-  const loop = m.proc({pid: 500, ppid: 1, sid: 500, pgid: 500, ttyNr: 0, argv: ['bash', '-c', 'for i in 1 2 3; do claude -p "step $i"; done'], env: paneEnv(b, '%9'), ...ranFor(30)})
-  const step = m.proc({pid: 501, ppid: 500, sid: 500, pgid: 500, ttyNr: 0, comm: 'claude', argv: ['claude', '-p', 'step 2'], env: paneEnv(b, '%9'), ...ranFor(4), mib: 250})
+  const loop = m.proc({
+    pid: 500,
+    ppid: 1,
+    sid: 500,
+    pgid: 500,
+    ttyNr: 0,
+    argv: ['bash', '-c', 'for i in 1 2 3; do claude -p "step $i"; done'],
+    env: paneEnv(b, '%9'),
+    ...ranFor(30),
+  })
+  const step = m.proc({
+    pid: 501,
+    ppid: 500,
+    sid: 500,
+    pgid: 500,
+    ttyNr: 0,
+    comm: 'claude',
+    argv: ['claude', '-p', 'step 2'],
+    env: paneEnv(b, '%9'),
+    ...ranFor(4),
+    mib: 250,
+  })
   const stepServers = threeServers(m, 501, 502, mcpEnv(501, 'd-501', true), 4)
 
   // The crashed claude (pid 600, gone) left its Bash tool's background command: wrapper + command, parent init.
   const leftoverEnv = childEnv('crashed-600', {CLAUDE_PID: '600', ...paneEnv(a, '%3')})
-  const wrapper = m.proc({pid: 610, ppid: 1, sid: 610, pgid: 610, ttyNr: 0, argv: bashToolWrapper('node dev-server.js'), env: leftoverEnv, ...ranFor(50)})
-  const dev = m.proc({pid: 611, ppid: 610, sid: 610, pgid: 610, ttyNr: 0, argv: ['node', 'dev-server.js'], env: leftoverEnv, ...ranFor(50), mib: 80})
+  const wrapper = m.proc({
+    pid: 610,
+    ppid: 1,
+    sid: 610,
+    pgid: 610,
+    ttyNr: 0,
+    argv: bashToolWrapper('node dev-server.js'),
+    env: leftoverEnv,
+    ...ranFor(50),
+  })
+  const dev = m.proc({
+    pid: 611,
+    ppid: 610,
+    sid: 610,
+    pgid: 610,
+    ttyNr: 0,
+    argv: ['node', 'dev-server.js'],
+    env: leftoverEnv,
+    ...ranFor(50),
+    mib: 80,
+  })
 
   return {
     m,
@@ -90,7 +155,9 @@ describe('detached headless runs (detached-run)', () => {
     ])
     expect(runs.map((f) => f.data?.detachedBy)).toEqual(['disowned', 'own-session', 'shell-loop'])
     expect(runs.map((f) => f.data?.claudePid)).toEqual([300, 400, 501])
-    expect(runs[0].reason).toBe('headless (-p), adopted by init after the shell that started it (session 290) went away; in no live tmux pane: a job detached on purpose')
+    expect(runs[0].reason).toBe(
+      'headless (-p), adopted by init after the shell that started it (session 290) went away; in no live tmux pane: a job detached on purpose',
+    )
     expect(report.summary).toMatchObject({orphanClaude: 0, detachedRuns: 3})
   })
 
@@ -114,9 +181,17 @@ describe('detached headless runs (detached-run)', () => {
     expect(report.summary.orphanMemoryBytes).toBe((3 + 80) * 1024 ** 2)
   })
 
-  it('does not call a detached run\'s gone tmux server a session mismatch', async () => {
+  it("does not call a detached run's gone tmux server a session mismatch", async () => {
     const m = new Machine()
-    m.proc({pid: 10, ppid: 1, sid: 10, ttyNr: 0, comm: 'claude', argv: ['claude', '-p', 'x'], env: {TMUX: '/tmp/tmux-1000/gone,77,0', TMUX_PANE: '%1'}})
+    m.proc({
+      pid: 10,
+      ppid: 1,
+      sid: 10,
+      ttyNr: 0,
+      comm: 'claude',
+      argv: ['claude', '-p', 'x'],
+      env: {TMUX: '/tmp/tmux-1000/gone,77,0', TMUX_PANE: '%1'},
+    })
     const {of} = await run(m)
     expect(of('session-mismatch')).toEqual([])
     expect(of('detached-run').map((f) => f.pid)).toEqual([10])
@@ -127,28 +202,55 @@ describe('detached headless runs (detached-run)', () => {
     const s = m.server({pid: 30})
     m.pane(s, 'other', {pid: 31, cmd: '-bash', comm: 'bash', ttyNr: 34_900})
     // It was the pane's own command, so the session leader: sid == pid, but not setsid's doing.
-    m.proc({pid: 40, ppid: 30, sid: 40, ttyNr: 0, comm: 'claude', argv: ['claude', '-p', 'x'], env: paneEnv(s, '%5'), ...ranFor(3)})
+    m.proc({
+      pid: 40,
+      ppid: 30,
+      sid: 40,
+      ttyNr: 0,
+      comm: 'claude',
+      argv: ['claude', '-p', 'x'],
+      env: paneEnv(s, '%5'),
+      ...ranFor(3),
+    })
     const {of} = await run(m)
     expect(of('detached-run').map((f) => [f.pid, f.data?.detachedBy, f.message])).toEqual([
       [40, 'session-killed', 'Detached claude -p, 3m old, left by a killed tmux session, 0 MCP servers (1 process)'],
     ])
   })
 
-  it('says so when a disowned run\'s session leader still runs (a subshell `(claude -p &)` from a live terminal)', async () => {
+  it("says so when a disowned run's session leader still runs (a subshell `(claude -p &)` from a live terminal)", async () => {
     const m = new Machine()
     m.proc({pid: 10, ppid: 1, sid: 10, ttyNr: 34_900, argv: ['-bash'], comm: 'bash'})
     m.proc({pid: 20, ppid: 1, sid: 10, ttyNr: 34_900, comm: 'claude', argv: ['claude', '-p', 'x'], ...ranFor(2)})
     const {of} = await run(m)
     expect(of('orphan-claude')).toEqual([])
     expect(of('detached-run').map((f) => [f.pid, f.data?.detachedBy, f.reason])).toEqual([
-      [20, 'disowned', "headless (-p), adopted by init while its session's leader (pid 10) still runs; in no live tmux pane: a job detached on purpose"],
+      [
+        20,
+        'disowned',
+        "headless (-p), adopted by init while its session's leader (pid 10) still runs; in no live tmux pane: a job detached on purpose",
+      ],
     ])
   })
 
-  it('knows the SDK\'s stream-json shape, in both spellings, as headless', async () => {
+  it("knows the SDK's stream-json shape, in both spellings, as headless", async () => {
     const m = new Machine()
-    m.proc({pid: 10, ppid: 1, sid: 10, ttyNr: 0, comm: 'claude', argv: ['claude', '--output-format', 'stream-json', '--verbose', '--input-format', 'stream-json']})
-    m.proc({pid: 20, ppid: 1, sid: 20, ttyNr: 0, comm: 'node', argv: ['node', '/usr/lib/node_modules/@anthropic-ai/claude-code/cli.js', '--output-format=stream-json']})
+    m.proc({
+      pid: 10,
+      ppid: 1,
+      sid: 10,
+      ttyNr: 0,
+      comm: 'claude',
+      argv: ['claude', '--output-format', 'stream-json', '--verbose', '--input-format', 'stream-json'],
+    })
+    m.proc({
+      pid: 20,
+      ppid: 1,
+      sid: 20,
+      ttyNr: 0,
+      comm: 'node',
+      argv: ['node', '/usr/lib/node_modules/@anthropic-ai/claude-code/cli.js', '--output-format=stream-json'],
+    })
     const {of} = await run(m)
     expect(of('orphan-claude')).toEqual([])
     expect(of('detached-run').map((f) => [f.pid, f.data?.headless])).toEqual([
@@ -162,9 +264,22 @@ describe('detached headless runs (detached-run)', () => {
     const s = m.server({pid: 30})
     m.proc({pid: 10, ppid: 1, sid: 10, ttyNr: 0, comm: 'claude', argv: ['claude'], env: paneEnv(s, '%5')})
     const shell = m.pane(s, 'work', {pid: 31, cmd: '-bash', comm: 'bash', ttyNr: 34_900})
-    const headless = m.proc({pid: 32, ppid: shell.pid, comm: 'claude', argv: ['claude', '-p', 'x'], ttyNr: 34_900, env: {...shell.env}})
+    const headless = m.proc({
+      pid: 32,
+      ppid: shell.pid,
+      comm: 'claude',
+      argv: ['claude', '-p', 'x'],
+      ttyNr: 34_900,
+      env: {...shell.env},
+    })
     // A loop in a live pane is the user's foreground work.
-    const loop = m.proc({pid: 33, ppid: shell.pid, argv: ['bash', '-c', 'while true; do claude -p y; done'], ttyNr: 0, env: {...shell.env}})
+    const loop = m.proc({
+      pid: 33,
+      ppid: shell.pid,
+      argv: ['bash', '-c', 'while true; do claude -p y; done'],
+      ttyNr: 0,
+      env: {...shell.env},
+    })
     m.proc({pid: 34, ppid: loop.pid, comm: 'claude', argv: ['claude', '-p', 'y'], ttyNr: 0, env: {...shell.env}})
     const {of} = await run(m)
     expect(of('orphan-claude').map((f) => [f.pid, f.severity])).toEqual([[10, 'error']])
@@ -192,7 +307,9 @@ describe('detached headless runs (detached-run)', () => {
       [400, 'info', false],
       [500, 'info', false],
     ])
-    expect(runs[0].message).toBe('Stuck detached run: claude -p, 2h 3m old (limit 1h), disowned (adopted by init), 3 MCP servers (7 processes)')
+    expect(runs[0].message).toBe(
+      'Stuck detached run: claude -p, 2h 3m old (limit 1h), disowned (adopted by init), 3 MCP servers (7 processes)',
+    )
     expect([...signalled].sort((x, y) => x - y)).toEqual([...scene.detached.disowned].sort((x, y) => x - y))
     expect(exitCodeFor(report)).toBe(1)
     // Still a detached run, not an orphan claude.
@@ -203,17 +320,23 @@ describe('detached headless runs (detached-run)', () => {
     const loop = loopStuck.diagnosis
     const plan = planRemediation(loop)
     const loopItem = plan.items.find((i) => i.finding.pid === 500)!
-    expect(loopItem.actions[0].kind === 'terminate-tree' && loopItem.actions[0].targets.map((t) => t.pid)).toEqual(scene.detached.loop)
+    expect(loopItem.actions[0].kind === 'terminate-tree' && loopItem.actions[0].targets.map((t) => t.pid)).toEqual(
+      scene.detached.loop,
+    )
   })
 
   it('refuses a stuckAfterSeconds that is not a positive number or null', async () => {
-    await expect(run(new Machine(), withOptions('detached-run', {stuckAfterSeconds: 'soon'}))).rejects.toThrow(/stuckAfterSeconds/)
-    await expect(run(new Machine(), withOptions('detached-run', {stuckAfterSeconds: 0}))).rejects.toThrow(/stuckAfterSeconds/)
+    await expect(run(new Machine(), withOptions('detached-run', {stuckAfterSeconds: 'soon'}))).rejects.toThrow(
+      /stuckAfterSeconds/,
+    )
+    await expect(run(new Machine(), withOptions('detached-run', {stuckAfterSeconds: 0}))).rejects.toThrow(
+      /stuckAfterSeconds/,
+    )
     await expect(run(new Machine(), withOptions('detached-run', {stuckAfterSeconds: null}))).resolves.toBeDefined()
   })
 })
 
-describe('leftovers of an agent\'s tools (agent-leftover)', () => {
+describe("leftovers of an agent's tools (agent-leftover)", () => {
   it('reports the crash leftover with its evidence: the claude named by CLAUDE_PID is gone', async () => {
     const scene = realScene()
     const {of, report} = await run(scene.m)
@@ -229,9 +352,23 @@ describe('leftovers of an agent\'s tools (agent-leftover)', () => {
   it('says PID reuse when CLAUDE_PID now names another program, or a claude that started after the leftover', async () => {
     const m = new Machine()
     m.proc({pid: 600, ppid: 1, argv: ['/usr/bin/python3', 'worker.py'], ...ranFor(10)})
-    m.proc({pid: 610, ppid: 1, sid: 610, argv: ['bash', '-c', 'npm run dev'], env: childEnv('s1', {CLAUDE_PID: '600'}), ...ranFor(50)})
+    m.proc({
+      pid: 610,
+      ppid: 1,
+      sid: 610,
+      argv: ['bash', '-c', 'npm run dev'],
+      env: childEnv('s1', {CLAUDE_PID: '600'}),
+      ...ranFor(50),
+    })
     m.proc({pid: 700, ppid: 1, comm: 'claude', argv: ['claude', '-p', 'x'], sid: 700, ...ranFor(5)})
-    m.proc({pid: 710, ppid: 1, sid: 710, argv: ['bash', '-c', 'npm run dev'], env: childEnv('s2', {CLAUDE_PID: '700'}), ...ranFor(50)})
+    m.proc({
+      pid: 710,
+      ppid: 1,
+      sid: 710,
+      argv: ['bash', '-c', 'npm run dev'],
+      env: childEnv('s2', {CLAUDE_PID: '700'}),
+      ...ranFor(50),
+    })
     const {of} = await run(m)
     expect(of('agent-leftover').map((f) => [f.pid, f.data?.evidence, f.data?.claudePid])).toEqual([
       [610, 'pid-reused', 600],
@@ -246,7 +383,9 @@ describe('leftovers of an agent\'s tools (agent-leftover)', () => {
     m.proc({pid: 20, ppid: 1, cmd: 'npm run dev', env: {CLAUDECODE: '1'}})
     m.proc({pid: 21, ppid: 20, cmd: 'node /app/node_modules/.bin/vite', env: {CLAUDECODE: '1'}})
     const {of} = await run(m)
-    expect(of('agent-leftover').map((f) => [f.pid, f.pids, f.severity, f.fixable, f.data?.evidence])).toEqual([[20, [20, 21], 'warning', false, 'tree-shape']])
+    expect(of('agent-leftover').map((f) => [f.pid, f.pids, f.severity, f.fixable, f.data?.evidence])).toEqual([
+      [20, [20, 21], 'warning', false, 'tree-shape'],
+    ])
     expect(of('agent-leftover')[0].message).toBe('Left behind by Claude Code: npm run dev (2 processes)')
   })
 
@@ -263,7 +402,12 @@ describe('leftovers of an agent\'s tools (agent-leftover)', () => {
       expect([...signalled]).toEqual(scene.leftover)
     }
     // Set both ways, the check's own option wins.
-    const config = fromFile({checks: {'orphan-mcp': {options: {fixClaudeCodeChildren: true}}, 'agent-leftover': {options: {fixLeftovers: false}}}})
+    const config = fromFile({
+      checks: {
+        'orphan-mcp': {options: {fixClaudeCodeChildren: true}},
+        'agent-leftover': {options: {fixLeftovers: false}},
+      },
+    })
     const {of} = await run(realScene().m, config)
     expect(of('agent-leftover').map((f) => f.fixable)).toEqual([false])
   })
@@ -282,25 +426,72 @@ describe('CLAUDE_PID and CLAUDE_CODE_SESSION_ID tie a process to its claude', ()
     const m = new Machine()
     const s = m.server({pid: 30})
     const shell = m.pane(s, 'work', {pid: 31, cmd: '-bash', comm: 'bash', ttyNr: 34_900, ...ranFor(60)})
-    m.proc({pid: 32, ppid: shell.pid, comm: 'claude', argv: ['claude'], ttyNr: 34_900, env: {...shell.env}, ...ranFor(50)})
+    m.proc({
+      pid: 32,
+      ppid: shell.pid,
+      comm: 'claude',
+      argv: ['claude'],
+      ttyNr: 34_900,
+      env: {...shell.env},
+      ...ranFor(50),
+    })
     // Its Bash tool's `setsid` dev server and an MCP server whose launcher died: both reparented to init.
-    m.proc({pid: 40, ppid: 1, sid: 40, argv: ['bash', '-c', 'node dev.js'], env: childEnv('s', {CLAUDE_PID: '32'}), ...ranFor(20)})
+    m.proc({
+      pid: 40,
+      ppid: 1,
+      sid: 40,
+      argv: ['bash', '-c', 'node dev.js'],
+      env: childEnv('s', {CLAUDE_PID: '32'}),
+      ...ranFor(20),
+    })
     m.proc({pid: 41, ppid: 40, argv: ['node', 'dev.js'], env: childEnv('s', {CLAUDE_PID: '32'}), ...ranFor(20)})
-    m.proc({pid: 50, ppid: 1, argv: ['node', '/x/node_modules/@modelcontextprotocol/server-memory/dist/index.js'], env: childEnv('s', {CLAUDE_PID: '32'}), ...ranFor(20)})
+    m.proc({
+      pid: 50,
+      ppid: 1,
+      argv: ['node', '/x/node_modules/@modelcontextprotocol/server-memory/dist/index.js'],
+      env: childEnv('s', {CLAUDE_PID: '32'}),
+      ...ranFor(20),
+    })
     const {results} = await run(m)
     expect(results.flatMap((r) => r.findings)).toEqual([])
   })
 
-  it('an MCP server whose CLAUDE_CODE_SESSION_ID is shared with a process inside a live claude\'s tree is owned', async () => {
+  it("an MCP server whose CLAUDE_CODE_SESSION_ID is shared with a process inside a live claude's tree is owned", async () => {
     const m = new Machine()
     const s = m.server({pid: 30})
     const shell = m.pane(s, 'work', {pid: 31, cmd: '-bash', comm: 'bash', ttyNr: 34_900, ...ranFor(60)})
-    m.proc({pid: 32, ppid: shell.pid, comm: 'claude', argv: ['claude'], ttyNr: 34_900, env: {...shell.env}, ...ranFor(50)})
-    m.proc({pid: 33, ppid: 32, argv: ['node', '/x/node_modules/@modelcontextprotocol/server-filesystem/dist/index.js', '/w'], env: childEnv('sess-live'), ...ranFor(49)})
+    m.proc({
+      pid: 32,
+      ppid: shell.pid,
+      comm: 'claude',
+      argv: ['claude'],
+      ttyNr: 34_900,
+      env: {...shell.env},
+      ...ranFor(50),
+    })
+    m.proc({
+      pid: 33,
+      ppid: 32,
+      argv: ['node', '/x/node_modules/@modelcontextprotocol/server-filesystem/dist/index.js', '/w'],
+      env: childEnv('sess-live'),
+      ...ranFor(49),
+    })
     // The memory server's launcher chain lost its head: its node reparented to init, same session.
-    m.proc({pid: 60, ppid: 1, argv: ['node', '/x/node_modules/.bin/mcp-server-memory'], env: childEnv('sess-live'), ...ranFor(49)})
+    m.proc({
+      pid: 60,
+      ppid: 1,
+      argv: ['node', '/x/node_modules/.bin/mcp-server-memory'],
+      env: childEnv('sess-live'),
+      ...ranFor(49),
+    })
     // A server of another, dead session: an orphan.
-    m.proc({pid: 70, ppid: 1, argv: ['node', '/x/node_modules/.bin/mcp-server-memory'], env: childEnv('sess-dead'), ...ranFor(49)})
+    m.proc({
+      pid: 70,
+      ppid: 1,
+      argv: ['node', '/x/node_modules/.bin/mcp-server-memory'],
+      env: childEnv('sess-dead'),
+      ...ranFor(49),
+    })
     const {of} = await run(m)
     expect(of('orphan-mcp').map((f) => f.pid)).toEqual([70])
     expect(of('agent-leftover')).toEqual([])
@@ -310,14 +501,46 @@ describe('CLAUDE_PID and CLAUDE_CODE_SESSION_ID tie a process to its claude', ()
     const m = new Machine()
     const s = m.server({pid: 30})
     const shell = m.pane(s, 'work', {pid: 31, cmd: '-bash', comm: 'bash', ttyNr: 34_900, ...ranFor(60)})
-    m.proc({pid: 32, ppid: shell.pid, comm: 'claude', argv: ['claude'], ttyNr: 34_900, env: {...shell.env}, ...ranFor(50)})
+    m.proc({
+      pid: 32,
+      ppid: shell.pid,
+      comm: 'claude',
+      argv: ['claude'],
+      ttyNr: 34_900,
+      env: {...shell.env},
+      ...ranFor(50),
+    })
     // Its only server, whose npm exec launcher was killed: reparented to init, still serving claude 32.
     m.proc({pid: 40, ppid: 1, argv: ['sh', '-c', "'mcp-server-memory'"], env: mcpEnv(32, 'only-server'), ...ranFor(49)})
-    m.proc({pid: 41, ppid: 40, argv: ['node', '/x/node_modules/.bin/mcp-server-memory'], env: mcpEnv(32, 'only-server'), ...ranFor(49)})
+    m.proc({
+      pid: 41,
+      ppid: 40,
+      argv: ['node', '/x/node_modules/.bin/mcp-server-memory'],
+      env: mcpEnv(32, 'only-server'),
+      ...ranFor(49),
+    })
     // The socket of a claude that is gone, even with the session id of one that lives (a resumed session).
-    m.proc({pid: 50, ppid: 1, argv: ['node', '/x/node_modules/.bin/mcp-server-memory'], env: mcpEnv(20, 'gone'), ...ranFor(49)})
-    m.proc({pid: 33, ppid: 32, argv: ['bash', '-c', 'make watch'], env: childEnv('resumed', {CLAUDE_PID: '32'}), ...ranFor(4)})
-    m.proc({pid: 55, ppid: 1, argv: ['node', '/x/node_modules/.bin/mcp-server-memory'], env: mcpEnv(21, 'resumed'), ...ranFor(49)})
+    m.proc({
+      pid: 50,
+      ppid: 1,
+      argv: ['node', '/x/node_modules/.bin/mcp-server-memory'],
+      env: mcpEnv(20, 'gone'),
+      ...ranFor(49),
+    })
+    m.proc({
+      pid: 33,
+      ppid: 32,
+      argv: ['bash', '-c', 'make watch'],
+      env: childEnv('resumed', {CLAUDE_PID: '32'}),
+      ...ranFor(4),
+    })
+    m.proc({
+      pid: 55,
+      ppid: 1,
+      argv: ['node', '/x/node_modules/.bin/mcp-server-memory'],
+      env: mcpEnv(21, 'resumed'),
+      ...ranFor(49),
+    })
     const {of} = await run(m)
     expect(of('orphan-mcp').map((f) => f.pid)).toEqual([50, 55])
   })
@@ -327,7 +550,9 @@ describe('CLAUDE_PID and CLAUDE_CODE_SESSION_ID tie a process to its claude', ()
     m.proc({pid: 60, ppid: 1, argv: ['node', 'dist/index.js'], env: mcpEnv(20, 'gone', true), ...ranFor(1)})
     const {of, signalled} = await run(m)
     expect(of('orphan-mcp')).toEqual([])
-    expect(of('agent-leftover').map((f) => [f.pid, f.data?.evidence, f.data?.claudePid, f.data?.entrypoint])).toEqual([[60, 'claude-gone', 20, 'sdk-cli']])
+    expect(of('agent-leftover').map((f) => [f.pid, f.data?.evidence, f.data?.claudePid, f.data?.entrypoint])).toEqual([
+      [60, 'claude-gone', 20, 'sdk-cli'],
+    ])
     expect(of('agent-leftover')[0].reason).toMatch(/its messaging socket names claude 20\) and no process 20 runs/)
     expect([...signalled]).toEqual([])
   })
@@ -336,9 +561,30 @@ describe('CLAUDE_PID and CLAUDE_CODE_SESSION_ID tie a process to its claude', ()
     const m = new Machine()
     const s = m.server({pid: 30})
     const shell = m.pane(s, 'work', {pid: 31, cmd: '-bash', comm: 'bash', ttyNr: 34_900, ...ranFor(60)})
-    m.proc({pid: 32, ppid: shell.pid, comm: 'claude', argv: ['claude', '--resume'], ttyNr: 34_900, env: {...shell.env}, ...ranFor(5)})
-    m.proc({pid: 33, ppid: 32, argv: ['bash', '-c', 'make watch'], env: childEnv('sess-1', {CLAUDE_PID: '32'}), ...ranFor(4)})
-    m.proc({pid: 40, ppid: 1, sid: 40, argv: ['bash', '-c', 'node dev.js'], env: childEnv('sess-1', {CLAUDE_PID: '20'}), ...ranFor(50)})
+    m.proc({
+      pid: 32,
+      ppid: shell.pid,
+      comm: 'claude',
+      argv: ['claude', '--resume'],
+      ttyNr: 34_900,
+      env: {...shell.env},
+      ...ranFor(5),
+    })
+    m.proc({
+      pid: 33,
+      ppid: 32,
+      argv: ['bash', '-c', 'make watch'],
+      env: childEnv('sess-1', {CLAUDE_PID: '32'}),
+      ...ranFor(4),
+    })
+    m.proc({
+      pid: 40,
+      ppid: 1,
+      sid: 40,
+      argv: ['bash', '-c', 'node dev.js'],
+      env: childEnv('sess-1', {CLAUDE_PID: '20'}),
+      ...ranFor(50),
+    })
     const {of} = await run(m)
     expect(of('agent-leftover').map((f) => [f.pid, f.data?.evidence])).toEqual([[40, 'claude-gone']])
   })
@@ -362,7 +608,9 @@ describe('one launcher chain is one MCP server', () => {
     threeServers(m2, 5, 20, childEnv('y'), 1)
     threeServers(m2, 5, 30, childEnv('y'), 1)
     ;({of, report} = await run(m2))
-    expect(of('orphan-claude').map((f) => [f.data?.mcpServers, f.message])).toEqual([[6, 'Orphan claude, 10m old, 6 MCP servers (13 processes)']])
+    expect(of('orphan-claude').map((f) => [f.data?.mcpServers, f.message])).toEqual([
+      [6, 'Orphan claude, 10m old, 6 MCP servers (13 processes)'],
+    ])
     expect(report.summary).toMatchObject({mcpServers: 6, orphanMcp: 6})
   })
 
@@ -385,13 +633,24 @@ describe('the real scene, recorded (Claude Code 2.1.328 with the three real MCP 
   it('reports the detached runs and the leftover, counts the /proc truth, and exits 0 with nothing to end', () => {
     expect(of('orphan-claude')).toEqual([])
     expect(of('orphan-mcp')).toEqual([])
-    expect(of('detached-run').map((f) => [f.pid, f.severity, f.data?.detachedBy, f.data?.mcpServers, f.pids.length])).toEqual([
+    expect(
+      of('detached-run').map((f) => [f.pid, f.severity, f.data?.detachedBy, f.data?.mcpServers, f.pids.length]),
+    ).toEqual([
       [63, 'info', 'disowned', 3, 7],
       [75, 'info', 'own-session', 3, 7],
       [80, 'info', 'shell-loop', 3, 8],
     ])
-    expect(of('agent-leftover').map((f) => [f.pid, f.pids, f.data?.evidence, f.data?.claudePid])).toEqual([[531, [531, 532], 'claude-gone', 32]])
-    expect(diagnosis.report.summary).toMatchObject({claudeProcesses: 5, mcpServers: 15, orphanClaude: 0, orphanMcp: 0, detachedRuns: 3, leftovers: 1})
+    expect(of('agent-leftover').map((f) => [f.pid, f.pids, f.data?.evidence, f.data?.claudePid])).toEqual([
+      [531, [531, 532], 'claude-gone', 32],
+    ])
+    expect(diagnosis.report.summary).toMatchObject({
+      claudeProcesses: 5,
+      mcpServers: 15,
+      orphanClaude: 0,
+      orphanMcp: 0,
+      detachedRuns: 3,
+      leftovers: 1,
+    })
     expect(diagnosis.report.host.claudeVersion).toBe('2.1.328')
     expect(planRemediation(diagnosis).items.flatMap((i) => i.actions)).toEqual([])
     expect(exitCodeFor(diagnosis.report)).toBe(0)

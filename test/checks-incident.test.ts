@@ -6,7 +6,7 @@ import {incident} from './support/incident.js'
 
 const tool = {name: 'gt-doctor', version: 'test'}
 
-describe('the investigation\'s machine (hq-gxwn)', async () => {
+describe("the investigation's machine (hq-gxwn)", async () => {
   const {snapshot, expected} = incident()
   const {report, results} = await diagnose({tool, snapshot, config: defaultConfig()})
   const of = (id: string) => results.find((r) => r.id === id)!.findings
@@ -53,8 +53,11 @@ describe('the investigation\'s machine (hq-gxwn)', async () => {
   })
 
   it('flags nothing healthy and no look-alike', () => {
-    const flagged = new Set(results.filter((r) => r.id !== 'orphan-memory').flatMap((r) => r.findings.flatMap((f) => f.pids)))
-    for (const pid of [...expected.healthy, ...expected.lookalikes, 99_999, 1, 500, 600, 700]) expect(flagged.has(pid), `pid ${pid}`).toBe(false)
+    const flagged = new Set(
+      results.filter((r) => r.id !== 'orphan-memory').flatMap((r) => r.findings.flatMap((f) => f.pids)),
+    )
+    for (const pid of [...expected.healthy, ...expected.lookalikes, 99_999, 1, 500, 600, 700])
+      expect(flagged.has(pid), `pid ${pid}`).toBe(false)
   })
 
   it('reports the idle agent sessions as mismatches, and nothing else there', () => {

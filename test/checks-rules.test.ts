@@ -9,7 +9,11 @@ const mcp = 'node /home/a/node_modules/@modelcontextprotocol/server-memory/dist/
 async function run(m: Machine, only?: string[]) {
   const {results, report} = await diagnose({tool, snapshot: m.snapshot(), config: defaultConfig(), only})
   const of = (id: string) => results.find((r) => r.id === id)?.findings ?? []
-  return {report, of, flagged: new Set(results.flatMap((r) => r.findings.filter((f) => f.severity !== 'info').flatMap((f) => f.pids)))}
+  return {
+    report,
+    of,
+    flagged: new Set(results.flatMap((r) => r.findings.filter((f) => f.severity !== 'info').flatMap((f) => f.pids))),
+  }
 }
 
 describe('orphan-claude', () => {
@@ -25,7 +29,7 @@ describe('orphan-claude', () => {
     expect(flagged.size).toBe(0)
   })
 
-  it('finds the native installer\'s version-named binary orphaned under init', async () => {
+  it("finds the native installer's version-named binary orphaned under init", async () => {
     const m = new Machine()
     m.proc({pid: 20, ppid: 1, cmd: '/home/a/.local/share/claude/versions/2.1.233 --resume', comm: '2.1.233'})
     const {of} = await run(m)
@@ -63,7 +67,7 @@ describe('orphan-claude', () => {
     expect(of('orphan-claude').map((f) => [f.pid, f.data?.evidence])).toEqual([[43, 'pane-gone']])
   })
 
-  it('never judges the doctor\'s own ancestors, even an orphaned claude running it', async () => {
+  it("never judges the doctor's own ancestors, even an orphaned claude running it", async () => {
     const m = new Machine(1000, 52)
     m.proc({pid: 50, ppid: 1, cmd: 'claude'})
     m.proc({pid: 51, ppid: 50, cmd: 'bash -c gt-doctor', env: {CLAUDECODE: '1'}})
@@ -129,7 +133,9 @@ describe('orphan-mcp', () => {
     m.proc({pid: 21, ppid: 20, cmd: 'node /app/node_modules/.bin/vite', env: {CLAUDECODE: '1'}})
     const {of} = await run(m)
     expect(of('orphan-mcp')).toEqual([])
-    expect(of('agent-leftover').map((f) => [f.pid, f.pids, f.severity, f.fixable])).toEqual([[20, [20, 21], 'warning', false]])
+    expect(of('agent-leftover').map((f) => [f.pid, f.pids, f.severity, f.fixable])).toEqual([
+      [20, [20, 21], 'warning', false],
+    ])
   })
 
   it('never roots a tree at a tmux server or a live pane, even with CLAUDECODE=1', async () => {
@@ -189,6 +195,9 @@ describe('session-mismatch', () => {
     const m = new Machine()
     m.tmuxAvailable = false
     const {report} = await run(m)
-    expect(report.checks.find((c) => c.id === 'session-mismatch')).toMatchObject({status: 'skipped', error: 'skipped: tmux not found'})
+    expect(report.checks.find((c) => c.id === 'session-mismatch')).toMatchObject({
+      status: 'skipped',
+      error: 'skipped: tmux not found',
+    })
   })
 })

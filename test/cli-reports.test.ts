@@ -50,7 +50,9 @@ describe('--fail-on decides the exit code', () => {
   for (const [what, snapshot] of cases) {
     it(`${what}: error / warning / never`, () => {
       const from = snapshot.startsWith('/') ? snapshot : file(snapshot)
-      const codes = ['error', 'warning', 'never'].map((level) => runCli(['check', '--from', from, '--fail-on', level, '-q']).status)
+      const codes = ['error', 'warning', 'never'].map(
+        (level) => runCli(['check', '--from', from, '--fail-on', level, '-q']).status,
+      )
       expect(codes).toEqual(expected[what])
       // The default is --fail-on error.
       expect(runCli(['check', '--from', from, '-q']).status).toBe(expected[what][0])
@@ -77,7 +79,9 @@ describe('--format and --json', () => {
     const r = runCli(['check', '--from', INCIDENT_FIXTURE, '--json', '--format', 'markdown'])
     expect(r.status).toBe(2)
     expect(r.stderr).toBe('gt-doctor: --json means --format json and cannot be combined with --format markdown\n')
-    expect(JSON.parse(r.stdout)).toEqual({error: {message: '--json means --format json and cannot be combined with --format markdown', exitCode: 2}})
+    expect(JSON.parse(r.stdout)).toEqual({
+      error: {message: '--json means --format json and cannot be combined with --format markdown', exitCode: 2},
+    })
   })
 
   it('answers errors in JSON under --format json too', () => {
@@ -118,7 +122,15 @@ describe('--output', () => {
   })
 
   it('fails in one line with exit 2 when the file cannot be written, leaving nothing behind', () => {
-    const r = runCli(['check', '--from', INCIDENT_FIXTURE, '--format', 'junit', '--output', join(dir, 'no-such-dir', 'r.xml')])
+    const r = runCli([
+      'check',
+      '--from',
+      INCIDENT_FIXTURE,
+      '--format',
+      'junit',
+      '--output',
+      join(dir, 'no-such-dir', 'r.xml'),
+    ])
     expect(r.status).toBe(2)
     expect(r.stderr).toMatch(/^gt-doctor: cannot write .*r\.xml: its directory does not exist\n$/)
     const d = runCli(['check', '--from', INCIDENT_FIXTURE, '--format', 'junit', '--output', dir])
@@ -160,7 +172,9 @@ describe('snapshot and check --from', () => {
     for (const flag of ['--fix', '--dry-run']) {
       const f = runCli(['check', '--from', INCIDENT_FIXTURE, flag, '--yes'])
       expect(f.status).toBe(2)
-      expect(f.stderr).toBe('gt-doctor: --fix cannot be used with --from: a recorded snapshot is not this machine now; run --fix on the live machine\n')
+      expect(f.stderr).toBe(
+        'gt-doctor: --fix cannot be used with --from: a recorded snapshot is not this machine now; run --fix on the live machine\n',
+      )
       expect(f.stdout).toBe('')
     }
   })
@@ -181,7 +195,11 @@ describe('snapshot and check --from', () => {
     const live = incidentSnapshot({corpus: secretCorpus()})
     const shipped = parseSnapshot(serializeSnapshot(redactSnapshot(live, {home: INCIDENT_HOME})), 'shipped.json')
     const key = (r: Report) =>
-      r.checks.map((c) => ({id: c.id, status: c.status, findings: c.findings.map((f) => [f.id, f.severity, f.pid, f.pids, f.memoryBytes, f.fixable])}))
+      r.checks.map((c) => ({
+        id: c.id,
+        status: c.status,
+        findings: c.findings.map((f) => [f.id, f.severity, f.pid, f.pids, f.memoryBytes, f.fixable]),
+      }))
     const [here, there] = [await reportFor(live), await reportFor(shipped)]
     expect(key(there)).toEqual(key(here))
     expect(there.summary).toEqual(here.summary)

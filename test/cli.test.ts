@@ -22,15 +22,29 @@ const validate = ajv.compile(schema)
 
 /** The real binary, as a user runs it (read-only on the host: check never signals anything). */
 function cli(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [bin, ...args], {encoding: 'utf8', env: {...process.env, NO_COLOR: '1', ...env}})
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    encoding: 'utf8',
+    env: {...process.env, NO_COLOR: '1', ...env},
+  })
   return {code: r.status, stdout: r.stdout, stderr: r.stderr}
 }
 
 describe('the report contract (schemaVersion 1)', () => {
   it('the incident report validates against the JSON schema', async () => {
-    const {report} = await diagnose({tool: {name: 'gt-doctor', version: '0.0.0'}, snapshot: incident().snapshot, config: defaultConfig()})
+    const {report} = await diagnose({
+      tool: {name: 'gt-doctor', version: '0.0.0'},
+      snapshot: incident().snapshot,
+      config: defaultConfig(),
+    })
     expect(validate(report), ajv.errorsText(validate.errors)).toBe(true)
-    expect(report.checks.map((c) => c.id)).toEqual(['agent-leftover', 'detached-run', 'orphan-claude', 'orphan-mcp', 'orphan-memory', 'session-mismatch'])
+    expect(report.checks.map((c) => c.id)).toEqual([
+      'agent-leftover',
+      'detached-run',
+      'orphan-claude',
+      'orphan-mcp',
+      'orphan-memory',
+      'session-mismatch',
+    ])
   })
 
   it('the schema rejects what it should', () => {
@@ -72,15 +86,25 @@ describe('the CLI', () => {
     const version = cli(['--version']).stdout
     expect(cli(['-V']).stdout).toBe(version)
     expect(cli(['version']).stdout).toBe(version)
-    expect(JSON.parse(cli(['version', '--json']).stdout)).toMatchObject({name: 'gt-doctor', version: expect.stringMatching(/^\d+\.\d+\.\d+/)})
+    expect(JSON.parse(cli(['version', '--json']).stdout)).toMatchObject({
+      name: 'gt-doctor',
+      version: expect.stringMatching(/^\d+\.\d+\.\d+/),
+    })
     expect(cli(['check', '-h']).stdout).toMatch(/-v, --verbose/)
     expect(cli(['-h']).stdout).toMatch(/autocomplete/)
   })
 
   it('an unknown command and a missing flag value are one line and exit 2', () => {
-    expect(cli(['frobnicate'])).toMatchObject({code: 2, stderr: 'gt-doctor: command frobnicate not found (gt-doctor help lists the commands)\n'})
+    expect(cli(['frobnicate'])).toMatchObject({
+      code: 2,
+      stderr: 'gt-doctor: command frobnicate not found (gt-doctor help lists the commands)\n',
+    })
     // A typo names what it probably meant (@oclif/plugin-not-found prompts instead on a terminal).
-    expect(cli(['chek'])).toMatchObject({code: 2, stdout: '', stderr: 'gt-doctor: command chek not found; did you mean "check"? (gt-doctor help lists the commands)\n'})
+    expect(cli(['chek'])).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: 'gt-doctor: command chek not found; did you mean "check"? (gt-doctor help lists the commands)\n',
+    })
     const r = cli(['check', '--socket'])
     expect(r.code).toBe(2)
     expect(r.stderr.trim().split('\n')).toHaveLength(1)
@@ -116,11 +140,22 @@ describe('the CLI', () => {
     const {stdout, error} = await runCommand(['checks', '--json'], {root})
     expect(error).toBeUndefined()
     const listing = JSON.parse(stdout)
-    expect(listing.map((c: {id: string}) => c.id)).toEqual(['agent-leftover', 'detached-run', 'orphan-claude', 'orphan-mcp', 'orphan-memory', 'session-mismatch'])
+    expect(listing.map((c: {id: string}) => c.id)).toEqual([
+      'agent-leftover',
+      'detached-run',
+      'orphan-claude',
+      'orphan-mcp',
+      'orphan-memory',
+      'session-mismatch',
+    ])
     expect(listing.every((c: {source: string}) => c.source === 'built-in')).toBe(true)
     expect(listing.find((c: {id: string}) => c.id === 'orphan-claude').fixable).toBe(true)
     // The two checks whose fix is opt-in say so, with the option to set.
-    expect(listing.filter((c: {fixOptIn?: string}) => c.fixOptIn).map((c: {id: string; fixOptIn: string}) => [c.id, c.fixOptIn])).toEqual([
+    expect(
+      listing
+        .filter((c: {fixOptIn?: string}) => c.fixOptIn)
+        .map((c: {id: string; fixOptIn: string}) => [c.id, c.fixOptIn]),
+    ).toEqual([
       ['agent-leftover', 'fixLeftovers'],
       ['detached-run', 'stuckAfterSeconds'],
     ])
@@ -131,7 +166,11 @@ describe('the CLI', () => {
 
 describe('the table', () => {
   it('groups findings by check, shows passed checks, and uses no colour when asked', async () => {
-    const {report} = await diagnose({tool: {name: 'gt-doctor', version: '0.0.0'}, snapshot: incident().snapshot, config: defaultConfig()})
+    const {report} = await diagnose({
+      tool: {name: 'gt-doctor', version: '0.0.0'},
+      snapshot: incident().snapshot,
+      config: defaultConfig(),
+    })
     const plain = renderTable(report, {color: false})
     expect(plain).not.toMatch(/\u001b\[/)
     expect(plain).toContain('2 passed · 1 warning · 3 errors')
@@ -150,14 +189,27 @@ describe('honest coverage', () => {
   const tool = {name: 'gt-doctor', version: '0.0.0'}
 
   it('counts in the summary only what the checks that ran measure', async () => {
-    const {report} = await diagnose({tool, snapshot: incident().snapshot, config: defaultConfig(), only: ['session-mismatch']})
-    expect(report.summary.notChecked).toEqual(['orphanClaude', 'orphanMcp', 'orphanMemoryBytes', 'detachedRuns', 'leftovers'])
+    const {report} = await diagnose({
+      tool,
+      snapshot: incident().snapshot,
+      config: defaultConfig(),
+      only: ['session-mismatch'],
+    })
+    expect(report.summary.notChecked).toEqual([
+      'orphanClaude',
+      'orphanMcp',
+      'orphanMemoryBytes',
+      'detachedRuns',
+      'leftovers',
+    ])
     const quiet = renderTable(report, {color: false, quiet: true, width: 80})
     expect(quiet).not.toMatch(/orphan claude|orphan MCP|held by orphans/)
     const all = await diagnose({tool, snapshot: incident().snapshot, config: defaultConfig()})
     expect(all.report.summary.notChecked).toBeUndefined()
     // The orphan-MCP count explains itself: most of them are inside the orphan claude trees.
-    expect(renderTable(all.report, {color: false, width: 200})).toMatch(/\d+ orphan MCP \(\d+ of them inside orphan claude trees\)/)
+    expect(renderTable(all.report, {color: false, width: 200})).toMatch(
+      /\d+ orphan MCP \(\d+ of them inside orphan claude trees\)/,
+    )
   })
 
   it('names a --socket with no server and a server that did not answer, in the table and the JSON', async () => {
@@ -168,13 +220,28 @@ describe('honest coverage', () => {
         ...base.tmux,
         servers: [
           ...base.tmux.servers,
-          {socket: '/typo.sock', status: 'stale' as const, error: 'no server running on /typo.sock', foundBy: ['flag' as const], panes: []},
-          {socket: '/tmp/tmux-0/frozen', pid: 77, status: 'unresponsive' as const, error: 'no answer within 1000 ms', foundBy: ['socket-dir' as const], panes: []},
+          {
+            socket: '/typo.sock',
+            status: 'stale' as const,
+            error: 'no server running on /typo.sock',
+            foundBy: ['flag' as const],
+            panes: [],
+          },
+          {
+            socket: '/tmp/tmux-0/frozen',
+            pid: 77,
+            status: 'unresponsive' as const,
+            error: 'no answer within 1000 ms',
+            foundBy: ['socket-dir' as const],
+            panes: [],
+          },
         ],
       },
     }
     const {report} = await diagnose({tool, snapshot, config: defaultConfig()})
-    expect(report.limitations).toContain('--socket /typo.sock is not a live tmux server (no server running on /typo.sock): nothing was checked there')
+    expect(report.limitations).toContain(
+      '--socket /typo.sock is not a live tmux server (no server running on /typo.sock): nothing was checked there',
+    )
     expect(report.limitations).toContain(
       'tmux server /tmp/tmux-0/frozen (pid 77) did not answer (no answer within 1000 ms; --tmux-timeout sets the bound): its sessions and panes are not checked',
     )

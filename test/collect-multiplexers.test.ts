@@ -2,11 +2,22 @@ import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
-import {collectMultiplexers, parseScreenWindows, parseZellijSessions, type MuxRunner} from '../src/snapshot/multiplexers.js'
+import {
+  collectMultiplexers,
+  parseScreenWindows,
+  parseZellijSessions,
+  type MuxRunner,
+} from '../src/snapshot/multiplexers.js'
 import {collectContainers, parseContainerList} from '../src/snapshot/containers.js'
 import type {ProcessInfo} from '../src/snapshot/types.js'
 
-const proc = (pid: number, argv: string[], env: ProcessInfo['env'] = {}): ProcessInfo => ({pid, ppid: 1, comm: argv[0].split('/').pop()!.slice(0, 15), argv, env})
+const proc = (pid: number, argv: string[], env: ProcessInfo['env'] = {}): ProcessInfo => ({
+  pid,
+  ppid: 1,
+  comm: argv[0].split('/').pop()!.slice(0, 15),
+  argv,
+  env,
+})
 const empty = mkdtempSync(join(tmpdir(), 'gtd-screendir-'))
 afterAll(() => rmSync(empty, {recursive: true, force: true}))
 
@@ -27,7 +38,8 @@ describe('screen and zellij answers (shapes from screen 4.09 and zellij-utils/sr
     expect(parseScreenWindows('0 sh  1* claude  2- bash  10$ x ')).toEqual([0, 1, 2, 10])
   })
   it('reads zellij list-sessions --no-formatting, exited sessions apart', () => {
-    const out = 'work [Created 2h 3m ago] (current)\nold [Created 3days ago] (EXITED - attach to resurrect)\nmy session [Created 10s ago] \n'
+    const out =
+      'work [Created 2h 3m ago] (current)\nold [Created 3days ago] (EXITED - attach to resurrect)\nmy session [Created 10s ago] \n'
     expect(parseZellijSessions(out)).toEqual([
       {name: 'work', exited: false},
       {name: 'old', exited: true},
@@ -52,7 +64,11 @@ describe('collectMultiplexers', () => {
       proc(501, ['claude'], {STY: '500.gone', WINDOW: '0'}),
     ]
     const {screen, zellij} = await collectMultiplexers(processes, {run, screenDir: empty, timeoutMs: 50})
-    expect(asked.sort()).toEqual(['screen -S 300.live -Q windows', 'screen -S 400.slow -Q windows', 'screen -S 500.gone -Q windows'])
+    expect(asked.sort()).toEqual([
+      'screen -S 300.live -Q windows',
+      'screen -S 400.slow -Q windows',
+      'screen -S 500.gone -Q windows',
+    ])
     expect(screen.sessions.map((s) => [s.id, s.status, s.windows])).toEqual([
       ['300.live', 'ok', [0, 1]],
       ['400.slow', 'unresponsive', undefined],
@@ -68,7 +84,11 @@ describe('collectMultiplexers', () => {
   })
 
   it('asks zellij once for every session, servers found by `zellij --server SOCKET` and by ZELLIJ_SESSION_NAME', async () => {
-    const {asked, run} = recorded({'zellij list-sessions': {stdout: 'work [Created 1h ago] \nold [Created 2days ago] (EXITED - attach to resurrect)\n'}})
+    const {asked, run} = recorded({
+      'zellij list-sessions': {
+        stdout: 'work [Created 1h ago] \nold [Created 2days ago] (EXITED - attach to resurrect)\n',
+      },
+    })
     const processes = [
       proc(600, ['/usr/bin/zellij', '--server', '/run/user/0/zellij/0.43.1/work']),
       proc(601, ['claude'], {ZELLIJ_SESSION_NAME: 'work', ZELLIJ_PANE_ID: '0'}),
@@ -83,8 +103,11 @@ describe('collectMultiplexers', () => {
   })
 
   it('zellij that does not answer leaves every session unresponsive; no multiplexer, no call', async () => {
-    const slow = recorded({'zellij': {timedOut: true, code: null}})
-    const {zellij} = await collectMultiplexers([proc(601, ['claude'], {ZELLIJ_SESSION_NAME: 'work'})], {run: slow.run, screenDir: empty})
+    const slow = recorded({zellij: {timedOut: true, code: null}})
+    const {zellij} = await collectMultiplexers([proc(601, ['claude'], {ZELLIJ_SESSION_NAME: 'work'})], {
+      run: slow.run,
+      screenDir: empty,
+    })
     expect(zellij.sessions).toMatchObject([{id: 'work', status: 'unresponsive'}])
     const none = recorded({})
     await collectMultiplexers([proc(2, ['bash'])], {run: none.run, screenDir: empty})
@@ -96,13 +119,24 @@ describe('collectContainers', () => {
   it('asks a runtime only when a run client runs, once', async () => {
     const {asked, run} = recorded({'docker ps': {stdout: 'abc123\tmcp-x\tmcp/x\ndef456\tweb,alias\tnginx\n'}})
     expect(await collectContainers([proc(2, ['bash'])], {run})).toBeUndefined()
-    const r = await collectContainers([proc(10, ['docker', 'run', '-i', '--rm', 'mcp/x']), proc(11, ['/usr/bin/docker', 'run', 'mcp/y'])], {run})
+    const r = await collectContainers(
+      [proc(10, ['docker', 'run', '-i', '--rm', 'mcp/x']), proc(11, ['/usr/bin/docker', 'run', 'mcp/y'])],
+      {run},
+    )
     expect(asked).toEqual(['docker ps --no-trunc --format {{.ID}}\t{{.Names}}\t{{.Image}}'])
-    expect(r).toEqual([{runtime: 'docker', status: 'ok', containers: parseContainerList('abc123\tmcp-x\tmcp/x\ndef456\tweb,alias\tnginx\n')}])
+    expect(r).toEqual([
+      {
+        runtime: 'docker',
+        status: 'ok',
+        containers: parseContainerList('abc123\tmcp-x\tmcp/x\ndef456\tweb,alias\tnginx\n'),
+      },
+    ])
     expect(r![0].containers[1].names).toEqual(['web', 'alias'])
   })
   it('a runtime that cannot be asked says why', async () => {
     const {run} = recorded({'podman ps': {missing: true, code: null}})
-    expect(await collectContainers([proc(10, ['podman', 'run', 'mcp/x'])], {run})).toMatchObject([{runtime: 'podman', status: 'error', error: 'podman not found on PATH'}])
+    expect(await collectContainers([proc(10, ['podman', 'run', 'mcp/x'])], {run})).toMatchObject([
+      {runtime: 'podman', status: 'error', error: 'podman not found on PATH'},
+    ])
   })
 })

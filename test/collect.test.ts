@@ -115,8 +115,12 @@ describe('collectSnapshot: the process table and PSS', () => {
     expect(withPss).toEqual([16, 19])
     expect(snapshot.processes.filter((p) => p.argv.length > 0).every((p) => p.rssBytes !== undefined)).toBe(true)
     const full = await collectSnapshot({procRoot, tmuxBin, listProcesses: async () => listed})
-    expect(snapshot.processes.find((p) => p.pid === 16)!.pssBytes).toBe(full.processes.find((p) => p.pid === 16)!.pssBytes)
-    expect(snapshot.limitations.find((l) => l.startsWith('PSS read only'))).toMatch(/^PSS read only for the 2 processes in Claude Code, MCP and CLAUDECODE=1 trees .*; RSS for the other \d+$/)
+    expect(snapshot.processes.find((p) => p.pid === 16)!.pssBytes).toBe(
+      full.processes.find((p) => p.pid === 16)!.pssBytes,
+    )
+    expect(snapshot.limitations.find((l) => l.startsWith('PSS read only'))).toMatch(
+      /^PSS read only for the 2 processes in Claude Code, MCP and CLAUDECODE=1 trees .*; RSS for the other \d+$/,
+    )
     expect(full.limitations.some((l) => l.startsWith('PSS read only'))).toBe(false)
     // No Claude, MCP or CLAUDECODE process at all: nothing to measure, nothing to say.
     const none = await collectSnapshot({procRoot, tmuxBin, listProcesses: async () => listed, pssFor: () => new Set()})
@@ -126,11 +130,17 @@ describe('collectSnapshot: the process table and PSS', () => {
 })
 
 describe('the recorded three-server snapshot', async () => {
-  const snapshot: Snapshot = JSON.parse(readFileSync(path.join(fixtures, 'recorded', 'three-servers.snapshot.json'), 'utf8'))
-  const {results, report} = await diagnose({tool: {name: 'gt-doctor', version: 'test'}, snapshot, config: defaultConfig()})
+  const snapshot: Snapshot = JSON.parse(
+    readFileSync(path.join(fixtures, 'recorded', 'three-servers.snapshot.json'), 'utf8'),
+  )
+  const {results, report} = await diagnose({
+    tool: {name: 'gt-doctor', version: 'test'},
+    snapshot,
+    config: defaultConfig(),
+  })
   const of = (id: string) => results.find((r) => r.id === id)!.findings
 
-  it('names the killed sessions\' claudes (under the server, under init) and the exited claude\'s MCP trees', () => {
+  it("names the killed sessions' claudes (under the server, under init) and the exited claude's MCP trees", () => {
     expect(of('orphan-claude').map((f) => [f.pid, f.pids, f.data?.evidence])).toEqual([
       [19, [19, 63, 65], 'parent-is-tmux-server'],
       [37, [37, 90, 91], 'parent-is-init'],
@@ -141,10 +151,19 @@ describe('the recorded three-server snapshot', async () => {
     ])
   })
 
-  it('leaves the live agents, the user\'s shell, the npm exec servers and the look-alike alone', () => {
-    const flagged = new Set(results.filter((r) => r.id !== 'orphan-memory').flatMap((r) => r.findings.flatMap((f) => f.pids)))
-    for (const pid of [16, 53, 56, 22, 27, 99, 108, 59, 109, 110, 178, 179, 206, 15, 26, 54, 1, 2]) expect(flagged.has(pid), `pid ${pid}`).toBe(false)
+  it("leaves the live agents, the user's shell, the npm exec servers and the look-alike alone", () => {
+    const flagged = new Set(
+      results.filter((r) => r.id !== 'orphan-memory').flatMap((r) => r.findings.flatMap((f) => f.pids)),
+    )
+    for (const pid of [16, 53, 56, 22, 27, 99, 108, 59, 109, 110, 178, 179, 206, 15, 26, 54, 1, 2])
+      expect(flagged.has(pid), `pid ${pid}`).toBe(false)
     expect(of('session-mismatch').map((f) => f.session)).toEqual(['hq-idle'])
-    expect(report.summary).toMatchObject({claudeProcesses: 5, tmuxSessions: 5, orphanClaude: 2, orphanMcp: 6, mcpServers: 12})
+    expect(report.summary).toMatchObject({
+      claudeProcesses: 5,
+      tmuxSessions: 5,
+      orphanClaude: 2,
+      orphanMcp: 6,
+      mcpServers: 12,
+    })
   })
 })

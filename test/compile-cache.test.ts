@@ -18,7 +18,7 @@ describe('the compile cache', () => {
     ;(module as WithCache).enableCompileCache = real
   })
 
-  it('lives in a directory of the user\'s own cache, made private', () => {
+  it("lives in a directory of the user's own cache, made private", () => {
     const base = mkdtempSync(path.join(tmpdir(), 'gt-doctor-cache-'))
     const dir = enableCompileCache({XDG_CACHE_HOME: base})
     expect(dir).toBe(path.join(base, 'gt-doctor', 'compile-cache'))
@@ -34,13 +34,19 @@ describe('the compile cache', () => {
     expect(enable).not.toHaveBeenCalled()
   })
 
-  it('gives up at once on a directory that cannot hold one, without node\'s recursive mkdir (which loops under /proc)', () => {
-    for (const base of ['/proc/self', '/proc/1', '/nonexistent/cache']) expect(enableCompileCache({XDG_CACHE_HOME: base})).toBeUndefined()
+  it("gives up at once on a directory that cannot hold one, without node's recursive mkdir (which loops under /proc)", () => {
+    for (const base of ['/proc/self', '/proc/1', '/nonexistent/cache'])
+      expect(enableCompileCache({XDG_CACHE_HOME: base})).toBeUndefined()
     expect(enable).not.toHaveBeenCalled()
   })
 
   it('stays off when NODE_DISABLE_COMPILE_CACHE says so, and where node has none', () => {
-    expect(enableCompileCache({NODE_DISABLE_COMPILE_CACHE: '1', XDG_CACHE_HOME: mkdtempSync(path.join(tmpdir(), 'gt-doctor-cache-'))})).toBeUndefined()
+    expect(
+      enableCompileCache({
+        NODE_DISABLE_COMPILE_CACHE: '1',
+        XDG_CACHE_HOME: mkdtempSync(path.join(tmpdir(), 'gt-doctor-cache-')),
+      }),
+    ).toBeUndefined()
     ;(module as WithCache).enableCompileCache = undefined
     expect(enableCompileCache({XDG_CACHE_HOME: mkdtempSync(path.join(tmpdir(), 'gt-doctor-cache-'))})).toBeUndefined()
   })

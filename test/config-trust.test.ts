@@ -47,7 +47,10 @@ const isolated = (opts: LoadConfigOptions): LoadConfigOptions => ({home: path.jo
 
 /** A module that leaves a marker file when it is run: proves a refused module was never imported. */
 function markerModule(rel: string, marker: string, exported = '{}'): string {
-  return write(rel, `import fs from 'node:fs'\nfs.writeFileSync(${JSON.stringify(marker)}, 'ran')\nexport default ${exported}\n`)
+  return write(
+    rel,
+    `import fs from 'node:fs'\nfs.writeFileSync(${JSON.stringify(marker)}, 'ran')\nexport default ${exported}\n`,
+  )
 }
 
 describe.skipIf(!root)('files of someone else are refused, never read, and said so in one line', () => {
@@ -59,7 +62,9 @@ describe.skipIf(!root)('files of someone else are refused, never read, and said 
     expect(config.sockets).toEqual([])
     expect(config.source).toBeUndefined()
     expect(fs.existsSync(marker)).toBe(false)
-    expect(config.notices).toEqual([`config ${file} ignored: owned by uid ${NOBODY} (mode 0644), not by root; using the defaults`])
+    expect(config.notices).toEqual([
+      `config ${file} ignored: owned by uid ${NOBODY} (mode 0644), not by root; using the defaults`,
+    ])
   })
 
   it('a JSON config naming localChecks in a directory someone else owns is refused before it is parsed', async () => {
@@ -70,7 +75,9 @@ describe.skipIf(!root)('files of someone else are refused, never read, and said 
     fs.chownSync(ws, NOBODY, NOBODY)
     const config = await loadConfig(isolated({cwd: ws, stopDir: dir}))
     expect(config.localChecks).toEqual([])
-    expect(config.notices).toEqual([`config ${rc} ignored: its directory ${ws} is owned by uid ${NOBODY} (mode 0755), not by root; using the defaults`])
+    expect(config.notices).toEqual([
+      `config ${rc} ignored: its directory ${ws} is owned by uid ${NOBODY} (mode 0755), not by root; using the defaults`,
+    ])
   })
 
   it('a group- or world-writable file, or one in a world-writable directory (even sticky, like /tmp), is refused', async () => {
@@ -83,7 +90,9 @@ describe.skipIf(!root)('files of someone else are refused, never read, and said 
     fs.chmodSync(path.join(dir, 'a'), 0o1777)
     config = await loadConfig(isolated({cwd: path.join(dir, 'a'), stopDir: dir}))
     expect(config.sockets).toEqual([])
-    expect(config.notices).toEqual([`config ${file} ignored: its directory ${path.join(dir, 'a')} is writable by others (mode 1777); using the defaults`])
+    expect(config.notices).toEqual([
+      `config ${file} ignored: its directory ${path.join(dir, 'a')} is writable by others (mode 1777); using the defaults`,
+    ])
   })
 
   it('after a refused file the search goes on: the next safe place wins and the notice says so', async () => {
@@ -137,17 +146,23 @@ describe.skipIf(!root)('files of someone else are refused, never read, and said 
     fs.chownSync(mine, 1234, 1234)
     const refused = runAs(['checks', '--json'], path.join(dir, 'as-nobody'))
     expect(refused.status).toBe(0)
-    expect(refused.stderr).toBe(`gt-doctor: config ${mine} ignored: owned by uid 1234 (mode 0644), not by you (uid ${NOBODY}) or root; using the defaults\n`)
+    expect(refused.stderr).toBe(
+      `gt-doctor: config ${mine} ignored: owned by uid 1234 (mode 0644), not by you (uid ${NOBODY}) or root; using the defaults\n`,
+    )
   })
 })
 
 function runAs(args: string[], cwd: string) {
-  return spawnSync('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, BIN, ...args], {
-    cwd,
-    encoding: 'utf8',
-    timeout: 30_000,
-    env: {PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_ENV: 'production', NO_COLOR: '1', HOME: '/nonexistent'},
-  })
+  return spawnSync(
+    'setpriv',
+    [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, BIN, ...args],
+    {
+      cwd,
+      encoding: 'utf8',
+      timeout: 30_000,
+      env: {PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_ENV: 'production', NO_COLOR: '1', HOME: '/nonexistent'},
+    },
+  )
 }
 
 describe('where the upward search stops', () => {
@@ -180,7 +195,9 @@ describe('where the upward search stops', () => {
     expect(config.source).toBe(xdg)
     // A file in the directories searched first still wins.
     write('work/gt-doctor.config.json', {sockets: ['/work']})
-    expect((await loadConfig({cwd: work, home, env: {XDG_CONFIG_HOME: path.join(dir, 'xdg')}})).sockets).toEqual(['/work'])
+    expect((await loadConfig({cwd: work, home, env: {XDG_CONFIG_HOME: path.join(dir, 'xdg')}})).sockets).toEqual([
+      '/work',
+    ])
   })
 })
 
@@ -189,7 +206,12 @@ describe('the user configuration through the CLI, as the XDG base directory spec
     const full: NodeJS.ProcessEnv = {...process.env, NODE_ENV: 'production', HOME: path.join(dir, 'home'), ...env}
     delete full.GT_DOCTOR_CONFIG
     mkdir('ws/.git')
-    const r = spawnSync(process.execPath, [BIN, 'checks', '--json'], {cwd: path.join(dir, 'ws'), encoding: 'utf8', timeout: 30_000, env: full})
+    const r = spawnSync(process.execPath, [BIN, 'checks', '--json'], {
+      cwd: path.join(dir, 'ws'),
+      encoding: 'utf8',
+      timeout: 30_000,
+      env: full,
+    })
     expect(r.status, r.stderr).toBe(0)
     return (JSON.parse(r.stdout) as Array<{id: string; enabled: boolean}>).filter((c) => !c.enabled).map((c) => c.id)
   }
@@ -220,7 +242,9 @@ describe('a JavaScript config runs in a worker, bounded in time, and may only ex
 
   it('a top-level endless loop is stopped at the time limit', async () => {
     const {message, ms} = await problem('for (;;) {}\nexport default {}', {jsTimeoutMs: 300})
-    expect(message).toBe('config gt-doctor.config.mjs: did not finish loading within 0.3 s (an endless loop?); it was stopped')
+    expect(message).toBe(
+      'config gt-doctor.config.mjs: did not finish loading within 0.3 s (an endless loop?); it was stopped',
+    )
     expect(ms).toBeLessThan(5000)
   })
 
@@ -234,17 +258,26 @@ describe('a JavaScript config runs in a worker, bounded in time, and may only ex
     expect((await problem('export default {rules: {mcp: {programs: [() => true]}}}')).message).toBe(
       'config gt-doctor.config.mjs: exports a function at rules.mcp.programs[0]: a configuration is JSON data',
     )
-    expect((await problem('export default () => ({})')).message).toBe('config gt-doctor.config.mjs: exports a function as its default export: a configuration is JSON data')
-    expect((await problem('export default {ignore: {commands: [/x/]}}')).message).toBe('config gt-doctor.config.mjs: exports a RegExp at ignore.commands[0]: a configuration is JSON data')
+    expect((await problem('export default () => ({})')).message).toBe(
+      'config gt-doctor.config.mjs: exports a function as its default export: a configuration is JSON data',
+    )
+    expect((await problem('export default {ignore: {commands: [/x/]}}')).message).toBe(
+      'config gt-doctor.config.mjs: exports a RegExp at ignore.commands[0]: a configuration is JSON data',
+    )
   })
 
   it('a module that throws or does not parse is one line', async () => {
-    expect((await problem('throw new Error("nope\\n  at x")')).message).toBe('config gt-doctor.config.mjs: could not be loaded: nope')
+    expect((await problem('throw new Error("nope\\n  at x")')).message).toBe(
+      'config gt-doctor.config.mjs: could not be loaded: nope',
+    )
     expect((await problem('export default {')).message).toMatch(/^config gt-doctor\.config\.mjs: could not be loaded: /)
   })
 
   it('the exported data comes back whole, awaited when it is a promise', async () => {
-    write('gt-doctor.config.mjs', 'export default Promise.resolve({sockets: ["/a"], checks: {"orphan-memory": {severity: "info"}}})')
+    write(
+      'gt-doctor.config.mjs',
+      'export default Promise.resolve({sockets: ["/a"], checks: {"orphan-memory": {severity: "info"}}})',
+    )
     const config = await loadConfig(isolated({cwd: dir, stopDir: dir}))
     expect(config.sockets).toEqual(['/a'])
     expect(config.checks['orphan-memory']).toEqual({severity: 'info'})
@@ -264,7 +297,9 @@ describe('a config that is not a regular file, or too large, is refused in one l
       expect(error.message).toBe(`config ${file}: not a regular file (${kind})`)
     }
     const sub = mkdir('sub')
-    expect((await loadConfig(isolated({cwd: dir, explicit: sub})).catch((e) => e)).message).toBe(`config ${sub}: it is a directory`)
+    expect((await loadConfig(isolated({cwd: dir, explicit: sub})).catch((e) => e)).message).toBe(
+      `config ${sub}: it is a directory`,
+    )
   })
 
   it('larger than 1 MiB', async () => {
@@ -277,19 +312,32 @@ describe('a config that is not a regular file, or too large, is refused in one l
     const fifo = path.join(dir, 'fifo.json')
     spawnSync('mkfifo', [fifo])
     for (const file of ['/dev/zero', fifo]) {
-      const r = spawnSync(process.execPath, [BIN, 'checks', '--config', file], {encoding: 'utf8', timeout: 20_000, env: {...process.env, NODE_ENV: 'production'}})
+      const r = spawnSync(process.execPath, [BIN, 'checks', '--config', file], {
+        encoding: 'utf8',
+        timeout: 20_000,
+        env: {...process.env, NODE_ENV: 'production'},
+      })
       expect(r.signal).toBeNull()
       expect(r.status).toBe(2)
-      expect(r.stderr).toMatch(new RegExp(`^gt-doctor: config ${file}: not a regular file \\(a (character device|FIFO)\\)\\n$`))
+      expect(r.stderr).toMatch(
+        new RegExp(`^gt-doctor: config ${file}: not a regular file \\(a (character device|FIFO)\\)\\n$`),
+      )
     }
   })
 
   it('through the CLI: a config with for(;;) ends after 5 s with exit 2', () => {
     write('loop/gt-doctor.config.mjs', 'for (;;) {}\nexport default {}')
-    const r = spawnSync(process.execPath, [BIN, 'checks'], {cwd: path.join(dir, 'loop'), encoding: 'utf8', timeout: 20_000, env: {...process.env, NODE_ENV: 'production'}})
+    const r = spawnSync(process.execPath, [BIN, 'checks'], {
+      cwd: path.join(dir, 'loop'),
+      encoding: 'utf8',
+      timeout: 20_000,
+      env: {...process.env, NODE_ENV: 'production'},
+    })
     expect(r.signal).toBeNull()
     expect(r.status).toBe(2)
-    expect(r.stderr).toBe(`gt-doctor: config gt-doctor.config.mjs: did not finish loading within 5 s (an endless loop?); it was stopped\n`)
+    expect(r.stderr).toBe(
+      `gt-doctor: config gt-doctor.config.mjs: did not finish loading within 5 s (an endless loop?); it was stopped\n`,
+    )
   })
 })
 
@@ -300,12 +348,16 @@ describe('a refused config shows in the report', () => {
     mkdir('ws/.git')
     const env = {...process.env, NODE_ENV: 'production', NO_COLOR: '1', XDG_CONFIG_HOME: path.join(dir, 'xdg')}
     delete env.GT_DOCTOR_CONFIG
-    const r = spawnSync(process.execPath, [BIN, 'check', '--from', path.resolve('fixtures/reports/incident.snapshot.json'), '--json'], {
-      cwd: path.join(dir, 'ws'),
-      encoding: 'utf8',
-      timeout: 30_000,
-      env,
-    })
+    const r = spawnSync(
+      process.execPath,
+      [BIN, 'check', '--from', path.resolve('fixtures/reports/incident.snapshot.json'), '--json'],
+      {
+        cwd: path.join(dir, 'ws'),
+        encoding: 'utf8',
+        timeout: 30_000,
+        env,
+      },
+    )
     const line = `config ${file} ignored: owned by uid ${NOBODY} (mode 0644), not by root; using the defaults`
     expect(r.stderr).toBe(`gt-doctor: ${line}\n`)
     expect(JSON.parse(r.stdout).limitations).toContain(line)

@@ -89,7 +89,9 @@ describe('finding the configuration file', () => {
     write('elsewhere/mine.json', {sockets: ['rel']})
     const config = await loadConfig({cwd: dir, explicit: 'elsewhere/mine.json'})
     expect(config.sockets).toEqual([path.join(dir, 'elsewhere', 'rel')])
-    await expect(loadConfig({cwd: dir, explicit: 'missing.json'})).rejects.toThrow(/^config .*missing\.json: no such file$/)
+    await expect(loadConfig({cwd: dir, explicit: 'missing.json'})).rejects.toThrow(
+      /^config .*missing\.json: no such file$/,
+    )
     write('pkg/package.json', {name: 'p'})
     await expect(loadConfig({cwd: dir, explicit: 'pkg/package.json'})).rejects.toThrow(/has no "gt-doctor" key$/)
   })
@@ -102,25 +104,49 @@ describe('finding the configuration file', () => {
 
 describe('an invalid configuration is one line naming the file and the key', () => {
   it.each([
-    [{checks: {'orphan-memory': {severity: 'fatal'}}}, 'checks.orphan-memory.severity must be one of info, warning, error'],
+    [
+      {checks: {'orphan-memory': {severity: 'fatal'}}},
+      'checks.orphan-memory.severity must be one of info, warning, error',
+    ],
     [{checks: {'orphan-memory': {enabled: 'no'}}}, 'checks.orphan-memory.enabled must be true or false'],
     [{checks: {'orphan-memory': {minAgeSeconds: -1}}}, 'checks.orphan-memory.minAgeSeconds must be >= 0'],
-    [{checks: {'orphan-memory': {sevrity: 'info'}}}, 'checks.orphan-memory.sevrity is not a known key (known: enabled, severity, minAgeSeconds, options)'],
+    [
+      {checks: {'orphan-memory': {sevrity: 'info'}}},
+      'checks.orphan-memory.sevrity is not a known key (known: enabled, severity, minAgeSeconds, options)',
+    ],
     [{checkTimeoutSeconds: 0}, 'checkTimeoutSeconds must be > 0'],
     [{checkTimeoutSeconds: '5'}, 'checkTimeoutSeconds must be a number'],
     [{sockets: ['/a', 3]}, 'sockets[1] must be a string'],
     [{localChecks: ['']}, 'localChecks[0] must not be empty'],
     [{ignore: {uids: [-1]}}, 'ignore.uids[0] must be >= 0'],
     [{ignore: {pids: [3]}}, 'ignore.pids is not a known key (known: commands, sessions, uids)'],
-    [{rules: {mcp: {scripts: 'x'}}}, 'rules.mcp.scripts must be a list of regular expressions (added to the defaults), or {"replace": [...]} (replacing them)'],
-    [{rules: {mcp: {scripts: ['ok', '(unclosed']}}}, 'rules.mcp.scripts[1]: Invalid regular expression: /(unclosed/: Unterminated group'],
-    [{rules: {mcp: {programs: {replace: ['.*']}}}}, 'rules.mcp.programs.replace[0]: /.*/ matches the empty string, so it would match every process'],
+    [
+      {rules: {mcp: {scripts: 'x'}}},
+      'rules.mcp.scripts must be a list of regular expressions (added to the defaults), or {"replace": [...]} (replacing them)',
+    ],
+    [
+      {rules: {mcp: {scripts: ['ok', '(unclosed']}}},
+      'rules.mcp.scripts[1]: Invalid regular expression: /(unclosed/: Unterminated group',
+    ],
+    [
+      {rules: {mcp: {programs: {replace: ['.*']}}}},
+      'rules.mcp.programs.replace[0]: /.*/ matches the empty string, so it would match every process',
+    ],
     [{rules: {claude: {names: ['bin/claude']}}}, 'rules.claude.names[0]: must be a program basename (no "/")'],
     [{rules: {claude: {nativeBinary: ''}}}, 'rules.claude.nativeBinary must not be empty'],
-    [{rules: {claude: {headless: ['-p', 'print']}}}, 'rules.claude.headless[1]: must be a flag (-x, --name or --name=value)'],
-    [{rules: {agentSessionPattern: '('}}, 'rules.agentSessionPattern: Invalid regular expression: /(/: Unterminated group'],
+    [
+      {rules: {claude: {headless: ['-p', 'print']}}},
+      'rules.claude.headless[1]: must be a flag (-x, --name or --name=value)',
+    ],
+    [
+      {rules: {agentSessionPattern: '('}},
+      'rules.agentSessionPattern: Invalid regular expression: /(/: Unterminated group',
+    ],
     [{ignore: {commands: ['[']}}, 'ignore.commands[0]: Invalid regular expression: /[/: Unterminated character class'],
-    [{rulez: {}}, 'rulez is not a known key (known: $schema, checkTimeoutSeconds, checks, localChecks, sockets, rules, ignore)'],
+    [
+      {rulez: {}},
+      'rulez is not a known key (known: $schema, checkTimeoutSeconds, checks, localChecks, sockets, rules, ignore)',
+    ],
     [[1, 2], 'the configuration must be an object'],
   ])('%j', async (content, message) => {
     expect(await problem(content)).toBe(`config gt-doctor.config.json: ${message}`)
@@ -133,23 +159,40 @@ describe('an invalid configuration is one line naming the file and the key', () 
       ['ignore.commands[0]', {ignore: {commands: ['^(\\w+\\s?)*$']}}],
     ] as const) {
       const message = await problem(content)
-      expect(message).toMatch(new RegExp(`^config gt-doctor\\.config\\.json: ${at.replace(/[.[\]]/g, '\\$&')}: /.*/ can backtrack catastrophically \\(exponential time`))
+      expect(message).toMatch(
+        new RegExp(
+          `^config gt-doctor\\.config\\.json: ${at.replace(/[.[\]]/g, '\\$&')}: /.*/ can backtrack catastrophically \\(exponential time`,
+        ),
+      )
       expect(message).not.toContain('\n')
     }
     // A linear pattern with repetitions is fine.
-    expect(await problem({rules: {mcp: {programs: ['^mcp-server-[\\w.-]+$', '^[a-z]+-mcp(?:-server)?$']}}})).toBeUndefined()
+    expect(
+      await problem({rules: {mcp: {programs: ['^mcp-server-[\\w.-]+$', '^[a-z]+-mcp(?:-server)?$']}}}),
+    ).toBeUndefined()
   })
 
   it('warns (and loads) when a recognition pattern matches every program, as ^.+$ does', async () => {
     const file = write('gt-doctor.config.json', {rules: {mcp: {programs: ['^.+$', '^mcp-x$']}, supervisors: ['^.+$']}})
     const config = await loadConfig({cwd: dir, stopDir: dir})
-    expect(config.notices).toEqual([`config ${file}: rules.mcp.programs[0]: /^.+$/ matches every program (sh, node, vim ...): every process would be taken for what it recognises`])
+    expect(config.notices).toEqual([
+      `config ${file}: rules.mcp.programs[0]: /^.+$/ matches every program (sh, node, vim ...): every process would be taken for what it recognises`,
+    ])
   })
 
   it('the built-in patterns run in linear time or close: none is exponential', async () => {
     const {checkSync} = await import('recheck')
     const r = defaultConfig().rules
-    for (const source of [...r.claude.scripts, r.claude.nativeBinary, ...r.mcp.programs, ...r.mcp.scripts, ...r.mcp.packages, ...r.mcp.images, ...r.subreapers, ...r.supervisors]) {
+    for (const source of [
+      ...r.claude.scripts,
+      r.claude.nativeBinary,
+      ...r.mcp.programs,
+      ...r.mcp.scripts,
+      ...r.mcp.packages,
+      ...r.mcp.images,
+      ...r.subreapers,
+      ...r.supervisors,
+    ]) {
       const result = checkSync(source, '', {timeout: 10_000})
       expect(result.status === 'vulnerable' && result.complexity.type === 'exponential', source).toBe(false)
     }
@@ -158,7 +201,9 @@ describe('an invalid configuration is one line naming the file and the key', () 
   it('names malformed JSON and a module that does not load', async () => {
     expect(await problem('{"checks": ')).toMatch(/^config gt-doctor\.config\.json: invalid JSON: /)
     fs.rmSync(path.join(dir, 'gt-doctor.config.json'))
-    expect(await problem('export default {', 'gt-doctor.config.mjs')).toMatch(/^config gt-doctor\.config\.mjs: could not be loaded: /)
+    expect(await problem('export default {', 'gt-doctor.config.mjs')).toMatch(
+      /^config gt-doctor\.config\.mjs: could not be loaded: /,
+    )
   })
 
   it('an unknown check id or option is an error listing what is known', async () => {
@@ -181,9 +226,13 @@ describe('an invalid configuration is one line naming the file and the key', () 
     expect(await check({checks: {'orphan-memory': {options: {limtBytes: 1}}}})).toBe(
       'config c.json: checks.orphan-memory.options.limtBytes is not an option of orphan-memory (known: limitBytes, limitPercentOfRam, limitCapBytes, top)',
     )
-    expect(await check({checks: {'orphan-memory': {options: {top: 'five'}}}})).toBe('config c.json: checks.orphan-memory.options.top must be a number')
+    expect(await check({checks: {'orphan-memory': {options: {top: 'five'}}}})).toBe(
+      'config c.json: checks.orphan-memory.options.top must be a number',
+    )
     expect(await check({checks: {'orphan-memory': {options: {limitBytes: 2 ** 31}}}})).toBeUndefined()
-    expect(await check({checks: {'session-mismatch': {options: {x: 1}}}})).toBe('config c.json: checks.session-mismatch.options: session-mismatch takes no options')
+    expect(await check({checks: {'session-mismatch': {options: {x: 1}}}})).toBe(
+      'config c.json: checks.session-mismatch.options: session-mismatch takes no options',
+    )
     // While something failed to load, its ids cannot be known: no error for them (the failure is reported).
     validateCheckSettings(await config({checks: {'from-a-broken-plugin': {enabled: false}}}), all, true)
   })
@@ -196,7 +245,11 @@ describe('an invalid configuration is one line naming the file and the key', () 
       optionsSchema: {type: 'object', properties: {limit: {type: 'integer', minimum: 1}}, additionalProperties: false},
       detect: () => [],
     }
-    const config = {...defaultConfig(), source: path.join(dir, 'c.json'), checks: {'with-schema': {options: {limit: 0}}}}
+    const config = {
+      ...defaultConfig(),
+      source: path.join(dir, 'c.json'),
+      checks: {'with-schema': {options: {limit: 0}}},
+    }
     expect(() => validateCheckSettings(config, [{check, source: {kind: 'local', name: 'x'}}])).toThrow(
       `config ${dir}/c.json: checks.with-schema.options.limit must be >= 1`,
     )
@@ -271,12 +324,27 @@ describe('the README and docs stay true', () => {
     m.proc({pid: 710, ppid: 1, cmd: 'tail -f /tmp/x', ttyNr: 34_817})
     m.pane(m.server({pid: 100}), 'work', {pid: 101, cmd: 'bash'})
     m.proc({pid: 102, ppid: 101, cmd: 'tail -f /tmp/y'})
-    const diagnosis = await diagnose({tool: {name: 'gt-doctor', version: 'test'}, snapshot: m.snapshot(), config, checks, only: ['orphan-watchers']})
+    const diagnosis = await diagnose({
+      tool: {name: 'gt-doctor', version: 'test'},
+      snapshot: m.snapshot(),
+      config,
+      checks,
+      only: ['orphan-watchers'],
+    })
     expect(diagnosis.results[0]).toMatchObject({id: 'orphan-watchers', status: 'warning', source: {kind: 'local'}})
     expect(diagnosis.results[0].findings).toEqual([
-      expect.objectContaining({id: 'orphan-watchers:700:7000', check: 'orphan-watchers', severity: 'warning', pid: 700, pids: [700], fixable: true}),
+      expect.objectContaining({
+        id: 'orphan-watchers:700:7000',
+        check: 'orphan-watchers',
+        severity: 'warning',
+        pid: 700,
+        pids: [700],
+        fixable: true,
+      }),
     ])
-    const ends = planRemediation(diagnosis).items.flatMap((i) => i.actions.flatMap((a) => (a.kind === 'terminate-tree' ? a.targets.map((t) => t.pid) : [])))
+    const ends = planRemediation(diagnosis).items.flatMap((i) =>
+      i.actions.flatMap((a) => (a.kind === 'terminate-tree' ? a.targets.map((t) => t.pid) : [])),
+    )
     expect(ends).toEqual([700])
   })
 
@@ -288,7 +356,10 @@ describe('the README and docs stay true', () => {
     expect(config.sockets).toEqual([path.join(os.homedir(), '.local/state/agents/tmux.sock')])
     const {loadLocalChecks} = await import('../src/plugins/load.js')
     const api = await import('../src/index.js')
-    const all = [...(await loadChecks({config: defaultConfig()})), ...(await loadLocalChecks(config.localChecks, api, new Set()))]
+    const all = [
+      ...(await loadChecks({config: defaultConfig()})),
+      ...(await loadLocalChecks(config.localChecks, api, new Set())),
+    ]
     expect(() => validateCheckSettings(config, all)).not.toThrow()
   })
 })

@@ -38,11 +38,25 @@ const host: HostFacts = {
 }
 
 function finding(id: string, pids: number[], extra: Partial<Finding> = {}): Finding {
-  return {id, check: id.split(':')[0], severity: 'error', message: id, reason: 'orphaned', pid: pids[0], pids, fixable: true, ...extra}
+  return {
+    id,
+    check: id.split(':')[0],
+    severity: 'error',
+    message: id,
+    reason: 'orphaned',
+    pid: pids[0],
+    pids,
+    fixable: true,
+    ...extra,
+  }
 }
 
 /** One terminate-tree item per entry, targets pinned to what the world holds now (as detection saw it). */
-function plan(w: FakeWorld, trees: Array<{id: string; pids: number[]; session?: string}>, extra: PlanItem[] = []): RemediationPlan {
+function plan(
+  w: FakeWorld,
+  trees: Array<{id: string; pids: number[]; session?: string}>,
+  extra: PlanItem[] = [],
+): RemediationPlan {
   const memory = new Map<number, number>()
   const items: PlanItem[] = trees.map(({id, pids, session}) => {
     const targets = pids.map((pid) => {
@@ -87,7 +101,10 @@ function orphanTree(w: FakeWorld, root: number, opts: {ppid?: number; ignoreTerm
 
 /** A finding whose fix is one tmux command on `socket` (session-mismatch's dead pane). */
 function deadPane(id: string, socket: string, args: string[]): PlanItem {
-  return {finding: finding(id, [], {check: 'session-mismatch'}), actions: [{kind: 'tmux', socket, args, reason: 'dead pane'}]}
+  return {
+    finding: finding(id, [], {check: 'session-mismatch'}),
+    actions: [{kind: 'tmux', socket, args, reason: 'dead pane'}],
+  }
 }
 
 /**
@@ -106,9 +123,13 @@ function tmuxServers(w: FakeWorld, sockets: Record<string, {pid: number | undefi
       out.calls.push([socket, ...args])
       if (args.join(' ') === 'display-message -p #{pid}') {
         const pid = sockets[socket]?.pid
-        return pid === undefined ? {code: 1, stdout: '', stderr: 'no server'} : {code: 0, stdout: `${pid}\n`, stderr: ''}
+        return pid === undefined
+          ? {code: 1, stdout: '', stderr: 'no server'}
+          : {code: 0, stdout: `${pid}\n`, stderr: ''}
       }
-      return args[0] === 'display-message' ? {code: 0, stdout: `${out.dead}\n`, stderr: ''} : {code: 0, stdout: '', stderr: ''}
+      return args[0] === 'display-message'
+        ? {code: 0, stdout: `${out.dead}\n`, stderr: ''}
+        : {code: 0, stdout: '', stderr: ''}
     },
     sockets: {
       inspect: (path: string) => (sockets[path] ? {isSocket: true, uid: sockets[path].uid} : undefined),
@@ -125,7 +146,9 @@ describe('remediation engine', () => {
     const w = world()
     const pids = orphanTree(w, 200)
     const r = await run(w, plan(w, [{id: 'orphan-claude:200:2000', pids, session: 'gt-a'}]))
-    expect(w.calls.filter((c) => c.startsWith('kill'))).toEqual(['SIGSTOP', 'SIGTERM', 'SIGCONT'].flatMap((s) => pids.map((pid) => `kill ${pid} ${s}`)))
+    expect(w.calls.filter((c) => c.startsWith('kill'))).toEqual(
+      ['SIGSTOP', 'SIGTERM', 'SIGCONT'].flatMap((s) => pids.map((pid) => `kill ${pid} ${s}`)),
+    )
     expect(w.kills('SIGKILL')).toEqual([])
     for (const pid of pids) expect(w.procs.has(pid)).toBe(false)
     expect(r.outcomes.get('orphan-claude:200:2000')).toEqual({
@@ -136,7 +159,15 @@ describe('remediation engine', () => {
     })
     expect(r.audit.filter((e) => e.event === 'signal' && e.signal === 'SIGTERM')).toHaveLength(4)
     // The first line: the intent to stop the root, before anything was sent.
-    expect(r.audit[0]).toMatchObject({event: 'intent', pid: 200, startTicks: 2000, signal: 'SIGSTOP', outcome: 'intended', command: 'claude', uid: 1000})
+    expect(r.audit[0]).toMatchObject({
+      event: 'intent',
+      pid: 200,
+      startTicks: 2000,
+      signal: 'SIGSTOP',
+      outcome: 'intended',
+      command: 'claude',
+      uid: 1000,
+    })
     expect(r.audit.find((e) => e.event === 'signal' && e.signal === 'SIGTERM')).toMatchObject({
       event: 'signal',
       pid: 200,
@@ -149,7 +180,9 @@ describe('remediation engine', () => {
       outcome: 'sent',
       findingId: 'orphan-claude:200:2000',
     })
-    expect(r.audit.filter((e) => e.event === 'result').map((e) => [e.pid, e.outcome])).toEqual(pids.map((p) => [p, 'ended']))
+    expect(r.audit.filter((e) => e.event === 'result').map((e) => [e.pid, e.outcome])).toEqual(
+      pids.map((p) => [p, 'ended']),
+    )
   })
 
   it('never signals a reused PID: same pid, another start time', async () => {
@@ -166,7 +199,11 @@ describe('remediation engine', () => {
     expect(spared).toMatchObject({outcome: 'skipped', signals: []})
     expect(spared.detail).toMatch(/^PID reused: PID 201 is now another process \(start ticks 999999, detected 2010\)/)
     expect(r.outcomes.get('orphan-claude:200:2000')?.outcome).toBe('skipped')
-    expect(r.audit.find((e) => e.event === 'skip')).toMatchObject({pid: 201, outcome: 'skipped', findingId: 'orphan-claude:200:2000'})
+    expect(r.audit.find((e) => e.event === 'skip')).toMatchObject({
+      pid: 201,
+      outcome: 'skipped',
+      findingId: 'orphan-claude:200:2000',
+    })
   })
 
   it('spares the whole tree when its root is reused, and signals nothing of it', async () => {
@@ -181,7 +218,11 @@ describe('remediation engine', () => {
     expect(w.kills()).toEqual([])
     expect(r.outcomes.get('orphan-claude:200:2000')).toMatchObject({outcome: 'skipped', signalled: [], freedBytes: 0})
     expect(r.outcomes.get('orphan-claude:200:2000')?.detail).toMatch(/^spared PID 200: PID reused/)
-    expect(r.processes.filter((x) => x.pid !== 200).every((x) => x.detail.startsWith('spared with its tree: the root PID 200 is spared'))).toBe(true)
+    expect(
+      r.processes
+        .filter((x) => x.pid !== 200)
+        .every((x) => x.detail.startsWith('spared with its tree: the root PID 200 is spared')),
+    ).toBe(true)
     expect(r.audit.filter((e) => e.event === 'skip').map((e) => e.pid)).toEqual(pids)
   })
 
@@ -288,7 +329,9 @@ describe('remediation engine', () => {
     w2.procs.get(301)!.ppid = 60
     const r2 = await run(w2, p2)
     expect(w2.kills('SIGTERM')).toEqual([300])
-    expect(r2.processes[1].detail).toBe('no longer an orphan: its parent changed from PID 300 to tini (PID 60), a live process')
+    expect(r2.processes[1].detail).toBe(
+      'no longer an orphan: its parent changed from PID 300 to tini (PID 60), a live process',
+    )
   })
 
   it('spares the descendants of a spared member', async () => {
@@ -309,8 +352,17 @@ describe('remediation engine', () => {
     expect(w.kills('SIGTERM')).toEqual([200, 201, 202, 203])
     // The wrapper, continued, passed its SIGTERM on: 203 was gone before its own SIGCONT, which is not sent.
     expect(w.kills('SIGCONT')).toEqual([200, 201, 202])
-    expect(r.processes.find((x) => x.pid === 203)).toMatchObject({outcome: 'ended', detail: 'ended by SIGTERM', freedBytes: 100 * MiB})
-    expect(r.outcomes.get('orphan-claude:200')).toMatchObject({outcome: 'fixed', detail: 'ended 4 processes', signalled: [200, 201, 202, 203], freedBytes: 400 * MiB})
+    expect(r.processes.find((x) => x.pid === 203)).toMatchObject({
+      outcome: 'ended',
+      detail: 'ended by SIGTERM',
+      freedBytes: 100 * MiB,
+    })
+    expect(r.outcomes.get('orphan-claude:200')).toMatchObject({
+      outcome: 'fixed',
+      detail: 'ended 4 processes',
+      signalled: [200, 201, 202, 203],
+      freedBytes: 400 * MiB,
+    })
   })
 
   it('counts ESRCH (gone between the read and the signal) as already gone', async () => {
@@ -324,12 +376,23 @@ describe('remediation engine', () => {
     w.beforeKill.set(300, () => w.exit(300))
     w.exit(310)
     const r = await run(w, p)
-    expect(r.outcomes.get('orphan-claude:300:3000')).toEqual({outcome: 'already-gone', detail: 'every process had already exited', signalled: [], freedBytes: 0})
+    expect(r.outcomes.get('orphan-claude:300:3000')).toEqual({
+      outcome: 'already-gone',
+      detail: 'every process had already exited',
+      signalled: [],
+      freedBytes: 0,
+    })
     expect(r.outcomes.get('orphan-claude:310:3100')?.outcome).toBe('already-gone')
     // Every tree is verified before any is signalled.
     expect(r.audit.filter((e) => e.event !== 'intent')).toEqual([
       expect.objectContaining({event: 'gone', pid: 310, outcome: 'already-gone'}),
-      expect.objectContaining({event: 'signal', pid: 300, signal: 'SIGSTOP', outcome: 'already-gone', detail: 'ESRCH: it exited just before the signal'}),
+      expect.objectContaining({
+        event: 'signal',
+        pid: 300,
+        signal: 'SIGSTOP',
+        outcome: 'already-gone',
+        detail: 'ESRCH: it exited just before the signal',
+      }),
     ])
   })
 
@@ -339,14 +402,24 @@ describe('remediation engine', () => {
     w.add({pid: 450, comm: 'tmux: server', neverReaps: true})
     w.add({pid: 400, ppid: 450, comm: 'claude', argv: ['claude']})
     w.add({pid: 410, ppid: 1, comm: 'claude', argv: ['claude']})
-    const r = await run(w, plan(w, [
-      {id: 'orphan-claude:400:4000', pids: [400]},
-      {id: 'orphan-claude:410:4100', pids: [410]},
-    ]))
+    const r = await run(
+      w,
+      plan(w, [
+        {id: 'orphan-claude:400:4000', pids: [400]},
+        {id: 'orphan-claude:410:4100', pids: [410]},
+      ]),
+    )
     expect(w.procs.get(400)?.state).toBe('Z')
-    expect(r.outcomes.get('orphan-claude:400:4000')).toMatchObject({outcome: 'skipped', detail: 'PID 400: zombie: parent PID 450 must reap it', signalled: [400]})
+    expect(r.outcomes.get('orphan-claude:400:4000')).toMatchObject({
+      outcome: 'skipped',
+      detail: 'PID 400: zombie: parent PID 450 must reap it',
+      signalled: [400],
+    })
     expect(r.outcomes.get('orphan-claude:410:4100')?.outcome).toBe('fixed')
-    expect(r.audit.find((e) => e.event === 'result' && e.pid === 400)).toMatchObject({outcome: 'zombie', detail: 'zombie: parent PID 450 must reap it'})
+    expect(r.audit.find((e) => e.event === 'result' && e.pid === 400)).toMatchObject({
+      outcome: 'zombie',
+      detail: 'zombie: parent PID 450 must reap it',
+    })
     // It waited the short post-kill window for the parent to reap, not the grace period.
     expect(w.now).toBeLessThanOrEqual(1000)
   })
@@ -368,12 +441,23 @@ describe('remediation engine', () => {
     const r = await run(w, plan(w, [{id: 'orphan-claude:600:6000', pids: [600, 601]}]), {graceMs: 2000, pollMs: 50})
     const kills = w.calls.map((c, i) => [c, i] as const).filter(([c]) => / SIG(TERM|KILL)$/.test(c))
     expect(kills.map(([c]) => c)).toEqual(['kill 600 SIGTERM', 'kill 601 SIGTERM', 'kill 600 SIGKILL'])
-    const slept = (upTo: number) => w.calls.slice(0, upTo).filter((c) => c.startsWith('sleep')).reduce((n, c) => n + Number(c.split(' ')[1]), 0)
+    const slept = (upTo: number) =>
+      w.calls
+        .slice(0, upTo)
+        .filter((c) => c.startsWith('sleep'))
+        .reduce((n, c) => n + Number(c.split(' ')[1]), 0)
     // Both SIGTERMs before any wait; SIGKILL exactly when the 2 s grace is used up.
     expect(slept(kills[1][1])).toBe(0)
     expect(slept(kills[2][1])).toBe(2000)
-    expect(r.outcomes.get('orphan-claude:600:6000')).toMatchObject({outcome: 'fixed', detail: 'ended 2 processes (1 by SIGKILL after the grace period)'})
-    expect(r.audit.filter((e) => e.event === 'signal' && e.signal !== 'SIGSTOP' && e.signal !== 'SIGCONT').map((e) => `${e.pid} ${e.signal}`)).toEqual(['600 SIGTERM', '601 SIGTERM', '600 SIGKILL'])
+    expect(r.outcomes.get('orphan-claude:600:6000')).toMatchObject({
+      outcome: 'fixed',
+      detail: 'ended 2 processes (1 by SIGKILL after the grace period)',
+    })
+    expect(
+      r.audit
+        .filter((e) => e.event === 'signal' && e.signal !== 'SIGSTOP' && e.signal !== 'SIGCONT')
+        .map((e) => `${e.pid} ${e.signal}`),
+    ).toEqual(['600 SIGTERM', '601 SIGTERM', '600 SIGKILL'])
   })
 
   it('ends many trees within one grace period, not one per tree', async () => {
@@ -420,9 +504,22 @@ describe('remediation engine', () => {
       children: (pid: number) => w.children(pid),
       kill: (pid: number, s: Signal) => w.kill(pid, s),
     }
-    const r = await executePlan(p, {probe, clock: w.clock, audit: new MemoryAudit(), rules: createRules(DEFAULT_RULES), graceMs: 100, invokingUid: 1000, doctorPid: DOCTOR, pollMs: 100})
+    const r = await executePlan(p, {
+      probe,
+      clock: w.clock,
+      audit: new MemoryAudit(),
+      rules: createRules(DEFAULT_RULES),
+      graceMs: 100,
+      invokingUid: 1000,
+      doctorPid: DOCTOR,
+      pollMs: 100,
+    })
     expect(reused).toBe(true)
-    expect(w.calls.filter((c) => c.startsWith('kill'))).toEqual(['kill 300 SIGSTOP', 'kill 300 SIGTERM', 'kill 300 SIGCONT'])
+    expect(w.calls.filter((c) => c.startsWith('kill'))).toEqual([
+      'kill 300 SIGSTOP',
+      'kill 300 SIGTERM',
+      'kill 300 SIGCONT',
+    ])
     expect(w.procs.get(300)?.comm).toBe('bash')
     expect(r.outcomes.get('orphan-claude:300')).toMatchObject({outcome: 'fixed', signalled: [300]})
   })
@@ -431,7 +528,14 @@ describe('remediation engine', () => {
     const w = world()
     const pids = orphanTree(w, 200)
     w.add({pid: 300, comm: 'claude', argv: ['claude'], uid: 1001})
-    const r = await run(w, plan(w, [{id: 'orphan-claude:200', pids}, {id: 'orphan-claude:300', pids: [300]}]), {dryRun: true})
+    const r = await run(
+      w,
+      plan(w, [
+        {id: 'orphan-claude:200', pids},
+        {id: 'orphan-claude:300', pids: [300]},
+      ]),
+      {dryRun: true},
+    )
     expect(w.kills()).toEqual([])
     expect(w.calls).toEqual([])
     expect(r.audit).toEqual([])
@@ -441,13 +545,22 @@ describe('remediation engine', () => {
       signalled: [],
       freedBytes: 0,
     })
-    expect(r.outcomes.get('orphan-claude:300')).toMatchObject({outcome: 'skipped', detail: 'spared PID 300: owned by uid 1001, not by you (uid 1000)'})
+    expect(r.outcomes.get('orphan-claude:300')).toMatchObject({
+      outcome: 'skipped',
+      detail: 'spared PID 300: owned by uid 1001, not by you (uid 1000)',
+    })
   })
 
   it('signals a process shared by two findings once', async () => {
     const w = world()
     const pids = orphanTree(w, 200)
-    const r = await run(w, plan(w, [{id: 'a:200', pids}, {id: 'b:203', pids: [203]}]))
+    const r = await run(
+      w,
+      plan(w, [
+        {id: 'a:200', pids},
+        {id: 'b:203', pids: [203]},
+      ]),
+    )
     expect(w.kills('SIGTERM')).toEqual([200, 201, 202, 203])
     expect(w.kills('SIGSTOP')).toEqual([200, 201, 202, 203])
     expect(r.outcomes.get('b:203')).toMatchObject({outcome: 'fixed', signalled: [203], freedBytes: 0})
@@ -459,14 +572,26 @@ describe('remediation engine', () => {
     w.add({pid: 300, comm: 'claude', argv: ['claude']})
     const crashed: PlanItem = {finding: finding('plugin/x:1', [300]), actions: [], error: 'fix crashed: boom'}
     const r = await run(w, plan(w, [{id: 'orphan-claude:300', pids: [300]}], [crashed]))
-    expect(r.outcomes.get('plugin/x:1')).toEqual({outcome: 'failed', detail: 'fix crashed: boom', signalled: [], freedBytes: 0})
+    expect(r.outcomes.get('plugin/x:1')).toEqual({
+      outcome: 'failed',
+      detail: 'fix crashed: boom',
+      signalled: [],
+      freedBytes: 0,
+    })
     expect(r.outcomes.get('orphan-claude:300')?.outcome).toBe('fixed')
   })
 
   it('kills a dead pane only while tmux still reports it dead, and runs no other tmux command', async () => {
     const w = world()
     const servers = tmuxServers(w, {'/tmp/tmux-1000/default': {pid: 100, uid: 1000}})
-    const p = plan(w, [], [deadPane('session-mismatch:dead-pane:%3', '/tmp/tmux-1000/default', ['kill-pane', '-t', '%3']), deadPane('evil', '/tmp/tmux-1000/default', ['kill-server'])])
+    const p = plan(
+      w,
+      [],
+      [
+        deadPane('session-mismatch:dead-pane:%3', '/tmp/tmux-1000/default', ['kill-pane', '-t', '%3']),
+        deadPane('evil', '/tmp/tmux-1000/default', ['kill-server']),
+      ],
+    )
     let r = await run(w, p, servers.options)
     expect(servers.calls).toEqual([
       ['/tmp/tmux-1000/default', 'display-message', '-p', '#{pid}'],
@@ -485,7 +610,10 @@ describe('remediation engine', () => {
     servers.dead = '0'
     r = await run(w, p, servers.options)
     expect(servers.calls.map((c) => c[1])).toEqual(['display-message', 'display-message'])
-    expect(r.outcomes.get('session-mismatch:dead-pane:%3')).toMatchObject({outcome: 'skipped', detail: 'pane %3 is alive again: left as it is'})
+    expect(r.outcomes.get('session-mismatch:dead-pane:%3')).toMatchObject({
+      outcome: 'skipped',
+      detail: 'pane %3 is alive again: left as it is',
+    })
   })
 
   it("runs tmux commands only on the user's own server: socket owner and server process, read right before acting", async () => {
@@ -499,19 +627,32 @@ describe('remediation engine', () => {
       '/tmp/tmux-0/ours': {pid: 100, uid: 0},
     })
     w.procs.get(100)!.uid = 0
-    const p = plan(w, [], Object.keys(servers.sockets).map((socket) => deadPane(`dead:${socket}`, socket, ['kill-pane', '-t', '%1'])))
+    const p = plan(
+      w,
+      [],
+      Object.keys(servers.sockets).map((socket) => deadPane(`dead:${socket}`, socket, ['kill-pane', '-t', '%1'])),
+    )
     const asRoot = {...servers.options, invokingUid: 0}
     let r = await run(w, p, asRoot)
     expect(servers.calls.filter((c) => c[1] === 'kill-pane').map((c) => c[0])).toEqual(['/tmp/tmux-0/ours'])
     expect(r.outcomes.get('dead:/tmp/tmux-65534/default')).toMatchObject({
       outcome: 'skipped',
-      detail: 'the tmux server on /tmp/tmux-65534/default belongs to uid 65534 (its socket file), not to you (uid 0); pass --all-users to include other users',
+      detail:
+        'the tmux server on /tmp/tmux-65534/default belongs to uid 65534 (its socket file), not to you (uid 0); pass --all-users to include other users',
     })
-    expect(r.outcomes.get('dead:/tmp/tmux-0/odd')?.detail).toBe('the tmux server on /tmp/tmux-0/odd belongs to uid 65534 (its process, PID 110), not to you (uid 0); pass --all-users to include other users')
-    expect(r.outcomes.get('dead:/tmp/tmux-0/mute')?.detail).toBe('the tmux server on /tmp/tmux-0/mute did not tell its pid, so its owner cannot be verified')
+    expect(r.outcomes.get('dead:/tmp/tmux-0/odd')?.detail).toBe(
+      'the tmux server on /tmp/tmux-0/odd belongs to uid 65534 (its process, PID 110), not to you (uid 0); pass --all-users to include other users',
+    )
+    expect(r.outcomes.get('dead:/tmp/tmux-0/mute')?.detail).toBe(
+      'the tmux server on /tmp/tmux-0/mute did not tell its pid, so its owner cannot be verified',
+    )
     expect(r.outcomes.get('dead:/tmp/tmux-0/ours')?.outcome).toBe('fixed')
     // Refusals are recorded like spared processes, with the reason.
-    expect(r.audit.filter((e) => e.outcome === 'skipped').map((e) => e.socket)).toEqual(['/tmp/tmux-65534/default', '/tmp/tmux-0/odd', '/tmp/tmux-0/mute'])
+    expect(r.audit.filter((e) => e.outcome === 'skipped').map((e) => e.socket)).toEqual([
+      '/tmp/tmux-65534/default',
+      '/tmp/tmux-0/odd',
+      '/tmp/tmux-0/mute',
+    ])
 
     // root with --all-users: every server.
     servers.calls.length = 0
@@ -521,10 +662,12 @@ describe('remediation engine', () => {
     servers.calls.length = 0
     r = await run(w, p, servers.options)
     expect(servers.calls.filter((c) => c[1] === 'kill-pane')).toEqual([])
-    expect(r.outcomes.get('dead:/tmp/tmux-0/ours')?.detail).toBe('the tmux server on /tmp/tmux-0/ours belongs to uid 0 (its socket file), not to you (uid 1000)')
+    expect(r.outcomes.get('dead:/tmp/tmux-0/ours')?.detail).toBe(
+      'the tmux server on /tmp/tmux-0/ours belongs to uid 0 (its socket file), not to you (uid 1000)',
+    )
   })
 
-  it('removes a stale socket only when it is the user\'s and nobody listens', async () => {
+  it("removes a stale socket only when it is the user's and nobody listens", async () => {
     const w = world()
     const removed: string[] = []
     const sockets = (listening: boolean, uid = 1000) => ({
@@ -532,7 +675,16 @@ describe('remediation engine', () => {
       listening: async () => listening,
       unlink: (path: string) => void removed.push(path),
     })
-    const p = plan(w, [], [{finding: finding('stale:1', []), actions: [{kind: 'remove-socket', path: '/tmp/tmux-1000/old', reason: 'stale'}]}])
+    const p = plan(
+      w,
+      [],
+      [
+        {
+          finding: finding('stale:1', []),
+          actions: [{kind: 'remove-socket', path: '/tmp/tmux-1000/old', reason: 'stale'}],
+        },
+      ],
+    )
     expect((await run(w, p, {sockets: sockets(true)})).outcomes.get('stale:1')?.outcome).toBe('skipped')
     expect((await run(w, p, {sockets: sockets(false, 1001)})).outcomes.get('stale:1')?.outcome).toBe('skipped')
     expect(removed).toEqual([])
@@ -546,7 +698,13 @@ describe('multiplexer servers', () => {
     const w = world()
     w.add({pid: 600, comm: 'screen', argv: ['SCREEN', '-dmS', 'agents']})
     w.add({pid: 601, comm: 'zellij', argv: ['/usr/bin/zellij', '--server', '/run/user/1000/zellij/0.43.1/work']})
-    const r = await run(w, plan(w, [{id: 'bad:600', pids: [600]}, {id: 'bad:601', pids: [601]}]))
+    const r = await run(
+      w,
+      plan(w, [
+        {id: 'bad:600', pids: [600]},
+        {id: 'bad:601', pids: [601]},
+      ]),
+    )
     expect(r.processes.map((p) => [p.pid, p.outcome, p.detail])).toEqual([
       [600, 'skipped', 'a screen or zellij server is never signalled'],
       [601, 'skipped', 'a screen or zellij server is never signalled'],
@@ -560,7 +718,15 @@ describe('container actions', () => {
   function dockerPlan(w: FakeWorld, remove: boolean) {
     w.add({pid: 500, comm: 'docker', argv: ['docker', 'run', '-i', '--rm', 'mcp/x']})
     const p = plan(w, [{id: 'orphan-mcp:500', pids: [500]}])
-    const stop: FixAction = {kind: 'stop-container', runtime: 'docker', id: ID, name: 'mcp-x', remove, client: {pid: 500, startTicks: w.procs.get(500)!.startTicks}, reason: 'its container'}
+    const stop: FixAction = {
+      kind: 'stop-container',
+      runtime: 'docker',
+      id: ID,
+      name: 'mcp-x',
+      remove,
+      client: {pid: 500, startTicks: w.procs.get(500)!.startTicks},
+      reason: 'its container',
+    }
     p.items[0].actions.push(stop)
     return p
   }
@@ -626,7 +792,8 @@ class RecordingAudit implements AuditSink {
     private readonly failAt = Infinity,
   ) {}
   write(entry: Omit<AuditEntry, 'time' | 'run'>): void {
-    if (this.entries.length >= this.failAt) throw Object.assign(new Error('ENOSPC: no space left on device, write'), {code: 'ENOSPC'})
+    if (this.entries.length >= this.failAt)
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), {code: 'ENOSPC'})
     this.entries.push(entry)
     this.w.calls.push(`audit ${entry.event} ${entry.pid ?? entry.socket} ${entry.signal ?? ''}`.trim())
   }
@@ -647,7 +814,17 @@ function everyKillRecordedFirst(calls: string[], except: (call: string) => boole
 }
 
 const runWith = (w: FakeWorld, p: RemediationPlan, audit: AuditSink, over: Partial<EngineOptions> = {}) =>
-  executePlan(p, {probe: w, clock: w.clock, audit, rules: createRules(DEFAULT_RULES), graceMs: 5000, invokingUid: 1000, doctorPid: DOCTOR, doctorAncestors: host.doctorAncestors, ...over})
+  executePlan(p, {
+    probe: w,
+    clock: w.clock,
+    audit,
+    rules: createRules(DEFAULT_RULES),
+    graceMs: 5000,
+    invokingUid: 1000,
+    doctorPid: DOCTOR,
+    doctorAncestors: host.doctorAncestors,
+    ...over,
+  })
 
 describe('freezing a tree before ending it (issue 18, item 16)', () => {
   it('stops every member, stops the children they started since detection, then SIGTERMs and SIGCONTs them all', async () => {
@@ -702,11 +879,12 @@ describe('freezing a tree before ending it (issue 18, item 16)', () => {
     ])
     expect(r.outcomes.get('orphan-claude:600')).toMatchObject({
       outcome: 'fixed',
-      detail: 'ended 1 process (1 by SIGKILL after the grace period); 20 processes started after detection ended with their tree',
+      detail:
+        'ended 1 process (1 by SIGKILL after the grace period); 20 processes started after detection ended with their tree',
     })
   })
 
-  it('SIGKILLs the deepest first: a survivor continued by the hangup its session leader\'s death causes cannot fork first', async () => {
+  it("SIGKILLs the deepest first: a survivor continued by the hangup its session leader's death causes cannot fork first", async () => {
     const w = world()
     w.hangupOnLeaderExit = true
     w.add({pid: 600, comm: 'claude', argv: ['claude'], onTerm: 'ignore'})
@@ -720,7 +898,7 @@ describe('freezing a tree before ending it (issue 18, item 16)', () => {
     expect(w.procs.size).toBe(4)
   })
 
-  it('verifies each newcomer like a target: another user\'s, a live pane\'s, a tmux server, one older than detection and a reused pid are left alone', async () => {
+  it("verifies each newcomer like a target: another user's, a live pane's, a tmux server, one older than detection and a reused pid are left alone", async () => {
     const w = world()
     const pids = orphanTree(w, 200)
     // In the snapshot but not in the plan: detection left it out, so the engine does not overrule it.
@@ -752,7 +930,7 @@ describe('freezing a tree before ending it (issue 18, item 16)', () => {
     expect(r.audit.filter((e) => e.event === 'skip').map((e) => e.pid)).toEqual([260, theirs, pane, server])
   })
 
-  it('writes each signal\'s intent, and flushes it, before sending the signal', async () => {
+  it("writes each signal's intent, and flushes it, before sending the signal", async () => {
     const w = world()
     const pids = orphanTree(w, 200, {ignoreTerm: true})
     w.procs.get(200)!.forkEveryMs = 100
@@ -778,7 +956,11 @@ describe('freezing a tree before ending it (issue 18, item 16)', () => {
     Object.assign(w.procs.get(202)!, {stopsAfterReads: 2, whileStopping: () => (child ??= w.fork(202)?.pid)})
     const r = await run(w, p)
     expect(child).toBeDefined()
-    expect(w.calls.filter((c) => c.startsWith(`kill ${child} `))).toEqual([`kill ${child} SIGSTOP`, `kill ${child} SIGTERM`, `kill ${child} SIGCONT`])
+    expect(w.calls.filter((c) => c.startsWith(`kill ${child} `))).toEqual([
+      `kill ${child} SIGSTOP`,
+      `kill ${child} SIGTERM`,
+      `kill ${child} SIGCONT`,
+    ])
     expect(r.processes.find((x) => x.pid === child)).toMatchObject({newcomer: true, outcome: 'ended'})
   })
 
@@ -787,7 +969,10 @@ describe('freezing a tree before ending it (issue 18, item 16)', () => {
     const a = orphanTree(w, 200)
     w.add({pid: 300, comm: 'claude', argv: ['claude']})
     w.add({pid: 301, ppid: 300, comm: 'node', argv: ['node', 'mcp']})
-    const p = plan(w, [{id: 'a', pids: a}, {id: 'b', pids: [300, 301]}])
+    const p = plan(w, [
+      {id: 'a', pids: a},
+      {id: 'b', pids: [300, 301]},
+    ])
     // Both trees are verified before either is stopped; while the first is being ended, 300 exits and its pid is reused.
     w.beforeKill.set(203, () => {
       w.exit(300)
@@ -800,9 +985,12 @@ describe('freezing a tree before ending it (issue 18, item 16)', () => {
     expect(r.audit.filter((e) => e.pid === 300).map((e) => e.event)).toEqual(['intent', 'intent', 'intent', 'skip'])
   })
 
-  it('puts every tree\'s intents on disk with one flush, not one per tree', async () => {
+  it("puts every tree's intents on disk with one flush, not one per tree", async () => {
     const w = world()
-    const trees = Array.from({length: 50}, (_, i) => ({id: `t${i}`, pids: orphanTree(w, 10_000 + i * 10, {ignoreTerm: i % 5 === 0})}))
+    const trees = Array.from({length: 50}, (_, i) => ({
+      id: `t${i}`,
+      pids: orphanTree(w, 10_000 + i * 10, {ignoreTerm: i % 5 === 0}),
+    }))
     await runWith(w, plan(w, trees), new RecordingAudit(w), {graceMs: 2000})
     // One before the SIGSTOPs, SIGTERMs and SIGCONTs of all 50 trees, one before the second stop and SIGKILL of the 10 that stayed.
     expect(w.calls.filter((c) => c === 'flush')).toHaveLength(2)
@@ -825,7 +1013,11 @@ describe('freezing a tree before ending it (issue 18, item 16)', () => {
       outcome: 'failed',
       detail: `1 process started after detection escaped the tree before it was stopped (PID ${escaped}; now children of init or a subreaper): not signalled; ended 3 processes; 1 process had already exited`,
     })
-    expect(r.audit.find((e) => e.event === 'escaped')).toMatchObject({pid: escaped, outcome: 'not-signalled', command: 'node helper.js'})
+    expect(r.audit.find((e) => e.event === 'escaped')).toMatchObject({
+      pid: escaped,
+      outcome: 'not-signalled',
+      command: 'node helper.js',
+    })
   })
 
   it('a member that cannot be stopped is refused as before; the rest of its tree still ends', async () => {
@@ -834,7 +1026,10 @@ describe('freezing a tree before ending it (issue 18, item 16)', () => {
     w.procs.get(201)!.refuses = true
     const r = await run(w, plan(w, [{id: 'orphan-claude:200', pids}]))
     expect(w.calls.filter((c) => c.startsWith('kill 201'))).toEqual(['kill 201 SIGSTOP'])
-    expect(r.processes.find((x) => x.pid === 201)).toMatchObject({outcome: 'survived', detail: 'SIGSTOP refused (EPERM)'})
+    expect(r.processes.find((x) => x.pid === 201)).toMatchObject({
+      outcome: 'survived',
+      detail: 'SIGSTOP refused (EPERM)',
+    })
     expect(w.kills('SIGTERM')).toEqual([200, 202, 203])
     expect(r.outcomes.get('orphan-claude:200')?.outcome).toBe('failed')
   })
@@ -859,7 +1054,13 @@ describe('the audit log before every signal (issue 18, item 7)', () => {
     w.add({pid: 601, ppid: 600, comm: 'node', argv: ['node', 'mcp']})
     w.add({pid: 700, comm: 'claude', argv: ['claude']})
     w.add({pid: 701, ppid: 700, comm: 'node', argv: ['node', 'mcp']})
-    return {w, p: plan(w, [{id: 'orphan-claude:600', pids: [600, 601]}, {id: 'orphan-claude:700', pids: [700, 701]}])}
+    return {
+      w,
+      p: plan(w, [
+        {id: 'orphan-claude:600', pids: [600, 601]},
+        {id: 'orphan-claude:700', pids: [700, 701]},
+      ]),
+    }
   }
 
   it('when the log fills up, signals nothing more: no SIGKILL, the next tree resumed as it was, and says so', async () => {
@@ -876,10 +1077,19 @@ describe('the audit log before every signal (issue 18, item 7)', () => {
     // The SIGTERMed are watched to the end of the grace, not SIGKILLed.
     expect(w.now).toBe(1000)
     expect(r.outcomes.get('orphan-claude:600')).toMatchObject({outcome: 'failed'})
-    expect(r.processes.find((x) => x.pid === 600)?.detail).toBe('still running after SIGTERM: no SIGKILL followed, as the audit log could not be written (ENOSPC)')
+    expect(r.processes.find((x) => x.pid === 600)?.detail).toBe(
+      'still running after SIGTERM: no SIGKILL followed, as the audit log could not be written (ENOSPC)',
+    )
     expect(r.processes.find((x) => x.pid === 601)?.outcome).toBe('ended')
-    expect(r.outcomes.get('orphan-claude:700')).toMatchObject({outcome: 'failed', detail: '2 processes not signalled: the audit log could not be written'})
-    expect(r.processes.find((x) => x.pid === 700)).toMatchObject({outcome: 'skipped', unrecorded: true, detail: 'not signalled: the audit log could not be written (ENOSPC)'})
+    expect(r.outcomes.get('orphan-claude:700')).toMatchObject({
+      outcome: 'failed',
+      detail: '2 processes not signalled: the audit log could not be written',
+    })
+    expect(r.processes.find((x) => x.pid === 700)).toMatchObject({
+      outcome: 'skipped',
+      unrecorded: true,
+      detail: 'not signalled: the audit log could not be written (ENOSPC)',
+    })
     expect(w.procs.get(700)?.state).toBe('S')
   })
 
@@ -888,9 +1098,20 @@ describe('the audit log before every signal (issue 18, item 7)', () => {
     const scene = () => {
       const w = world()
       const a = orphanTree(w, 200)
-      w.add({pid: 600, comm: 'claude', argv: ['claude'], onTerm: 'ignore', forkEveryMs: 200, forkAs: {onTerm: 'ignore'}})
+      w.add({
+        pid: 600,
+        comm: 'claude',
+        argv: ['claude'],
+        onTerm: 'ignore',
+        forkEveryMs: 200,
+        forkAs: {onTerm: 'ignore'},
+      })
       w.add({pid: 700, comm: 'claude', argv: ['claude']})
-      const p = plan(w, [{id: 'a', pids: a}, {id: 'b', pids: [600]}, {id: 'c', pids: [700]}])
+      const p = plan(w, [
+        {id: 'a', pids: a},
+        {id: 'b', pids: [600]},
+        {id: 'c', pids: [700]},
+      ])
       w.fork(201)
       return {w, p}
     }
@@ -902,13 +1123,23 @@ describe('the audit log before every signal (issue 18, item 7)', () => {
       const {w, p} = scene()
       const r = await runWith(w, p, new RecordingAudit(w, k), {graceMs: 1000})
       expect(r.auditFailure?.code, `failing at write ${k}`).toBe('ENOSPC')
-      expect([...w.procs.values()].filter((x) => x.stopped).map((x) => x.pid), `stopped after failing at write ${k}`).toEqual([])
+      expect(
+        [...w.procs.values()].filter((x) => x.stopped).map((x) => x.pid),
+        `stopped after failing at write ${k}`,
+      ).toEqual([])
       // The only unrecorded signal: the SIGCONT that undoes this run's own SIGSTOP.
-      const failedAt = w.calls.findIndex((c, i) => c.startsWith('kill ') && !w.calls.slice(0, i).includes(`audit intent ${c.slice(5)}`))
+      const failedAt = w.calls.findIndex(
+        (c, i) => c.startsWith('kill ') && !w.calls.slice(0, i).includes(`audit intent ${c.slice(5)}`),
+      )
       const unrecorded = failedAt < 0 ? [] : w.calls.slice(failedAt).filter((c) => c.startsWith('kill '))
-      expect(unrecorded.every((c) => c.endsWith(' SIGCONT')), `failing at write ${k}: ${unrecorded.join(', ')}`).toBe(true)
+      expect(
+        unrecorded.every((c) => c.endsWith(' SIGCONT')),
+        `failing at write ${k}: ${unrecorded.join(', ')}`,
+      ).toBe(true)
       everyKillRecordedFirst(w.calls, (c) => unrecorded.includes(c))
-      expect(w.kills('SIGKILL').length, `no SIGKILL after failing at write ${k}`).toBeLessThanOrEqual(full.w.kills('SIGKILL').length)
+      expect(w.kills('SIGKILL').length, `no SIGKILL after failing at write ${k}`).toBeLessThanOrEqual(
+        full.w.kills('SIGKILL').length,
+      )
     }
   })
 
@@ -929,6 +1160,9 @@ describe('the audit log before every signal (issue 18, item 7)', () => {
     const p = plan(w, [], [deadPane('dead', '/tmp/tmux-1000/default', ['kill-pane', '-t', '%3'])])
     const r = await runWith(w, p, new RecordingAudit(w, 0), servers.options)
     expect(servers.calls.filter((c) => c[1] === 'kill-pane')).toEqual([])
-    expect(r.outcomes.get('dead')).toMatchObject({outcome: 'failed', detail: 'not run: the audit log could not be written (ENOSPC)'})
+    expect(r.outcomes.get('dead')).toMatchObject({
+      outcome: 'failed',
+      detail: 'not run: the audit log could not be written (ENOSPC)',
+    })
   })
 })

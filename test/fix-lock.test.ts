@@ -78,15 +78,21 @@ describe('where the lock lives', () => {
     const planted = path.join(tmp, `gt-doctor-${uid}`)
     fs.mkdirSync(planted, {mode: 0o700})
     fs.chownSync(planted, 65534, 65534)
-    expect(() => fixLockDir({home: path.join(dir, 'none'), tmp})).toThrow(`unsafe lock directory ${planted}: owned by uid 65534 (mode 0700), not by you (uid 0); it must be yours`)
+    expect(() => fixLockDir({home: path.join(dir, 'none'), tmp})).toThrow(
+      `unsafe lock directory ${planted}: owned by uid 65534 (mode 0700), not by you (uid 0); it must be yours`,
+    )
     fs.rmdirSync(planted)
     fs.symlinkSync(dir, planted)
-    expect(() => fixLockDir({home: path.join(dir, 'none'), tmp})).toThrow(`unsafe lock directory ${planted}: it is a symbolic link`)
+    expect(() => fixLockDir({home: path.join(dir, 'none'), tmp})).toThrow(
+      `unsafe lock directory ${planted}: it is a symbolic link`,
+    )
   })
 
   it.skipIf(!root)('a lock directory of another user is refused', async () => {
     fs.chownSync(dir, 65534, 65534)
-    await expect(acquireFixLock(dir, {waitMs: 0})).rejects.toThrow(`unsafe lock directory ${dir}: owned by uid 65534 (mode 0700), not by you (uid 0); it must be yours`)
+    await expect(acquireFixLock(dir, {waitMs: 0})).rejects.toThrow(
+      `unsafe lock directory ${dir}: owned by uid 65534 (mode 0700), not by you (uid 0); it must be yours`,
+    )
   })
 })
 
@@ -96,7 +102,9 @@ describe('holding and taking over', () => {
     const started = Date.now()
     const second = acquireFixLock(dir, {waitMs: 300})
     await expect(second).rejects.toThrow(
-      new RegExp(`^another gt-doctor --fix is running \\(pid ${process.pid}, lock ${dir}/fix-${process.pid}-\\d+-[0-9a-f]+\\.lock held for more than 0\\.3 s\\); run again when it has finished$`),
+      new RegExp(
+        `^another gt-doctor --fix is running \\(pid ${process.pid}, lock ${dir}/fix-${process.pid}-\\d+-[0-9a-f]+\\.lock held for more than 0\\.3 s\\); run again when it has finished$`,
+      ),
     )
     await expect(second).rejects.toMatchObject({exitCode: 2})
     expect(Date.now() - started).toBeGreaterThanOrEqual(290)
@@ -107,7 +115,9 @@ describe('holding and taking over', () => {
 
   it('a lock whose holder was SIGKILLed is taken at once', async () => {
     const child = await holder(dir)
-    await expect(acquireFixLock(dir, {waitMs: 0})).rejects.toThrow(`another gt-doctor --fix is running (pid ${child.pid}`)
+    await expect(acquireFixLock(dir, {waitMs: 0})).rejects.toThrow(
+      `another gt-doctor --fix is running (pid ${child.pid}`,
+    )
     await killed(child)
     const started = Date.now()
     const lock = await acquireFixLock(dir, {waitMs: 3000})
@@ -140,7 +150,9 @@ describe('holding and taking over', () => {
         await lock.release()
       }`
     const runs = Array.from({length: 6}, () => {
-      const child = spawn(process.execPath, ['--input-type=module', '-e', code], {stdio: ['ignore', 'ignore', 'inherit']})
+      const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      })
       children.push(child)
       return new Promise<number | null>((resolve) => child.once('exit', resolve))
     })

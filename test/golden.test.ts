@@ -26,7 +26,9 @@ function expectGolden(name: string, actual: string): void {
     return
   }
   expect(existsSync(file), `${file} is missing: run UPDATE_GOLDEN=1 npm test`).toBe(true)
-  expect(actual, `${name} differs from its golden file (UPDATE_GOLDEN=1 npm test rewrites it)`).toBe(readFileSync(file, 'utf8'))
+  expect(actual, `${name} differs from its golden file (UPDATE_GOLDEN=1 npm test rewrites it)`).toBe(
+    readFileSync(file, 'utf8'),
+  )
 }
 
 describe('the incident fixture', () => {
@@ -47,7 +49,15 @@ describe('golden reports of the incident', () => {
   })
 
   const render = (format: Format, table?: {verbose?: boolean; width?: number}) =>
-    renderReport({format, report, snapshot, redact: true, redactOptions: {home: '/home/nobody'}, failOn: 'error', table: {color: false, width: 80, ...table}}).text
+    renderReport({
+      format,
+      report,
+      snapshot,
+      redact: true,
+      redactOptions: {home: '/home/nobody'},
+      failOn: 'error',
+      table: {color: false, width: 80, ...table},
+    }).text
 
   const goldens: Array<[string, () => string]> = [
     ['incident.table.txt', () => render('table')],

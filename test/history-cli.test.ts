@@ -16,7 +16,10 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gt-history-'))
 afterAll(() => fs.rmSync(tmp, {recursive: true, force: true}))
 
 function history(args: string[]) {
-  const r = spawnSync(process.execPath, [bin, 'history', ...args], {encoding: 'utf8', env: {...process.env, NO_COLOR: '1', TZ: 'UTC', XDG_STATE_HOME: tmp}})
+  const r = spawnSync(process.execPath, [bin, 'history', ...args], {
+    encoding: 'utf8',
+    env: {...process.env, NO_COLOR: '1', TZ: 'UTC', XDG_STATE_HOME: tmp},
+  })
   return {code: r.status, stdout: r.stdout, stderr: r.stderr}
 }
 
@@ -41,7 +44,14 @@ describe('gt-doctor history', () => {
     expect(Math.max(...chart.map((l) => [...l].length))).toBeGreaterThan(70)
     expect(lines).toContain('Orphan MCP servers')
     expect(lines).toContain('Memory held by orphans')
-    const rows = lines.filter((l) => /^│ 2026-01-11/.test(l)).map((l) => l.split('│').slice(1, -1).map((c) => c.trim()))
+    const rows = lines
+      .filter((l) => /^│ 2026-01-11/.test(l))
+      .map((l) =>
+        l
+          .split('│')
+          .slice(1, -1)
+          .map((c) => c.trim()),
+      )
     expect(rows).toHaveLength(12)
     expect(rows[0]).toEqual(['2026-01-11 00:00:00', '7', '15', '0', '0', '0 B'])
     expect(rows[11]).toEqual(['2026-01-11 22:00:00', '19', '15', '12', '113', '5.7 GiB'])
@@ -58,17 +68,26 @@ describe('gt-doctor history', () => {
 
   it('--since takes a duration back from now', () => {
     // The same runs, moved so that the last one was 30 minutes ago: 24h reaches 12 of them, 5h three.
-    const entries = fs.readFileSync(fixture, 'utf8').trim().split('\n').flatMap((l) => {
-      try {
-        return [JSON.parse(l)]
-      } catch {
-        return []
-      }
-    })
+    const entries = fs
+      .readFileSync(fixture, 'utf8')
+      .trim()
+      .split('\n')
+      .flatMap((l) => {
+        try {
+          return [JSON.parse(l)]
+        } catch {
+          return []
+        }
+      })
     const shift = Date.now() - 30 * 60 * 1000 - Date.parse(entries[entries.length - 1].time)
     const file = path.join(tmp, 'recent.jsonl')
-    fs.writeFileSync(file, entries.map((e) => JSON.stringify({...e, time: new Date(Date.parse(e.time) + shift).toISOString()})).join('\n') + '\n')
-    const json = (since: string) => JSON.parse(history(['--file', file, '--since', since, '--json']).stdout) as HistoryResult
+    fs.writeFileSync(
+      file,
+      entries.map((e) => JSON.stringify({...e, time: new Date(Date.parse(e.time) + shift).toISOString()})).join('\n') +
+        '\n',
+    )
+    const json = (since: string) =>
+      JSON.parse(history(['--file', file, '--since', since, '--json']).stdout) as HistoryResult
     expect(json('24h').points).toHaveLength(12)
     expect(json('5h').points.map((p) => p.orphanClaude)).toEqual([9, 12, 12])
     expect(json('10m').points).toEqual([])
@@ -90,7 +109,9 @@ describe('gt-doctor history', () => {
   it('a missing or empty history is a friendly line and exit 0; a bad --since is one line and exit 2', () => {
     const missing = history(['--file', path.join(tmp, 'none.jsonl')])
     expect(missing).toMatchObject({code: 0, stderr: ''})
-    expect(missing.stdout.trim().split('\n')).toEqual([`No history yet: ${path.join(tmp, 'none.jsonl')} does not exist. \`gt-doctor watch\` records one.`])
+    expect(missing.stdout.trim().split('\n')).toEqual([
+      `No history yet: ${path.join(tmp, 'none.jsonl')} does not exist. \`gt-doctor watch\` records one.`,
+    ])
     const empty = path.join(tmp, 'empty.jsonl')
     fs.writeFileSync(empty, '\n')
     expect(history(['--file', empty]).stdout.trim()).toBe(`No runs recorded in ${empty} yet.`)
@@ -98,7 +119,9 @@ describe('gt-doctor history', () => {
     expect(history([]).stdout).toContain(path.join(tmp, 'gt-doctor', 'history.jsonl'))
     const bad = history(['--file', fixture, '--since', '24'])
     expect(bad.code).toBe(2)
-    expect(bad.stderr.trim().split('\n')).toEqual(['gt-doctor: --since expects a duration like 30m, 24h or 7d, or a date like 2026-01-11, got "24"'])
+    expect(bad.stderr.trim().split('\n')).toEqual([
+      'gt-doctor: --since expects a duration like 30m, 24h or 7d, or a date like 2026-01-11, got "24"',
+    ])
   })
 
   it('only garbage: nothing to show, the skipped lines counted, exit 0', () => {
@@ -106,19 +129,37 @@ describe('gt-doctor history', () => {
     fs.writeFileSync(file, 'x\n{"v":1}\n')
     const r = history(['--file', file])
     expect(r.code).toBe(0)
-    expect(r.stdout.trim().split('\n')).toEqual([`No runs recorded in ${file} yet.`, `note: skipped 2 malformed lines in ${file}`])
+    expect(r.stdout.trim().split('\n')).toEqual([
+      `No runs recorded in ${file} yet.`,
+      `note: skipped 2 malformed lines in ${file}`,
+    ])
   })
 })
 
 describe('usage errors of watch and session stop: one line, exit 2, nothing run', () => {
   const cli = (args: string[]) => {
-    const r = spawnSync(process.execPath, [bin, ...args], {encoding: 'utf8', env: {...process.env, NO_COLOR: '1', XDG_STATE_HOME: tmp}})
+    const r = spawnSync(process.execPath, [bin, ...args], {
+      encoding: 'utf8',
+      env: {...process.env, NO_COLOR: '1', XDG_STATE_HOME: tmp},
+    })
     return {code: r.status, stdout: r.stdout, stderr: r.stderr.trim().split('\n')}
   }
 
   it('watch', () => {
-    expect(cli(['watch', '--interval', '0'])).toMatchObject({code: 2, stdout: '', stderr: ['gt-doctor: --interval: expected seconds above 0 and up to 86400 (a decimal number like 0.5 or 10), got "0"']})
-    expect(cli(['watch', '--interval', '0x10'])).toMatchObject({code: 2, stdout: '', stderr: ['gt-doctor: --interval: expected seconds above 0 and up to 86400 (a decimal number like 0.5 or 10), got "0x10"']})
+    expect(cli(['watch', '--interval', '0'])).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: [
+        'gt-doctor: --interval: expected seconds above 0 and up to 86400 (a decimal number like 0.5 or 10), got "0"',
+      ],
+    })
+    expect(cli(['watch', '--interval', '0x10'])).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: [
+        'gt-doctor: --interval: expected seconds above 0 and up to 86400 (a decimal number like 0.5 or 10), got "0x10"',
+      ],
+    })
     expect(cli(['watch', '--count', '1', '--history', '/etc/passwd/x'])).toMatchObject({code: 2, stdout: ''})
     expect(cli(['watch', '--count', '1', '--only', 'nope', '--history', path.join(tmp, 'w.jsonl')]).stderr).toEqual([
       'gt-doctor: unknown check "nope"; known checks: agent-leftover, detached-run, orphan-claude, orphan-mcp, orphan-memory, session-mismatch',
@@ -127,13 +168,19 @@ describe('usage errors of watch and session stop: one line, exit 2, nothing run'
 
   it('a history or state directory under /proc is refused in one line, not created forever (recursive mkdir loops there)', () => {
     const run = (args: string[], env: NodeJS.ProcessEnv = {}) => {
-      const r = spawnSync(process.execPath, [bin, ...args], {encoding: 'utf8', timeout: 30_000, env: {...process.env, NO_COLOR: '1', XDG_STATE_HOME: tmp, ...env}})
+      const r = spawnSync(process.execPath, [bin, ...args], {
+        encoding: 'utf8',
+        timeout: 30_000,
+        env: {...process.env, NO_COLOR: '1', XDG_STATE_HOME: tmp, ...env},
+      })
       return {code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr.trim().split('\n')}
     }
     const viaFlag = run(['watch', '--count', '1', '--history', '/proc/self/x/h.jsonl'])
     expect(viaFlag).toMatchObject({code: 2, signal: null})
     expect(viaFlag.stderr).toHaveLength(1)
-    expect(viaFlag.stderr[0]).toMatch(/^gt-doctor: cannot write the history file \/proc\/self\/x\/h\.jsonl: \/proc is a kernel file system/)
+    expect(viaFlag.stderr[0]).toMatch(
+      /^gt-doctor: cannot write the history file \/proc\/self\/x\/h\.jsonl: \/proc is a kernel file system/,
+    )
     const viaState = run(['watch', '--count', '1'], {XDG_STATE_HOME: '/proc/self/x'})
     expect(viaState).toMatchObject({code: 2, signal: null})
     expect(viaState.stderr).toHaveLength(1)
@@ -142,7 +189,11 @@ describe('usage errors of watch and session stop: one line, exit 2, nothing run'
 
   it('a missing history directory is made one level at a time, 0700', () => {
     const file = path.join(tmp, 'deep', 'er', 'h.jsonl')
-    const r = spawnSync(process.execPath, [bin, 'watch', '--count', '1', '--history', file], {encoding: 'utf8', timeout: 60_000, env: {...process.env, NO_COLOR: '1', XDG_STATE_HOME: tmp}})
+    const r = spawnSync(process.execPath, [bin, 'watch', '--count', '1', '--history', file], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: {...process.env, NO_COLOR: '1', XDG_STATE_HOME: tmp},
+    })
     expect(r.signal).toBeNull()
     expect(fs.existsSync(file)).toBe(true)
     expect(fs.statSync(path.join(tmp, 'deep')).mode & 0o777).toBe(0o700)
@@ -159,7 +210,14 @@ describe('usage errors of watch and session stop: one line, exit 2, nothing run'
   })
 
   it('session stop', () => {
-    expect(cli(['session', 'stop'])).toMatchObject({code: 2, stdout: '', stderr: ['gt-doctor: name the sessions to stop, or pass --all-matching REGEX']})
-    expect(cli(['session', 'stop', '--all-matching', '('])).toMatchObject({code: 2, stderr: ['gt-doctor: --all-matching: Invalid regular expression: /(/: Unterminated group']})
+    expect(cli(['session', 'stop'])).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: ['gt-doctor: name the sessions to stop, or pass --all-matching REGEX'],
+    })
+    expect(cli(['session', 'stop', '--all-matching', '('])).toMatchObject({
+      code: 2,
+      stderr: ['gt-doctor: --all-matching: Invalid regular expression: /(/: Unterminated group'],
+    })
   })
 })

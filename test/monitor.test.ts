@@ -11,7 +11,13 @@ import {findingKinds} from '../src/checks/api.js'
 import {diagnose} from '../src/doctor.js'
 import {loadChecks} from '../src/plugins/load.js'
 import {compareRuns} from '../src/monitor/compare.js'
-import {appendHistory, defaultHistoryFile, historyEntry, readHistory, type HistoryEntry} from '../src/monitor/history.js'
+import {
+  appendHistory,
+  defaultHistoryFile,
+  historyEntry,
+  readHistory,
+  type HistoryEntry,
+} from '../src/monitor/history.js'
 import {parseSince} from '../src/monitor/since.js'
 import {watchLoop} from '../src/monitor/watch.js'
 import {exitCodeFor} from '../src/report/model.js'
@@ -30,7 +36,12 @@ function machine(orphans: number[]) {
   for (const pid of orphans) {
     m.proc({pid, ppid: 600, cmd: 'claude', mib: 400, env: {TMUX: `${server.socket},600,9`, TMUX_PANE: '%9'}})
     m.proc({pid: pid + 1, ppid: pid, cmd: 'npm exec @modelcontextprotocol/server-filesystem /x', mib: 20})
-    m.proc({pid: pid + 2, ppid: pid, cmd: 'node /x/node_modules/@modelcontextprotocol/server-memory/dist/index.js', mib: 30})
+    m.proc({
+      pid: pid + 2,
+      ppid: pid,
+      cmd: 'node /x/node_modules/@modelcontextprotocol/server-memory/dist/index.js',
+      mib: 30,
+    })
   }
   return m.snapshot()
 }
@@ -53,7 +64,15 @@ describe('a history entry', () => {
   it("records the report's counts and the orphan finding ids", async () => {
     const {report, exitCode} = await reportOf([1000, 2000])
     const entry = historyEntry(report, {startedAt: new Date('2026-01-11T12:00:00Z'), durationMs: 12.4, exitCode}, kinds)
-    expect(entry).toMatchObject({v: 1, time: '2026-01-11T12:00:00.000Z', durationMs: 12, status: 'error', exitCode: 1, claudeProcesses: 3, tmuxSessions: 1})
+    expect(entry).toMatchObject({
+      v: 1,
+      time: '2026-01-11T12:00:00.000Z',
+      durationMs: 12,
+      status: 'error',
+      exitCode: 1,
+      claudeProcesses: 3,
+      tmuxSessions: 1,
+    })
     expect(entry.orphanClaude).toBe(2)
     expect(entry.orphanMcp).toBe(4)
     expect(entry.orphans).toEqual(['orphan-claude:1000:10000', 'orphan-claude:2000:20000'])
@@ -65,7 +84,11 @@ describe('a history entry', () => {
     const {report} = await diagnose({tool, snapshot: incident().snapshot, config: defaultConfig()})
     const entry = historyEntry(report, {startedAt: new Date(), durationMs: 1, exitCode: 1}, kinds)
     const s = report.summary
-    expect([entry.orphanClaude, entry.orphanMcp, entry.orphanMemoryBytes]).toEqual([s.orphanClaude, s.orphanMcp, s.orphanMemoryBytes])
+    expect([entry.orphanClaude, entry.orphanMcp, entry.orphanMemoryBytes]).toEqual([
+      s.orphanClaude,
+      s.orphanMcp,
+      s.orphanMemoryBytes,
+    ])
     expect(entry.orphanClaude).toBe(12)
   })
 
@@ -76,7 +99,17 @@ describe('a history entry', () => {
     const fixedReport = {
       ...after,
       summary: {...after.summary, fixed: 1, freedMemoryBytes: 450 * 1024 * 1024},
-      fixed: [{...fixedFinding, fix: {outcome: 'fixed' as const, detail: 'ended', signalled: [1000, 1001, 1002], freedBytes: 450 * 1024 * 1024}}],
+      fixed: [
+        {
+          ...fixedFinding,
+          fix: {
+            outcome: 'fixed' as const,
+            detail: 'ended',
+            signalled: [1000, 1001, 1002],
+            freedBytes: 450 * 1024 * 1024,
+          },
+        },
+      ],
     }
     const entry = historyEntry(fixedReport, {startedAt: new Date(), durationMs: 1, exitCode: 1}, kinds)
     expect(entry).toMatchObject({orphanClaude: 2, orphanMcp: 4, fixed: 1, fixedOrphans: ['orphan-claude:1000:10000']})
@@ -85,11 +118,21 @@ describe('a history entry', () => {
 
 describe('what changed between runs', () => {
   const entry = (orphans: string[], bytes: number, fixedOrphans?: string[]): HistoryEntry =>
-    ({v: 1, time: '2026-01-11T12:00:00Z', orphans, orphanMemoryBytes: bytes, ...(fixedOrphans ? {fixedOrphans, fixed: fixedOrphans.length} : {})}) as HistoryEntry
+    ({
+      v: 1,
+      time: '2026-01-11T12:00:00Z',
+      orphans,
+      orphanMemoryBytes: bytes,
+      ...(fixedOrphans ? {fixedOrphans, fixed: fixedOrphans.length} : {}),
+    }) as HistoryEntry
 
   it('new, gone, and the memory trend; nothing to compare on the first run', () => {
     expect(compareRuns(undefined, entry(['a'], 1))).toBeUndefined()
-    expect(compareRuns(entry(['a', 'b'], 3 * GiB), entry(['b', 'c'], 4 * GiB))).toEqual({appeared: ['c'], gone: ['a'], memoryDeltaBytes: GiB})
+    expect(compareRuns(entry(['a', 'b'], 3 * GiB), entry(['b', 'c'], 4 * GiB))).toEqual({
+      appeared: ['c'],
+      gone: ['a'],
+      memoryDeltaBytes: GiB,
+    })
   })
 
   it('what the previous run fixed is not "gone" again', () => {
@@ -99,9 +142,18 @@ describe('what changed between runs', () => {
   it('renders one line: counts, change, trend', () => {
     expect(formatByteDelta(1.2 * GiB)).toBe('+1.2 GiB')
     expect(formatByteDelta(-300 * 1024 * 1024)).toBe('-300 MiB')
-    const cur = {...entry(['orphan-claude:5:50'], 1.2 * GiB), claudeProcesses: 3, tmuxSessions: 1, orphanClaude: 1, orphanMcp: 2, status: 'error'} as HistoryEntry
+    const cur = {
+      ...entry(['orphan-claude:5:50'], 1.2 * GiB),
+      claudeProcesses: 3,
+      tmuxSessions: 1,
+      orphanClaude: 1,
+      orphanMcp: 2,
+      status: 'error',
+    } as HistoryEntry
     const line = renderWatchLine(cur, compareRuns(entry(['orphan-claude:4:40'], 0), cur), 2, {color: false})
-    expect(line).toMatch(/^\d\d:\d\d:\d\d run 2: 3 claude, 1 session, 1 orphan claude, 2 orphan MCP, 1\.2 GiB held by orphans \(\+1\.2 GiB\); new: orphan-claude:5:50; gone: orphan-claude:4:40$/)
+    expect(line).toMatch(
+      /^\d\d:\d\d:\d\d run 2: 3 claude, 1 session, 1 orphan claude, 2 orphan MCP, 1\.2 GiB held by orphans \(\+1\.2 GiB\); new: orphan-claude:5:50; gone: orphan-claude:4:40$/,
+    )
     expect(renderWatchLine(cur, undefined, 1, {color: false})).toMatch(/; first run$/)
   })
 })
@@ -149,7 +201,12 @@ describe('the watch loop', () => {
     expect((fs.statSync(path.dirname(file)).mode & 0o777).toString(8)).toBe('700')
   })
 
-  const base = (file: string, controller: AbortController) => ({historyFile: file, signal: controller.signal, onRun: () => {}, onError: () => {}})
+  const base = (file: string, controller: AbortController) => ({
+    historyFile: file,
+    signal: controller.signal,
+    onRun: () => {},
+    onError: () => {},
+  })
 
   it('a stop signal during the sleep ends the loop at once, after the recorded run', async () => {
     const file = path.join(dir, 'h.jsonl')
@@ -224,9 +281,27 @@ describe('reading the history', () => {
   it('skips and counts malformed lines, never throws; a missing file is no error', () => {
     const file = path.join(dir, 'h.jsonl')
     expect(readHistory(file)).toEqual({entries: [], malformed: 0, missing: true})
-    const good = {v: 1, time: '2026-01-11T12:00:00Z', durationMs: 1, status: 'ok', exitCode: 0, claudeProcesses: 1, tmuxSessions: 1, mcpServers: 0, orphanClaude: 0, orphanMcp: 0, orphanMemoryBytes: 0, orphans: []}
+    const good = {
+      v: 1,
+      time: '2026-01-11T12:00:00Z',
+      durationMs: 1,
+      status: 'ok',
+      exitCode: 0,
+      claudeProcesses: 1,
+      tmuxSessions: 1,
+      mcpServers: 0,
+      orphanClaude: 0,
+      orphanMcp: 0,
+      orphanMemoryBytes: 0,
+      orphans: [],
+    }
     appendHistory(file, good as HistoryEntry)
-    fs.appendFileSync(file, '{"v":1,"time":"2026-01-11T12:01:00Z","orphanCl\n\nnot json\n[]\n{"v":2}\n' + JSON.stringify({...good, orphanClaude: 'x'}) + '\n')
+    fs.appendFileSync(
+      file,
+      '{"v":1,"time":"2026-01-11T12:01:00Z","orphanCl\n\nnot json\n[]\n{"v":2}\n' +
+        JSON.stringify({...good, orphanClaude: 'x'}) +
+        '\n',
+    )
     appendHistory(file, {...good, orphanClaude: 3} as HistoryEntry)
     const read = readHistory(file)
     expect(read.entries.map((e) => e.orphanClaude)).toEqual([0, 3])
@@ -235,7 +310,9 @@ describe('reading the history', () => {
 
   it('lives under $XDG_STATE_HOME, else ~/.local/state', () => {
     expect(defaultHistoryFile({XDG_STATE_HOME: '/s'}, '/home/a')).toBe('/s/gt-doctor/history.jsonl')
-    expect(defaultHistoryFile({XDG_STATE_HOME: 'relative'}, '/home/a')).toBe('/home/a/.local/state/gt-doctor/history.jsonl')
+    expect(defaultHistoryFile({XDG_STATE_HOME: 'relative'}, '/home/a')).toBe(
+      '/home/a/.local/state/gt-doctor/history.jsonl',
+    )
     expect(defaultHistoryFile({}, '/home/a')).toBe('/home/a/.local/state/gt-doctor/history.jsonl')
   })
 
@@ -246,6 +323,7 @@ describe('reading the history', () => {
     expect(parseSince('7d', now).toISOString()).toBe('2026-01-04T12:00:00.000Z')
     expect(parseSince('1.5h', now).toISOString()).toBe('2026-01-11T10:30:00.000Z')
     expect(parseSince('2026-01-11T08:00:00Z').toISOString()).toBe('2026-01-11T08:00:00.000Z')
-    for (const bad of ['24', 'yesterday', '5 parsecs', '-3h', '']) expect(() => parseSince(bad, now), bad).toThrow(/--since expects/)
+    for (const bad of ['24', 'yesterday', '5 parsecs', '-3h', ''])
+      expect(() => parseSince(bad, now), bad).toThrow(/--since expects/)
   })
 })

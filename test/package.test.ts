@@ -45,7 +45,10 @@ describe('the packed tarball, installed into an empty global prefix', () => {
   beforeAll(() => {
     // A clean tree: the files git would commit (tracked or new), no build output; the dev dependencies linked.
     const tree = path.join(work, 'tree')
-    const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {cwd: REPO_ROOT, encoding: 'utf8'})
+    const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+    })
       .split('\0')
       .filter((f) => f && fs.existsSync(path.join(REPO_ROOT, f)))
     for (const f of files) {
@@ -59,7 +62,8 @@ describe('the packed tarball, installed into an empty global prefix', () => {
 
     fs.mkdirSync(prefix)
     fs.mkdirSync(elsewhere)
-    const install = (mode: string) => run('npm', ['install', '--global', mode, '--prefix', prefix, '--no-audit', '--no-fund', tarball], elsewhere)
+    const install = (mode: string) =>
+      run('npm', ['install', '--global', mode, '--prefix', prefix, '--no-audit', '--no-fund', tarball], elsewhere)
     let r = install('--offline')
     installMode = 'offline'
     if (r.code !== 0 && /ENOTCACHED/.test(r.stderr)) {
@@ -68,13 +72,24 @@ describe('the packed tarball, installed into an empty global prefix', () => {
       installMode = 'registry'
     }
     expect(r.code, r.stderr).toBe(0)
-    process.stderr.write(`package.test: dependencies installed ${installMode === 'offline' ? "from npm's cache alone (--offline)" : "with the registry's metadata (the cache had only the tarballs)"}\n`)
+    process.stderr.write(
+      `package.test: dependencies installed ${installMode === 'offline' ? "from npm's cache alone (--offline)" : "with the registry's metadata (the cache had only the tarballs)"}\n`,
+    )
   }, 480_000)
   afterAll(() => fs.rmSync(work, {recursive: true, force: true}))
 
   it('prepack built dist/ and the command manifest; the tarball holds the license and the schemas, no tests', () => {
     const list = execFileSync('tar', ['tzf', tarball], {encoding: 'utf8'}).split('\n')
-    for (const f of ['dist/src/index.js', 'dist/src/commands/check.js', 'oclif.manifest.json', 'LICENSE', 'README.md', 'src/report/report-v1.schema.json', 'src/snapshot/snapshot-v1.schema.json', 'examples/prometheus/gt-doctor.rules.yml'])
+    for (const f of [
+      'dist/src/index.js',
+      'dist/src/commands/check.js',
+      'oclif.manifest.json',
+      'LICENSE',
+      'README.md',
+      'src/report/report-v1.schema.json',
+      'src/snapshot/snapshot-v1.schema.json',
+      'examples/prometheus/gt-doctor.rules.yml',
+    ])
       expect(list, f).toContain(`package/${f}`)
     expect(list.filter((f) => /^package\/(test|dist\/test|fixtures)\//.test(f))).toEqual([])
     const manifest = JSON.parse(fs.readFileSync(path.join(installed, 'oclif.manifest.json'), 'utf8'))
@@ -102,8 +117,12 @@ describe('the packed tarball, installed into an empty global prefix', () => {
     const shipped = JSON.parse(fs.readFileSync(path.join(installed, 'src/report/report-v1.schema.json'), 'utf8'))
     const resolved = createRequire(path.join(prefix, 'lib', 'node_modules', 'x.js')).resolve(shipped.$id)
     expect(resolved).toBe(path.join(installed, 'src/report/report-v1.schema.json'))
-    const snapshotId = JSON.parse(fs.readFileSync(path.join(installed, 'src/snapshot/snapshot-v1.schema.json'), 'utf8')).$id
-    expect(createRequire(path.join(prefix, 'lib', 'node_modules', 'x.js')).resolve(snapshotId)).toBe(path.join(installed, 'src/snapshot/snapshot-v1.schema.json'))
+    const snapshotId = JSON.parse(
+      fs.readFileSync(path.join(installed, 'src/snapshot/snapshot-v1.schema.json'), 'utf8'),
+    ).$id
+    expect(createRequire(path.join(prefix, 'lib', 'node_modules', 'x.js')).resolve(snapshotId)).toBe(
+      path.join(installed, 'src/snapshot/snapshot-v1.schema.json'),
+    )
     const ajv = new Ajv({allErrors: true})
     addFormats(ajv)
     const validate = ajv.compile(shipped)
@@ -116,6 +135,8 @@ describe('the packed tarball, installed into an empty global prefix', () => {
     expect(linked.code, linked.stderr).toBe(0)
     const r = gtDoctor(['checks', '--json'])
     expect(r.code, r.stderr).toBe(0)
-    expect(JSON.parse(r.stdout).find((c: {id: string}) => c.id === 'stale-tmux-socket')?.source).toBe('plugin gt-doctor-plugin-stale-sockets@0.1.0')
+    expect(JSON.parse(r.stdout).find((c: {id: string}) => c.id === 'stale-tmux-socket')?.source).toBe(
+      'plugin gt-doctor-plugin-stale-sockets@0.1.0',
+    )
   })
 })

@@ -46,7 +46,12 @@ function analyzeInChild(snapshot: Snapshot): {status: number | null; out: any} {
     for (const p of snapshot.processes) tree.ancestors(p), tree.paneOwner(p), tree.subtree(p)
     console.log(JSON.stringify({claudes: a.claudes.map((c) => [c.proc.pid, c.kind]), mcp: a.mcpTrees.map((t) => t.members.map((m) => m.pid)), candidates}))
   `
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {input: JSON.stringify(snapshot), encoding: 'utf8', timeout: LIMIT_MS, killSignal: 'SIGKILL'})
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    input: JSON.stringify(snapshot),
+    encoding: 'utf8',
+    timeout: LIMIT_MS,
+    killSignal: 'SIGKILL',
+  })
   return {status: r.status, out: r.status === 0 ? JSON.parse(r.stdout) : r.stderr}
 }
 
@@ -90,7 +95,9 @@ describe('a PPID cycle', () => {
     writeFileSync(file, serializeSnapshot(cyclic().snapshot()))
     const r = runCli(['check', '--from', file], {timeoutMs: LIMIT_MS})
     expect(r.status, `check --from did not finish within ${LIMIT_MS} ms`).toBe(2)
-    expect(r.stderr.trim()).toBe(`gt-doctor: ${file} is not a valid gt-doctor snapshot: its processes form a parent cycle (pids 40, 41); a snapshot the collector wrote never does`)
+    expect(r.stderr.trim()).toBe(
+      `gt-doctor: ${file} is not a valid gt-doctor snapshot: its processes form a parent cycle (pids 40, 41); a snapshot the collector wrote never does`,
+    )
     expect(r.stdout).toBe('')
   })
 })
@@ -107,13 +114,17 @@ describe('duplicate pids', () => {
   })
 
   it('in a recorded snapshot are refused in one line, exit 2', () => {
-    expect(() => parseSnapshot(serializeSnapshot(twice()), 'x.json')).toThrow(/^x\.json is not a valid gt-doctor snapshot: pid 1 appears twice in processes$/)
+    expect(() => parseSnapshot(serializeSnapshot(twice()), 'x.json')).toThrow(
+      /^x\.json is not a valid gt-doctor snapshot: pid 1 appears twice in processes$/,
+    )
     const dir = mkdtempSync(join(tmpdir(), 'gt-doctor-dup-'))
     const file = join(dir, 'dup.json')
     writeFileSync(file, serializeSnapshot(twice()))
     const r = runCli(['check', '--from', file], {timeoutMs: LIMIT_MS})
     expect(r.status).toBe(2)
-    expect(r.stderr.trim()).toBe(`gt-doctor: ${file} is not a valid gt-doctor snapshot: pid 1 appears twice in processes`)
+    expect(r.stderr.trim()).toBe(
+      `gt-doctor: ${file} is not a valid gt-doctor snapshot: pid 1 appears twice in processes`,
+    )
   })
 
   it('a process that is its own parent ("parent unknown", as the collector repairs a cycle) is accepted', () => {

@@ -68,17 +68,33 @@ describe('the example plugin, linked with `gt-doctor plugins link`', () => {
     const listed = box.cli(['plugins'])
     expect(listed.stdout).toContain(`gt-doctor-plugin-stale-sockets 0.1.0 (link) ${STALE_PLUGIN}`)
     const pjson = JSON.parse(fs.readFileSync(path.join(box.env.XDG_DATA_HOME, 'gt-doctor', 'package.json'), 'utf8'))
-    expect(pjson.oclif.plugins).toEqual([expect.objectContaining({name: 'gt-doctor-plugin-stale-sockets', type: 'link'})])
+    expect(pjson.oclif.plugins).toEqual([
+      expect.objectContaining({name: 'gt-doctor-plugin-stale-sockets', type: 'link'}),
+    ])
   })
 
   it('`gt-doctor checks` shows its check with the plugin as source', () => {
     const r = box.cli(['checks', '--json'])
     expect(r.code, r.stderr).toBe(0)
     const listing = json<CheckListing[]>(r.stdout)
-    expect(listing.map((c) => c.id)).toEqual(['agent-leftover', 'detached-run', 'orphan-claude', 'orphan-mcp', 'orphan-memory', 'session-mismatch', 'stale-tmux-socket'])
-    expect(listing.at(-1)).toMatchObject({fixable: true, source: 'plugin gt-doctor-plugin-stale-sockets@0.1.0', enabled: true})
+    expect(listing.map((c) => c.id)).toEqual([
+      'agent-leftover',
+      'detached-run',
+      'orphan-claude',
+      'orphan-mcp',
+      'orphan-memory',
+      'session-mismatch',
+      'stale-tmux-socket',
+    ])
+    expect(listing.at(-1)).toMatchObject({
+      fixable: true,
+      source: 'plugin gt-doctor-plugin-stale-sockets@0.1.0',
+      enabled: true,
+    })
     const table = box.cli(['checks'])
-    expect(table.stdout).toMatch(/stale-tmux-socket .*Stale tmux sockets .*yes .*plugin gt-doctor-plugin-stale-sockets@0\.1\.0/)
+    expect(table.stdout).toMatch(
+      /stale-tmux-socket .*Stale tmux sockets .*yes .*plugin gt-doctor-plugin-stale-sockets@0\.1\.0/,
+    )
     expect(table.stderr).toBe('')
   })
 
@@ -102,15 +118,31 @@ describe('the example plugin, linked with `gt-doctor plugins link`', () => {
       const cfg = box.write('sockets.json', {sockets: [socket]})
       const env = {...box.env, GT_DOCTOR_CONFIG: cfg}
 
-      const r = await ns.exec(['node', BIN, 'check', '--only', 'stale-tmux-socket', '--json'], {env, cwd: box.root, timeoutMs: 30_000})
+      const r = await ns.exec(['node', BIN, 'check', '--only', 'stale-tmux-socket', '--json'], {
+        env,
+        cwd: box.root,
+        timeoutMs: 30_000,
+      })
       expect(r.code, r.stderr).toBe(0)
       const report = json<Report>(r.stdout)
       expect(report.checks).toHaveLength(1)
-      expect(report.checks[0]).toMatchObject({id: 'stale-tmux-socket', status: 'warning', source: 'plugin:gt-doctor-plugin-stale-sockets@0.1.0'})
+      expect(report.checks[0]).toMatchObject({
+        id: 'stale-tmux-socket',
+        status: 'warning',
+        source: 'plugin:gt-doctor-plugin-stale-sockets@0.1.0',
+      })
       const finding = report.checks[0].findings.find((f) => f.socket === socket)
-      expect(finding).toMatchObject({severity: 'warning', fixable: true, message: `Stale tmux socket ${socket}: no server answers on it`})
+      expect(finding).toMatchObject({
+        severity: 'warning',
+        fixable: true,
+        message: `Stale tmux socket ${socket}: no server answers on it`,
+      })
 
-      const table = await ns.exec(['node', BIN, 'check', '--only', 'stale-tmux-socket'], {env, cwd: box.root, timeoutMs: 30_000})
+      const table = await ns.exec(['node', BIN, 'check', '--only', 'stale-tmux-socket'], {
+        env,
+        cwd: box.root,
+        timeoutMs: 30_000,
+      })
       expect(table.stdout).toContain('stale-tmux-socket')
       expect(table.stdout.replace(/[\s│]+/g, ' ')).toContain(`Stale tmux socket ${socket}`)
     })
@@ -126,9 +158,13 @@ describe('the example plugin, installed with `gt-doctor plugins install file:...
     expect(installed.code, installed.stderr).toBe(0)
     expect(box.cli(['plugins']).stdout).toMatch(/^gt-doctor-plugin-stale-sockets 0\.1\.0$/m)
     const listing = json<CheckListing[]>(box.cli(['checks', '--json']).stdout)
-    expect(listing.find((c) => c.id === 'stale-tmux-socket')?.source).toBe('plugin gt-doctor-plugin-stale-sockets@0.1.0')
+    expect(listing.find((c) => c.id === 'stale-tmux-socket')?.source).toBe(
+      'plugin gt-doctor-plugin-stale-sockets@0.1.0',
+    )
     expect(box.cli(['plugins', 'uninstall', 'gt-doctor-plugin-stale-sockets']).code).toBe(0)
-    expect(json<CheckListing[]>(box.cli(['checks', '--json']).stdout).map((c) => c.id)).not.toContain('stale-tmux-socket')
+    expect(json<CheckListing[]>(box.cli(['checks', '--json']).stdout).map((c) => c.id)).not.toContain(
+      'stale-tmux-socket',
+    )
   }, 90_000)
 })
 
@@ -143,16 +179,24 @@ describe('a failed `gt-doctor plugins install`', () => {
 
   beforeAll(async () => {
     // A registry on loopback that knows no package: the test needs no network, and npm gets a fast 404.
-    registry = spawn(process.execPath, ['-e', `
+    registry = spawn(
+      process.execPath,
+      [
+        '-e',
+        `
       const s = require('http').createServer((q, r) => { r.writeHead(404, {'content-type': 'application/json'}); r.end('{"error":"Not found"}') })
-      s.listen(0, '127.0.0.1', () => console.log(s.address().port))`], {stdio: ['ignore', 'pipe', 'inherit']})
+      s.listen(0, '127.0.0.1', () => console.log(s.address().port))`,
+      ],
+      {stdio: ['ignore', 'pipe', 'inherit']},
+    )
     const port = await new Promise<string>((resolve) => registry.stdout!.once('data', (d) => resolve(String(d).trim())))
     url = `http://127.0.0.1:${port}/`
     expect(box.cli(['plugins', 'install', `file:${STALE_PLUGIN}`]).code).toBe(0)
   }, 90_000)
 
   /** `cli` blocks this process's event loop, which would stall the loopback registry if it lived here. */
-  const installFromRegistry = (name: string) => box.cli(['plugins', 'install', name], {env: {npm_config_registry: url, npm_config_fetch_retries: '0'}})
+  const installFromRegistry = (name: string) =>
+    box.cli(['plugins', 'install', name], {env: {npm_config_registry: url, npm_config_fetch_retries: '0'}})
 
   it('leaves an installed plugin of the same name installed, and its check running', () => {
     const r = installFromRegistry('gt-doctor-plugin-stale-sockets')
@@ -161,8 +205,12 @@ describe('a failed `gt-doctor plugins install`', () => {
     noStack(r.stderr)
     expect(box.cli(['plugins']).stdout).toMatch(/^gt-doctor-plugin-stale-sockets 0\.1\.0$/m)
     const listing = json<CheckListing[]>(box.cli(['checks', '--json']).stdout)
-    expect(listing.find((c) => c.id === 'stale-tmux-socket')?.source).toBe('plugin gt-doctor-plugin-stale-sockets@0.1.0')
-    expect(fs.readdirSync(path.join(box.env.XDG_DATA_HOME, 'gt-doctor')).filter((f) => f.startsWith('.install-backup'))).toEqual([])
+    expect(listing.find((c) => c.id === 'stale-tmux-socket')?.source).toBe(
+      'plugin gt-doctor-plugin-stale-sockets@0.1.0',
+    )
+    expect(
+      fs.readdirSync(path.join(box.env.XDG_DATA_HOME, 'gt-doctor')).filter((f) => f.startsWith('.install-backup')),
+    ).toEqual([])
   }, 90_000)
 
   it('leaves a linked plugin of the same name linked', () => {
@@ -201,17 +249,39 @@ describe('the example local check, named in a config', () => {
         localChecks: [path.join(LOCAL_EXAMPLE, 'too-many-claudes.mjs')],
         checks: {'too-many-claudes': {options: {limit: 2}}},
       })
-      const r = await ns.exec(['node', BIN, 'check', '--json', '--config', cfg], {env: box.env, cwd: box.root, timeoutMs: 30_000})
+      const r = await ns.exec(['node', BIN, 'check', '--json', '--config', cfg], {
+        env: box.env,
+        cwd: box.root,
+        timeoutMs: 30_000,
+      })
       expect(r.code, r.stderr).toBe(0)
       const report = json<Report>(r.stdout)
-      expect(report.checks.map((c) => c.id)).toEqual(['agent-leftover', 'detached-run', 'orphan-claude', 'orphan-mcp', 'orphan-memory', 'session-mismatch', 'too-many-claudes'])
+      expect(report.checks.map((c) => c.id)).toEqual([
+        'agent-leftover',
+        'detached-run',
+        'orphan-claude',
+        'orphan-mcp',
+        'orphan-memory',
+        'session-mismatch',
+        'too-many-claudes',
+      ])
       const check = report.checks.at(-1)!
-      expect(check).toMatchObject({status: 'warning', source: `local:${path.join(LOCAL_EXAMPLE, 'too-many-claudes.mjs')}`})
+      expect(check).toMatchObject({
+        status: 'warning',
+        source: `local:${path.join(LOCAL_EXAMPLE, 'too-many-claudes.mjs')}`,
+      })
       expect(check.findings).toEqual([
-        expect.objectContaining({message: '3 Claude processes are running (limit 2)', pids: [...pids].sort((a, b) => a - b)}),
+        expect.objectContaining({
+          message: '3 Claude processes are running (limit 2)',
+          pids: [...pids].sort((a, b) => a - b),
+        }),
       ])
 
-      const table = await ns.exec(['node', BIN, 'check', '--config', cfg], {env: box.env, cwd: box.root, timeoutMs: 30_000})
+      const table = await ns.exec(['node', BIN, 'check', '--config', cfg], {
+        env: box.env,
+        cwd: box.root,
+        timeoutMs: 30_000,
+      })
       expect(table.stdout).toMatch(/too-many-claudes .*warning/)
       expect(table.stdout).toContain('3 Claude processes are running (limit 2)')
     })
@@ -232,9 +302,12 @@ describe('broken plugins cannot take the doctor down', () => {
   })
 
   const crashed = {
-    'plugin/fixture-gt-doctor-not-a-check': /^could not load plugin @fixture\/gt-doctor-not-a-check@2\.3\.4: gt-doctor:checks hook: a string is not a check/,
-    'plugin/gt-doctor-fixture-hook-throws': /^could not load plugin gt-doctor-fixture-hook-throws@1\.0\.0: gt-doctor:checks hook threw: database on fire$/,
-    'plugin/gt-doctor-fixture-bad-checks': /check id "orphan-claude" is already registered \(built-in\); give it another id$/,
+    'plugin/fixture-gt-doctor-not-a-check':
+      /^could not load plugin @fixture\/gt-doctor-not-a-check@2\.3\.4: gt-doctor:checks hook: a string is not a check/,
+    'plugin/gt-doctor-fixture-hook-throws':
+      /^could not load plugin gt-doctor-fixture-hook-throws@1\.0\.0: gt-doctor:checks hook threw: database on fire$/,
+    'plugin/gt-doctor-fixture-bad-checks':
+      /check id "orphan-claude" is already registered \(built-in\); give it another id$/,
     'bad-throws': /^cannot read properties of undefined$/,
     'bad-malformed': /^malformed finding: finding bad-malformed:1 has severity "fatal"$/,
     'bad-sync-loop': /^timed out after 500 ms \(still running synchronously; interrupted\)$/,
@@ -258,7 +331,10 @@ describe('broken plugins cannot take the doctor down', () => {
       expect(byId.get(id)?.source).toBe('built-in')
       expect(byId.get(id)?.status).not.toBe('crashed')
     }
-    expect(byId.get('good-after-bad')).toMatchObject({status: 'warning', source: 'plugin:gt-doctor-fixture-bad-checks@0.0.1'})
+    expect(byId.get('good-after-bad')).toMatchObject({
+      status: 'warning',
+      source: 'plugin:gt-doctor-fixture-bad-checks@0.0.1',
+    })
     expect(byId.get('bad-fix')?.status).toBe('warning')
     expect(report.summary.checks.crashed).toBe(Object.keys(crashed).length)
   })
@@ -286,12 +362,30 @@ describe('broken plugins cannot take the doctor down', () => {
   })
 
   it('--only and --skip take comma-separated ids, repeatable, stand-ins included', () => {
-    const only = box.cli(['check', '--json', '--config', cfg, '--only', 'good-after-bad,bad-fix', '--only', 'bad-throws'])
+    const only = box.cli([
+      'check',
+      '--json',
+      '--config',
+      cfg,
+      '--only',
+      'good-after-bad,bad-fix',
+      '--only',
+      'bad-throws',
+    ])
     expect(only.code).toBe(2)
     expect(json<Report>(only.stdout).checks.map((c) => c.id)).toEqual(['bad-throws', 'bad-fix', 'good-after-bad'])
 
     const ids = Object.keys(crashed)
-    const skip = box.cli(['check', '--json', '--config', cfg, '--skip', ids.slice(0, 4).join(','), '--skip', ids.slice(4).join(',')])
+    const skip = box.cli([
+      'check',
+      '--json',
+      '--config',
+      cfg,
+      '--skip',
+      ids.slice(0, 4).join(','),
+      '--skip',
+      ids.slice(4).join(','),
+    ])
     const report = json<Report>(skip.stdout)
     expect(report.checks.map((c) => c.status)).not.toContain('crashed')
     expect(report.checks.map((c) => c.id)).toContain('good-after-bad')
@@ -302,7 +396,9 @@ describe('broken plugins cannot take the doctor down', () => {
     const r = box.cli(['check', '--only', 'nope', '--config', cfg])
     expect(r.code).toBe(2)
     expect(r.stdout).toBe('')
-    expect(r.stderr).toMatch(/^gt-doctor: unknown check "nope"; known checks: agent-leftover, detached-run, orphan-claude, .*good-after-bad, plugin\/gt-doctor-fixture-hook-throws\n$/)
+    expect(r.stderr).toMatch(
+      /^gt-doctor: unknown check "nope"; known checks: agent-leftover, detached-run, orphan-claude, .*good-after-bad, plugin\/gt-doctor-fixture-hook-throws\n$/,
+    )
   })
 })
 
@@ -313,7 +409,9 @@ describe('configuration errors through the CLI', () => {
   it('an invalid config is one line naming the file and the problem, exit 2, nothing on stdout', () => {
     box.write('bad.json', {checks: {'orphan-memory': {severity: 'fatal'}}})
     const r = box.cli(['check', '--config', 'bad.json'])
-    expect(r.stderr).toBe('gt-doctor: config bad.json: checks.orphan-memory.severity must be one of info, warning, error\n')
+    expect(r.stderr).toBe(
+      'gt-doctor: config bad.json: checks.orphan-memory.severity must be one of info, warning, error\n',
+    )
     expect(r.stdout).toBe('')
     expect(r.code).toBe(2)
   })
@@ -321,7 +419,12 @@ describe('configuration errors through the CLI', () => {
   it('under --json the error is JSON on stdout too', () => {
     const r = box.cli(['check', '--json', '--config', 'bad.json'])
     expect(r.code).toBe(2)
-    expect(json(r.stdout)).toEqual({error: {message: 'config bad.json: checks.orphan-memory.severity must be one of info, warning, error', exitCode: 2}})
+    expect(json(r.stdout)).toEqual({
+      error: {
+        message: 'config bad.json: checks.orphan-memory.severity must be one of info, warning, error',
+        exitCode: 2,
+      },
+    })
   })
 
   it('a file found by searching upward is named the same way; GT_DOCTOR_CONFIG names one explicitly', () => {
@@ -343,14 +446,28 @@ describe('a local check that calls process.exit(0)', () => {
   afterAll(box.remove)
 
   it('is reported as crashed (exit 2), with every other check, instead of a silent exit 0', () => {
-    box.write('exits.mjs', "export default {id: 'exits', title: 'Exits', description: 'd', detect() { process.exit(0) }}\n")
+    box.write(
+      'exits.mjs',
+      "export default {id: 'exits', title: 'Exits', description: 'd', detect() { process.exit(0) }}\n",
+    )
     const cfg = box.write('exits.json', {localChecks: ['./exits.mjs']})
-    const r = box.cli(['check', '--json', '--config', cfg, '--from', path.join(REPO_ROOT, 'fixtures', 'reports', 'incident.snapshot.json')])
+    const r = box.cli([
+      'check',
+      '--json',
+      '--config',
+      cfg,
+      '--from',
+      path.join(REPO_ROOT, 'fixtures', 'reports', 'incident.snapshot.json'),
+    ])
     expect(r.code).toBe(2)
     const report = json<Report>(r.stdout)
     // Every built-in check ran after it too.
     expect(report.checks.filter((c) => c.source === 'built-in').map((c) => c.status)).not.toContain('crashed')
     expect(report.checks.filter((c) => c.source === 'built-in').length).toBeGreaterThanOrEqual(4)
-    expect(report.checks.at(-1)).toMatchObject({id: 'exits', status: 'crashed', error: 'called process.exit(0): a check returns findings and may not end the doctor'})
+    expect(report.checks.at(-1)).toMatchObject({
+      id: 'exits',
+      status: 'crashed',
+      error: 'called process.exit(0): a check returns findings and may not end the doctor',
+    })
   })
 })

@@ -16,7 +16,15 @@ import {runInterruptible} from '../src/checks/isolate.js'
 import {fixActions} from '../src/checks/runner.js'
 import {defaultConfig, type ResolvedConfig} from '../src/config/config.js'
 import {diagnose} from '../src/doctor.js'
-import {checksFrom, combineChecks, loadChecks, isLoadFailure, loadLocalChecks, loadPluginChecks, type HookRunner} from '../src/plugins/load.js'
+import {
+  checksFrom,
+  combineChecks,
+  loadChecks,
+  isLoadFailure,
+  loadLocalChecks,
+  loadPluginChecks,
+  type HookRunner,
+} from '../src/plugins/load.js'
 import {exitCodeFor} from '../src/report/model.js'
 import {createRules} from '../src/rules/rules.js'
 import {treeOf} from '../src/tree/process-tree.js'
@@ -28,7 +36,12 @@ const local = (check: Check<any>, name = '/x/check.mjs'): RegisteredCheck => ({c
 const plugin = (check: Check<any>, name = 'p@1.0.0'): RegisteredCheck => ({check, source: {kind: 'plugin', name}})
 const config = (patch: Partial<ResolvedConfig> = {}): ResolvedConfig => ({...defaultConfig(), ...patch})
 /** The context a fix receives, as the engine will build it. */
-const ctxOf = (snapshot: Snapshot) => ({snapshot, tree: treeOf(snapshot), rules: createRules(defaultConfig().rules), options: {}})
+const ctxOf = (snapshot: Snapshot) => ({
+  snapshot,
+  tree: treeOf(snapshot),
+  rules: createRules(defaultConfig().rules),
+  options: {},
+})
 
 let dir: string
 beforeAll(() => {
@@ -76,18 +89,29 @@ describe('checksFrom: what a hook or module may hand over', () => {
   })
 
   it('refuses anything else in one line', async () => {
-    await expect(checksFrom('hello', api)).rejects.toThrow(/^a string is not a check \(expected an object with id, title/)
+    await expect(checksFrom('hello', api)).rejects.toThrow(
+      /^a string is not a check \(expected an object with id, title/,
+    )
     await expect(checksFrom(undefined, api)).rejects.toThrow(/^undefined is not a check/)
     await expect(checksFrom({named: check}, api)).rejects.toThrow(/^an object with keys named is not a check/)
-    await expect(checksFrom({id: 'Bad Id', title: 't', description: 'd', detect: () => []}, api)).rejects.toThrow(/must be kebab-case/)
-    await expect(checksFrom({id: 'no-title', detect: () => []}, api)).rejects.toThrow('check no-title needs a title and a description')
-    await expect(checksFrom({...meta('bad-fix'), detect: () => [], fix: 3}, api)).rejects.toThrow('has a fix that is not a function')
+    await expect(checksFrom({id: 'Bad Id', title: 't', description: 'd', detect: () => []}, api)).rejects.toThrow(
+      /must be kebab-case/,
+    )
+    await expect(checksFrom({id: 'no-title', detect: () => []}, api)).rejects.toThrow(
+      'check no-title needs a title and a description',
+    )
+    await expect(checksFrom({...meta('bad-fix'), detect: () => [], fix: 3}, api)).rejects.toThrow(
+      'has a fix that is not a function',
+    )
   })
 })
 
 describe('loading local modules and plugin hooks', () => {
   it('a module that fails to load becomes a crashed stand-in; the others load', async () => {
-    const good = module('good.mjs', `export default ({defineCheck}) => defineCheck({id: 'good-one', title: 'G', description: 'd', detect: () => []})`)
+    const good = module(
+      'good.mjs',
+      `export default ({defineCheck}) => defineCheck({id: 'good-one', title: 'G', description: 'd', detect: () => []})`,
+    )
     const syntax = module('syntax.mjs', 'export default {')
     const notCheck = module('Not A Check.mjs', 'export const x = 1')
     const missing = path.join(dir, 'missing.mjs')
@@ -95,7 +119,9 @@ describe('loading local modules and plugin hooks', () => {
     expect(loaded.map((c) => c.check.id)).toEqual(['good-one', 'local/syntax', 'local/not-a-check', 'local/missing'])
     expect(loaded.map(isLoadFailure)).toEqual([false, true, true, true])
     expect(loaded[0].source).toEqual({kind: 'local', name: good})
-    expect(loaded[2].check.description).toBe('an object with keys x is not a check (expected an object with id, title, description and detect, as defineCheck makes)')
+    expect(loaded[2].check.description).toBe(
+      'an object with keys x is not a check (expected an object with id, title, description and detect, as defineCheck makes)',
+    )
     expect(() => loaded[1].check.detect({} as never)).toThrow(/^could not load local check .*syntax\.mjs: /)
   })
 
@@ -123,7 +149,9 @@ describe('loading local modules and plugin hooks', () => {
       ['from-b', 'plugin-b@2.0.0'],
     ])
     expect(loaded[1].check.description).toBe('gt-doctor:checks hook threw: boom')
-    expect(loaded[0].check.description).toBe('gt-doctor:checks hook: a number is not a check (expected an object with id, title, description and detect, as defineCheck makes)')
+    expect(loaded[0].check.description).toBe(
+      'gt-doctor:checks hook: a number is not a check (expected an object with id, title, description and detect, as defineCheck makes)',
+    )
   })
 
   it('a check reusing a taken id becomes a stand-in, never an override', async () => {
@@ -133,20 +161,63 @@ describe('loading local modules and plugin hooks', () => {
     expect(all.find((c) => c.check.id === 'orphan-claude')?.source).toEqual({kind: 'built-in'})
     const stand = all.find((c) => c.check.id === 'plugin/evil')!
     expect(isLoadFailure(stand)).toBe(true)
-    expect(stand.check.description).toBe('check id "orphan-claude" is already registered (built-in); give it another id')
+    expect(stand.check.description).toBe(
+      'check id "orphan-claude" is already registered (built-in); give it another id',
+    )
   })
 })
 
 describe('isolation: a broken check is reported as crashed, the rest still run', () => {
   const good = api.defineCheck({
     ...meta('still-runs'),
-    detect: () => [{id: 'still-runs:1', check: 'still-runs', severity: 'warning', message: 'm', reason: 'r', pids: [], fixable: false}],
+    detect: () => [
+      {
+        id: 'still-runs:1',
+        check: 'still-runs',
+        severity: 'warning',
+        message: 'm',
+        reason: 'r',
+        pids: [],
+        fixable: false,
+      },
+    ],
   })
   const broken: Array<[string, Check<any>, RegExp]> = [
-    ['throws', {...meta('throws'), detect: () => { throw new Error('bad\n  at x') }}, /^bad$/],
-    ['malformed', {...meta('malformed'), detect: () => [{id: 'x', check: 'malformed', severity: 'info', message: 'm', reason: 'r', pids: [0], fixable: false}]}, /^malformed finding: finding x has invalid pids$/],
-    ['not an array', {...meta('not-array'), detect: () => 'nope' as never}, /^detect did not return an array of findings$/],
-    ['sync loop', {...meta('sync-loop'), detect: () => { for (;;) {} }}, /^timed out after 300 ms \(still running synchronously; interrupted\)$/],
+    [
+      'throws',
+      {
+        ...meta('throws'),
+        detect: () => {
+          throw new Error('bad\n  at x')
+        },
+      },
+      /^bad$/,
+    ],
+    [
+      'malformed',
+      {
+        ...meta('malformed'),
+        detect: () => [
+          {id: 'x', check: 'malformed', severity: 'info', message: 'm', reason: 'r', pids: [0], fixable: false},
+        ],
+      },
+      /^malformed finding: finding x has invalid pids$/,
+    ],
+    [
+      'not an array',
+      {...meta('not-array'), detect: () => 'nope' as never},
+      /^detect did not return an array of findings$/,
+    ],
+    [
+      'sync loop',
+      {
+        ...meta('sync-loop'),
+        detect: () => {
+          for (;;) {}
+        },
+      },
+      /^timed out after 300 ms \(still running synchronously; interrupted\)$/,
+    ],
     ['async hang', {...meta('async-hang'), detect: () => new Promise<Finding[]>(() => {})}, /^timed out after 300 ms$/],
   ]
 
@@ -173,25 +244,57 @@ describe('isolation: a broken check is reported as crashed, the rest still run',
     addFormats.default(ajv)
     const schema = JSON.parse(fs.readFileSync('src/report/report-v1.schema.json', 'utf8'))
     expect(ajv.validate(schema, JSON.parse(JSON.stringify(report))), ajv.errorsText()).toBe(true)
-    expect(report.checks.find((c) => c.id === 'local/nope')).toMatchObject({status: 'crashed', source: `local:${path.join(dir, 'nope.mjs')}`})
+    expect(report.checks.find((c) => c.id === 'local/nope')).toMatchObject({
+      status: 'crashed',
+      source: `local:${path.join(dir, 'nope.mjs')}`,
+    })
   })
 
   it('runInterruptible stops a synchronous loop and passes values and errors through', () => {
-    expect(() => runInterruptible(() => { while (true) {} }, 50)).toThrow('timed out after 50 ms')
+    expect(() =>
+      runInterruptible(() => {
+        while (true) {}
+      }, 50),
+    ).toThrow('timed out after 50 ms')
     // Generous limits where the function returns at once: a loaded CI machine must not turn them into timeouts.
     expect(runInterruptible(() => 42, 2000)).toBe(42)
-    expect(() => runInterruptible(() => { throw new RangeError('r') }, 2000)).toThrow(RangeError)
+    expect(() =>
+      runInterruptible(() => {
+        throw new RangeError('r')
+      }, 2000),
+    ).toThrow(RangeError)
   })
 
-  it("a fix that throws or plans malformed actions fails on its own, as a FixPlanError naming the check", async () => {
+  it('a fix that throws or plans malformed actions fails on its own, as a FixPlanError naming the check', async () => {
     const snapshot = machine().snapshot()
     const ctx = ctxOf(snapshot)
-    const throwing = guardCheck(plugin({...meta('fix-throws'), detect: () => [], fix: () => { throw new Error('nope\nstack') }}), config())
+    const throwing = guardCheck(
+      plugin({
+        ...meta('fix-throws'),
+        detect: () => [],
+        fix: () => {
+          throw new Error('nope\nstack')
+        },
+      }),
+      config(),
+    )
     expect(() => throwing.check.fix!({} as Finding, ctx)).toThrow(new FixPlanError('fix-throws', new Error('nope')))
     expect(() => throwing.check.fix!({} as Finding, ctx)).toThrow(/^fix of fix-throws failed: nope$/)
-    const looping = guardCheck(plugin({...meta('fix-loops'), detect: () => [], fix: () => { for (;;) {} }}), config({checkTimeoutSeconds: 0.1}))
+    const looping = guardCheck(
+      plugin({
+        ...meta('fix-loops'),
+        detect: () => [],
+        fix: () => {
+          for (;;) {}
+        },
+      }),
+      config({checkTimeoutSeconds: 0.1}),
+    )
     expect(() => looping.check.fix!({} as Finding, ctx)).toThrow(/^fix of fix-loops failed: timed out after 100 ms/)
-    const bad = guardCheck(plugin({...meta('fix-bad'), detect: () => [], fix: () => [{kind: 'rm-rf', reason: 'r'}] as never}), config())
+    const bad = guardCheck(
+      plugin({...meta('fix-bad'), detect: () => [], fix: () => [{kind: 'rm-rf', reason: 'r'}] as never}),
+      config(),
+    )
     expect(() => bad.check.fix!({} as Finding, ctx)).toThrow('fix of fix-bad failed: unknown action kind "rm-rf"')
   })
 
@@ -200,8 +303,12 @@ describe('isolation: a broken check is reported as crashed, the rest still run',
     expect(actionProblem({kind: 'remove-socket', path: 'relative', reason: 'r'})).toMatch(/absolute path/)
     expect(actionProblem({kind: 'tmux', socket: '/s', args: ['kill-pane', '-t', '%1'], reason: 'r'})).toBeUndefined()
     expect(actionProblem({kind: 'tmux', socket: '/s', args: [1], reason: 'r'})).toMatch(/string args/)
-    expect(actionProblem({kind: 'terminate-tree', targets: [{pid: 5, ppid: 1, command: 'x'}], reason: 'r'})).toBeUndefined()
-    expect(actionProblem({kind: 'terminate-tree', targets: [{pid: 0, ppid: 1, command: 'x'}], reason: 'r'})).toMatch(/malformed/)
+    expect(
+      actionProblem({kind: 'terminate-tree', targets: [{pid: 5, ppid: 1, command: 'x'}], reason: 'r'}),
+    ).toBeUndefined()
+    expect(actionProblem({kind: 'terminate-tree', targets: [{pid: 0, ppid: 1, command: 'x'}], reason: 'r'})).toMatch(
+      /malformed/,
+    )
     expect(actionProblem({kind: 'terminate-tree', targets: [], reason: 'r'})).toMatch(/no targets/)
     expect(actionProblem({kind: 'remove-socket', path: '/x'})).toMatch(/no reason/)
     expect(actionProblem(null)).toMatch(/not an object/)
@@ -209,7 +316,11 @@ describe('isolation: a broken check is reported as crashed, the rest still run',
 })
 
 describe('ignore rules and age limits act on every finding and every fix', () => {
-  async function run(patch: Partial<ResolvedConfig>, snapshot: Snapshot = machine().snapshot(), extra: RegisteredCheck[] = []) {
+  async function run(
+    patch: Partial<ResolvedConfig>,
+    snapshot: Snapshot = machine().snapshot(),
+    extra: RegisteredCheck[] = [],
+  ) {
     return diagnose({tool, snapshot, config: config(patch), extraChecks: extra})
   }
 
@@ -222,42 +333,74 @@ describe('ignore rules and age limits act on every finding and every fix', () =>
   })
 
   it('an ignored command leaves the tree but is never a target', async () => {
-    const {report, checks, snapshot, results, config: resolved} = await run({ignore: {commands: ['/opt/keep-me/'], sessions: [], uids: []}})
+    const {
+      report,
+      checks,
+      snapshot,
+      results,
+      config: resolved,
+    } = await run({ignore: {commands: ['/opt/keep-me/'], sessions: [], uids: []}})
     const [f] = findingsOf(report, 'orphan-claude')
     expect(f.pids).toEqual([300, 301])
     expect(f.memoryBytes).toBe(450 * 1024 * 1024)
     const orphanClaude = checks.find((c) => c.check.id === 'orphan-claude')!
     const result = results.find((r) => r.id === 'orphan-claude')!
-    const actions = fixActions(orphanClaude, result, result.findings.find((x) => x.id === f.id)!, ctxOf(snapshot), resolved)
+    const actions = fixActions(
+      orphanClaude,
+      result,
+      result.findings.find((x) => x.id === f.id)!,
+      ctxOf(snapshot),
+      resolved,
+    )
     expect(actions).toHaveLength(1)
     expect((actions[0] as Extract<FixAction, {kind: 'terminate-tree'}>).targets.map((t) => t.pid)).toEqual([300, 301])
   })
 
   it('an ignored root drops the finding; so do an ignored uid and an ignored session', async () => {
-    expect(findingsOf((await run({ignore: {commands: ['^claude$'], sessions: [], uids: []}})).report, 'orphan-claude')).toEqual([])
-    expect(findingsOf((await run({ignore: {commands: [], sessions: [], uids: [1001]}})).report, 'orphan-claude').map((f) => f.pid)).toEqual([300])
+    expect(
+      findingsOf((await run({ignore: {commands: ['^claude$'], sessions: [], uids: []}})).report, 'orphan-claude'),
+    ).toEqual([])
+    expect(
+      findingsOf((await run({ignore: {commands: [], sessions: [], uids: [1001]}})).report, 'orphan-claude').map(
+        (f) => f.pid,
+      ),
+    ).toEqual([300])
     const sessions = (await run({})).report
     expect(findingsOf(sessions, 'session-mismatch').map((f) => f.session)).toEqual(['gt-idle'])
-    expect(findingsOf((await run({ignore: {commands: [], sessions: ['gt-idle'], uids: []}})).report, 'session-mismatch')).toEqual([])
+    expect(
+      findingsOf((await run({ignore: {commands: [], sessions: ['gt-idle'], uids: []}})).report, 'session-mismatch'),
+    ).toEqual([])
   })
 
   it("a plugin's fix cannot target an ignored process, whatever it plans", async () => {
     const sneaky = plugin({
       ...meta('sneaky'),
       fixable: true,
-      detect: () => [{id: 'sneaky:1', check: 'sneaky', severity: 'error', message: 'm', reason: 'r', pids: [], fixable: true}],
+      detect: () => [
+        {id: 'sneaky:1', check: 'sneaky', severity: 'error', message: 'm', reason: 'r', pids: [], fixable: true},
+      ],
       fix: (_f, {tree}) => [
         {kind: 'terminate-tree', targets: [api.targetOf(tree, 300)!, api.targetOf(tree, 302)!], reason: 'r'},
         {kind: 'terminate-tree', targets: [api.targetOf(tree, 302)!, api.targetOf(tree, 301)!], reason: 'r'},
         // Not in the snapshot: judged by the command and uid it names.
-        {kind: 'terminate-tree', targets: [{pid: 999, ppid: 1, command: 'node /opt/keep-me/other.js', uid: 1000}], reason: 'r'},
+        {
+          kind: 'terminate-tree',
+          targets: [{pid: 999, ppid: 1, command: 'node /opt/keep-me/other.js', uid: 1000}],
+          reason: 'r',
+        },
       ],
     })
-    const {checks, snapshot} = await run({ignore: {commands: ['/opt/keep-me/'], sessions: [], uids: []}}, machine().snapshot(), [sneaky])
+    const {checks, snapshot} = await run(
+      {ignore: {commands: ['/opt/keep-me/'], sessions: [], uids: []}},
+      machine().snapshot(),
+      [sneaky],
+    )
     const guarded = checks.find((c) => c.check.id === 'sneaky')!
     const [finding] = (await run({}, snapshot, [sneaky])).results.find((r) => r.id === 'sneaky')!.findings
     const actions = guarded.check.fix!(finding, ctxOf(snapshot))
-    expect(actions.map((a) => (a as Extract<FixAction, {kind: 'terminate-tree'}>).targets.map((t) => t.pid))).toEqual([[300]])
+    expect(actions.map((a) => (a as Extract<FixAction, {kind: 'terminate-tree'}>).targets.map((t) => t.pid))).toEqual([
+      [300],
+    ])
   })
 
   it('minAgeSeconds drops findings about processes younger than the limit', async () => {
@@ -273,7 +416,12 @@ describe('ignore rules and age limits act on every finding and every fix', () =>
     const {report} = await run({checks: {'orphan-claude': {severity: 'info'}, 'orphan-mcp': {enabled: false}}})
     expect(findingsOf(report, 'orphan-claude').map((f) => f.severity)).toEqual(['info', 'info'])
     expect(report.checks.map((c) => c.id)).not.toContain('orphan-mcp')
-    const only = await diagnose({tool, snapshot: machine().snapshot(), config: config({checks: {'orphan-mcp': {enabled: false}}}), only: ['orphan-mcp']})
+    const only = await diagnose({
+      tool,
+      snapshot: machine().snapshot(),
+      config: config({checks: {'orphan-mcp': {enabled: false}}}),
+      only: ['orphan-mcp'],
+    })
     expect(only.report.checks.map((c) => c.id)).toEqual(['orphan-mcp'])
   })
 })
@@ -283,30 +431,66 @@ describe('the examples, in-process', () => {
     const [check] = await checksFrom(await import('../examples/plugin-stale-sockets/checks/stale-tmux-socket.js'), api)
     const m = new Machine()
     m.servers.push(
-      {socket: '/tmp/tmux-1000/dead', status: 'stale', error: 'no server running on /tmp/tmux-1000/dead', foundBy: ['socket-dir'], panes: []},
-      {socket: '/tmp/tmux-1000/missing', status: 'stale', error: 'error connecting to /tmp/tmux-1000/missing (No such file or directory)', foundBy: ['flag'], panes: []},
+      {
+        socket: '/tmp/tmux-1000/dead',
+        status: 'stale',
+        error: 'no server running on /tmp/tmux-1000/dead',
+        foundBy: ['socket-dir'],
+        panes: [],
+      },
+      {
+        socket: '/tmp/tmux-1000/missing',
+        status: 'stale',
+        error: 'error connecting to /tmp/tmux-1000/missing (No such file or directory)',
+        foundBy: ['flag'],
+        panes: [],
+      },
     )
     const source = {kind: 'plugin' as const, name: 'gt-doctor-plugin-stale-sockets@0.1.0'}
-    const {results, checks, snapshot} = await diagnose({tool, snapshot: m.snapshot(), extraChecks: [{check, source}], only: ['stale-tmux-socket']})
+    const {results, checks, snapshot} = await diagnose({
+      tool,
+      snapshot: m.snapshot(),
+      extraChecks: [{check, source}],
+      only: ['stale-tmux-socket'],
+    })
     expect(results[0]).toMatchObject({id: 'stale-tmux-socket', status: 'warning', source})
     expect(results[0].findings.map((f) => f.socket)).toEqual(['/tmp/tmux-1000/dead'])
     const actions = checks[0].check.fix!(results[0].findings[0], ctxOf(snapshot))
-    expect(actions).toEqual([{kind: 'remove-socket', path: '/tmp/tmux-1000/dead', reason: 'Stale tmux socket /tmp/tmux-1000/dead: no server answers on it'}])
+    expect(actions).toEqual([
+      {
+        kind: 'remove-socket',
+        path: '/tmp/tmux-1000/dead',
+        reason: 'Stale tmux socket /tmp/tmux-1000/dead: no server answers on it',
+      },
+    ])
   })
 
   it('too-many-claudes counts claudes against its limit option', async () => {
     const [loaded] = await loadLocalChecks([path.resolve('examples/local-check/too-many-claudes.mjs')], api, new Set())
     const run = (limit?: number) =>
-      diagnose({tool, snapshot: machine().snapshot(), extraChecks: [loaded], only: ['too-many-claudes'], config: config({checks: limit === undefined ? {} : {'too-many-claudes': {options: {limit}}}})})
+      diagnose({
+        tool,
+        snapshot: machine().snapshot(),
+        extraChecks: [loaded],
+        only: ['too-many-claudes'],
+        config: config({checks: limit === undefined ? {} : {'too-many-claudes': {options: {limit}}}}),
+      })
     expect((await run()).results[0].status).toBe('ok')
     const {results} = await run(2)
-    expect(results[0].findings).toEqual([expect.objectContaining({message: '3 Claude processes are running (limit 2)', pids: [101, 300, 400], severity: 'warning'})])
+    expect(results[0].findings).toEqual([
+      expect.objectContaining({
+        message: '3 Claude processes are running (limit 2)',
+        pids: [101, 300, 400],
+        severity: 'warning',
+      }),
+    ])
   })
 })
 
 describe('a check that calls process.exit() is a crashed check, not a silent exit (issue 18 item 17)', () => {
   const exits = (id: string, detect: Check<any>['detect']) => local({...meta(id), detect})
-  const reason = (code: number | string) => `called process.exit(${code}): a check returns findings and may not end the doctor`
+  const reason = (code: number | string) =>
+    `called process.exit(${code}): a check returns findings and may not end the doctor`
 
   it('in detect, synchronously or after an await, even when the check catches the throw; process.exit is restored', async () => {
     const before = process.exit
@@ -323,7 +507,12 @@ describe('a check that calls process.exit() is a crashed check, not a silent exi
         return []
       }),
     ]
-    const {results} = await diagnose({tool, snapshot: machine().snapshot(), extraChecks: checks, only: checks.map((c) => c.check.id)})
+    const {results} = await diagnose({
+      tool,
+      snapshot: machine().snapshot(),
+      extraChecks: checks,
+      only: checks.map((c) => c.check.id),
+    })
     expect(results.map((r) => [r.id, r.status, r.error])).toEqual([
       ['exit-sync', 'crashed', reason(0)],
       ['exit-async', 'crashed', reason(3)],

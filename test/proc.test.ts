@@ -17,8 +17,18 @@ import {KEPT_ENV_KEYS} from '../src/snapshot/types.js'
 
 describe('/proc parsers', () => {
   it('parses stat with spaces and parentheses in the command name', () => {
-    const line = '4242 (tmux: server (x)) S 1 4242 4242 0 -1 4194560 0 0 0 0 1 2 0 0 20 0 1 0 123456 1000 200 18446744073709551615'
-    expect(parseStat(line)).toEqual({comm: 'tmux: server (x)', state: 'S', ppid: 1, pgid: 4242, sid: 4242, ttyNr: 0, startTicks: 123456, kernelThread: false})
+    const line =
+      '4242 (tmux: server (x)) S 1 4242 4242 0 -1 4194560 0 0 0 0 1 2 0 0 20 0 1 0 123456 1000 200 18446744073709551615'
+    expect(parseStat(line)).toEqual({
+      comm: 'tmux: server (x)',
+      state: 'S',
+      ppid: 1,
+      pgid: 4242,
+      sid: 4242,
+      ttyNr: 0,
+      startTicks: 123456,
+      kernelThread: false,
+    })
     // kthreadd's children carry PF_KTHREAD; a pid namespace's pid 2 is an ordinary process.
     expect(parseStat('77 (kworker/0:1) I 2 0 0 0 -1 69238880 0 0 0 0 0 0 0 0 20 0 1 0 40 0 0')?.kernelThread).toBe(true)
   })
@@ -29,7 +39,10 @@ describe('/proc parsers', () => {
   })
 
   it('reads uid and VmRSS from status, and nothing for kernel threads', () => {
-    expect(parseStatus('Name:\tclaude\nUid:\t1000\t1000\t1000\t1000\nVmRSS:\t  524288 kB\n')).toEqual({uid: 1000, rssBytes: 536870912})
+    expect(parseStatus('Name:\tclaude\nUid:\t1000\t1000\t1000\t1000\nVmRSS:\t  524288 kB\n')).toEqual({
+      uid: 1000,
+      rssBytes: 536870912,
+    })
     expect(parseStatus('Name:\tkthreadd\nUid:\t0\t0\t0\t0\n')).toEqual({uid: 0})
   })
 
@@ -116,7 +129,10 @@ describe('readProcEnviron', () => {
     blobs.forEach((blob, i) => {
       const file = path.join(dir, `environ-${i}`)
       writeFileSync(file, blob)
-      expect(readProcEnviron(file, 'TMUX_TMPDIR'), `blob ${i}`).toEqual({env: parseEnviron(blob), extra: environValue(blob, 'TMUX_TMPDIR')})
+      expect(readProcEnviron(file, 'TMUX_TMPDIR'), `blob ${i}`).toEqual({
+        env: parseEnviron(blob),
+        extra: environValue(blob, 'TMUX_TMPDIR'),
+      })
       expect(readProcEnviron(file), `blob ${i}`).toEqual({env: parseEnviron(blob)})
     })
     expect(readProcEnviron(path.join(dir, 'missing'))).toBeUndefined()

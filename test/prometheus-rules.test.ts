@@ -36,7 +36,10 @@ describe.skipIf(!havePromtool && process.env.CI !== 'true')('the example Prometh
   it('the unit tests can fail: an orphan alert without its 10 minutes fails them', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gt-rules-'))
     try {
-      fs.writeFileSync(path.join(dir, 'gt-doctor.rules.yml'), fs.readFileSync(RULES, 'utf8').replace('for: 10m', 'for: 1m'))
+      fs.writeFileSync(
+        path.join(dir, 'gt-doctor.rules.yml'),
+        fs.readFileSync(RULES, 'utf8').replace('for: 10m', 'for: 1m'),
+      )
       fs.copyFileSync(path.join(DIR, 'gt-doctor.rules.test.yml'), path.join(dir, 'gt-doctor.rules.test.yml'))
       const r = promtool(['test', 'rules', 'gt-doctor.rules.test.yml'], dir)
       expect(r.code).toBe(1)

@@ -44,7 +44,13 @@ describe('redactText: secrets', () => {
     expect(redactText(`GITHUB_TOKEN_V2=${value}`)).toBe(`GITHUB_TOKEN_V2=${MASK}`)
     expect(redactText(`{"session_key_id": "${value}"}`)).toBe(`{"session_key_id": "${MASK}"}`)
     expect(redactText(`authHeaderValue=${value}`)).toBe(`authHeaderValue=${MASK}`)
-    for (const plain of ['SESSION_TIMEOUT=30', 'AUTH_MODE=interactive-browser', 'KEY_FILE_PATH=/etc/ssl/private/gt.pem', 'SIGNAL_NAME=aaaaaaaaaaaaaaaaaaaa']) expect(redactText(plain)).toBe(plain)
+    for (const plain of [
+      'SESSION_TIMEOUT=30',
+      'AUTH_MODE=interactive-browser',
+      'KEY_FILE_PATH=/etc/ssl/private/gt.pem',
+      'SIGNAL_NAME=aaaaaaaaaaaaaaaaaaaa',
+    ])
+      expect(redactText(plain)).toBe(plain)
   })
 
   it('keeps what says which kind of secret leaked', () => {
@@ -59,7 +65,14 @@ describe('redactText: secrets', () => {
   })
 
   it('masks the value after a secret flag in the next argv element only', () => {
-    expect(redactArgv(['node', 's.js', '--password', 'hunter2', '--port', '80'])).toEqual(['node', 's.js', '--password', MASK, '--port', '80'])
+    expect(redactArgv(['node', 's.js', '--password', 'hunter2', '--port', '80'])).toEqual([
+      'node',
+      's.js',
+      '--password',
+      MASK,
+      '--port',
+      '80',
+    ])
     expect(redactArgv(['node', 's.js', '--no-auth', '--verbose'])).toEqual(['node', 's.js', '--no-auth', '--verbose'])
   })
 
@@ -98,7 +111,9 @@ describe('redactText: home directories', () => {
   })
 
   it('handles a home outside /home and does not touch look-alikes', () => {
-    expect(redactText('/data/users/al/x and /data/users/alice/y', {home: '/data/users/al'})).toBe('~/x and /data/users/alice/y')
+    expect(redactText('/data/users/al/x and /data/users/alice/y', {home: '/data/users/al'})).toBe(
+      '~/x and /data/users/alice/y',
+    )
     expect(redactText('/home/morsovich/x', home)).toBe('~morsovich/x')
     expect(redactText('/var/tmp/home/x /rooted', home)).toBe('/var/tmp/home/x /rooted')
     expect(redactText('https://example.com/home/page', home)).toBe('https://example.com/home/page')
@@ -107,7 +122,10 @@ describe('redactText: home directories', () => {
 
 describe('redactDeep and redactSnapshot', () => {
   it('redacts every string of structured data and masks secret-named keys', () => {
-    const out = redactDeep({message: 'ran /home/morsov/x', data: {apiKey: 'plain-looking', argv: ['--token', 'abc'], n: 3}}, home)
+    const out = redactDeep(
+      {message: 'ran /home/morsov/x', data: {apiKey: 'plain-looking', argv: ['--token', 'abc'], n: 3}},
+      home,
+    )
     expect(out).toEqual({message: 'ran ~/x', data: {apiKey: MASK, argv: ['--token', MASK], n: 3}})
   })
 
@@ -123,7 +141,14 @@ describe('redactDeep and redactSnapshot', () => {
     const rules = createRules(structuredClone(DEFAULT_RULES))
     const raw = incidentSnapshot({corpus: secretCorpus()})
     const red = redactSnapshot(raw, home)
-    const classify = (s: typeof raw) => s.processes.map((p) => [p.pid, rules.isClaude(p), rules.isMcpServer(p), rules.hasClaudeCodeEnv(p), rules.isTmuxServer(p)])
+    const classify = (s: typeof raw) =>
+      s.processes.map((p) => [
+        p.pid,
+        rules.isClaude(p),
+        rules.isMcpServer(p),
+        rules.hasClaudeCodeEnv(p),
+        rules.isTmuxServer(p),
+      ])
     expect(classify(red)).toEqual(classify(raw))
     expect(JSON.stringify(red)).not.toContain('/home/morsov')
   })

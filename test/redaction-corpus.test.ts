@@ -35,7 +35,15 @@ describe('the secret corpus in every format', () => {
   afterAll(() => rmSync(dir, {recursive: true, force: true}))
 
   const render = (format: (typeof FORMATS)[number], redact: boolean) =>
-    renderReport({format, report, snapshot, redact, redactOptions: {home: INCIDENT_HOME}, failOn: 'error', table: {color: false, verbose: true, width: 200}}).text
+    renderReport({
+      format,
+      report,
+      snapshot,
+      redact,
+      redactOptions: {home: INCIDENT_HOME},
+      failOn: 'error',
+      table: {color: false, verbose: true, width: 200},
+    }).text
 
   for (const format of FORMATS) {
     it(`${format}: no secret and no home directory survives`, () => {
@@ -46,7 +54,8 @@ describe('the secret corpus in every format', () => {
   }
 
   it('control: unredacted, every secret reaches the markdown, JUnit and verbose table output', () => {
-    for (const format of ['markdown', 'junit', 'table'] as const) expect(leaked(render(format, false)), format).toEqual(secrets)
+    for (const format of ['markdown', 'junit', 'table'] as const)
+      expect(leaked(render(format, false)), format).toEqual(secrets)
     // The JSON report holds command lines only in messages (cut at 80 characters): some secrets reach it.
     expect(leaked(render('json', false)).length).toBeGreaterThan(5)
   })
@@ -58,7 +67,10 @@ describe('the secret corpus in every format', () => {
 
   for (const format of FORMATS) {
     it(`CLI check --from --format ${format}: no secret survives, and --no-redact lets them through`, () => {
-      const run = (...extra: string[]) => runCli(['check', '--from', join(dir, 'unredacted.json'), '--format', format, '--verbose', ...extra], {env: {COLUMNS: '200'}})
+      const run = (...extra: string[]) =>
+        runCli(['check', '--from', join(dir, 'unredacted.json'), '--format', format, '--verbose', ...extra], {
+          env: {COLUMNS: '200'},
+        })
       const redacted = run()
       expect(redacted.status).toBe(1)
       expect(leaked(redacted.stdout)).toEqual([])
@@ -71,8 +83,19 @@ describe('the secret corpus in every format', () => {
     const out = runCli(['snapshot'])
     expect(out.status).toBe(0)
     const taken = JSON.parse(out.stdout) as Snapshot
-    for (const p of taken.processes) for (const k of Object.keys(p.env)) expect(['TMUX', 'TMUX_PANE', 'CLAUDECODE', 'CLAUDE_CODE_SESSION_ID', 'CLAUDE_PID', 'CLAUDE_CODE_ENTRYPOINT', 'CLAUDE_CODE_MESSAGING_SOCKET']).toContain(k)
+    for (const p of taken.processes)
+      for (const k of Object.keys(p.env))
+        expect([
+          'TMUX',
+          'TMUX_PANE',
+          'CLAUDECODE',
+          'CLAUDE_CODE_SESSION_ID',
+          'CLAUDE_PID',
+          'CLAUDE_CODE_ENTRYPOINT',
+          'CLAUDE_CODE_MESSAGING_SOCKET',
+        ]).toContain(k)
     const home = homedir()
-    if (home !== '/') expect(out.stdout).not.toMatch(new RegExp(`(^|[\\s"=:])${home.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/`))
+    if (home !== '/')
+      expect(out.stdout).not.toMatch(new RegExp(`(^|[\\s"=:])${home.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/`))
   })
 })

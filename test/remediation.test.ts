@@ -30,7 +30,10 @@ import type {Snapshot} from '../src/snapshot/types.js'
 import {Machine} from './support/machine.js'
 
 const MCP = 'node /home/u/.npm/_npx/1/node_modules/@modelcontextprotocol/server-filesystem/dist/index.js'
-const builtins: RegisteredCheck[] = [orphanClaude, orphanMcp, orphanMemory, sessionMismatch].map((check) => ({check, source: {kind: 'built-in'}}))
+const builtins: RegisteredCheck[] = [orphanClaude, orphanMcp, orphanMemory, sessionMismatch].map((check) => ({
+  check,
+  source: {kind: 'built-in'},
+}))
 
 /** The incident: a killed session's claude under the tmux server, one under init, an npm-exec MCP tree, a dead pane. */
 function incident(): Snapshot {
@@ -51,14 +54,23 @@ function incident(): Snapshot {
 async function diagnosisOf(snapshot: Snapshot, checks = builtins): Promise<Diagnosis> {
   const config = defaultConfig()
   const results = await runChecks(checks, snapshot, {config})
-  const report = buildReport({snapshot, results, rules: createRules(config.rules), tool: {name: 'gt-doctor', version: '0.0.0'}})
+  const report = buildReport({
+    snapshot,
+    results,
+    rules: createRules(config.rules),
+    tool: {name: 'gt-doctor', version: '0.0.0'},
+  })
   return {config, checks, snapshot, results, report}
 }
 
 describe('remediation plan', () => {
   it('turns every fixable orphan finding into one terminate-tree action, root first', async () => {
     const plan = planRemediation(await diagnosisOf(incident()))
-    expect(plan.items.map((i) => i.finding.id)).toEqual(['orphan-claude:200:2000', 'orphan-claude:300:3000', 'orphan-mcp:400:4000'])
+    expect(plan.items.map((i) => i.finding.id)).toEqual([
+      'orphan-claude:200:2000',
+      'orphan-claude:300:3000',
+      'orphan-mcp:400:4000',
+    ])
     expect(plan.items.every((i) => i.error === undefined)).toBe(true)
     expect(plannedProcesses(plan).map((p) => [p.pid, p.root, p.memoryBytes! / 1024 ** 2])).toEqual([
       [200, true, 400],
@@ -68,7 +80,10 @@ describe('remediation plan', () => {
       [401, false, 60],
     ])
     const [first] = plan.items[0].actions
-    expect(first).toMatchObject({kind: 'terminate-tree', targets: [{pid: 200, startTicks: 2000, ppid: 100, uid: 1000, command: 'claude'}, {pid: 201}]})
+    expect(first).toMatchObject({
+      kind: 'terminate-tree',
+      targets: [{pid: 200, startTicks: 2000, ppid: 100, uid: 1000, command: 'claude'}, {pid: 201}],
+    })
   })
 
   it('leaves session-mismatch alone unless it is named with --only', async () => {
@@ -80,18 +95,37 @@ describe('remediation plan', () => {
     plan = planRemediation(await diagnosisOf(incident()), {only: ['session-mismatch']})
     expect(plan.held).toEqual([])
     expect(plannedOtherActions(plan).map((a) => a.action)).toEqual([
-      {kind: 'tmux', socket: '/tmp/tmux-1000/default', args: ['kill-pane', '-t', '%1'], reason: 'Dead pane %1 in session gt-dead kept by remain-on-exit'},
+      {
+        kind: 'tmux',
+        socket: '/tmp/tmux-1000/default',
+        args: ['kill-pane', '-t', '%1'],
+        reason: 'Dead pane %1 in session gt-dead kept by remain-on-exit',
+      },
     ])
   })
 
   it('a plugin fix that throws, or targets a process its finding does not list, fails alone', async () => {
-    const plugin = (id: string, fix: () => never | ReturnType<NonNullable<RegisteredCheck['check']['fix']>>): RegisteredCheck => ({
+    const plugin = (
+      id: string,
+      fix: () => never | ReturnType<NonNullable<RegisteredCheck['check']['fix']>>,
+    ): RegisteredCheck => ({
       check: defineCheck({
         id,
         title: id,
         description: id,
         fixable: true,
-        detect: () => [{id: `${id}:300`, check: id, severity: 'error', message: 'm', reason: 'r', pid: 300, pids: [300], fixable: true}],
+        detect: () => [
+          {
+            id: `${id}:300`,
+            check: id,
+            severity: 'error',
+            message: 'm',
+            reason: 'r',
+            pid: 300,
+            pids: [300],
+            fixable: true,
+          },
+        ],
         fix,
       }),
       source: {kind: 'plugin', name: `${id}@1.0.0`},
@@ -99,9 +133,14 @@ describe('remediation plan', () => {
     const thrower = plugin('thrower', () => {
       throw new Error('boom\nstack')
     })
-    const greedy = plugin('greedy', () => [{kind: 'terminate-tree', targets: [{pid: 101, ppid: 100, command: 'claude'}], reason: 'x'}])
+    const greedy = plugin('greedy', () => [
+      {kind: 'terminate-tree', targets: [{pid: 101, ppid: 100, command: 'claude'}], reason: 'x'},
+    ])
     const plan = planRemediation(await diagnosisOf(incident(), [...builtins, thrower, greedy]))
-    expect(plan.items.find((i) => i.finding.id === 'thrower:300')).toMatchObject({actions: [], error: 'fix crashed: boom'})
+    expect(plan.items.find((i) => i.finding.id === 'thrower:300')).toMatchObject({
+      actions: [],
+      error: 'fix crashed: boom',
+    })
     expect(plan.items.find((i) => i.finding.id === 'greedy:300')).toMatchObject({
       actions: [],
       error: 'malformed fix: the fix targets PID 101, which its finding does not list',
@@ -117,7 +156,12 @@ describe('remediation plan', () => {
     expect(text).toMatch(/│ +└ 201 +│ node .*│ 50 MiB +│ in the tree of PID/)
     expect(text).toContain('│ node …/@modelcontextprotoc')
     // Fitted to the width it is given (the terminal's, 80 when piped): no line wider.
-    for (const width of [60, 80, 120]) expect(renderPlan(plan, {color: false, graceMs: 5000, width}).split('\n').filter((l) => [...l].length > width)).toEqual([])
+    for (const width of [60, 80, 120])
+      expect(
+        renderPlan(plan, {color: false, graceMs: 5000, width})
+          .split('\n')
+          .filter((l) => [...l].length > width),
+      ).toEqual([])
     expect(text).toContain('in the tree of PID 200')
     expect(text).toContain('its parent is the tmux server (pid 100)')
     expect(text).toContain('Left alone: 1 finding (fixed only when named: --fix --only session-mismatch)')
@@ -126,7 +170,12 @@ describe('remediation plan', () => {
 })
 
 describe('report after a fix', () => {
-  const outcome = (o: FixOutcome['outcome'], freedBytes = 0): FixOutcome => ({outcome: o, detail: o, signalled: [], freedBytes})
+  const outcome = (o: FixOutcome['outcome'], freedBytes = 0): FixOutcome => ({
+    outcome: o,
+    detail: o,
+    signalled: [],
+    freedBytes,
+  })
 
   it('shows the residual state, what was fixed, and the memory freed', async () => {
     const before = (await diagnosisOf(incident())).report
@@ -150,12 +199,21 @@ describe('report after a fix', () => {
     expect(left.map((f) => [f.id, f.fix?.outcome])).toEqual([['orphan-claude:300:3000', 'skipped']])
     expect(exitCodeFor(report)).toBe(1)
     expect(renderFixed(report, {color: false, width: 100})).toMatch(/orphan-claude +│ fixed +│ 200 \(\+1\)/)
-    for (const width of [40, 80]) expect(renderFixed(report, {color: false, width}).split('\n').filter((l) => [...l].length > width)).toEqual([])
+    for (const width of [40, 80])
+      expect(
+        renderFixed(report, {color: false, width})
+          .split('\n')
+          .filter((l) => [...l].length > width),
+      ).toEqual([])
 
     const clean = fixedReport(before, (await diagnosisOf(new Machine().snapshot())).report, outcomes)
     expect(exitCodeFor(clean)).toBe(0)
     // A failed action is exit 3 even when the re-check no longer sees its process.
-    const failed = fixedReport(before, (await diagnosisOf(new Machine().snapshot())).report, new Map([['orphan-claude:200:2000', outcome('failed')]]))
+    const failed = fixedReport(
+      before,
+      (await diagnosisOf(new Machine().snapshot())).report,
+      new Map([['orphan-claude:200:2000', outcome('failed')]]),
+    )
     expect(exitCodeFor(failed)).toBe(3)
   })
 
@@ -178,19 +236,32 @@ describe('fix flags', () => {
   it('refuses to fix without a terminal unless --yes, with exit 2', () => {
     const refuse = () => fixRequest({fix: true}, {stdinIsTTY: false, uid: 1000})
     expect(refuse).toThrow(DoctorError)
-    expect(refuse).toThrow('--fix asks for confirmation but stdin is not a terminal: pass --yes to fix without asking, or --dry-run to only see the plan')
+    expect(refuse).toThrow(
+      '--fix asks for confirmation but stdin is not a terminal: pass --yes to fix without asking, or --dry-run to only see the plan',
+    )
     try {
       refuse()
     } catch (e) {
       expect((e as DoctorError).exitCode).toBe(2)
     }
-    expect(fixRequest({fix: true, yes: true}, {stdinIsTTY: false, uid: 1000})).toMatchObject({yes: true, dryRun: false, graceMs: 5000})
+    expect(fixRequest({fix: true, yes: true}, {stdinIsTTY: false, uid: 1000})).toMatchObject({
+      yes: true,
+      dryRun: false,
+      graceMs: 5000,
+    })
     expect(fixRequest({'dry-run': true}, {stdinIsTTY: false, uid: 1000})).toMatchObject({dryRun: true})
   })
   it('--grace and the other second flags take plain decimal seconds only', () => {
-    expect([parseSeconds('0.5', 0, 3600), parseSeconds('2', 0, 3600), parseSeconds('10', 0, 3600), parseSeconds('0', 0, 3600)]).toEqual([0.5, 2, 10, 0])
+    expect([
+      parseSeconds('0.5', 0, 3600),
+      parseSeconds('2', 0, 3600),
+      parseSeconds('10', 0, 3600),
+      parseSeconds('0', 0, 3600),
+    ]).toEqual([0.5, 2, 10, 0])
     for (const bad of ['0x10', '1e3', ' 5', '5 ', 'Infinity', '-1', '', '+5', '0b1', '5s', '3601']) {
-      expect(() => parseSeconds(bad, 0, 3600), JSON.stringify(bad)).toThrow(`expected seconds from 0 to 3600 (a decimal number like 0.5 or 10), got "${bad}"`)
+      expect(() => parseSeconds(bad, 0, 3600), JSON.stringify(bad)).toThrow(
+        `expected seconds from 0 to 3600 (a decimal number like 0.5 or 10), got "${bad}"`,
+      )
     }
   })
 
@@ -227,8 +298,22 @@ describe('state: audit log', () => {
     new AuditLog(dir, 'run-2').close()
     expect(fs.statSync(dir).mode & 0o777).toBe(0o700)
     expect(fs.statSync(path.join(dir, 'actions.jsonl')).mode & 0o777).toBe(0o600)
-    const lines = fs.readFileSync(path.join(dir, 'actions.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
-    expect(lines).toEqual([{time: '2026-01-11T12:00:00.000Z', run: 'run-1', event: 'signal', findingId: 'f', pid: 5, signal: 'SIGTERM', outcome: 'sent'}])
+    const lines = fs
+      .readFileSync(path.join(dir, 'actions.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+    expect(lines).toEqual([
+      {
+        time: '2026-01-11T12:00:00.000Z',
+        run: 'run-1',
+        event: 'signal',
+        findingId: 'f',
+        pid: 5,
+        signal: 'SIGTERM',
+        outcome: 'sent',
+      },
+    ])
   })
 
   it('puts lines on disk on flush, and fails with a code once closed', () => {
@@ -237,7 +322,9 @@ describe('state: audit log', () => {
     log.write({event: 'intent', findingId: 'f', pid: 5, signal: 'SIGSTOP', outcome: 'intended'})
     log.flush()
     log.close()
-    expect(() => log.write({event: 'signal', findingId: 'f', outcome: 'sent'})).toThrow(expect.objectContaining({code: 'EBADF'}))
+    expect(() => log.write({event: 'signal', findingId: 'f', outcome: 'sent'})).toThrow(
+      expect.objectContaining({code: 'EBADF'}),
+    )
     expect(() => log.flush()).toThrow(expect.objectContaining({code: 'EBADF'}))
     expect(fs.readFileSync(path.join(dir, 'actions.jsonl'), 'utf8').trim().split('\n')).toHaveLength(1)
   })
@@ -245,7 +332,9 @@ describe('state: audit log', () => {
   it('refuses to fix when the audit log cannot be written', () => {
     const file = path.join(tmp(), 'not-a-dir')
     fs.writeFileSync(file, '')
-    expect(() => new AuditLog(path.join(file, 'gt-doctor'), 'r')).toThrow(/cannot open the audit log .*nothing was signalled/)
+    expect(() => new AuditLog(path.join(file, 'gt-doctor'), 'r')).toThrow(
+      /cannot open the audit log .*nothing was signalled/,
+    )
   })
 })
 
@@ -269,23 +358,55 @@ describe('procProbe', () => {
       '/proc/243/task/244/children': '252 ',
     }
     const dirs: Record<string, string[]> = {'/proc/243/task': ['243', '244']}
-    expect(procProbe('/proc', (f) => files[f], (d) => dirs[d]).children(243).sort()).toEqual([250, 251, 252])
-    expect(procProbe('/proc', (f) => files[f], () => undefined).children(243)).toEqual([])
+    expect(
+      procProbe(
+        '/proc',
+        (f) => files[f],
+        (d) => dirs[d],
+      )
+        .children(243)
+        .sort(),
+    ).toEqual([250, 251, 252])
+    expect(
+      procProbe(
+        '/proc',
+        (f) => files[f],
+        () => undefined,
+      ).children(243),
+    ).toEqual([])
     const old: Record<string, string> = {
       '/proc/243/stat': stat(500),
       '/proc/260/stat': '260 (sleep) S 243 243 243 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 900 1000 200',
       '/proc/261/stat': '261 (sleep) S 1 261 261 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 901 1000 200',
     }
-    const oldDirs: Record<string, string[]> = {'/proc/243/task': ['243'], '/proc': ['243', '260', '261', 'self', 'stat']}
-    expect(procProbe('/proc', (f) => old[f], (d) => oldDirs[d]).children(243)).toEqual([260])
+    const oldDirs: Record<string, string[]> = {
+      '/proc/243/task': ['243'],
+      '/proc': ['243', '260', '261', 'self', 'stat'],
+    }
+    expect(
+      procProbe(
+        '/proc',
+        (f) => old[f],
+        (d) => oldDirs[d],
+      ).children(243),
+    ).toEqual([260])
   })
 
   it('reads session and process group with the identity', () => {
-    expect(probe([stat(500), 'Uid:\t1000\t1000\t1000\t1000\n']).read(243)).toMatchObject({sid: 243, pgid: 243, ppid: 222})
+    expect(probe([stat(500), 'Uid:\t1000\t1000\t1000\t1000\n']).read(243)).toMatchObject({
+      sid: 243,
+      pgid: 243,
+      ppid: 222,
+    })
   })
 
   it('keeps a live process whose status cannot be read, with its owner unknown', () => {
-    expect(probe([stat(500), undefined, stat(500)]).read(243)).toMatchObject({pid: 243, startTicks: 500, ppid: 222, uid: undefined})
+    expect(probe([stat(500), undefined, stat(500)]).read(243)).toMatchObject({
+      pid: 243,
+      startTicks: 500,
+      ppid: 222,
+      uid: undefined,
+    })
     expect(probe([stat(500), 'Uid:\t1000\t1000\t1000\t1000\n']).read(243)).toMatchObject({uid: 1000, startTicks: 500})
   })
 })
@@ -297,7 +418,9 @@ describe('tmuxServerRefusal', () => {
       return {code: 0, stdout: '100\n', stderr: ''}
     },
     sockets: {inspect: () => ({isSocket: true, uid}), listening: async () => false, unlink: () => {}},
-    probe: {read: (pid) => (pid === 100 ? {pid, startTicks: 1, ppid: 1, uid, state: 'S', comm: 'tmux: server'} : undefined)},
+    probe: {
+      read: (pid) => (pid === 100 ? {pid, startTicks: 1, ppid: 1, uid, state: 'S', comm: 'tmux: server'} : undefined),
+    },
     isTmuxServer: (live) => live.comm === 'tmux: server',
     invokingUid: 1000,
   })
@@ -310,7 +433,11 @@ describe('tmuxServerRefusal', () => {
     expect(await tmuxServerRefusal('/s', owner(1000, calls), 100)).toBeUndefined()
     expect(calls).toEqual([])
     // A recorded pid that is no tmux server any more (the server was replaced): its owner cannot be verified.
-    expect((await tmuxServerRefusal('/s', owner(1000, calls), 101))?.detail).toBe('the tmux server on /s names PID 101, which is no tmux server here, so its owner cannot be verified')
-    expect((await tmuxServerRefusal('/s', owner(1001, calls), 100))?.detail).toBe('the tmux server on /s belongs to uid 1001 (its socket file), not to you (uid 1000)')
+    expect((await tmuxServerRefusal('/s', owner(1000, calls), 101))?.detail).toBe(
+      'the tmux server on /s names PID 101, which is no tmux server here, so its owner cannot be verified',
+    )
+    expect((await tmuxServerRefusal('/s', owner(1001, calls), 100))?.detail).toBe(
+      'the tmux server on /s belongs to uid 1001 (its socket file), not to you (uid 1000)',
+    )
   })
 })

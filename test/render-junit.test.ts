@@ -6,9 +6,21 @@ import type {Snapshot} from '../src/snapshot/types.js'
 import {reportFor} from './support/doctor.js'
 import {incidentFixture} from './support/make-incident.js'
 
-const parser = new XMLParser({ignoreAttributes: false, htmlEntities: true, attributeNamePrefix: '', isArray: (name) => ['testcase', 'failure', 'property'].includes(name)})
+const parser = new XMLParser({
+  ignoreAttributes: false,
+  htmlEntities: true,
+  attributeNamePrefix: '',
+  isArray: (name) => ['testcase', 'failure', 'property'].includes(name),
+})
 
-type Case = {name: string; classname: string; failure?: Array<{message: string; type: string; '#text': string}>; skipped?: {message: string}; error?: {message: string}; 'system-out'?: string}
+type Case = {
+  name: string
+  classname: string
+  failure?: Array<{message: string; type: string; '#text': string}>
+  skipped?: {message: string}
+  error?: {message: string}
+  'system-out'?: string
+}
 
 function parseJunit(xml: string): {suites: Record<string, string>; suite: Record<string, string>; cases: Case[]} {
   expect(XMLValidator.validate(xml)).toBe(true)
@@ -23,7 +35,15 @@ function reportWith(checks: ReportCheck[]): Report {
     tool: {name: 'gt-doctor', version: '0'},
     generatedAt: '2026-01-11T12:00:00.000Z',
     host: {platform: 'linux', release: '6.1', wsl: false, totalMemoryBytes: 1, tmuxVersion: '3.4'},
-    summary: {status: 'error', claudeProcesses: 0, tmuxSessions: 0, orphanClaude: 0, orphanMcp: 0, orphanMemoryBytes: 0, checks: {passed: 0, warnings: 0, errors: 0, crashed: 0, skipped: 0}},
+    summary: {
+      status: 'error',
+      claudeProcesses: 0,
+      tmuxSessions: 0,
+      orphanClaude: 0,
+      orphanMcp: 0,
+      orphanMemoryBytes: 0,
+      checks: {passed: 0, warnings: 0, errors: 0, crashed: 0, skipped: 0},
+    },
     checks,
     limitations: [],
   }
@@ -42,7 +62,14 @@ describe('JUnit report of the incident', () => {
     const {suites, suite, cases} = parseJunit(renderJunit(report, snapshot, {failOn: 'error'}))
     expect(cases.map((c) => c.name)).toEqual(report.checks.map((c) => `${c.id}: ${c.title}`))
     const byId = (id: string) => cases[report.checks.findIndex((c) => c.id === id)]
-    expect(report.checks.map((c) => c.id)).toEqual(['agent-leftover', 'detached-run', 'orphan-claude', 'orphan-mcp', 'orphan-memory', 'session-mismatch'])
+    expect(report.checks.map((c) => c.id)).toEqual([
+      'agent-leftover',
+      'detached-run',
+      'orphan-claude',
+      'orphan-mcp',
+      'orphan-memory',
+      'session-mismatch',
+    ])
     expect(cases.map((c) => c.failure?.length ?? 0)).toEqual([0, 0, 12, 6, 1, 0])
     // session-mismatch and agent-leftover have warnings only: below --fail-on error they are reported, not failed.
     expect(byId('session-mismatch')['system-out']).toContain('Agent session gt-polecat-slit has no Claude process')
@@ -57,11 +84,15 @@ describe('JUnit report of the incident', () => {
     expect(f.message).toBe('Orphan claude, 8h 39m old, 5 MCP servers (9 processes)')
     expect(f['#text']).toContain('why: reparented to init (PPID 1) and not in any live tmux pane')
     expect(f['#text']).toContain('elapsed: 8h 39m')
-    expect(f['#text']).toContain('1199837 ~/.local/share/claude/versions/2.0.76 --dangerously-skip-permissions (1012 MiB)')
+    expect(f['#text']).toContain(
+      '1199837 ~/.local/share/claude/versions/2.0.76 --dangerously-skip-permissions (1012 MiB)',
+    )
   })
 
   it('follows --fail-on: warnings fail under warning, nothing fails under never', () => {
-    expect(parseJunit(renderJunit(report, snapshot, {failOn: 'warning'})).cases.map((c) => c.failure?.length ?? 0)).toEqual([1, 0, 12, 6, 1, 3])
+    expect(
+      parseJunit(renderJunit(report, snapshot, {failOn: 'warning'})).cases.map((c) => c.failure?.length ?? 0),
+    ).toEqual([1, 0, 12, 6, 1, 3])
     const never = parseJunit(renderJunit(report, snapshot, {failOn: 'never'}))
     expect(never.cases.every((c) => c.failure === undefined)).toBe(true)
     expect(never.suite.failures).toBe('0')
@@ -74,8 +105,24 @@ describe('JUnit statuses and escaping', () => {
   it('marks skipped checks skipped and crashed checks as errors', () => {
     const xml = renderJunit(
       reportWith([
-        {id: 'a', title: 'A', status: 'skipped', durationMs: 0, source: 'built-in', error: 'skipped: tmux not found', findings: []},
-        {id: 'b', title: 'B', status: 'crashed', durationMs: 1.5, source: 'plugin:x', error: 'TypeError: boom', findings: []},
+        {
+          id: 'a',
+          title: 'A',
+          status: 'skipped',
+          durationMs: 0,
+          source: 'built-in',
+          error: 'skipped: tmux not found',
+          findings: [],
+        },
+        {
+          id: 'b',
+          title: 'B',
+          status: 'crashed',
+          durationMs: 1.5,
+          source: 'plugin:x',
+          error: 'TypeError: boom',
+          findings: [],
+        },
         {id: 'c', title: 'C', status: 'ok', durationMs: 2, source: 'built-in', findings: []},
       ]),
       undefined,
@@ -97,7 +144,17 @@ describe('JUnit statuses and escaping', () => {
           status: 'error',
           durationMs: 0,
           source: 'built-in',
-          findings: [{id: 'f', check: 'x', severity: 'error', message: `${hostile}\nsecond line`, reason: hostile, pids: [], fixable: false}],
+          findings: [
+            {
+              id: 'f',
+              check: 'x',
+              severity: 'error',
+              message: `${hostile}\nsecond line`,
+              reason: hostile,
+              pids: [],
+              fixable: false,
+            },
+          ],
         },
       ]),
       undefined,

@@ -11,9 +11,11 @@ import {incidentFixture} from './support/make-incident.js'
 /** GitHub-flavoured enough: CommonMark + GFM tables + strikethrough, raw HTML allowed (for <details>). */
 const md = new MarkdownIt({html: true})
 // <pre> parsed as elements (node-html-parser keeps it as raw text by default).
-const html = (markdown: string): HTMLElement => parse(md.render(markdown), {blockTextElements: {script: true, style: true}})
+const html = (markdown: string): HTMLElement =>
+  parse(md.render(markdown), {blockTextElements: {script: true, style: true}})
 
-const cellsOf = (table: HTMLElement) => table.querySelectorAll('tr').map((tr) => tr.querySelectorAll('th, td').map((c) => c.text))
+const cellsOf = (table: HTMLElement) =>
+  table.querySelectorAll('tr').map((tr) => tr.querySelectorAll('th, td').map((c) => c.text))
 
 describe('markdown report of the incident', () => {
   let snapshot: Snapshot
@@ -27,10 +29,15 @@ describe('markdown report of the incident', () => {
   })
 
   it('opens with a title line and the environment block', () => {
-    expect(doc.querySelector('h2')?.text).toBe('gt-doctor report: 12 orphan Claude processes, 66 orphan MCP servers, 10.3 GiB held by orphans')
+    expect(doc.querySelector('h2')?.text).toBe(
+      'gt-doctor report: 12 orphan Claude processes, 66 orphan MCP servers, 10.3 GiB held by orphans',
+    )
     const env = doc.querySelectorAll('h3').find((h) => h.text === 'Environment')
     expect(env).toBeDefined()
-    const items = doc.querySelectorAll('ul')[0].querySelectorAll('li').map((li) => li.text)
+    const items = doc
+      .querySelectorAll('ul')[0]
+      .querySelectorAll('li')
+      .map((li) => li.text)
     expect(items).toEqual([
       'OS: Linux (WSL2)',
       'Kernel: 6.6.87.2-microsoft-standard-WSL2',
@@ -42,7 +49,10 @@ describe('markdown report of the incident', () => {
   })
 
   it("summarises in the investigation's terms", () => {
-    const items = doc.querySelectorAll('ul')[1].querySelectorAll('li').map((li) => li.text)
+    const items = doc
+      .querySelectorAll('ul')[1]
+      .querySelectorAll('li')
+      .map((li) => li.text)
     expect(items).toEqual([
       '19 Claude processes running',
       '15 tmux sessions active (10 agent sessions)',
@@ -91,7 +101,9 @@ describe('markdown report of the incident', () => {
     const first = blocks[1].text.split('\n').filter(Boolean)
     expect(first[0]).toBe('1199837 ~/.local/share/claude/versions/2.0.76 --dangerously-skip-permissions (1012 MiB)')
     expect(first[1]).toBe('├─ 1199838 npm exec @modelcontextprotocol/server-filesystem ~/gt (48 MiB)')
-    expect(first[2]).toMatch(/^│ {2}└─ 1199839 node ~\/\.npm\/_npx\/.*server-filesystem\/dist\/index\.js ~\/gt \(61 MiB\)$/)
+    expect(first[2]).toMatch(
+      /^│ {2}└─ 1199839 node ~\/\.npm\/_npx\/.*server-filesystem\/dist\/index\.js ~\/gt \(61 MiB\)$/,
+    )
     expect(first).toHaveLength(9)
   })
 
@@ -135,8 +147,19 @@ describe('markdown escaping', () => {
       tool: {name: 'gt-doctor', version: '0'},
       generatedAt: '2026-01-11T12:00:00.000Z',
       host: {platform: 'linux', release: '6.1', wsl: false, totalMemoryBytes: 1, tmuxVersion: '3.4'},
-      summary: {status: 'error', claudeProcesses: 1, tmuxSessions: 0, orphanClaude: 1, orphanMcp: 0, orphanMemoryBytes: 0, mcpServers: 0, checks: {passed: 0, warnings: 0, errors: 1, crashed: 0, skipped: 0}},
-      checks: [{id: 'orphan-claude', title: 'Orphan | Claude', status: 'error', durationMs: 0, source: 'built-in', findings}],
+      summary: {
+        status: 'error',
+        claudeProcesses: 1,
+        tmuxSessions: 0,
+        orphanClaude: 1,
+        orphanMcp: 0,
+        orphanMemoryBytes: 0,
+        mcpServers: 0,
+        checks: {passed: 0, warnings: 0, errors: 1, crashed: 0, skipped: 0},
+      },
+      checks: [
+        {id: 'orphan-claude', title: 'Orphan | Claude', status: 'error', durationMs: 0, source: 'built-in', findings},
+      ],
       limitations: ['<b>not bold</b>'],
     } as Report
     const doc = html(renderMarkdown(report, snapshot, {redacted: true}))
@@ -162,7 +185,10 @@ describe('markdown escaping', () => {
   it('puts a mention after punctuation in a code span too, but not an e-mail address', () => {
     for (const text of ['x;@octocat', "'@octocat'", '"@octocat"', '!@octocat', '*@octocat*', '…/@octocat']) {
       const doc = html(mdText(text))
-      expect(doc.querySelectorAll('code').map((c) => c.text), text).toEqual(['@octocat'])
+      expect(
+        doc.querySelectorAll('code').map((c) => c.text),
+        text,
+      ).toEqual(['@octocat'])
     }
     expect(html(mdText('mail a@octocat.org')).querySelectorAll('code')).toHaveLength(0)
   })
@@ -181,8 +207,36 @@ describe('markdown escaping', () => {
       tool: {name: 'gt-doctor', version: '0'},
       generatedAt: '2026-01-11T12:00:00.000Z',
       host: {platform: 'linux', release: '6.1', wsl: false, totalMemoryBytes: 1, tmuxVersion: null},
-      summary: {status: 'error', claudeProcesses: 0, tmuxSessions: 0, orphanClaude: 0, orphanMcp: 1, orphanMemoryBytes: 0, checks: {passed: 0, warnings: 0, errors: 1, crashed: 0, skipped: 0}},
-      checks: [{id: 'orphan-mcp', title: 'T', status: 'error', durationMs: 0, source: 'built-in', findings: [{id: 'a', check: 'orphan-mcp', severity: 'error', message: 'm', reason: 'r', pid: 60, pids: [60], fixable: false}]}],
+      summary: {
+        status: 'error',
+        claudeProcesses: 0,
+        tmuxSessions: 0,
+        orphanClaude: 0,
+        orphanMcp: 1,
+        orphanMemoryBytes: 0,
+        checks: {passed: 0, warnings: 0, errors: 1, crashed: 0, skipped: 0},
+      },
+      checks: [
+        {
+          id: 'orphan-mcp',
+          title: 'T',
+          status: 'error',
+          durationMs: 0,
+          source: 'built-in',
+          findings: [
+            {
+              id: 'a',
+              check: 'orphan-mcp',
+              severity: 'error',
+              message: 'm',
+              reason: 'r',
+              pid: 60,
+              pids: [60],
+              fixable: false,
+            },
+          ],
+        },
+      ],
       limitations: [],
     } as Report
     const doc = html(renderMarkdown(report, snapshot, {redacted: false}))

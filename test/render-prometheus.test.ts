@@ -8,7 +8,9 @@ import {incidentFixture} from './support/make-incident.js'
 const promtool = spawnSync('promtool', ['--version'], {encoding: 'utf8'})
 const havePromtool = promtool.status === 0
 if (!havePromtool && process.env.CI !== 'true') {
-  process.stderr.write('render-prometheus: promtool not found (Debian package `prometheus`): skipping the promtool validation\n')
+  process.stderr.write(
+    'render-prometheus: promtool not found (Debian package `prometheus`): skipping the promtool validation\n',
+  )
 }
 
 /** `promtool check metrics` on the text: its exit status and what it said. */
@@ -60,7 +62,9 @@ describe('Prometheus exposition of the incident', () => {
     const s = samples(text)
     for (const c of report.checks) {
       for (const severity of ['error', 'warning', 'info']) {
-        expect(s.get(`gt_doctor_findings{check="${c.id}",severity="${severity}"}`)).toBe(c.findings.filter((f) => f.severity === severity).length)
+        expect(s.get(`gt_doctor_findings{check="${c.id}",severity="${severity}"}`)).toBe(
+          c.findings.filter((f) => f.severity === severity).length,
+        )
       }
       expect(s.get(`gt_doctor_check_status{check="${c.id}"}`)).toBe(CHECK_STATUS_VALUE[c.status])
     }
@@ -82,15 +86,25 @@ describe('Prometheus label values', () => {
     expect(promLabel('a\\b"c\nd')).toBe('a\\\\b\\"c\\nd')
   })
 
-  it.skipIf(!havePromtool && process.env.CI !== 'true')('stay valid for promtool with hostile check ids and every status', async () => {
-    const base = await reportFor(incidentFixture())
-    const statuses = ['ok', 'warning', 'error', 'crashed', 'skipped'] as const
-    const report: Report = {
-      ...base,
-      checks: statuses.map((status, i) => ({id: `plugin/x-${i}"\\\n}`, title: 't', status, durationMs: 0, source: 'plugin:x', findings: []})),
-    }
-    const {status, output} = promtoolCheck(renderPrometheus(report))
-    expect(output).toBe('')
-    expect(status).toBe(0)
-  })
+  it.skipIf(!havePromtool && process.env.CI !== 'true')(
+    'stay valid for promtool with hostile check ids and every status',
+    async () => {
+      const base = await reportFor(incidentFixture())
+      const statuses = ['ok', 'warning', 'error', 'crashed', 'skipped'] as const
+      const report: Report = {
+        ...base,
+        checks: statuses.map((status, i) => ({
+          id: `plugin/x-${i}"\\\n}`,
+          title: 't',
+          status,
+          durationMs: 0,
+          source: 'plugin:x',
+          findings: [],
+        })),
+      }
+      const {status, output} = promtoolCheck(renderPrometheus(report))
+      expect(output).toBe('')
+      expect(status).toBe(0)
+    },
+  )
 })

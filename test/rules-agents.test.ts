@@ -160,36 +160,65 @@ describe('agents: configuration', () => {
   }
   it('refuses a malformed table, naming the place', () => {
     expect(() => createRules(broken((c) => (c.agents[0].id = 'Codex X')))).toThrow(/^rules\.agents\[0\]\.id: /)
-    expect(() => createRules(broken((c) => (c.agents[1].id = 'codex')))).toThrow(/^rules\.agents\[1\]\.id: "codex" is already/)
+    expect(() => createRules(broken((c) => (c.agents[1].id = 'codex')))).toThrow(
+      /^rules\.agents\[1\]\.id: "codex" is already/,
+    )
     expect(() => createRules(broken((c) => (c.agents[0].id = 'claude')))).toThrow(/already an agent/)
-    expect(() => createRules(broken((c) => (c.agents[0].scripts = ['.*'])))).toThrow(/^rules\.agents\[0\]\.scripts\[0\]: .*every process/)
-    expect(() => createRules(broken((c) => (c.agents[0].env = ['OPENAI_API_KEY'])))).toThrow(/^rules\.agents\[0\]\.env\[0\]: the snapshot does not keep OPENAI_API_KEY/)
-    expect(() => createRules(broken((c) => (c.agents[0].headlessCommands = ['--exec'])))).toThrow(/headlessCommands\[0\]/)
+    expect(() => createRules(broken((c) => (c.agents[0].scripts = ['.*'])))).toThrow(
+      /^rules\.agents\[0\]\.scripts\[0\]: .*every process/,
+    )
+    expect(() => createRules(broken((c) => (c.agents[0].env = ['OPENAI_API_KEY'])))).toThrow(
+      /^rules\.agents\[0\]\.env\[0\]: the snapshot does not keep OPENAI_API_KEY/,
+    )
+    expect(() => createRules(broken((c) => (c.agents[0].headlessCommands = ['--exec'])))).toThrow(
+      /headlessCommands\[0\]/,
+    )
     expect(() => createRules(broken((c) => (c.agents[0].names = ['bin/codex'])))).toThrow(/names\[0\]/)
   })
   it('a configuration file adds an agent, replaces a built-in row by id, or replaces the table', () => {
     const file = '/home/alice/gt-doctor.config.json'
-    const added = createRules(configFromValue({rules: {agents: [{id: 'goose', name: 'Goose', names: ['goose'], headlessCommands: ['run'], env: ['OPENCODE=1']}]}}, file).rules)
+    const added = createRules(
+      configFromValue(
+        {
+          rules: {
+            agents: [{id: 'goose', name: 'Goose', names: ['goose'], headlessCommands: ['run'], env: ['OPENCODE=1']}],
+          },
+        },
+        file,
+      ).rules,
+    )
     expect(added.agentOf(proc(['goose', 'run', 'x']))).toBe('goose')
     expect(added.headlessFlag(proc(['goose', 'run', 'x']))).toBe('run')
     expect(added.agentOf(proc(['codex']))).toBe('codex')
-    const narrowed = createRules(configFromValue({rules: {agents: [{id: 'codex', name: 'Codex', names: ['codex-cli']}]}}, file).rules)
+    const narrowed = createRules(
+      configFromValue({rules: {agents: [{id: 'codex', name: 'Codex', names: ['codex-cli']}]}}, file).rules,
+    )
     expect(narrowed.agentOf(proc(['codex']))).toBeUndefined()
     expect(narrowed.agentOf(proc(['codex-cli']))).toBe('codex')
     const only = createRules(configFromValue({rules: {agents: {replace: []}}}, file).rules)
     expect(only.agentOf(proc(['gemini']))).toBeUndefined()
     expect(only.agentOf(proc(['claude']))).toBe('claude')
-    const more = createRules(configFromValue({rules: {mcp: {commands: ['mytool serve-mcp'], pluginDirs: ['^/opt/plugins/']}}}, file).rules)
+    const more = createRules(
+      configFromValue({rules: {mcp: {commands: ['mytool serve-mcp'], pluginDirs: ['^/opt/plugins/']}}}, file).rules,
+    )
     expect(more.isMcpServer(proc(cmd('mytool serve-mcp --stdio')))).toBe(true)
     expect(more.isMcpServer(proc(cmd('bun run --cwd /opt/plugins/x start')))).toBe(true)
-    expect(more.isMcpServer(proc(cmd('uvx --from git+https://github.com/oraios/serena serena start-mcp-server')))).toBe(true)
+    expect(more.isMcpServer(proc(cmd('uvx --from git+https://github.com/oraios/serena serena start-mcp-server')))).toBe(
+      true,
+    )
   })
 
   it('a bad agent or MCP entry in a file is one line naming it', () => {
     const file = '/home/alice/gt-doctor.config.json'
-    expect(() => configFromValue({rules: {agents: [{id: 'x', name: 'X', names: ['x'], env: ['AWS_SECRET_ACCESS_KEY']}]}}, file)).toThrow(/^.*rules\.agents\[\d+\]\.env\[0\]: the snapshot does not keep AWS_SECRET_ACCESS_KEY/)
-    expect(() => configFromValue({rules: {agents: [{id: 'Bad Id', name: 'X', names: ['x']}]}}, file)).toThrow(/rules\/agents|agents/)
-    expect(() => configFromValue({rules: {mcp: {commands: ['just-one-word']}}}, file)).toThrow(/rules\.mcp\.commands\[1\]/)
+    expect(() =>
+      configFromValue({rules: {agents: [{id: 'x', name: 'X', names: ['x'], env: ['AWS_SECRET_ACCESS_KEY']}]}}, file),
+    ).toThrow(/^.*rules\.agents\[\d+\]\.env\[0\]: the snapshot does not keep AWS_SECRET_ACCESS_KEY/)
+    expect(() => configFromValue({rules: {agents: [{id: 'Bad Id', name: 'X', names: ['x']}]}}, file)).toThrow(
+      /rules\/agents|agents/,
+    )
+    expect(() => configFromValue({rules: {mcp: {commands: ['just-one-word']}}}, file)).toThrow(
+      /rules\.mcp\.commands\[1\]/,
+    )
     expect(() => configFromValue({rules: {mcp: {pluginDirs: ['.*']}}}, file)).toThrow(/rules\.mcp\.pluginDirs\[0\]/)
   })
 
@@ -216,7 +245,9 @@ describe('MCP shapes the default rules used to miss (issue 13)', () => {
     c('/home/alice/.local/bin/mcp-remote https://x'),
     // serena: uvx from git, and the console script its venv's python runs
     c('uvx --from git+https://github.com/oraios/serena serena start-mcp-server'),
-    c('uvx --from git+https://github.com/oraios/serena serena start-mcp-server --context ide-assistant --project /home/alice/p'),
+    c(
+      'uvx --from git+https://github.com/oraios/serena serena start-mcp-server --context ide-assistant --project /home/alice/p',
+    ),
     c('uv tool run --from git+https://github.com/oraios/serena serena start-mcp-server'),
     c(`${UV}/python ${UV}/serena start-mcp-server --context ide-assistant`, 'serena'),
     c('/home/alice/.local/bin/serena start-mcp-server'),

@@ -133,7 +133,10 @@ describe('isMcpServer', () => {
     c('context7-mcp'),
     c('/home/alice/.cargo/bin/rust-docs-mcp-server'),
     // uv tool / pip console scripts: python running the entry point (comm is the script name)
-    c('/home/alice/.local/share/uv/tools/mcp-server-git/bin/python /home/alice/.local/bin/mcp-server-git --repository .', 'mcp-server-git'),
+    c(
+      '/home/alice/.local/share/uv/tools/mcp-server-git/bin/python /home/alice/.local/bin/mcp-server-git --repository .',
+      'mcp-server-git',
+    ),
     // launchers
     c('npx -y @modelcontextprotocol/server-filesystem /home/alice'),
     raw('npm title', ['npm exec @modelcontextprotocol/server-filesystem /home/alice', '', ''], 'npm exec @model'),
@@ -193,7 +196,11 @@ describe('isMcpServer', () => {
     c('docker run --rm -v mcp-data:/data mcp-tools/linter'),
     c('npm install mcp-server-foo'),
     c("npm exec -c 'mcp-server-foo --stdio'"),
-    raw('npm exec title of another tool', ['npm exec vitest run --config test/vitest.config.ts', '', ''], 'npm exec vitest'),
+    raw(
+      'npm exec title of another tool',
+      ['npm exec vitest run --config test/vitest.config.ts', '', ''],
+      'npm exec vitest',
+    ),
     c('docker run --rm -it -e MODE=mcp/fetch -w /mcp-server-foo node:20 npm test'),
     raw('npm install title', ['npm install @modelcontextprotocol/server-memory', '', ''], 'npm install @mo'),
     c('npx tsc --project mcp-server-foo'),
@@ -254,7 +261,11 @@ describe('hasClaudeCodeEnv', () => {
 
 describe('isTmuxServer', () => {
   it.each<Case>([
-    raw('tmux 3.x server: comm rewritten, argv original', ['tmux', '-L', 'gt', 'new', '-d', '-s', 'gt-alpha'], 'tmux: server'),
+    raw(
+      'tmux 3.x server: comm rewritten, argv original',
+      ['tmux', '-L', 'gt', 'new', '-d', '-s', 'gt-alpha'],
+      'tmux: server',
+    ),
     raw('argv[0] rewritten', ['tmux: server (/tmp/tmux-1000/default)'], 'tmux'),
   ])('yes: %s', (_l, p) => expect(rules.isTmuxServer(p)).toBe(true))
   it.each<Case>([
@@ -269,7 +280,10 @@ describe('isReaper', () => {
     ['pid 1', proc({pid: 1, argv: ['/sbin/init', 'splash'], comm: 'systemd'})],
     ['WSL init', proc({pid: 1, argv: ['/init'], comm: 'init'})],
     ['systemd --user', proc({pid: 1234, argv: ['/lib/systemd/systemd', '--user'], comm: 'systemd'})],
-    ['/usr/lib/systemd/systemd --user', proc({pid: 1235, argv: ['/usr/lib/systemd/systemd', '--user'], comm: 'systemd'})],
+    [
+      '/usr/lib/systemd/systemd --user',
+      proc({pid: 1235, argv: ['/usr/lib/systemd/systemd', '--user'], comm: 'systemd'}),
+    ],
     ['systemd with more args', proc({pid: 1236, argv: ['systemd', '--log-level=debug', '--user'], comm: 'systemd'})],
   ])('yes: %s', (_l, p) => expect(rules.isReaper(p)).toBe(true))
   it.each<Case>([
@@ -313,8 +327,16 @@ describe('headlessFlag', () => {
   const positives: Array<[string, ProcessInfo, string]> = [
     ['claude -p', proc({argv: ['claude', '-p', 'summarise']}), '-p'],
     ['claude --print', proc({argv: ['claude', '--print', 'x']}), '--print'],
-    ['the SDK: --output-format stream-json', proc({argv: ['claude', '--output-format', 'stream-json', '--verbose']}), '--output-format=stream-json'],
-    ['--input-format=stream-json', proc({argv: ['claude', '--input-format=stream-json']}), '--input-format=stream-json'],
+    [
+      'the SDK: --output-format stream-json',
+      proc({argv: ['claude', '--output-format', 'stream-json', '--verbose']}),
+      '--output-format=stream-json',
+    ],
+    [
+      '--input-format=stream-json',
+      proc({argv: ['claude', '--input-format=stream-json']}),
+      '--input-format=stream-json',
+    ],
     ['node cli.js -p', proc({argv: ['node', `/usr/lib/${CC}`, '-p', 'x']}), '-p'],
     ['a title rewritten into one string', proc({argv: ['claude -p hello', '', '']}), '-p'],
     ['the native installer', proc({argv: ['/home/a/.local/share/claude/versions/2.1.3', '--print']}), '--print'],
@@ -347,7 +369,9 @@ describe('headlessFlag', () => {
 
 describe('isAgentSession', () => {
   it.each(['gt-alpha', 'hq-mayor', 'gt-'])('yes: %s', (n) => expect(rules.isAgentSession(n)).toBe(true))
-  it.each(['main', 'my-gt-session', 'GT-alpha', 'gtx-1', 'hqx'])('no: %s', (n) => expect(rules.isAgentSession(n)).toBe(false))
+  it.each(['main', 'my-gt-session', 'GT-alpha', 'gtx-1', 'hqx'])('no: %s', (n) =>
+    expect(rules.isAgentSession(n)).toBe(false),
+  )
 })
 
 describe('configuration', () => {
@@ -393,16 +417,24 @@ describe('configuration', () => {
   it('an invalid regex throws naming the config path', () => {
     const cfg = withChange((c) => c.mcp.scripts.push('a', '(unclosed'))
     expect(() => createRules(cfg)).toThrow(/^rules\.mcp\.scripts\[3\]: Invalid regular expression/)
-    expect(() => createRules(withChange((c) => (c.claude.nativeBinary = '[')))).toThrow(/^rules\.claude\.nativeBinary: Invalid regular expression/)
+    expect(() => createRules(withChange((c) => (c.claude.nativeBinary = '[')))).toThrow(
+      /^rules\.claude\.nativeBinary: Invalid regular expression/,
+    )
     expect(() => createRules(withChange((c) => (c.agentSessionPattern = '(')))).toThrow(/^rules\.agentSessionPattern: /)
   })
 
   it('rejects patterns that match every process and malformed values', () => {
-    expect(() => createRules(withChange((c) => c.mcp.programs.push('.*')))).toThrow(/^rules\.mcp\.programs\[3\]: .*empty string/)
+    expect(() => createRules(withChange((c) => c.mcp.programs.push('.*')))).toThrow(
+      /^rules\.mcp\.programs\[3\]: .*empty string/,
+    )
     expect(() => createRules(withChange((c) => c.subreapers.push('')))).toThrow(/^rules\.subreapers\[1\]: /)
     expect(() => createRules(withChange((c) => c.claude.names.push('')))).toThrow(/^rules\.claude\.names\[3\]: /)
-    expect(() => createRules(withChange((c) => ((c.mcp as {images: unknown}).images = 'mcp/')))).toThrow(/^rules\.mcp\.images: /)
-    expect(() => createRules(withChange((c) => ((c.mcp.packages as unknown[]).push(42))))).toThrow(/^rules\.mcp\.packages\[5\]: /)
+    expect(() => createRules(withChange((c) => ((c.mcp as {images: unknown}).images = 'mcp/')))).toThrow(
+      /^rules\.mcp\.images: /,
+    )
+    expect(() => createRules(withChange((c) => (c.mcp.packages as unknown[]).push(42)))).toThrow(
+      /^rules\.mcp\.packages\[5\]: /,
+    )
   })
 
   it('DEFAULT_RULES is frozen; createRules keeps a frozen copy of its config', () => {
@@ -461,7 +493,9 @@ describe('throughput sanity (no timing assertions)', () => {
       [],
       ['/usr/lib/firefox/firefox', '-contentproc', '-childID', '12'],
     ]
-    const ps = Array.from({length: 50_000}, (_, i) => proc({pid: i + 2, argv: shapes[i % shapes.length], comm: i % 12 === 10 ? 'kworker/0:1' : undefined}))
+    const ps = Array.from({length: 50_000}, (_, i) =>
+      proc({pid: i + 2, argv: shapes[i % shapes.length], comm: i % 12 === 10 ? 'kworker/0:1' : undefined}),
+    )
     const t0 = performance.now()
     let claude = 0
     let mcp = 0

@@ -25,7 +25,8 @@ describe('findings at scale', () => {
       title: 'Flood',
       description: 'returns a million findings',
       defaultSeverity: 'warning',
-      detect: () => Array.from({length: 1_000_000}, (_, i) => ({key: `k${i}`, message: `finding ${i}`, reason: 'r', pids: []})),
+      detect: () =>
+        Array.from({length: 1_000_000}, (_, i) => ({key: `k${i}`, message: `finding ${i}`, reason: 'r', pids: []})),
     })
     const m = new Machine()
     m.proc({pid: 300, ppid: 1, cmd: 'bash'})
@@ -34,9 +35,23 @@ describe('findings at scale', () => {
     const results = await runChecks([{check: flood, source: {kind: 'built-in'}}], snapshot, {config})
     expect(results[0].status).toBe('warning')
     expect(results[0].findings).toHaveLength(MAX_FINDINGS_PER_CHECK)
-    const report = buildReport({snapshot, results, rules: createRules(config.rules), tool: {name: 'gt-doctor', version: '0'}})
-    expect(report.limitations).toContain('check flood returned more findings than one check may report: the first 10,000 were kept, 990,000 dropped')
-    const text = renderReport({format: 'table', report, snapshot, redact: true, failOn: 'error', table: {color: false, width: 100}}).text
+    const report = buildReport({
+      snapshot,
+      results,
+      rules: createRules(config.rules),
+      tool: {name: 'gt-doctor', version: '0'},
+    })
+    expect(report.limitations).toContain(
+      'check flood returned more findings than one check may report: the first 10,000 were kept, 990,000 dropped',
+    )
+    const text = renderReport({
+      format: 'table',
+      report,
+      snapshot,
+      redact: true,
+      failOn: 'error',
+      table: {color: false, width: 100},
+    }).text
     // The table wraps its notes to the width: read them joined.
     expect(text.replace(/\n +/g, ' ')).toContain('990,000 dropped')
   }, 120_000)
@@ -46,13 +61,24 @@ describe('findings at scale', () => {
     for (let i = 0; i < 10_000; i++) {
       const root = 100_000 + i * 10
       m.proc({pid: root, ppid: 1, cmd: 'claude', mib: 200})
-      m.proc({pid: root + 1, ppid: root, cmd: 'node /x/node_modules/@modelcontextprotocol/server-filesystem/dist/index.js', mib: 40, env: {CLAUDECODE: '1'}})
+      m.proc({
+        pid: root + 1,
+        ppid: root,
+        cmd: 'node /x/node_modules/@modelcontextprotocol/server-filesystem/dist/index.js',
+        mib: 40,
+        env: {CLAUDECODE: '1'},
+      })
     }
     const snapshot = m.snapshot()
     const config = defaultConfig()
     const checks: RegisteredCheck[] = [orphanClaude, orphanMcp].map((check) => ({check, source: {kind: 'built-in'}}))
     const results = await runChecks(checks, snapshot, {config})
-    const report = buildReport({snapshot, results, rules: createRules(config.rules), tool: {name: 'gt-doctor', version: '0'}})
+    const report = buildReport({
+      snapshot,
+      results,
+      rules: createRules(config.rules),
+      tool: {name: 'gt-doctor', version: '0'},
+    })
     expect(report.summary.orphanClaude).toBe(10_000)
     // Made fit to show once (what renderReport does first), then each renderer on it: each stage within 5 s.
     let started = performance.now()

@@ -32,7 +32,9 @@ describe('planTeardown: what session stop records', () => {
   it("records each pane's whole tree, MCP grandchildren included, root first", () => {
     const {m, a} = machine()
     const plan = planTeardown(m.snapshot(), {names: ['gt-one'], socket: a.socket})
-    expect(plan.sessions.map((s) => [s.session, s.socket, s.panes.map((p) => p.paneId)])).toEqual([['gt-one', a.socket, ['%0']]])
+    expect(plan.sessions.map((s) => [s.session, s.socket, s.panes.map((p) => p.paneId)])).toEqual([
+      ['gt-one', a.socket, ['%0']],
+    ])
     expect(plan.sessions[0].processes.map((p) => [p.pid, p.startTicks, p.paneRoot])).toEqual([
       [1000, 10000, true],
       [1001, 10010, false],
@@ -53,27 +55,42 @@ describe('planTeardown: what session stop records', () => {
       return undefined
     }
     expect(err(['gt-on'], a.socket)).toEqual(['unknown session gt-on; sessions: gt-one, gt-one-extra, gt-two', 2])
-    expect(err(['nope', 'gt-one', 'x'], a.socket)).toEqual(['unknown sessions nope, x; sessions: gt-one, gt-one-extra, gt-two', 2])
+    expect(err(['nope', 'gt-one', 'x'], a.socket)).toEqual([
+      'unknown sessions nope, x; sessions: gt-one, gt-one-extra, gt-two',
+      2,
+    ])
     expect(err(['hq'], '/tmp/none')).toEqual(['no tmux server answers on /tmp/none', 2])
     // Without --socket every server counts; a name on two servers needs one.
-    expect(err(['gt-two'])?.[0]).toMatch(/^session gt-two exists on several tmux servers \(.*default, .*hq\): pass --socket$/)
-    expect(planTeardown(m.snapshot(), {names: ['hq']}).sessions.map((s) => s.socket)).toEqual([m.snapshot().tmux.servers[1].socket])
+    expect(err(['gt-two'])?.[0]).toMatch(
+      /^session gt-two exists on several tmux servers \(.*default, .*hq\): pass --socket$/,
+    )
+    expect(planTeardown(m.snapshot(), {names: ['hq']}).sessions.map((s) => s.socket)).toEqual([
+      m.snapshot().tmux.servers[1].socket,
+    ])
   })
 
   it('lists at most 20 sessions in the error line', () => {
     const m = new Machine()
     const a = m.server({pid: 600})
     for (let i = 0; i < 25; i++) m.pane(a, `gt-${String(i).padStart(2, '0')}`, {pid: 1000 + i, cmd: 'claude'})
-    expect(() => planTeardown(m.snapshot(), {names: ['x']})).toThrow(/^unknown session x; sessions: gt-00, .*, gt-19 and 5 more$/)
+    expect(() => planTeardown(m.snapshot(), {names: ['x']})).toThrow(
+      /^unknown session x; sessions: gt-00, .*, gt-19 and 5 more$/,
+    )
   })
 
   it('--all-matching adds every matching session, on every server unless --socket', () => {
     const {m, a} = machine()
-    expect(planTeardown(m.snapshot(), {names: [], allMatching: /^gt-one/, socket: a.socket}).sessions.map((s) => s.session)).toEqual(['gt-one', 'gt-one-extra'])
-    expect(planTeardown(m.snapshot(), {names: ['gt-one'], allMatching: /^gt-/}).sessions.map((s) => `${s.session}@${s.socket.split('/').pop()}`).sort()).toEqual(
-      ['gt-one@default', 'gt-one-extra@default', 'gt-two@default', 'gt-two@hq'].sort(),
+    expect(
+      planTeardown(m.snapshot(), {names: [], allMatching: /^gt-one/, socket: a.socket}).sessions.map((s) => s.session),
+    ).toEqual(['gt-one', 'gt-one-extra'])
+    expect(
+      planTeardown(m.snapshot(), {names: ['gt-one'], allMatching: /^gt-/})
+        .sessions.map((s) => `${s.session}@${s.socket.split('/').pop()}`)
+        .sort(),
+    ).toEqual(['gt-one@default', 'gt-one-extra@default', 'gt-two@default', 'gt-two@hq'].sort())
+    expect(() => planTeardown(m.snapshot(), {names: [], allMatching: /^zz/})).toThrow(
+      /^no session matches \/\^zz\/; sessions: gt-one, gt-one-extra, gt-two, hq$/,
     )
-    expect(() => planTeardown(m.snapshot(), {names: [], allMatching: /^zz/})).toThrow(/^no session matches \/\^zz\/; sessions: gt-one, gt-one-extra, gt-two, hq$/)
   })
 
   it('refuses to stop the session the doctor itself runs in', () => {
@@ -81,7 +98,9 @@ describe('planTeardown: what session stop records', () => {
     const a = m.server({pid: 600})
     m.pane(a, 'mine', {pid: 1000, cmd: 'bash'})
     m.proc({pid: 99_999, ppid: 1000, cmd: 'node gt-doctor session stop mine'})
-    expect(() => planTeardown(m.snapshot(), {names: ['mine']})).toThrow('gt-doctor runs inside session mine (pane %0): stopping it would end the doctor itself; run it from outside the session')
+    expect(() => planTeardown(m.snapshot(), {names: ['mine']})).toThrow(
+      'gt-doctor runs inside session mine (pane %0): stopping it would end the doctor itself; run it from outside the session',
+    )
   })
 
   it('--socket takes a path or a -L name', () => {
@@ -119,11 +138,21 @@ async function stop(
   const runTmux: TeardownDeps['tmux'] = async (_socket, args) => {
     tmux.push(args.join(' '))
     if (args[0] === 'send-keys') onCtrlC()
-    if (args[0] === 'has-session') return {code: sessionOpen ? 0 : 1, stdout: '', stderr: sessionOpen ? '' : "can't find session"}
+    if (args[0] === 'has-session')
+      return {code: sessionOpen ? 0 : 1, stdout: '', stderr: sessionOpen ? '' : "can't find session"}
     if (args[0] === 'kill-session') sessionOpen = false
     return {code: 0, stdout: '', stderr: ''}
   }
-  const engineOptions = {probe: w, audit, rules: createRules(DEFAULT_RULES), graceMs: 2000, invokingUid: 1000, doctorPid: 99_999, clock: w.clock, tmux: runTmux}
+  const engineOptions = {
+    probe: w,
+    audit,
+    rules: createRules(DEFAULT_RULES),
+    graceMs: 2000,
+    invokingUid: 1000,
+    doctorPid: 99_999,
+    clock: w.clock,
+    tmux: runTmux,
+  }
   const result = await runTeardown(
     plan,
     {
@@ -184,7 +213,14 @@ describe('runTeardown: the graceful stop', () => {
     const w = world({1000: {onTerm: 'ignore'}, 1002: {onTerm: 'ignore'}})
     const {result, tmux, audit} = await stop(w, plan())
     // Everything at once, root first, then SIGKILL for the two that stayed (the root last).
-    expect(w.ending()).toEqual(['kill 1000 SIGTERM', 'kill 1001 SIGTERM', 'kill 1003 SIGTERM', 'kill 1002 SIGTERM', 'kill 1002 SIGKILL', 'kill 1000 SIGKILL'])
+    expect(w.ending()).toEqual([
+      'kill 1000 SIGTERM',
+      'kill 1001 SIGTERM',
+      'kill 1003 SIGTERM',
+      'kill 1002 SIGTERM',
+      'kill 1002 SIGKILL',
+      'kill 1000 SIGKILL',
+    ])
     expect(result.sessions[0].processes.map((p) => [p.pid, p.ended])).toEqual([
       [1000, 'sigkill'],
       [1001, 'sigterm'],
@@ -194,7 +230,11 @@ describe('runTeardown: the graceful stop', () => {
     expect(result.survived).toBe(0)
     // The engine's audit: every signal with the identity it was verified against; the stop's tmux commands too.
     const entries = (audit as MemoryAudit).entries
-    expect(entries.filter((e) => e.event === 'signal' && e.signal === 'SIGTERM').map((e) => [e.pid, e.startTicks, e.signal, e.findingId])[0]).toEqual([1000, 10000, 'SIGTERM', 'session-stop:gt-one:%0'])
+    expect(
+      entries
+        .filter((e) => e.event === 'signal' && e.signal === 'SIGTERM')
+        .map((e) => [e.pid, e.startTicks, e.signal, e.findingId])[0],
+    ).toEqual([1000, 10000, 'SIGTERM', 'session-stop:gt-one:%0'])
     // Each tmux command that ends processes is recorded before it runs, and its outcome after.
     expect(entries.filter((e) => e.args).map((e) => `${e.event} ${e.args?.[0]} ${e.outcome}`)).toEqual([
       'intent send-keys intended',
@@ -224,7 +264,8 @@ describe('runTeardown: the graceful stop', () => {
 
   it("leaves a session on another user's server alone: no tmux command, no signal, and says why", async () => {
     const w = world({1000: {onTerm: 'ignore'}})
-    const why = 'the tmux server on /tmp/tmux-1000/default belongs to uid 1000 (its socket file), not to you (uid 0); pass --all-users to include other users'
+    const why =
+      'the tmux server on /tmp/tmux-1000/default belongs to uid 1000 (its socket file), not to you (uid 0); pass --all-users to include other users'
     const asked: string[] = []
     const {result, tmux, signals, audit} = await stop(w, plan(), undefined, undefined, {
       refuse: async (socket) => {
@@ -238,7 +279,9 @@ describe('runTeardown: the graceful stop', () => {
     expect(result.sessions[0]).toMatchObject({outcome: 'skipped', notes: [`left alone: ${why}`]})
     expect(result.sessions[0].processes.every((p) => p.ended === 'left' && p.detail === why)).toBe(true)
     expect(result.survived).toBe(1)
-    expect((audit as MemoryAudit).entries).toEqual([expect.objectContaining({event: 'tmux', session: 'gt-one', outcome: 'skipped', detail: why})])
+    expect((audit as MemoryAudit).entries).toEqual([
+      expect.objectContaining({event: 'tmux', session: 'gt-one', outcome: 'skipped', detail: why}),
+    ])
   })
 
   it('sends no Ctrl-C and no signal it could not record first', async () => {
@@ -252,7 +295,13 @@ describe('runTeardown: the graceful stop', () => {
     expect(tmux.filter((c) => c.startsWith('send-keys') || c.startsWith('kill-session'))).toEqual([])
     expect(signals).toEqual([])
     expect(result.auditFailure).toEqual({code: 'ENOSPC', signalled: 0, notSignalled: 4})
-    expect(result.sessions[0]).toMatchObject({outcome: 'kill-failed', notes: ['kill-session not run: the audit log could not be written (ENOSPC)']})
-    expect(result.sessions[0].processes[0]).toMatchObject({ended: 'survived', detail: 'not signalled: the audit log could not be written (ENOSPC)'})
+    expect(result.sessions[0]).toMatchObject({
+      outcome: 'kill-failed',
+      notes: ['kill-session not run: the audit log could not be written (ENOSPC)'],
+    })
+    expect(result.sessions[0].processes[0]).toMatchObject({
+      ended: 'survived',
+      detail: 'not signalled: the audit log could not be written (ENOSPC)',
+    })
   })
 })

@@ -32,12 +32,36 @@ describe('parseSnapshot', () => {
     ['malformed JSON', '{"snapshotVersion": 1,,}', /^x\.json is not valid JSON: /],
     ['truncated file', good().slice(0, 400), /^x\.json is not valid JSON \(the file looks truncated\): /],
     ['a JSON array', '[]', /^x\.json is not a gt-doctor snapshot: expected a JSON object$/],
-    ['a report instead of a snapshot', '{"schemaVersion": 1, "checks": []}', /^x\.json is not a gt-doctor snapshot: it has no snapshotVersion$/],
-    ['a future version', good().replace('"snapshotVersion": 1', '"snapshotVersion": 7'), /^x\.json is snapshotVersion 7, written by a newer gt-doctor; this one reads version 1: upgrade gt-doctor$/],
-    ['a nonsense version', good().replace('"snapshotVersion": 1', '"snapshotVersion": "one"'), /^x\.json has snapshotVersion "one"; this gt-doctor reads version 1$/],
-    ['a missing field', good().replace('"limitations"', '"limits"'), /^x\.json is not a valid gt-doctor snapshot: \(top level\) must have required property 'limitations'$/],
-    ['a wrongly typed pid', good().replace('"pid": 1,', '"pid": "1",'), /^x\.json is not a valid gt-doctor snapshot: \/processes\/0\/pid must be integer$/],
-    ['an environment key that is never kept', good().replace('"env": {}', '"env": {"AWS_SECRET_ACCESS_KEY": "x"}'), /^x\.json is not a valid gt-doctor snapshot: \/processes\/0\/env has unexpected field "AWS_SECRET_ACCESS_KEY"$/],
+    [
+      'a report instead of a snapshot',
+      '{"schemaVersion": 1, "checks": []}',
+      /^x\.json is not a gt-doctor snapshot: it has no snapshotVersion$/,
+    ],
+    [
+      'a future version',
+      good().replace('"snapshotVersion": 1', '"snapshotVersion": 7'),
+      /^x\.json is snapshotVersion 7, written by a newer gt-doctor; this one reads version 1: upgrade gt-doctor$/,
+    ],
+    [
+      'a nonsense version',
+      good().replace('"snapshotVersion": 1', '"snapshotVersion": "one"'),
+      /^x\.json has snapshotVersion "one"; this gt-doctor reads version 1$/,
+    ],
+    [
+      'a missing field',
+      good().replace('"limitations"', '"limits"'),
+      /^x\.json is not a valid gt-doctor snapshot: \(top level\) must have required property 'limitations'$/,
+    ],
+    [
+      'a wrongly typed pid',
+      good().replace('"pid": 1,', '"pid": "1",'),
+      /^x\.json is not a valid gt-doctor snapshot: \/processes\/0\/pid must be integer$/,
+    ],
+    [
+      'an environment key that is never kept',
+      good().replace('"env": {}', '"env": {"AWS_SECRET_ACCESS_KEY": "x"}'),
+      /^x\.json is not a valid gt-doctor snapshot: \/processes\/0\/env has unexpected field "AWS_SECRET_ACCESS_KEY"$/,
+    ],
   ]
   for (const [what, text, message] of cases) {
     it(`refuses ${what} in one line, exit 2`, () => {
@@ -58,14 +82,18 @@ describe('loadSnapshot', () => {
   })
 
   it('says what is wrong with a file it cannot read', async () => {
-    await expect(loadSnapshot('/nonexistent/s.json')).rejects.toThrow(/^cannot read snapshot \/nonexistent\/s\.json: no such file$/)
+    await expect(loadSnapshot('/nonexistent/s.json')).rejects.toThrow(
+      /^cannot read snapshot \/nonexistent\/s\.json: no such file$/,
+    )
     await expect(loadSnapshot(tmpdir())).rejects.toThrow(/: it is a directory$/)
   })
 })
 
 describe('--fix on a recorded snapshot', () => {
   it('is refused', () => {
-    expect(failure(() => refuseFixOnRecorded({from: 's.json', fix: true})).message).toMatch(/^--fix cannot be used with --from/)
+    expect(failure(() => refuseFixOnRecorded({from: 's.json', fix: true})).message).toMatch(
+      /^--fix cannot be used with --from/,
+    )
     expect(() => refuseFixOnRecorded({from: 's.json'})).not.toThrow()
     expect(() => refuseFixOnRecorded({fix: true})).not.toThrow()
   })
@@ -75,7 +103,9 @@ describe('Claude Code version', () => {
   it('reads the native binary path and the npm package', () => {
     expect(claudeVersionClue(['/home/u/.local/share/claude/versions/2.1.3', '--resume'])).toEqual({version: '2.1.3'})
     expect(claudeVersionClue(['claude'], '/home/u/.local/share/claude/versions/2.0.76')).toEqual({version: '2.0.76'})
-    expect(claudeVersionClue(['node', '/usr/lib/node_modules/@anthropic-ai/claude-code/cli.js'])).toEqual({packageDir: '/usr/lib/node_modules/@anthropic-ai/claude-code'})
+    expect(claudeVersionClue(['node', '/usr/lib/node_modules/@anthropic-ai/claude-code/cli.js'])).toEqual({
+      packageDir: '/usr/lib/node_modules/@anthropic-ai/claude-code',
+    })
     expect(claudeVersionClue(['claude'])).toBeUndefined()
   })
 

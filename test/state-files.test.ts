@@ -37,7 +37,20 @@ const fifo = (file: string) => {
   return file
 }
 
-const entry = {v: 1, time: '2026-01-11T12:00:00Z', durationMs: 1, status: 'ok', exitCode: 0, claudeProcesses: 1, tmuxSessions: 1, mcpServers: 0, orphanClaude: 0, orphanMcp: 0, orphanMemoryBytes: 0, orphans: []} as unknown as HistoryEntry
+const entry = {
+  v: 1,
+  time: '2026-01-11T12:00:00Z',
+  durationMs: 1,
+  status: 'ok',
+  exitCode: 0,
+  claudeProcesses: 1,
+  tmuxSessions: 1,
+  mcpServers: 0,
+  orphanClaude: 0,
+  orphanMcp: 0,
+  orphanMemoryBytes: 0,
+  orphans: [],
+} as unknown as HistoryEntry
 
 /** The one-line message `fn` throws (it must throw a DoctorError, exit 2). */
 function refusal(fn: () => unknown): string {
@@ -63,7 +76,9 @@ describe('the state directory', () => {
     const state = path.join(dir, 'gt-doctor')
     fs.mkdirSync(state, {mode: 0o700})
     fs.chmodSync(state, 0o770)
-    expect(refusal(() => ensureStateDir(state))).toBe(`unsafe state directory ${state}: writable by its group (mode 0770); chmod 700 it`)
+    expect(refusal(() => ensureStateDir(state))).toBe(
+      `unsafe state directory ${state}: writable by its group (mode 0770); chmod 700 it`,
+    )
     fs.chmodSync(state, 0o1777)
     expect(refusal(() => new AuditLog(state, 'r'))).toBe(
       `cannot open the audit log ${state}/actions.jsonl: unsafe state directory ${state}: writable by others (mode 1777); chmod 700 it; nothing was signalled`,
@@ -87,7 +102,9 @@ describe('the state directory', () => {
     const state = path.join(dir, 'gt-doctor')
     fs.mkdirSync(state, {mode: 0o700})
     fs.chownSync(state, NOBODY, NOBODY)
-    expect(refusal(() => ensureStateDir(state))).toBe(`unsafe state directory ${state}: owned by uid ${NOBODY} (mode 0700), not by you (uid 0); it must be yours`)
+    expect(refusal(() => ensureStateDir(state))).toBe(
+      `unsafe state directory ${state}: owned by uid ${NOBODY} (mode 0700), not by you (uid 0); it must be yours`,
+    )
     expect(fs.readdirSync(state)).toEqual([])
   })
 })
@@ -108,12 +125,18 @@ describe('the audit log and the history are appended to, never through a link', 
     const state = path.join(dir, 'state')
     fs.mkdirSync(state, {mode: 0o700})
     const file = fifo(path.join(state, 'history.jsonl'))
-    expect(refusal(() => ensureHistoryWritable(file))).toBe(`cannot write the history file ${file}: not a regular file (a FIFO)`)
-    expect(refusal(() => appendHistory(file, entry))).toBe(`cannot write the history file ${file}: not a regular file (a FIFO)`)
+    expect(refusal(() => ensureHistoryWritable(file))).toBe(
+      `cannot write the history file ${file}: not a regular file (a FIFO)`,
+    )
+    expect(refusal(() => appendHistory(file, entry))).toBe(
+      `cannot write the history file ${file}: not a regular file (a FIFO)`,
+    )
     fs.rmSync(file)
     const target = precious()
     fs.linkSync(target, file)
-    expect(refusal(() => appendHistory(file, entry))).toBe(`cannot write the history file ${file}: it has 2 hard links (writing to it would change another file too)`)
+    expect(refusal(() => appendHistory(file, entry))).toBe(
+      `cannot write the history file ${file}: it has 2 hard links (writing to it would change another file too)`,
+    )
     expect(fs.readFileSync(target, 'utf8')).toBe('precious\n')
   })
 
@@ -121,7 +144,9 @@ describe('the audit log and the history are appended to, never through a link', 
     const target = precious()
     const file = path.join(dir, 'history.jsonl')
     fs.symlinkSync(target, file)
-    expect(refusal(() => appendHistory(file, entry))).toBe(`cannot write the history file ${file}: it is a symbolic link (the doctor never writes through one)`)
+    expect(refusal(() => appendHistory(file, entry))).toBe(
+      `cannot write the history file ${file}: it is a symbolic link (the doctor never writes through one)`,
+    )
     expect(refusal(() => ensureHistoryWritable(file))).toMatch(/symbolic link/)
     expect(fs.readFileSync(target, 'utf8')).toBe('precious\n')
   })
@@ -147,13 +172,17 @@ describe('--output', () => {
     const target = precious()
     const link = path.join(dir, 'report.json')
     fs.symlinkSync(target, link)
-    expect(await refusedWrite(link)).toBe(`cannot write ${link}: it is a symbolic link (the doctor never writes through one)`)
+    expect(await refusedWrite(link)).toBe(
+      `cannot write ${link}: it is a symbolic link (the doctor never writes through one)`,
+    )
     expect(fs.readFileSync(target, 'utf8')).toBe('precious\n')
     expect(fs.lstatSync(link).isSymbolicLink()).toBe(true)
   })
 
   it('refuses a FIFO, a device and a directory without blocking', async () => {
-    expect(await refusedWrite(fifo(path.join(dir, 'report.prom')))).toBe(`cannot write ${dir}/report.prom: not a regular file (a FIFO)`)
+    expect(await refusedWrite(fifo(path.join(dir, 'report.prom')))).toBe(
+      `cannot write ${dir}/report.prom: not a regular file (a FIFO)`,
+    )
     expect(await refusedWrite('/dev/null')).toBe('cannot write /dev/null: not a regular file (a character device)')
     expect(await refusedWrite(dir)).toBe(`cannot write ${dir}: it is a directory`)
   })
@@ -173,11 +202,15 @@ describe('--output', () => {
 
   it('through the CLI: a FIFO at --output is one line and exit 2, in bounded time', () => {
     const target = fifo(path.join(dir, 'out.json'))
-    const r = spawnSync(process.execPath, [BIN, 'check', '--from', path.resolve('fixtures/reports/incident.snapshot.json'), '--json', '--output', target], {
-      encoding: 'utf8',
-      timeout: 20_000,
-      env: {...process.env, NODE_ENV: 'production'},
-    })
+    const r = spawnSync(
+      process.execPath,
+      [BIN, 'check', '--from', path.resolve('fixtures/reports/incident.snapshot.json'), '--json', '--output', target],
+      {
+        encoding: 'utf8',
+        timeout: 20_000,
+        env: {...process.env, NODE_ENV: 'production'},
+      },
+    )
     expect(r.signal).toBeNull()
     expect(r.status).toBe(2)
     expect(r.stderr).toBe(`gt-doctor: cannot write ${target}: not a regular file (a FIFO)\n`)
@@ -194,15 +227,21 @@ describe('files read on the user behalf are regular files of bounded size', () =
     })
 
   it('check --from refuses /dev/zero and a FIFO; --from - stops reading past 256 MiB', async () => {
-    await expect(loadSnapshot('/dev/zero')).rejects.toThrow('cannot read snapshot /dev/zero: not a regular file (a character device); use - for standard input')
+    await expect(loadSnapshot('/dev/zero')).rejects.toThrow(
+      'cannot read snapshot /dev/zero: not a regular file (a character device); use - for standard input',
+    )
     const f = fifo(path.join(dir, 'snap.json'))
-    await expect(loadSnapshot(f)).rejects.toThrow(`cannot read snapshot ${f}: not a regular file (a FIFO); use - for standard input`)
+    await expect(loadSnapshot(f)).rejects.toThrow(
+      `cannot read snapshot ${f}: not a regular file (a FIFO); use - for standard input`,
+    )
     const zero = fs.openSync('/dev/zero', 'r')
     try {
       const r = cli(['check', '--from', '-'], zero)
       expect(r.signal).toBeNull()
       expect(r.status).toBe(2)
-      expect(r.stderr).toBe('gt-doctor: cannot read snapshot standard input: larger than 256 MiB: not a gt-doctor snapshot\n')
+      expect(r.stderr).toBe(
+        'gt-doctor: cannot read snapshot standard input: larger than 256 MiB: not a gt-doctor snapshot\n',
+      )
     } finally {
       fs.closeSync(zero)
     }
@@ -222,7 +261,9 @@ describe('files read on the user behalf are regular files of bounded size', () =
 
   it('a history larger than the read limit: the latest runs are read, the rest is skipped with a note', () => {
     const file = path.join(dir, 'big.jsonl')
-    const line = (i: number) => JSON.stringify({...entry, time: new Date(Date.UTC(2026, 0, 1) + i * 60_000).toISOString(), orphanClaude: i % 7}) + '\n'
+    const line = (i: number) =>
+      JSON.stringify({...entry, time: new Date(Date.UTC(2026, 0, 1) + i * 60_000).toISOString(), orphanClaude: i % 7}) +
+      '\n'
     fs.writeFileSync(file, Array.from({length: 1000}, (_, i) => line(i)).join(''))
     const size = fs.statSync(file).size
     const read = readHistory(file, {maxBytes: 64 * 1024})
@@ -232,6 +273,9 @@ describe('files read on the user behalf are regular files of bounded size', () =
     expect(read.entries.length).toBeLessThan(1000)
     // A line longer than the limit is one malformed line, never a giant string.
     fs.writeFileSync(file, `${'x'.repeat(200 * 1024)}\n${line(1)}`)
-    expect(readHistory(file, {maxBytes: 64 * 1024})).toMatchObject({malformed: 0, entries: [expect.objectContaining({orphanClaude: 1})]})
+    expect(readHistory(file, {maxBytes: 64 * 1024})).toMatchObject({
+      malformed: 0,
+      entries: [expect.objectContaining({orphanClaude: 1})],
+    })
   })
 })

@@ -25,7 +25,10 @@ import {runCli} from './support/cli.js'
 import {Machine} from './support/machine.js'
 import {allSecrets, fake, secretCorpus} from './support/secrets.js'
 
-const builtins: RegisteredCheck[] = [orphanClaude, orphanMcp, orphanMemory, sessionMismatch].map((check) => ({check, source: {kind: 'built-in'}}))
+const builtins: RegisteredCheck[] = [orphanClaude, orphanMcp, orphanMemory, sessionMismatch].map((check) => ({
+  check,
+  source: {kind: 'built-in'},
+}))
 /** What a terminal acts on: C0 but line feed (tab too: the renderers lay it out), DEL, C1. */
 const RAW_CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202E]/
 const HOME = '/home/morsov'
@@ -41,16 +44,42 @@ const HOSTILE = [
 function hostile(): Snapshot {
   const m = new Machine()
   m.proc({pid: 300, ppid: 1, comm: 'claude', argv: ['claude', '--api-key', token, ...HOSTILE], mib: 350})
-  m.proc({pid: 301, ppid: 300, comm: 'node', argv: ['node', `${HOME}/.npm/_npx/1/node_modules/\u001b[2J@evil/mcp/\u001b]0;t\u0007index.js`], mib: 40, env: {CLAUDECODE: '1'}})
-  m.proc({pid: 400, ppid: 1, comm: 'npm', argv: ['npm', 'exec', '@modelcontextprotocol/server-filesystem', '\u001b[31mred'], mib: 30, env: {CLAUDECODE: '1'}})
-  m.proc({pid: 401, ppid: 400, comm: 'node', argv: ['node', `/x/node_modules/@modelcontextprotocol/server-filesystem/dist/index.js`, '\u001b]52;c;eA==\u0007'], mib: 60, env: {CLAUDECODE: '1'}})
+  m.proc({
+    pid: 301,
+    ppid: 300,
+    comm: 'node',
+    argv: ['node', `${HOME}/.npm/_npx/1/node_modules/\u001b[2J@evil/mcp/\u001b]0;t\u0007index.js`],
+    mib: 40,
+    env: {CLAUDECODE: '1'},
+  })
+  m.proc({
+    pid: 400,
+    ppid: 1,
+    comm: 'npm',
+    argv: ['npm', 'exec', '@modelcontextprotocol/server-filesystem', '\u001b[31mred'],
+    mib: 30,
+    env: {CLAUDECODE: '1'},
+  })
+  m.proc({
+    pid: 401,
+    ppid: 400,
+    comm: 'node',
+    argv: ['node', `/x/node_modules/@modelcontextprotocol/server-filesystem/dist/index.js`, '\u001b]52;c;eA==\u0007'],
+    mib: 60,
+    env: {CLAUDECODE: '1'},
+  })
   return m.snapshot()
 }
 
 async function diagnosisOf(snapshot: Snapshot): Promise<Diagnosis> {
   const config = defaultConfig()
   const results = await runChecks(builtins, snapshot, {config})
-  const report = buildReport({snapshot, results, rules: createRules(config.rules), tool: {name: 'gt-doctor', version: '0.0.0'}})
+  const report = buildReport({
+    snapshot,
+    results,
+    rules: createRules(config.rules),
+    tool: {name: 'gt-doctor', version: '0.0.0'},
+  })
   return {config, checks: builtins, snapshot, results, report}
 }
 
@@ -63,11 +92,28 @@ describe('terminal safety: one function between the data and every terminal', ()
     it(`${format} (the table with --verbose): no raw control character, no secret`, async () => {
       const snapshot = hostile()
       const {report} = await diagnosisOf(snapshot)
-      const text = renderReport({format, report, snapshot, redact: true, redactOptions: {home: HOME}, failOn: 'error', table: {color: false, verbose: true, width: 200}}).text
+      const text = renderReport({
+        format,
+        report,
+        snapshot,
+        redact: true,
+        redactOptions: {home: HOME},
+        failOn: 'error',
+        table: {color: false, verbose: true, width: 200},
+      }).text
       expect(text).not.toMatch(RAW_CONTROL)
       expect(text).not.toContain(token)
       // --no-redact lets secrets through, never control characters.
-      expect(renderReport({format, report, snapshot, redact: false, failOn: 'error', table: {color: false, verbose: true, width: 200}}).text).not.toMatch(RAW_CONTROL)
+      expect(
+        renderReport({
+          format,
+          report,
+          snapshot,
+          redact: false,
+          failOn: 'error',
+          table: {color: false, verbose: true, width: 200},
+        }).text,
+      ).not.toMatch(RAW_CONTROL)
     })
   }
 
@@ -86,7 +132,12 @@ describe('terminal safety: one function between the data and every terminal', ()
     expect(text).not.toContain(token)
     const fixed = {
       ...diagnosis.report,
-      fixed: diagnosis.report.checks.flatMap((c) => c.findings).map((f) => ({...f, fix: {outcome: 'fixed' as const, detail: `ended ${HOSTILE[0]} ${token}`, signalled: [], freedBytes: 0}})),
+      fixed: diagnosis.report.checks
+        .flatMap((c) => c.findings)
+        .map((f) => ({
+          ...f,
+          fix: {outcome: 'fixed' as const, detail: `ended ${HOSTILE[0]} ${token}`, signalled: [], freedBytes: 0},
+        })),
     }
     const after = renderFixed(forDisplay(fixed, {redact: true, home: HOME}), {color: false})
     expect(after).not.toMatch(RAW_CONTROL)
@@ -104,10 +155,12 @@ describe('error lines', () => {
 })
 
 describe('the secret corpus in the --fix plan', () => {
-  it("every corpus command line, planned for ending, is masked in the plan table; unmasked, most show", async () => {
+  it('every corpus command line, planned for ending, is masked in the plan table; unmasked, most show', async () => {
     const m = new Machine()
     m.proc({pid: 300, ppid: 1, comm: 'claude', argv: ['claude'], mib: 350})
-    secretCorpus().forEach((c, i) => m.proc({pid: 400 + i, ppid: 300, comm: 'node', argv: c.argv, mib: 10, env: {CLAUDECODE: '1'}}))
+    secretCorpus().forEach((c, i) =>
+      m.proc({pid: 400 + i, ppid: 300, comm: 'node', argv: c.argv, mib: 10, env: {CLAUDECODE: '1'}}),
+    )
     const plan = planRemediation(await diagnosisOf(m.snapshot()))
     // Wide enough that no secret is wrapped across cells in the control run.
     const render = (p: typeof plan) => renderPlan(p, {color: false, graceMs: 5000}).replace(/\s*│\s*/g, '')
@@ -141,17 +194,27 @@ describe('very long command lines', () => {
 
   it('4 × 128 KiB arguments: every format and --verbose in linear time, each argument cut with how much', async () => {
     const m = new Machine()
-    const args = Object.values(shapes).slice(0, 4).map((s) => s.slice(0, N))
+    const args = Object.values(shapes)
+      .slice(0, 4)
+      .map((s) => s.slice(0, N))
     m.proc({pid: 300, ppid: 1, comm: 'claude', argv: ['claude', ...args], mib: 350})
     const snapshot = m.snapshot()
     const {report} = await diagnosisOf(snapshot)
     const started = performance.now()
     for (const format of FORMATS) {
-      const text = renderReport({format, report, snapshot, redact: true, failOn: 'error', table: {color: false, verbose: true, width: 200}}).text
+      const text = renderReport({
+        format,
+        report,
+        snapshot,
+        redact: true,
+        failOn: 'error',
+        table: {color: false, verbose: true, width: 200},
+      }).text
       expect(text.length, format).toBeLessThan(64 * 1024)
       // The tree shows 240 characters of the command line and how many of its 6 + 4 × (128 KiB + 1) it did not.
       if (format === 'table') expect(text.replace(/\s*│\s*/g, ''), format).toMatch(/…\[[\d,]+ characters cut\]/)
-      if (format === 'markdown' || format === 'junit') expect(text, format).toContain(`…[${(6 + 4 * (N + 1) - 240).toLocaleString('en-US')} characters cut]`)
+      if (format === 'markdown' || format === 'junit')
+        expect(text, format).toContain(`…[${(6 + 4 * (N + 1) - 240).toLocaleString('en-US')} characters cut]`)
     }
     expect(performance.now() - started).toBeLessThan(5000)
   })

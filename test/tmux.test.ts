@@ -6,10 +6,16 @@ describe('tmux discovery', () => {
     expect(socketFromServerArgv(['tmux', 'new-session', '-d'], 1000, undefined)).toBe('/tmp/tmux-1000/default')
     expect(socketFromServerArgv(['tmux', '-L', 'hq', 'new', '-d'], 1000, undefined)).toBe('/tmp/tmux-1000/hq')
     expect(socketFromServerArgv(['tmux', '-Lhq', 'new'], 1000, '/run/user/1000')).toBe('/run/user/1000/tmux-1000/hq')
-    expect(socketFromServerArgv(['tmux', '-f', '/dev/null', '-S', '/tmp/x/sock', 'new'], 0, undefined)).toBe('/tmp/x/sock')
-    expect(socketFromServerArgv(['tmux', '-2', '-f', '/etc/tmux.conf', '-L', 'gt', 'attach'], 0, undefined)).toBe('/tmp/tmux-0/gt')
+    expect(socketFromServerArgv(['tmux', '-f', '/dev/null', '-S', '/tmp/x/sock', 'new'], 0, undefined)).toBe(
+      '/tmp/x/sock',
+    )
+    expect(socketFromServerArgv(['tmux', '-2', '-f', '/etc/tmux.conf', '-L', 'gt', 'attach'], 0, undefined)).toBe(
+      '/tmp/tmux-0/gt',
+    )
     // A -L after the command is the command's own argument, not the socket.
-    expect(socketFromServerArgv(['tmux', 'new', '-s', 'x', 'grep', '-L', 'y'], 5, undefined)).toBe('/tmp/tmux-5/default')
+    expect(socketFromServerArgv(['tmux', 'new', '-s', 'x', 'grep', '-L', 'y'], 5, undefined)).toBe(
+      '/tmp/tmux-5/default',
+    )
   })
 
   it('reads the socket from a TMUX variable', () => {
@@ -19,12 +25,32 @@ describe('tmux discovery', () => {
 
   it('parses list-panes output, including session names with spaces', () => {
     const line = (f: string[]) => f.join('\u001f')
-    const out = [line(['900', 'gt-a', '$0', '0', '%0', '901', '0', 'claude']), line(['900', 'my session', '$1', '2', '%5', '950', '1', 'bash']), ''].join('\n')
+    const out = [
+      line(['900', 'gt-a', '$0', '0', '%0', '901', '0', 'claude']),
+      line(['900', 'my session', '$1', '2', '%5', '950', '1', 'bash']),
+      '',
+    ].join('\n')
     expect(parseListPanes(out)).toEqual({
       serverPid: 900,
       panes: [
-        {session: 'gt-a', sessionId: '$0', windowIndex: 0, paneId: '%0', panePid: 901, dead: false, currentCommand: 'claude'},
-        {session: 'my session', sessionId: '$1', windowIndex: 2, paneId: '%5', panePid: 950, dead: true, currentCommand: 'bash'},
+        {
+          session: 'gt-a',
+          sessionId: '$0',
+          windowIndex: 0,
+          paneId: '%0',
+          panePid: 901,
+          dead: false,
+          currentCommand: 'claude',
+        },
+        {
+          session: 'my session',
+          sessionId: '$1',
+          windowIndex: 2,
+          paneId: '%5',
+          panePid: 950,
+          dead: true,
+          currentCommand: 'bash',
+        },
       ],
     })
     expect(LIST_PANES_FORMAT.split('\u001f')).toHaveLength(8)

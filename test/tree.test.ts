@@ -8,7 +8,12 @@ function machine() {
   const b = m.server({pid: 200, label: 'agents'})
   m.pane(a, 'gt-alpha', {pid: 101, cmd: 'bash'})
   m.proc({pid: 102, ppid: 101, cmd: 'claude', mib: 300})
-  m.proc({pid: 103, ppid: 102, cmd: 'node /x/node_modules/@modelcontextprotocol/server-filesystem/dist/index.js', mib: 50})
+  m.proc({
+    pid: 103,
+    ppid: 102,
+    cmd: 'node /x/node_modules/@modelcontextprotocol/server-filesystem/dist/index.js',
+    mib: 50,
+  })
   m.pane(b, 'hq-beta', {pid: 201, cmd: 'claude'})
   m.pane(b, 'hq-dead', {pid: 202, cmd: 'bash', dead: true})
   m.proc({pid: 203, ppid: 202, cmd: 'claude'})
@@ -45,7 +50,15 @@ describe('ProcessTree', () => {
   it('ignores panes of servers that did not answer', () => {
     const m = new Machine()
     const s = m.server({pid: 100, status: 'unresponsive'})
-    s.panes.push({session: 'x', sessionId: '$0', windowIndex: 0, paneId: '%0', panePid: 101, dead: false, currentCommand: 'bash'})
+    s.panes.push({
+      session: 'x',
+      sessionId: '$0',
+      windowIndex: 0,
+      paneId: '%0',
+      panePid: 101,
+      dead: false,
+      currentCommand: 'bash',
+    })
     m.proc({pid: 101, ppid: 100, cmd: 'bash'})
     const t = new ProcessTree(m.snapshot())
     expect(t.isInLivePane(t.get(101)!)).toBe(false)

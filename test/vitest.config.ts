@@ -19,8 +19,18 @@ export default defineConfig({
     // Two groups run one after the other: a CPU-heavy file would starve timing-sensitive ones beside it.
     // (`include` lives in the projects: `extends` would add the root's to each.)
     projects: [
-      {extends: true, test: {name: 'suite', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, REAL, ...unitOnly], sequence: {groupOrder: 0}}},
-      ...(unitOnly.length ? [] : [{extends: true, test: {name: 'real-programs', include: [REAL], sequence: {groupOrder: 1}}}]),
+      {
+        extends: true,
+        test: {
+          name: 'suite',
+          include: ['test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, REAL, ...unitOnly],
+          sequence: {groupOrder: 0},
+        },
+      },
+      ...(unitOnly.length
+        ? []
+        : [{extends: true, test: {name: 'real-programs', include: [REAL], sequence: {groupOrder: 1}}}]),
     ],
   },
 })

@@ -38,7 +38,15 @@ export function climbChain(
   let top = p
   let up = parentOf(p)
   const seen = new Set<number>([p.pid])
-  while (up && !seen.has(up.pid) && !stop?.(up) && !rules.isReaper(up) && !rules.isTmuxServer(up) && !rules.isClaude(up) && link(up)) {
+  while (
+    up &&
+    !seen.has(up.pid) &&
+    !stop?.(up) &&
+    !rules.isReaper(up) &&
+    !rules.isTmuxServer(up) &&
+    !rules.isClaude(up) &&
+    link(up)
+  ) {
     seen.add(up.pid)
     top = up
     up = parentOf(up)
@@ -54,7 +62,12 @@ export const detachedShellLink = (q: ProcessInfo): boolean => isCommandWrapper(q
  * server, a live pane, a reaper, a supervisor and its services, the doctor's chain) and without zombies, which
  * hold nothing.
  */
-export function killableSubtree(tree: ProcessTree, rules: Rules, root: ProcessInfo, protect: Set<number>): ProcessInfo[] {
+export function killableSubtree(
+  tree: ProcessTree,
+  rules: Rules,
+  root: ProcessInfo,
+  protect: Set<number>,
+): ProcessInfo[] {
   const out: ProcessInfo[] = []
   const stack = [root]
   const seen = new Set<number>()
@@ -62,7 +75,14 @@ export function killableSubtree(tree: ProcessTree, rules: Rules, root: ProcessIn
     const p = stack.pop()!
     if (seen.has(p.pid)) continue
     seen.add(p.pid)
-    if (protect.has(p.pid) || rules.isTmuxServer(p) || tree.isMultiplexerServer(p) || rules.isReaper(p) || (p !== root && (rules.isSupervisor(p) || tree.isInLivePane(p)))) continue
+    if (
+      protect.has(p.pid) ||
+      rules.isTmuxServer(p) ||
+      tree.isMultiplexerServer(p) ||
+      rules.isReaper(p) ||
+      (p !== root && (rules.isSupervisor(p) || tree.isInLivePane(p)))
+    )
+      continue
     if (!isGone(p)) out.push(p)
     stack.push(...tree.children(p.pid))
   }
@@ -86,7 +106,10 @@ const chainCache = new PairCache<ProcessTree, Rules, {cls: Classified; mcpAbove:
  * every process is linear.
  */
 export function isMcpChainHead(tree: ProcessTree, rules: Rules, p: ProcessInfo): boolean {
-  const {cls, mcpAbove} = chainCache.get(tree, rules, () => ({cls: classify(tree.snapshot, rules), mcpAbove: new Map()}))
+  const {cls, mcpAbove} = chainCache.get(tree, rules, () => ({
+    cls: classify(tree.snapshot, rules),
+    mcpAbove: new Map(),
+  }))
   if (!cls.mcp.has(p.pid)) return false
   const walked: number[] = []
   let above = false
@@ -98,7 +121,8 @@ export function isMcpChainHead(tree: ProcessTree, rules: Rules, p: ProcessInfo):
       break
     }
     // A launcher link (as isLauncherLink says), from the classified sets.
-    const link = !cls.claude.has(up.pid) && (cls.mcp.has(up.pid) || cls.claudeCodeEnv.has(up.pid) || isCommandWrapper(up))
+    const link =
+      !cls.claude.has(up.pid) && (cls.mcp.has(up.pid) || cls.claudeCodeEnv.has(up.pid) || isCommandWrapper(up))
     if (up.pid === p.pid || !link || rules.isReaper(up) || rules.isTmuxServer(up)) break
     walked.push(up.pid)
     if (cls.mcp.has(up.pid)) {
@@ -144,7 +168,11 @@ export function orphanTreeCandidates(processes: readonly ProcessInfo[], rules: R
     if (!claude && !rules.isMcpServer(p) && !rules.hasClaudeCodeEnv(p)) continue
     // A headless claude's job may start at the detached shell above it (judgeDetached climbs the same wrappers,
     // held to no terminal: isCommandWrapper alone is the weaker link). No `stop`: past the doctor's chain too.
-    const link = claude ? (rules.headlessFlag(p) === undefined ? undefined : isCommandWrapper) : (q: ProcessInfo) => isLauncherLink(rules, q)
+    const link = claude
+      ? rules.headlessFlag(p) === undefined
+        ? undefined
+        : isCommandWrapper
+      : (q: ProcessInfo) => isLauncherLink(rules, q)
     const top = link ? climbChain(p, parentOf, rules, link).top : p
     // Already inside a subtree taken whole: everything below it is in too.
     if (out.has(top.pid)) continue
@@ -159,4 +187,3 @@ export function orphanTreeCandidates(processes: readonly ProcessInfo[], rules: R
   }
   return out
 }
-

@@ -42,7 +42,8 @@ export function runClientOf(p: ProcessInfo): RunClient | undefined {
     const eq = a.indexOf('=')
     const flag = eq === -1 ? a : a.slice(0, eq)
     const inline = eq === -1 ? undefined : a.slice(eq + 1)
-    const takesValue = inline === undefined && (sp.longValue.has(flag) || (sp.unknownLongTakesValue && !sp.longBool.has(flag)))
+    const takesValue =
+      inline === undefined && (sp.longValue.has(flag) || (sp.unknownLongTakesValue && !sp.longBool.has(flag)))
     const value = takesValue ? argv[++i] : inline
     if (flag === '--name') client.name = value
     else if (flag === '--cidfile') client.cidfile = value
@@ -71,8 +72,14 @@ export function containersOf(snapshot: Snapshot, members: readonly ProcessInfo[]
 function containerOf(snapshot: Snapshot, client: ProcessInfo, run: RunClient): ClientContainer {
   const no = (why: string): ClientContainer => ({client, run, why})
   const runtime = snapshot.containers?.find((r) => r.runtime === run.runtime)
-  if (!runtime) return no(`${run.runtime} was not asked for its containers, so its container is not known: stop it yourself if it still runs`)
-  if (runtime.status !== 'ok') return no(`${run.runtime} could not be asked (${runtime.error ?? runtime.status}), so its container is left running: stop it yourself`)
+  if (!runtime)
+    return no(
+      `${run.runtime} was not asked for its containers, so its container is not known: stop it yourself if it still runs`,
+    )
+  if (runtime.status !== 'ok')
+    return no(
+      `${run.runtime} could not be asked (${runtime.error ?? runtime.status}), so its container is left running: stop it yourself`,
+    )
   const named = (c: ContainerRuntime['containers'][number]) => ({id: c.id, name: c.names[0]})
   if (run.cidfile !== undefined) {
     const id = runtime.cidfiles?.[run.cidfile]
@@ -92,5 +99,7 @@ function containerOf(snapshot: Snapshot, client: ProcessInfo, run: RunClient): C
   })
   if (candidates.length === 1 && clients.length === 1) return {client, run, found: named(candidates[0])}
   if (candidates.length === 0) return no(`no running container of ${run.image}`)
-  return no(`${candidates.length} containers of ${run.image} run for ${clients.length} clients, so which one is its own cannot be told: left running (give it --name to make this certain)`)
+  return no(
+    `${candidates.length} containers of ${run.image} run for ${clients.length} clients, so which one is its own cannot be told: left running (give it --name to make this certain)`,
+  )
 }

@@ -28,27 +28,54 @@ export function answeringServer(tree: ProcessTree, serverProc: ProcessInfo): Tmu
  * `p`, a direct child of the tmux server process `serverProc` that answered as `server`, in no live pane:
  * the leftover of a killed (or respawned) pane, or a popup or job that never had one.
  */
-export function judgeServerChild(tree: ProcessTree, p: ProcessInfo, serverProc: ProcessInfo, server: TmuxServer): ServerChildVerdict {
+export function judgeServerChild(
+  tree: ProcessTree,
+  p: ProcessInfo,
+  serverProc: ProcessInfo,
+  server: TmuxServer,
+): ServerChildVerdict {
   const at = `the tmux server (pid ${serverProc.pid})`
   if (p.ttyNr !== undefined && p.ttyNr !== 0) {
     // A killed pane's terminal is hung up (tty 0); a popup keeps its own open.
     return {kind: 'healthy', why: `a popup of ${at}: it holds a live terminal that is no pane's`}
   }
-  if (p.envUnreadable) return {kind: 'cannot-verify', why: `its parent is ${at}, but its environment could not be read: a popup or job cannot be told from a killed pane`}
+  if (p.envUnreadable)
+    return {
+      kind: 'cannot-verify',
+      why: `its parent is ${at}, but its environment could not be read: a popup or job cannot be told from a killed pane`,
+    }
   const paneId = p.env.TMUX_PANE
   if (!paneId) return {kind: 'healthy', why: `a job of ${at} (run-shell, if-shell): tmux gives those no TMUX_PANE`}
   // The same server may answer on two spellings of its socket path: compare servers, not paths.
   const socket = tmuxSocketOf(p)
   if (socket !== undefined && tree.server(socket)?.pid !== serverProc.pid) {
-    return {kind: 'cannot-verify', why: `its parent is ${at}, but its TMUX names another server (${socket}): its TMUX_PANE ${paneId} is not this server's to check`}
+    return {
+      kind: 'cannot-verify',
+      why: `its parent is ${at}, but its TMUX names another server (${socket}): its TMUX_PANE ${paneId} is not this server's to check`,
+    }
   }
   // A server started from another server's pane keeps that TMUX_PANE in its environment, and its jobs inherit it.
-  if (serverProc.envUnreadable) return {kind: 'cannot-verify', why: `its parent is ${at}, whose environment could not be read: its TMUX_PANE ${paneId} may be inherited from it`}
-  if (serverProc.env.TMUX_PANE === paneId) return {kind: 'healthy', why: `a job of ${at}: its TMUX_PANE ${paneId} is the one the server itself inherited, not a pane of this server`}
+  if (serverProc.envUnreadable)
+    return {
+      kind: 'cannot-verify',
+      why: `its parent is ${at}, whose environment could not be read: its TMUX_PANE ${paneId} may be inherited from it`,
+    }
+  if (serverProc.env.TMUX_PANE === paneId)
+    return {
+      kind: 'healthy',
+      why: `a job of ${at}: its TMUX_PANE ${paneId} is the one the server itself inherited, not a pane of this server`,
+    }
   const pane = tree.findPane(server.socket, paneId)
   if (!pane) return {kind: 'orphan', why: `its parent is ${at} but no pane holds it: its session was killed`}
-  if (pane.panePid !== p.pid) return {kind: 'orphan', why: `its parent is ${at} and its pane ${paneId} now runs pid ${pane.panePid}: the pane was respawned without it`}
-  return {kind: 'healthy', why: `its pane ${paneId} of session ${pane.session} still exists (dead, kept by remain-on-exit)`}
+  if (pane.panePid !== p.pid)
+    return {
+      kind: 'orphan',
+      why: `its parent is ${at} and its pane ${paneId} now runs pid ${pane.panePid}: the pane was respawned without it`,
+    }
+  return {
+    kind: 'healthy',
+    why: `its pane ${paneId} of session ${pane.session} still exists (dead, kept by remain-on-exit)`,
+  }
 }
 
 /**
@@ -56,7 +83,12 @@ export function judgeServerChild(tree: ProcessTree, p: ProcessInfo, serverProc: 
  * did not answer, its socket is gone, or its `-S` path was relative), or a TMUX variable of any member naming
  * a server that did not answer. undefined when every owner the tree names answered (or is gone for good).
  */
-export function unaskedOwner(tree: ProcessTree, rules: Rules, up: ProcessInfo | undefined, members: readonly ProcessInfo[]): string | undefined {
+export function unaskedOwner(
+  tree: ProcessTree,
+  rules: Rules,
+  up: ProcessInfo | undefined,
+  members: readonly ProcessInfo[],
+): string | undefined {
   for (const m of members) {
     const socket = tmuxSocketOf(m)
     const server = socket === undefined ? undefined : tree.server(socket)
@@ -102,11 +134,17 @@ export function judgeMultiplexer(tree: ProcessTree, p: ProcessInfo): Multiplexer
     const session = tree.multiplexerSession(server.pid)
     const kind = isScreenServerProcess(server) ? 'screen' : 'zellij'
     if (session?.status !== 'ok') {
-      return {kind: 'cannot-verify', why: `its ${kind} server (pid ${server.pid}) could not be asked${session?.error ? ` (${session.error})` : ''}`}
+      return {
+        kind: 'cannot-verify',
+        why: `its ${kind} server (pid ${server.pid}) could not be asked${session?.error ? ` (${session.error})` : ''}`,
+      }
     }
     if (tree.parent(p) !== server) return undefined
     const window = kind === 'screen' ? p.env.WINDOW : p.env.ZELLIJ_PANE_ID
-    return {kind: 'orphan', why: `its parent is the ${kind} server (pid ${server.pid}) of ${muxSessionName(session)}, which no longer lists its window ${window ?? '?'}: the window was killed`}
+    return {
+      kind: 'orphan',
+      why: `its parent is the ${kind} server (pid ${server.pid}) of ${muxSessionName(session)}, which no longer lists its window ${window ?? '?'}: the window was killed`,
+    }
   }
   const snapshot = tree.snapshot
   if (!snapshot.multiplexers) return undefined

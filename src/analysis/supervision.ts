@@ -51,17 +51,27 @@ function unsupervisingCgroups(tree: ProcessTree, rules: Rules): Set<string> {
  */
 export function supervisionOf(tree: ProcessTree, rules: Rules, p: ProcessInfo): Supervision | undefined {
   const seen = new Set<number>([p.pid])
-  for (let a = tree.parent(p); a && !seen.has(a.pid) && !rules.isReaper(a) && !rules.isTmuxServer(a); a = tree.parent(a)) {
+  for (
+    let a = tree.parent(p);
+    a && !seen.has(a.pid) && !rules.isReaper(a) && !rules.isTmuxServer(a);
+    a = tree.parent(a)
+  ) {
     if (rules.isSupervisor(a)) {
       const name = (a.comm.split(' ')[0] || a.argv[0]?.split('/').pop()) ?? 'supervisor'
-      return {by: `${name} (pid ${a.pid})`, why: `supervised by ${name} (pid ${a.pid}), which restarts what it runs: stop it through ${name}`}
+      return {
+        by: `${name} (pid ${a.pid})`,
+        why: `supervised by ${name} (pid ${a.pid}), which restarts what it runs: stop it through ${name}`,
+      }
     }
     seen.add(a.pid)
   }
   const unit = serviceUnit(p.cgroup)
   if (unit && !unsupervisingCgroups(tree, rules).has(p.cgroup!)) {
     const user = /\/user@\d+\.service\//.test(p.cgroup!) ? ' --user' : ''
-    return {by: unit, why: `runs in the systemd unit ${unit} (cgroup ${p.cgroup}), which supervises it: stop it with systemctl${user} stop ${unit}`}
+    return {
+      by: unit,
+      why: `runs in the systemd unit ${unit} (cgroup ${p.cgroup}), which supervises it: stop it with systemctl${user} stop ${unit}`,
+    }
   }
   return undefined
 }

@@ -50,7 +50,6 @@ export function claudeTies(tree: ProcessTree, rules: Rules): ClaudeTies {
 }
 
 function tiesOf(tree: ProcessTree, rules: Rules): ClaudeTies {
-
   // Session ids of processes still inside a live claude's tree, and that claude.
   const liveSessions = new Map<string, ProcessInfo>()
   const claudeAbove = new Map<number, ProcessInfo | null>()
@@ -60,7 +59,11 @@ function tiesOf(tree: ProcessTree, rules: Rules): ClaudeTies {
     const walked: number[] = []
     let found: ProcessInfo | null = null
     // A hand-edited snapshot may hold a parent cycle: no chain is longer than the process table.
-    for (let cur = tree.parent(p), steps = 0; cur && cur.pid !== p.pid && steps < tree.byPid.size; cur = tree.parent(cur), steps++) {
+    for (
+      let cur = tree.parent(p), steps = 0;
+      cur && cur.pid !== p.pid && steps < tree.byPid.size;
+      cur = tree.parent(cur), steps++
+    ) {
       const memo = claudeAbove.get(cur.pid)
       if (memo !== undefined) {
         found = memo

@@ -27,7 +27,12 @@ export interface Detachment {
 }
 
 /** Why a Claude process is judged an orphan. */
-export type OrphanEvidence = 'parent-is-init' | 'parent-is-subreaper' | 'parent-is-tmux-server' | 'parent-is-multiplexer' | 'pane-gone'
+export type OrphanEvidence =
+  | 'parent-is-init'
+  | 'parent-is-subreaper'
+  | 'parent-is-tmux-server'
+  | 'parent-is-multiplexer'
+  | 'pane-gone'
 
 /** The judgement of one Claude process. */
 export interface ClaudeVerdict {

@@ -147,7 +147,6 @@ export interface Found {
  */
 export type FindingKind = 'orphan-agent' | 'orphan-tree' | 'leftover' | 'detached-run'
 
-
 /** Everything about a check but its code: what `gt-doctor checks`, the config and the report read. */
 export interface CheckMeta<Options = Record<string, unknown>> {
   /** kebab-case, unique: `orphan-claude`. Used by --only/--skip, config and finding ids. */
@@ -257,8 +256,10 @@ export function defineCheck<Options = Record<string, unknown>>(check: Check<Opti
     throw new Error(`check id ${JSON.stringify(check.id)} must be kebab-case (optionally "plugin/check")`)
   }
   if (typeof check.detect !== 'function') throw new Error(`check ${check.id} has no detect function`)
-  if (typeof check.title !== 'string' || typeof check.description !== 'string') throw new Error(`check ${check.id} needs a title and a description`)
-  if (check.fix !== undefined && typeof check.fix !== 'function') throw new Error(`check ${check.id} has a fix that is not a function`)
+  if (typeof check.title !== 'string' || typeof check.description !== 'string')
+    throw new Error(`check ${check.id} needs a title and a description`)
+  if (check.fix !== undefined && typeof check.fix !== 'function')
+    throw new Error(`check ${check.id} has a fix that is not a function`)
   return Object.freeze({...check})
 }
 

@@ -26,12 +26,35 @@ export function treeFinding(tree: ProcessTree, f: TreeFindingFields): Found {
   const containers = containersOf(tree.snapshot, members)
   if (containers.length === 0) return {...found, fix: terminateTreeActions(tree, found)}
   const said = containers.map((c) =>
-    c.found ? `a fix stops its ${c.run.runtime} container ${c.found.name ?? c.found.id.slice(0, 12)} too` : `its ${c.run.runtime} container: ${c.why}`,
+    c.found
+      ? `a fix stops its ${c.run.runtime} container ${c.found.name ?? c.found.id.slice(0, 12)} too`
+      : `its ${c.run.runtime} container: ${c.why}`,
   )
-  const withContainers = {...found, reason: `${found.reason}; ${said.join('; ')}`, data: {...found.data, containers: containers.map((c) => ({runtime: c.run.runtime, clientPid: c.client.pid, ...(c.found ? {id: c.found.id, name: c.found.name} : {unknown: c.why})}))}}
+  const withContainers = {
+    ...found,
+    reason: `${found.reason}; ${said.join('; ')}`,
+    data: {
+      ...found.data,
+      containers: containers.map((c) => ({
+        runtime: c.run.runtime,
+        clientPid: c.client.pid,
+        ...(c.found ? {id: c.found.id, name: c.found.name} : {unknown: c.why}),
+      })),
+    },
+  }
   const stops = containers.flatMap((c) =>
     c.found
-      ? [{kind: 'stop-container' as const, runtime: c.run.runtime, id: c.found.id, ...(c.found.name ? {name: c.found.name} : {}), remove: c.run.remove, client: {pid: c.client.pid, startTicks: c.client.startTicks}, reason: `the container of orphaned ${c.run.runtime} run client ${c.client.pid}`}]
+      ? [
+          {
+            kind: 'stop-container' as const,
+            runtime: c.run.runtime,
+            id: c.found.id,
+            ...(c.found.name ? {name: c.found.name} : {}),
+            remove: c.run.remove,
+            client: {pid: c.client.pid, startTicks: c.client.startTicks},
+            reason: `the container of orphaned ${c.run.runtime} run client ${c.client.pid}`,
+          },
+        ]
       : [],
   )
   return {...withContainers, fix: [...terminateTreeActions(tree, withContainers), ...stops]}

@@ -43,7 +43,8 @@ export function ignoreRules(cfg: IgnoreConfig = NOTHING_IGNORED): IgnoreRules {
         answer =
           (p.uid !== undefined && uids.has(p.uid)) ||
           byCommand(commandOf(p.argv, p.comm)) ||
-          (sessions.size > 0 && (rules.session(tree.paneOwner(p)?.pane.session) || rules.session(tree.sessionFromTmuxEnv(p.env.TMUX))))
+          (sessions.size > 0 &&
+            (rules.session(tree.paneOwner(p)?.pane.session) || rules.session(tree.sessionFromTmuxEnv(p.env.TMUX))))
         memo.set(p.pid, answer)
       }
       return answer
@@ -67,7 +68,12 @@ function ageMs(p: ProcessInfo, snapshot: Snapshot): number | undefined {
  * Drops findings about ignored processes, ignored sessions or processes younger than the check's
  * `minAgeSeconds`, and takes ignored processes out of the `pids` of the rest (memory recounted).
  */
-export function filterFindings(findings: Finding[], snapshot: Snapshot, config: CheckRunConfig, checkId: string): Finding[] {
+export function filterFindings(
+  findings: Finding[],
+  snapshot: Snapshot,
+  config: CheckRunConfig,
+  checkId: string,
+): Finding[] {
   const ignore = ignoreRules(config.ignore)
   const minAgeMs = (config.checks[checkId]?.minAgeSeconds ?? 0) * 1000
   if (!ignore.active && minAgeMs <= 0) return findings
@@ -124,20 +130,32 @@ export function actionProblem(a: unknown): string | undefined {
   switch (x.kind) {
     case 'terminate-tree': {
       if (!Array.isArray(x.targets) || x.targets.length === 0) return 'a terminate-tree action has no targets'
-      const bad = x.targets.find((t: Partial<ProcessTarget>) => !t || !isPid(t.pid) || !Number.isInteger(t.ppid) || typeof t.command !== 'string')
+      const bad = x.targets.find(
+        (t: Partial<ProcessTarget>) =>
+          !t || !isPid(t.pid) || !Number.isInteger(t.ppid) || typeof t.command !== 'string',
+      )
       return bad ? `a terminate-tree target is malformed: ${JSON.stringify(bad)}` : undefined
     }
     case 'tmux':
-      return typeof x.socket === 'string' && x.socket.startsWith('/') && Array.isArray(x.args) && x.args.every((s) => typeof s === 'string')
+      return typeof x.socket === 'string' &&
+        x.socket.startsWith('/') &&
+        Array.isArray(x.args) &&
+        x.args.every((s) => typeof s === 'string')
         ? undefined
         : 'a tmux action needs an absolute socket and string args'
     case 'remove-socket':
-      return typeof x.path === 'string' && x.path.startsWith('/') ? undefined : 'a remove-socket action needs an absolute path'
+      return typeof x.path === 'string' && x.path.startsWith('/')
+        ? undefined
+        : 'a remove-socket action needs an absolute path'
     case 'stop-container': {
       const client = x.client as {pid?: unknown} | undefined
-      if (x.runtime !== 'docker' && x.runtime !== 'podman') return 'a stop-container action needs runtime docker or podman'
-      if (typeof x.id !== 'string' || !/^[0-9a-f]{12,64}$/.test(x.id)) return 'a stop-container action needs a container id (hex)'
-      return typeof x.remove === 'boolean' && isPid(client?.pid) ? undefined : 'a stop-container action needs remove and its client pid'
+      if (x.runtime !== 'docker' && x.runtime !== 'podman')
+        return 'a stop-container action needs runtime docker or podman'
+      if (typeof x.id !== 'string' || !/^[0-9a-f]{12,64}$/.test(x.id))
+        return 'a stop-container action needs a container id (hex)'
+      return typeof x.remove === 'boolean' && isPid(client?.pid)
+        ? undefined
+        : 'a stop-container action needs remove and its client pid'
     }
     default:
       return `unknown action kind ${JSON.stringify(x.kind)}`
@@ -161,7 +179,8 @@ export function guardCheck(registered: RegisteredCheck, config: CheckRunConfig):
   const {check, source} = registered
   const timeoutMs = config.checkTimeoutSeconds * 1000
   const foreign = source.kind !== 'built-in'
-  const call = <T>(fn: () => T): T => (foreign ? withoutProcessExit(() => runInterruptible(fn, timeoutMs), timeoutMs) : fn())
+  const call = <T>(fn: () => T): T =>
+    foreign ? withoutProcessExit(() => runInterruptible(fn, timeoutMs), timeoutMs) : fn()
   const guarded: Check<any> = {
     ...check,
     detect: foreign ? (ctx: CheckContext<any>) => call(() => check.detect(ctx)) : check.detect,
@@ -174,7 +193,9 @@ export function guardCheck(registered: RegisteredCheck, config: CheckRunConfig):
             } catch (error) {
               throw new FixPlanError(check.id, error)
             }
-            const problem = Array.isArray(actions) ? actions.map(actionProblem).find(Boolean) : 'fix did not return an array of actions'
+            const problem = Array.isArray(actions)
+              ? actions.map(actionProblem).find(Boolean)
+              : 'fix did not return an array of actions'
             if (problem) throw new FixPlanError(check.id, new Error(problem))
             return filterActions(actions as FixAction[], ctx.tree, config)
           },

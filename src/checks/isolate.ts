@@ -35,7 +35,9 @@ export function runInterruptible<T>(fn: () => T, timeoutMs: number): T {
 /** What a check that called process.exit() is reported with. */
 export class ExitCalledError extends Error {
   constructor(readonly code: unknown) {
-    super(`called process.exit(${code === undefined ? '' : String(code)}): a check returns findings and may not end the doctor`)
+    super(
+      `called process.exit(${code === undefined ? '' : String(code)}): a check returns findings and may not end the doctor`,
+    )
     this.name = 'ExitCalledError'
   }
 }

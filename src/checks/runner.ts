@@ -4,7 +4,19 @@ import {createRules, type Rules} from '../rules/rules.js'
 import {treeOf} from '../tree/process-tree.js'
 import {filterActions, filterFindings} from './guard.js'
 import type {CheckRunConfig} from './settings.js'
-import {processFindingId, type Check, type CheckContext, type CheckSource, type CheckStatus, type Finding, type FindingKind, type Found, type FixAction, type RegisteredCheck, type Severity} from './api.js'
+import {
+  processFindingId,
+  type Check,
+  type CheckContext,
+  type CheckSource,
+  type CheckStatus,
+  type Finding,
+  type FindingKind,
+  type Found,
+  type FixAction,
+  type RegisteredCheck,
+  type Severity,
+} from './api.js'
 
 export interface CheckResult {
   id: string
@@ -50,7 +62,13 @@ const SEVERITIES: readonly Severity[] = ['info', 'warning', 'error']
  * The context a check's detect and fix receive: the snapshot, its tree, the shared rules and its options;
  * `report` adds to `reported` (outside detect, where nothing collects, it refuses).
  */
-export function contextFor(registered: RegisteredCheck, snapshot: Snapshot, config: CheckRunConfig, rules?: Rules, reported?: unknown[]): CheckContext<any> {
+export function contextFor(
+  registered: RegisteredCheck,
+  snapshot: Snapshot,
+  config: CheckRunConfig,
+  rules?: Rules,
+  reported?: unknown[],
+): CheckContext<any> {
   const {check} = registered
   return Object.freeze({
     snapshot,
@@ -77,7 +95,8 @@ export function validateFinding(f: unknown, checkId: string): string | undefined
 function findingProblem(x: Partial<Finding>, id: string): string | undefined {
   if (!SEVERITIES.includes(x.severity as Severity)) return `finding ${id} has severity ${JSON.stringify(x.severity)}`
   if (typeof x.message !== 'string' || typeof x.reason !== 'string') return `finding ${id} lacks message or reason`
-  if (!Array.isArray(x.pids) || !x.pids.every((p) => Number.isInteger(p) && p > 0)) return `finding ${id} has invalid pids`
+  if (!Array.isArray(x.pids) || !x.pids.every((p) => Number.isInteger(p) && p > 0))
+    return `finding ${id} has invalid pids`
   if (x.pid !== undefined && !(Number.isInteger(x.pid) && x.pid > 0)) return `finding ${id} has invalid pid`
   if (typeof x.fixable !== 'boolean') return `finding ${id} lacks fixable`
   return undefined
@@ -91,7 +110,11 @@ const isWholeFinding = (x: unknown): x is Finding => typeof (x as Finding)?.id =
  * order every report has always had them), and counts memory when asked. Whole version-1 findings pass
  * as they are, validated. Throws one line on the first malformed item; `fixes` holds the carried actions.
  */
-export function stampFindings(check: Check<any>, items: readonly unknown[], ctx: CheckContext<any>): {findings: Finding[]; fixes: Map<string, FixAction[]>} {
+export function stampFindings(
+  check: Check<any>,
+  items: readonly unknown[],
+  ctx: CheckContext<any>,
+): {findings: Finding[]; fixes: Map<string, FixAction[]>} {
   const findings: Finding[] = []
   const fixes = new Map<string, FixAction[]>()
   for (const item of items) {
@@ -105,11 +128,14 @@ export function stampFindings(check: Check<any>, items: readonly unknown[], ctx:
     if (!x || typeof x !== 'object') throw new Error('malformed finding: a finding is not an object')
     const pid = x.pid
     const key = typeof x.key === 'string' && x.key ? x.key : undefined
-    if (key === undefined && !(Number.isInteger(pid) && pid! > 0)) throw new Error('malformed finding: a finding has neither a key nor a pid')
-    const id = key === undefined ? processFindingId(check.id, pid!, ctx.tree.get(pid!)?.startTicks) : `${check.id}:${key}`
+    if (key === undefined && !(Number.isInteger(pid) && pid! > 0))
+      throw new Error('malformed finding: a finding has neither a key nor a pid')
+    const id =
+      key === undefined ? processFindingId(check.id, pid!, ctx.tree.get(pid!)?.startTicks) : `${check.id}:${key}`
     if (x.fix !== undefined) {
       if (!check.fixable) throw new Error(`finding ${id} has a fix, but check ${check.id} is not declared fixable`)
-      if (!Array.isArray(x.fix)) throw new Error(`malformed finding: finding ${id} has a fix that is not an array of actions`)
+      if (!Array.isArray(x.fix))
+        throw new Error(`malformed finding: finding ${id} has a fix that is not an array of actions`)
     }
     const pids = x.pids ?? (pid === undefined ? [] : [pid])
     const memory = x.memory && Array.isArray(pids) ? ctx.tree.memoryOf(pids) : undefined
@@ -150,7 +176,8 @@ function statusOf(findings: Finding[]): CheckStatus {
 function missingRequirement(registered: RegisteredCheck, snapshot: Snapshot): string | undefined {
   for (const need of registered.check.requires ?? []) {
     if (need === 'tmux' && !snapshot.tmux.available) return 'skipped: tmux not found'
-    if (need === 'linux-proc' && snapshot.host.platform !== 'linux') return `skipped: needs Linux /proc (host is ${snapshot.host.platform})`
+    if (need === 'linux-proc' && snapshot.host.platform !== 'linux')
+      return `skipped: needs Linux /proc (host is ${snapshot.host.platform})`
   }
   return undefined
 }
@@ -166,7 +193,12 @@ function withTimeout<T>(value: T | Promise<T>, ms: number): Promise<T> {
 }
 
 /** Runs one check, turning every failure into its result: a check can never take the doctor down. */
-export async function runOne(registered: RegisteredCheck, snapshot: Snapshot, opts: RunOptions, rules: Rules): Promise<CheckResult> {
+export async function runOne(
+  registered: RegisteredCheck,
+  snapshot: Snapshot,
+  opts: RunOptions,
+  rules: Rules,
+): Promise<CheckResult> {
   const {check, source} = registered
   const base = {id: check.id, title: check.title, source, ...(check.kind ? {kind: check.kind} : {})}
   const skipped = missingRequirement(registered, snapshot)
@@ -186,12 +218,32 @@ export async function runOne(registered: RegisteredCheck, snapshot: Snapshot, op
     const stamped = stampFindings(check, dropped > 0 ? all.slice(0, MAX_FINDINGS_PER_CHECK) : all, ctx)
     const override = opts.config.checks[check.id]?.severity
     // Ignore rules and minAgeSeconds act here, on every check's findings alike.
-    const findings = filterFindings(override ? stamped.findings.map((f) => ({...f, severity: override})) : stamped.findings, snapshot, opts.config, check.id)
-    const fixes = new Map(findings.flatMap((f) => (stamped.fixes.has(f.id) ? [[f.id, stamped.fixes.get(f.id)!] as const] : [])))
-    return {...base, status: statusOf(findings), durationMs, findings, ...(fixes.size > 0 ? {fixes} : {}), ...(dropped > 0 ? {dropped} : {})}
+    const findings = filterFindings(
+      override ? stamped.findings.map((f) => ({...f, severity: override})) : stamped.findings,
+      snapshot,
+      opts.config,
+      check.id,
+    )
+    const fixes = new Map(
+      findings.flatMap((f) => (stamped.fixes.has(f.id) ? [[f.id, stamped.fixes.get(f.id)!] as const] : [])),
+    )
+    return {
+      ...base,
+      status: statusOf(findings),
+      durationMs,
+      findings,
+      ...(fixes.size > 0 ? {fixes} : {}),
+      ...(dropped > 0 ? {dropped} : {}),
+    }
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error)
-    return {...base, status: 'crashed', durationMs: performance.now() - started, findings: [], error: message.split('\n')[0]}
+    return {
+      ...base,
+      status: 'crashed',
+      durationMs: performance.now() - started,
+      findings: [],
+      error: message.split('\n')[0],
+    }
   }
 }
 
@@ -199,13 +251,23 @@ export async function runOne(registered: RegisteredCheck, snapshot: Snapshot, op
  * What a fixable finding's fix plans: the check's own `fix` (guarded, as every check the doctor runs is) or
  * the actions the finding carried, with ignored processes taken out as `fix` does.
  */
-export function fixActions(registered: RegisteredCheck, result: CheckResult, finding: Finding, ctx: CheckContext<any>, config: CheckRunConfig): FixAction[] {
+export function fixActions(
+  registered: RegisteredCheck,
+  result: CheckResult,
+  finding: Finding,
+  ctx: CheckContext<any>,
+  config: CheckRunConfig,
+): FixAction[] {
   if (registered.check.fix) return registered.check.fix(finding, ctx)
   return filterActions([...(result.fixes?.get(finding.id) ?? [])], ctx.tree, config)
 }
 
 /** Runs every check over one snapshot, in registration order. */
-export async function runChecks(checks: RegisteredCheck[], snapshot: Snapshot, opts: RunOptions): Promise<CheckResult[]> {
+export async function runChecks(
+  checks: RegisteredCheck[],
+  snapshot: Snapshot,
+  opts: RunOptions,
+): Promise<CheckResult[]> {
   const rules = opts.rules ?? createRules(opts.config.rules)
   if (opts.progress !== 'tty') {
     const results: CheckResult[] = []

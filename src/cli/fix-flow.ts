@@ -50,7 +50,8 @@ export interface FixFlowResult {
 /** Findings left alone on purpose say so (`skipped`, and why) instead of looking forgotten. */
 function withHeld(plan: RemediationPlan, outcomes: ReadonlyMap<string, FixOutcome>): Map<string, FixOutcome> {
   const out = new Map(outcomes)
-  for (const {finding, why} of plan.held) out.set(finding.id, {outcome: 'skipped', detail: why, signalled: [], freedBytes: 0})
+  for (const {finding, why} of plan.held)
+    out.set(finding.id, {outcome: 'skipped', detail: why, signalled: [], freedBytes: 0})
   return out
 }
 
@@ -59,11 +60,16 @@ export async function runFix(opts: FixFlowOptions): Promise<FixFlowResult> {
   const {request} = opts
   const dir = opts.stateDir ?? stateDir()
   // A dry run signals nothing, so it neither waits for nor blocks a real fix.
-  const lock = request.dryRun ? undefined : await acquireFixLock(opts.lockDir ?? fixLockDir(), {waitMs: opts.lockWaitMs})
+  const lock = request.dryRun
+    ? undefined
+    : await acquireFixLock(opts.lockDir ?? fixLockDir(), {waitMs: opts.lockWaitMs})
   try {
     const before = await diagnose(opts.diagnose)
     const {host} = before.snapshot
-    if (host.platform !== 'linux') throw new DoctorError(`--fix needs Linux /proc to verify each process before signalling it (this is ${host.platform})`)
+    if (host.platform !== 'linux')
+      throw new DoctorError(
+        `--fix needs Linux /proc to verify each process before signalling it (this is ${host.platform})`,
+      )
     const plan = planRemediation(before, {only: request.only})
     opts.showPlan(plan)
     const engine: Omit<EngineOptions, 'audit'> = {
@@ -88,7 +94,13 @@ export async function runFix(opts: FixFlowOptions): Promise<FixFlowResult> {
       return {report, snapshot: before.snapshot, exitCode: exitCodeFor(report), plan, declined: false}
     }
     if (!request.yes && !(await opts.confirm(plan))) {
-      return {report: before.report, snapshot: before.snapshot, exitCode: exitCodeFor(before.report), plan, declined: true}
+      return {
+        report: before.report,
+        snapshot: before.snapshot,
+        exitCode: exitCodeFor(before.report),
+        plan,
+        declined: true,
+      }
     }
     const audit = new AuditLog(dir, `${process.pid}@${new Date().toISOString()}`)
     let result: EngineResult
@@ -103,7 +115,16 @@ export async function runFix(opts: FixFlowOptions): Promise<FixFlowResult> {
     const after = await diagnose({...opts.diagnose, snapshot: undefined})
     const report = fixedReport(before.report, after.report, withHeld(plan, result.outcomes))
     const auditFailure = result.auditFailure && describeAuditFailure(audit.file, result.auditFailure)
-    return {report, snapshot: after.snapshot, exitCode: exitCodeFor(report), plan, declined: false, engine: result, auditFile: audit.file, auditFailure}
+    return {
+      report,
+      snapshot: after.snapshot,
+      exitCode: exitCodeFor(report),
+      plan,
+      declined: false,
+      engine: result,
+      auditFile: audit.file,
+      auditFailure,
+    }
   } finally {
     await lock?.release()
   }

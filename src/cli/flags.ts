@@ -23,7 +23,12 @@ export const selectionFlags = {
     delimiter: ',',
     helpValue: 'ID,...',
   }),
-  skip: Flags.string({summary: 'Do not run these checks (comma-separated ids, repeatable).', multiple: true, delimiter: ',', helpValue: 'ID,...'}),
+  skip: Flags.string({
+    summary: 'Do not run these checks (comma-separated ids, repeatable).',
+    multiple: true,
+    delimiter: ',',
+    helpValue: 'ID,...',
+  }),
 }
 
 /** Configuration files found but not trusted: one line each on stderr (a report carries them in its limitations too). */
@@ -38,7 +43,8 @@ export const DEFAULT_TMUX_TIMEOUT_SECONDS = 3
 export const socketsFlags = {
   socket: Flags.string({summary: 'Also query the tmux server on this socket path (repeatable).', multiple: true}),
   'tmux-timeout': Flags.custom<number>({parse: async (input) => parseSeconds(input, 0, 60, {aboveMin: true})})({
-    summary: 'Seconds each tmux server has to answer; one that does not is reported as a limitation, its sessions unchecked.',
+    summary:
+      'Seconds each tmux server has to answer; one that does not is reported as a limitation, its sessions unchecked.',
     default: DEFAULT_TMUX_TIMEOUT_SECONDS,
     helpValue: 'SECONDS',
   }),
@@ -46,7 +52,11 @@ export const socketsFlags = {
 
 /** --redact / --no-redact: what leaves the machine carries no secret unless the user says so. */
 export const redactFlags = {
-  redact: Flags.boolean({summary: 'Mask secrets and show home directories as ~ (--no-redact to turn off).', default: true, allowNo: true}),
+  redact: Flags.boolean({
+    summary: 'Mask secrets and show home directories as ~ (--no-redact to turn off).',
+    default: true,
+    allowNo: true,
+  }),
 }
 
 /** -o FILE: write `what` (the report, the snapshot) atomically to a file. */
@@ -56,5 +66,10 @@ export function outputFlag(what: string) {
 
 /** The history file (JSON lines), under the state directory by default. */
 export function historyFileFlag(summary: string) {
-  return Flags.string({summary, helpValue: 'FILE', default: defaultHistoryFile(), defaultHelp: async () => '$XDG_STATE_HOME/gt-doctor/history.jsonl'})
+  return Flags.string({
+    summary,
+    helpValue: 'FILE',
+    default: defaultHistoryFile(),
+    defaultHelp: async () => '$XDG_STATE_HOME/gt-doctor/history.jsonl',
+  })
 }

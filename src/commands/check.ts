@@ -23,11 +23,26 @@ export default class Check extends DoctorCommand {
     {description: 'Check this machine', command: '<%= config.bin %>'},
     {description: 'Machine-readable report (schemaVersion 1)', command: '<%= config.bin %> --json'},
     {description: 'See what --fix would end, and why', command: '<%= config.bin %> --fix --dry-run'},
-    {description: 'End every orphan without asking (cron, CI)', command: '<%= config.bin %> --fix --yes --grace 2 --json'},
-    {description: 'A report to paste into a GitHub issue', command: '<%= config.bin %> --format markdown --output report.md'},
-    {description: 'CI gate: fail on warnings too, JUnit for the CI page', command: '<%= config.bin %> --fail-on warning --format junit --output report.xml'},
-    {description: 'Run every check on a snapshot recorded elsewhere', command: '<%= config.bin %> check --from snapshot.json'},
-    {description: 'Also query a tmux server on a custom socket', command: '<%= config.bin %> check --socket /tmp/my-tmux.sock'},
+    {
+      description: 'End every orphan without asking (cron, CI)',
+      command: '<%= config.bin %> --fix --yes --grace 2 --json',
+    },
+    {
+      description: 'A report to paste into a GitHub issue',
+      command: '<%= config.bin %> --format markdown --output report.md',
+    },
+    {
+      description: 'CI gate: fail on warnings too, JUnit for the CI page',
+      command: '<%= config.bin %> --fail-on warning --format junit --output report.xml',
+    },
+    {
+      description: 'Run every check on a snapshot recorded elsewhere',
+      command: '<%= config.bin %> check --from snapshot.json',
+    },
+    {
+      description: 'Also query a tmux server on a custom socket',
+      command: '<%= config.bin %> check --socket /tmp/my-tmux.sock',
+    },
   ]
   static enableJsonFlag = true
   static flags = {
@@ -36,9 +51,16 @@ export default class Check extends DoctorCommand {
     quiet: Flags.boolean({char: 'q', summary: 'Print only the summary line.', exclusive: ['verbose']}),
     format: Flags.string({summary: 'Report format (--json is short for --format json).', options: [...FORMATS]}),
     output: outputFlag('the report'),
-    'fail-on': Flags.option({summary: 'Exit 1 when a finding is at or above this level.', options: ['error', 'warning', 'never'] as const, default: 'error'})(),
+    'fail-on': Flags.option({
+      summary: 'Exit 1 when a finding is at or above this level.',
+      options: ['error', 'warning', 'never'] as const,
+      default: 'error',
+    })(),
     ...redactFlags,
-    from: Flags.string({summary: 'Run the checks on a snapshot file (from `gt-doctor snapshot`; - for stdin) instead of this machine.', exclusive: ['socket']}),
+    from: Flags.string({
+      summary: 'Run the checks on a snapshot file (from `gt-doctor snapshot`; - for stdin) instead of this machine.',
+      exclusive: ['socket'],
+    }),
     ...fixFlags,
     ...selectionFlags,
     ...configFlags,
@@ -71,7 +93,10 @@ export default class Check extends DoctorCommand {
       tmuxTimeoutMs: flags['tmux-timeout'] * 1000,
       progress: process.stdout.isTTY && (forPeople || Boolean(flags.output)) ? ('tty' as const) : ('none' as const),
       // Where the time goes (the process table, a slow tmux server): one line on stderr, erased when done.
-      onCollect: process.stderr.isTTY && process.stdout.isTTY && (forPeople || Boolean(flags.output)) && !flags.from ? statusLine().update : undefined,
+      onCollect:
+        process.stderr.isTTY && process.stdout.isTTY && (forPeople || Boolean(flags.output)) && !flags.from
+          ? statusLine().update
+          : undefined,
       snapshot: flags.from ? await loadSnapshot(flags.from) : undefined,
     }
     phase('setup')
@@ -80,7 +105,10 @@ export default class Check extends DoctorCommand {
     let snapshot: Snapshot
     if (fix) {
       // The remediation engine and its renderers load only when a fix is asked for.
-      const [{runFix}, {renderFixed, renderPlan}] = await Promise.all([import('../cli/fix-flow.js'), import('../render/fix.js')])
+      const [{runFix}, {renderFixed, renderPlan}] = await Promise.all([
+        import('../cli/fix-flow.js'),
+        import('../render/fix.js'),
+      ])
       const result = await runFix({
         request: fix,
         diagnose: options,
@@ -88,7 +116,8 @@ export default class Check extends DoctorCommand {
         showPlan: (raw) => {
           const plan = forDisplay(raw, display)
           if (forPeople) this.log(renderPlan(plan, {color, graceMs: fix.graceMs}))
-          else if (!fix.yes && !fix.dryRun) process.stderr.write(renderPlan(plan, {color: false, graceMs: fix.graceMs}) + '\n')
+          else if (!fix.yes && !fix.dryRun)
+            process.stderr.write(renderPlan(plan, {color: false, graceMs: fix.graceMs}) + '\n')
         },
         confirm: confirmPlan,
         progress: (message) => forPeople && process.stderr.write(`${forDisplay(message, display)}\n`),

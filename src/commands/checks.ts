@@ -25,7 +25,11 @@ export default class Checks extends DoctorCommand {
   static summary = 'List every registered check: id, title, whether it can fix, and where it came from.'
   static description =
     'Built-in checks, checks from installed plugins (`gt-doctor plugins`) and local check modules named in the configuration. A plugin or module that could not be loaded is listed with the reason, and the exit code is 2.'
-  static examples = ['<%= config.bin %> checks', '<%= config.bin %> checks --json', '<%= config.bin %> checks --config ./gt-doctor.config.json']
+  static examples = [
+    '<%= config.bin %> checks',
+    '<%= config.bin %> checks --json',
+    '<%= config.bin %> checks --config ./gt-doctor.config.json',
+  ]
   static enableJsonFlag = true
   static flags = {...configFlags}
 
@@ -52,7 +56,12 @@ export default class Checks extends DoctorCommand {
         head: ['Check', 'Title', 'Fix', 'Source'],
         ...tableStyle(color),
         wordWrap: true,
-        colWidths: [null, Math.max(30, Math.min(80, (process.stdout.columns || 120) - 70)), null, null] as unknown as number[],
+        colWidths: [
+          null,
+          Math.max(30, Math.min(80, (process.stdout.columns || 120) - 70)),
+          null,
+          null,
+        ] as unknown as number[],
       })
       for (const c of listing) {
         const title = c.error ? `${c.title}: ${c.error}` : c.enabled ? c.title : `${c.title} (disabled by config)`

@@ -20,14 +20,18 @@ export interface HistoryResult {
 
 export default class History extends DoctorCommand {
   static summary = 'Show the orphan counts recorded by `watch` over time, as a chart and a table.'
-  static description = 'Reads the JSON-lines history that `gt-doctor watch` appends to and shows how the orphan counts changed. Lines that are not a history entry are skipped and counted.'
+  static description =
+    'Reads the JSON-lines history that `gt-doctor watch` appends to and shows how the orphan counts changed. Lines that are not a history entry are skipped and counted.'
   static examples = [
     {description: 'The last day', command: '<%= config.bin %> history --since 24h'},
     {description: 'Every recorded run as JSON', command: '<%= config.bin %> history --json'},
   ]
   static enableJsonFlag = true
   static flags = {
-    since: Flags.string({summary: 'Only runs since then: a duration back from now (30m, 24h, 7d) or a date.', helpValue: 'DURATION'}),
+    since: Flags.string({
+      summary: 'Only runs since then: a duration back from now (30m, 24h, 7d) or a date.',
+      helpValue: 'DURATION',
+    }),
     file: historyFileFlag('The history file to read.'),
     limit: Flags.integer({summary: 'Rows of the table: the most recent runs.', default: 20, min: 1}),
   }
@@ -48,16 +52,25 @@ export default class History extends DoctorCommand {
     if (this.jsonEnabled()) return result
 
     if (read.entries.length === 0) {
-      this.log(read.missing ? `No history yet: ${flags.file} does not exist. \`${this.config.bin} watch\` records one.` : `No runs recorded in ${flags.file} yet.`)
+      this.log(
+        read.missing
+          ? `No history yet: ${flags.file} does not exist. \`${this.config.bin} watch\` records one.`
+          : `No runs recorded in ${flags.file} yet.`,
+      )
     } else if (points.length === 0) {
-      this.log(`No runs since ${formatTime(since!.toISOString())} in ${flags.file}; the latest was at ${formatTime(read.entries[read.entries.length - 1].time)}.`)
+      this.log(
+        `No runs since ${formatTime(since!.toISOString())} in ${flags.file}; the latest was at ${formatTime(read.entries[read.entries.length - 1].time)}.`,
+      )
     } else {
       this.log(renderHistory(points, {color: colorWanted(), limit: flags.limit, width: terminalWidth()}))
     }
     if (read.skippedBytes) {
-      this.log(`note: ${flags.file} is larger than ${formatBytes(HISTORY_READ_LIMIT)}: only its end was read; ${formatBytes(read.skippedBytes)} of older runs were skipped`)
+      this.log(
+        `note: ${flags.file} is larger than ${formatBytes(HISTORY_READ_LIMIT)}: only its end was read; ${formatBytes(read.skippedBytes)} of older runs were skipped`,
+      )
     }
-    if (read.malformed > 0) this.log(`note: skipped ${read.malformed} malformed ${read.malformed === 1 ? 'line' : 'lines'} in ${flags.file}`)
+    if (read.malformed > 0)
+      this.log(`note: skipped ${read.malformed} malformed ${read.malformed === 1 ? 'line' : 'lines'} in ${flags.file}`)
     return result
   }
 }

@@ -7,7 +7,13 @@ export default class Version extends DoctorCommand {
 
   async run(): Promise<{name: string; version: string; platform: string; arch: string; node: string}> {
     await this.parse(Version)
-    const info = {name: this.config.name, version: this.config.version, platform: this.config.platform, arch: this.config.arch, node: process.version}
+    const info = {
+      name: this.config.name,
+      version: this.config.version,
+      platform: this.config.platform,
+      arch: this.config.arch,
+      node: process.version,
+    }
     if (!this.jsonEnabled()) this.log(this.config.userAgent)
     return info
   }

@@ -24,18 +24,30 @@ export default class Watch extends DoctorCommand {
     'Runs the checks, prints one line with the counts and what changed since the previous run (new orphans, gone ones, the memory trend), appends the run to a JSON-lines history, waits --interval seconds after the run ended, and again. SIGINT or SIGTERM stops it cleanly (exit 0); `gt-doctor history` shows the recorded trend.'
   static examples = [
     {description: 'Watch every minute, recording to the default history', command: '<%= config.bin %> watch'},
-    {description: 'Three quick runs into a file of your choice', command: '<%= config.bin %> watch --interval 5 --count 3 --history /tmp/gt.jsonl'},
-    {description: 'End the orphans each run finds, every 10 minutes', command: '<%= config.bin %> watch --interval 600 --fix --yes'},
+    {
+      description: 'Three quick runs into a file of your choice',
+      command: '<%= config.bin %> watch --interval 5 --count 3 --history /tmp/gt.jsonl',
+    },
+    {
+      description: 'End the orphans each run finds, every 10 minutes',
+      command: '<%= config.bin %> watch --interval 600 --fix --yes',
+    },
   ]
   static flags = {
-    interval: interval({summary: 'Seconds from the end of one run to the start of the next.', default: 60, helpValue: 'SECONDS'}),
+    interval: interval({
+      summary: 'Seconds from the end of one run to the start of the next.',
+      default: 60,
+      helpValue: 'SECONDS',
+    }),
     count: Flags.integer({summary: 'Stop after this many runs.', min: 1}),
     history: historyFileFlag('The JSON-lines file each run is appended to.'),
     ...socketsFlags,
     ...fixFlags,
     ...selectionFlags,
     ...configFlags,
-    json: Flags.boolean({summary: 'One JSON object a line: each run ({"type":"run",...}), each failed run, and the stop.'}),
+    json: Flags.boolean({
+      summary: 'One JSON object a line: each run ({"type":"run",...}), each failed run, and the stop.',
+    }),
   }
 
   async run(): Promise<void> {
@@ -51,10 +63,23 @@ export default class Watch extends DoctorCommand {
     const setup = await setUp(this.config, flags.config)
     // A usage error (an unknown check id) is exit 2 now, not a failed run every interval.
     selectChecks(setup.checks, setup.config, flags.only, flags.skip)
-    const diagnoseOptions = {tool, ...setup, only: flags.only, skip: flags.skip, sockets: flags.socket, tmuxTimeoutMs: flags['tmux-timeout'] * 1000, progress: 'none' as const}
+    const diagnoseOptions = {
+      tool,
+      ...setup,
+      only: flags.only,
+      skip: flags.skip,
+      sockets: flags.socket,
+      tmuxTimeoutMs: flags['tmux-timeout'] * 1000,
+      progress: 'none' as const,
+    }
     const run: RunOnce = fix
       ? async () => {
-          const r = await runFix({request: fix, diagnose: diagnoseOptions, showPlan: () => {}, confirm: async () => false})
+          const r = await runFix({
+            request: fix,
+            diagnose: diagnoseOptions,
+            showPlan: () => {},
+            confirm: async () => false,
+          })
           if (r.auditFailure) process.stderr.write(`${this.config.bin}: ${r.auditFailure}\n`)
           return {report: r.report, exitCode: r.exitCode}
         }
@@ -80,15 +105,23 @@ export default class Watch extends DoctorCommand {
         run,
         kinds: findingKinds(setup.checks),
         onRun: (entry, change, index) =>
-          flags.json ? jsonLine({type: 'run', index, ...entry, ...(change ? {change} : {})}) : this.log(hanging(renderWatchLine(entry, change, index, {color}), width, '', '  ').join('\n')),
+          flags.json
+            ? jsonLine({type: 'run', index, ...entry, ...(change ? {change} : {})})
+            : this.log(hanging(renderWatchLine(entry, change, index, {color}), width, '', '  ').join('\n')),
         onError: (message, index) => {
           process.stderr.write(`${this.config.bin}: run ${index} failed: ${message}\n`)
           if (flags.json) jsonLine({type: 'error', index, message})
         },
-        onInterrupted: (index) => (flags.json ? jsonLine({type: 'interrupted', index}) : this.log(`run ${index} interrupted by the stop signal: not recorded`)),
+        onInterrupted: (index) =>
+          flags.json
+            ? jsonLine({type: 'interrupted', index})
+            : this.log(`run ${index} interrupted by the stop signal: not recorded`),
       })
       if (flags.json) jsonLine({type: 'stopped', runs: result.runs, failed: result.failed, history: flags.history})
-      else this.log(`stopped after ${result.runs} recorded ${result.runs === 1 ? 'run' : 'runs'}${result.failed ? ` (${result.failed} failed)` : ''}; history: ${flags.history}`)
+      else
+        this.log(
+          `stopped after ${result.runs} recorded ${result.runs === 1 ? 'run' : 'runs'}${result.failed ? ` (${result.failed} failed)` : ''}; history: ${flags.history}`,
+        )
     } finally {
       process.off('SIGINT', stop)
       process.off('SIGTERM', stop)

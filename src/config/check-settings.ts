@@ -14,7 +14,13 @@ function fail(config: ResolvedConfig, problem: string): never {
 }
 
 const typeOf = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v)
-const A: Record<string, string> = {array: 'an array', object: 'an object', boolean: 'true or false', number: 'a number', string: 'a string'}
+const A: Record<string, string> = {
+  array: 'an array',
+  object: 'an object',
+  boolean: 'true or false',
+  number: 'a number',
+  string: 'a string',
+}
 
 const validators = new WeakMap<object, ValidateFunction>()
 let ajv: Ajv | undefined
@@ -35,16 +41,21 @@ function optionsProblem(check: Check<any>, options: Record<string, unknown>, at:
     if (validate(options)) return undefined
     const e = firstError(validate.errors ?? [])
     const escaped = at.split('.').map((p) => p.replace(/~/g, '~0').replace(/\//g, '~1'))
-    return describeError({...e, instancePath: `/${escaped.join('/')}${e.instancePath}`} as Parameters<typeof describeError>[0])
+    return describeError({...e, instancePath: `/${escaped.join('/')}${e.instancePath}`} as Parameters<
+      typeof describeError
+    >[0])
   }
   const defaults = (check.defaultOptions ?? {}) as Record<string, unknown>
   const known = Object.keys(defaults)
   for (const [key, value] of Object.entries(options)) {
     if (!(key in defaults)) {
-      return known.length === 0 ? `${at}: ${check.id} takes no options` : `${at}.${key} is not an option of ${check.id} (known: ${known.join(', ')})`
+      return known.length === 0
+        ? `${at}: ${check.id} takes no options`
+        : `${at}.${key} is not an option of ${check.id} (known: ${known.join(', ')})`
     }
     const want = typeOf(defaults[key])
-    if (want !== 'null' && want !== 'undefined' && typeOf(value) !== want) return `${at}.${key} must be ${A[want] ?? want}`
+    if (want !== 'null' && want !== 'undefined' && typeOf(value) !== want)
+      return `${at}.${key} must be ${A[want] ?? want}`
   }
   return undefined
 }
@@ -53,7 +64,11 @@ function optionsProblem(check: Check<any>, options: Record<string, unknown>, at:
  * Settings for checks that exist, with options they take. An unknown id is an error listing the known
  * ones, unless something failed to load (its checks cannot be known; the failure is reported anyway).
  */
-export function validateCheckSettings(config: ResolvedConfig, all: readonly RegisteredCheck[], somethingFailedToLoad = false): void {
+export function validateCheckSettings(
+  config: ResolvedConfig,
+  all: readonly RegisteredCheck[],
+  somethingFailedToLoad = false,
+): void {
   const byId = new Map(all.map((c) => [c.check.id, c.check]))
   for (const [id, settings] of Object.entries(config.checks)) {
     const check = byId.get(id)

@@ -45,7 +45,10 @@ export function mergePatterns(defaults: readonly string[], given: PatternList | 
 }
 
 /** The agent table: entries added (one with a built-in id replaces that row), or `{replace}` replacing it. */
-export function mergeAgents(defaults: readonly AgentConfig[], given: AgentEntry[] | {replace: AgentEntry[]} | undefined): AgentConfig[] {
+export function mergeAgents(
+  defaults: readonly AgentConfig[],
+  given: AgentEntry[] | {replace: AgentEntry[]} | undefined,
+): AgentConfig[] {
   const full = (a: AgentEntry): AgentConfig => ({
     id: a.id,
     name: a.name,

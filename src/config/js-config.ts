@@ -64,10 +64,17 @@ export function loadJsConfig(file: string, timeoutMs = JS_CONFIG_TIMEOUT_MS): Pr
       if (problem === undefined) resolve(value)
       else reject(new Error(problem))
     }
-    const timer = setTimeout(() => done(`did not finish loading within ${timeoutMs / 1000} s (an endless loop?); it was stopped`), timeoutMs)
+    const timer = setTimeout(
+      () => done(`did not finish loading within ${timeoutMs / 1000} s (an endless loop?); it was stopped`),
+      timeoutMs,
+    )
     worker.once('message', (m: {value?: unknown; problem?: string}) => done(m.problem, m.value))
     worker.once('error', (error: Error & {code?: string}) =>
-      done(error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'ran out of memory while loading (more than 256 MiB)' : `could not be loaded: ${error.message.split('\n')[0]}`),
+      done(
+        error.code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? 'ran out of memory while loading (more than 256 MiB)'
+          : `could not be loaded: ${error.message.split('\n')[0]}`,
+      ),
     )
     worker.once('exit', (code) =>
       done(

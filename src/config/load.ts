@@ -62,9 +62,10 @@ function parseJson(file: string, text: string): unknown {
 
 /** Reads what a found (and trusted) file holds: JSON read here, JavaScript imported in a worker (js-config.ts). */
 async function readConfigValue(file: string, jsTimeoutMs?: number): Promise<unknown> {
-  if (isJs(file)) return loadJsConfig(file, jsTimeoutMs).catch((error: Error) => {
-    throw new ConfigError(file, error.message)
-  })
+  if (isJs(file))
+    return loadJsConfig(file, jsTimeoutMs).catch((error: Error) => {
+      throw new ConfigError(file, error.message)
+    })
   let text: string
   try {
     text = readRegularFile(file, CONFIG_READ_LIMIT, 'not a gt-doctor configuration').text
@@ -103,14 +104,22 @@ function validate(value: unknown, file: string): ConfigFile {
 const UNRELATED_PROGRAMS = ['sh', 'bash', 'node', 'python3', '/usr/sbin/sshd', 'vim', 'x']
 
 /** Lists whose patterns recognise Claude or MCP servers: matching everything there means ending everything. */
-const RECOGNISING = new Set(['rules.claude.scripts', 'rules.mcp.programs', 'rules.mcp.scripts', 'rules.mcp.packages', 'rules.mcp.images'])
+const RECOGNISING = new Set([
+  'rules.claude.scripts',
+  'rules.mcp.programs',
+  'rules.mcp.scripts',
+  'rules.mcp.packages',
+  'rules.mcp.images',
+])
 
 function checkRegex(item: string, at: string, warnings: string[], recognising: boolean, mayMatchEmpty = false): void {
   const re = compile(item, at, mayMatchEmpty)
   const problem = backtrackingProblem(item)
   if (problem) throw new Error(`${at}: ${problem}`)
   if (recognising && UNRELATED_PROGRAMS.every((p) => re.test(p))) {
-    warnings.push(`${at}: /${item}/ matches every program (sh, node, vim ...): every process would be taken for what it recognises`)
+    warnings.push(
+      `${at}: /${item}/ matches every program (sh, node, vim ...): every process would be taken for what it recognises`,
+    )
   }
 }
 
@@ -144,8 +153,10 @@ function checkPatterns(file: ConfigFile, where: string): string[] {
         else if (item.includes('/')) throw new Error(`${base}[${i}]: must be a program basename (no "/")`)
       })
     }
-    if (r.claude?.nativeBinary !== undefined) checkRegex(r.claude.nativeBinary, 'rules.claude.nativeBinary', warnings, true)
-    if (r.agentSessionPattern !== undefined) checkRegex(r.agentSessionPattern, 'rules.agentSessionPattern', warnings, false, true)
+    if (r.claude?.nativeBinary !== undefined)
+      checkRegex(r.claude.nativeBinary, 'rules.claude.nativeBinary', warnings, true)
+    if (r.agentSessionPattern !== undefined)
+      checkRegex(r.agentSessionPattern, 'rules.agentSessionPattern', warnings, false, true)
     // An ignore pattern that matches everything only makes the doctor report less: allowed.
     file.ignore?.commands?.forEach((c, i) => checkRegex(c, `ignore.commands[${i}]`, warnings, false, true))
   } catch (error) {
@@ -214,7 +225,11 @@ export async function loadConfig(opts: LoadConfigOptions = {}): Promise<Resolved
   return config
 }
 
-async function search(opts: LoadConfigOptions, cwd: string, refused: Array<{file: string; reason: string}>): Promise<Found | undefined> {
+async function search(
+  opts: LoadConfigOptions,
+  cwd: string,
+  refused: Array<{file: string; reason: string}>,
+): Promise<Found | undefined> {
   const home = realOrSelf(opts.home ?? passwdHome())
   const stopDir = opts.stopDir === undefined ? undefined : realOrSelf(opts.stopDir)
   const tryPlace = async (file: string): Promise<Found | undefined> => {

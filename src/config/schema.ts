@@ -146,7 +146,12 @@ export const CONFIG_SCHEMA = {
           'x-message': 'must be a list of agents ({id, name, names, ...}: added to the table), or {"replace": [...]}',
           anyOf: [
             {type: 'array', items: agentEntry},
-            {type: 'object', required: ['replace'], additionalProperties: false, properties: {replace: {type: 'array', items: agentEntry}}},
+            {
+              type: 'object',
+              required: ['replace'],
+              additionalProperties: false,
+              properties: {replace: {type: 'array', items: agentEntry}},
+            },
           ],
         },
         agentSessionPattern: {type: 'string', minLength: 1},
@@ -176,7 +181,10 @@ interface SchemaError {
 
 /** `/checks/orphan-memory/severity` -> `checks.orphan-memory.severity`; `/sockets/0` -> `sockets[0]`. */
 export function dottedPath(instancePath: string, extra?: string): string {
-  const parts = instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+  const parts = instancePath
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
   if (extra !== undefined) parts.push(extra)
   return parts.reduce((out, part) => (/^\d+$/.test(part) ? `${out}[${part}]` : out ? `${out}.${part}` : part), '')
 }

@@ -35,7 +35,9 @@ export function examine(file: string, maxBytes: number, opts: {uid?: number; too
   // The directory first: whatever sits in one that others can write to (a FIFO planted in /tmp) is theirs, refused, not an error.
   const dirRefused = prefixed(`its directory ${path.dirname(real)} is`, untrusted(dirSt, uid))
   if (dirRefused) return {status: 'refused', reason: dirRefused}
-  const problem = notRegular(st) ?? (st.size > maxBytes ? `larger than ${maxBytes / MiB} MiB${opts.tooLarge ? `: ${opts.tooLarge}` : ''}` : undefined)
+  const problem =
+    notRegular(st) ??
+    (st.size > maxBytes ? `larger than ${maxBytes / MiB} MiB${opts.tooLarge ? `: ${opts.tooLarge}` : ''}` : undefined)
   if (problem) return {status: 'unreadable', reason: problem}
   const refused = untrusted(st, uid)
   return refused ? {status: 'refused', reason: refused} : {status: 'ok', real}

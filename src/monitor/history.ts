@@ -61,7 +61,11 @@ export function orphanFindings(report: Report, kinds: FindingKinds): ReportFindi
 }
 
 /** The history line of one run. */
-export function historyEntry(report: Report, run: {startedAt: Date; durationMs: number; exitCode: number}, kinds: FindingKinds): HistoryEntry {
+export function historyEntry(
+  report: Report,
+  run: {startedAt: Date; durationMs: number; exitCode: number},
+  kinds: FindingKinds,
+): HistoryEntry {
   const s = report.summary
   const orphans = orphanFindings(report, kinds)
   return {
@@ -80,7 +84,11 @@ export function historyEntry(report: Report, run: {startedAt: Date; durationMs: 
     orphans: orphans.map((f) => f.id),
     ...(s.fixed === undefined
       ? {}
-      : {fixed: s.fixed, freedMemoryBytes: s.freedMemoryBytes ?? 0, fixedOrphans: orphans.filter((f) => f.fix?.outcome === 'fixed').map((f) => f.id)}),
+      : {
+          fixed: s.fixed,
+          freedMemoryBytes: s.freedMemoryBytes ?? 0,
+          fixedOrphans: orphans.filter((f) => f.fix?.outcome === 'fixed').map((f) => f.id),
+        }),
   }
 }
 
@@ -104,7 +112,9 @@ function openHistory(file: string): number {
     else makeDirectories(path.dirname(file))
     return openAppendOnly(file)
   } catch (error) {
-    throw new DoctorError(`cannot write the history file ${file}: ${error instanceof DoctorError ? error.message : errnoReason(error)}`)
+    throw new DoctorError(
+      `cannot write the history file ${file}: ${error instanceof DoctorError ? error.message : errnoReason(error)}`,
+    )
   }
 }
 
@@ -121,7 +131,15 @@ export interface HistoryRead {
 /** How much of the history is read: its end, where the latest runs are (about 200,000 of them). */
 export const HISTORY_READ_LIMIT = 64 * MiB
 
-const NUMBER_FIELDS = ['durationMs', 'claudeProcesses', 'tmuxSessions', 'mcpServers', 'orphanClaude', 'orphanMcp', 'orphanMemoryBytes'] as const
+const NUMBER_FIELDS = [
+  'durationMs',
+  'claudeProcesses',
+  'tmuxSessions',
+  'mcpServers',
+  'orphanClaude',
+  'orphanMcp',
+  'orphanMemoryBytes',
+] as const
 
 function parseEntry(line: string): HistoryEntry | undefined {
   let value: unknown

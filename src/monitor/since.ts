@@ -9,7 +9,8 @@ export function parseSince(text: string, now: Date = new Date()): Date {
   const input = text.trim()
   if (/^\d+(\.\d+)?\s*[a-z]+$/i.test(input)) {
     const duration = ms(input as ms.StringValue)
-    if (typeof duration === 'number' && Number.isFinite(duration) && duration > 0) return new Date(now.getTime() - duration)
+    if (typeof duration === 'number' && Number.isFinite(duration) && duration > 0)
+      return new Date(now.getTime() - duration)
   } else if (/^\d{4}-\d{2}-\d{2}/.test(input) && !Number.isNaN(Date.parse(input))) {
     return new Date(Date.parse(input))
   }

@@ -39,7 +39,10 @@ function slug(text: string): string {
 
 /** A check that always crashes with `message`: how a load failure shows in the table, the JSON and `checks`. */
 export function loadFailure(source: CheckSource, what: string, message: string, taken: Set<string>): RegisteredCheck {
-  const stem = source.kind === 'plugin' ? (source.name ?? 'plugin').replace(/@[^@]*$/, '') : basename(source.name ?? 'check', extname(source.name ?? ''))
+  const stem =
+    source.kind === 'plugin'
+      ? (source.name ?? 'plugin').replace(/@[^@]*$/, '')
+      : basename(source.name ?? 'check', extname(source.name ?? ''))
   const base = `${source.kind === 'plugin' ? 'plugin' : 'local'}/${slug(stem)}`
   let id = base
   for (let n = 2; taken.has(id); n++) id = `${base}-${n}`
@@ -75,9 +78,12 @@ export async function checksFrom(value: unknown, api: GtDoctorApi, depth = 0): P
   if (Array.isArray(value)) return (await Promise.all(value.map((v) => checksFrom(v, api, depth + 1)))).flat()
   if (typeof value === 'function') return checksFrom(await value(api), api, depth + 1)
   const v = value as Partial<Check> & {default?: unknown}
-  if (v && typeof v === 'object' && typeof v.detect !== 'function' && 'default' in v) return checksFrom(v.default, api, depth + 1)
+  if (v && typeof v === 'object' && typeof v.detect !== 'function' && 'default' in v)
+    return checksFrom(v.default, api, depth + 1)
   if (!v || typeof v !== 'object' || typeof v.id !== 'string' || typeof v.detect !== 'function') {
-    throw new Error(`${describeValue(value)} is not a check (expected an object with id, title, description and detect, as defineCheck makes)`)
+    throw new Error(
+      `${describeValue(value)} is not a check (expected an object with id, title, description and detect, as defineCheck makes)`,
+    )
   }
   return [defineCheck(v as Check<any>)]
 }
@@ -90,7 +96,12 @@ const LOCAL_CHECK_LIMIT = 64 * MiB
  * (config/trust.ts): a module someone else can change would run as whoever runs the doctor, root included.
  * Its top level runs with process.exit() guarded, as its detect and fix will.
  */
-export async function loadLocalChecks(paths: readonly string[], api: GtDoctorApi, taken: Set<string>, timeoutMs = 10_000): Promise<RegisteredCheck[]> {
+export async function loadLocalChecks(
+  paths: readonly string[],
+  api: GtDoctorApi,
+  taken: Set<string>,
+  timeoutMs = 10_000,
+): Promise<RegisteredCheck[]> {
   const out: RegisteredCheck[] = []
   for (const path of paths) {
     const source: CheckSource = {kind: 'local', name: path}
@@ -98,7 +109,10 @@ export async function loadLocalChecks(paths: readonly string[], api: GtDoctorApi
       const seen = examine(path, LOCAL_CHECK_LIMIT)
       if (seen.status === 'absent') throw new Error(`no such file ${path}`)
       if (seen.status !== 'ok') throw new Error(seen.status === 'refused' ? `refused: ${seen.reason}` : seen.reason)
-      const checks = await withoutProcessExit(async () => checksFrom(await import(pathToFileURL(seen.real).href), api), timeoutMs)
+      const checks = await withoutProcessExit(
+        async () => checksFrom(await import(pathToFileURL(seen.real).href), api),
+        timeoutMs,
+      )
       for (const check of checks) out.push({check, source})
     } catch (error) {
       out.push(loadFailure(source, `local check ${displayPath(path)}`, oneLine(error), taken))
@@ -114,10 +128,22 @@ export type HookRunner = Pick<Interfaces.Config, 'runHook'>
  * Runs the `gt-doctor:checks` hook of every installed plugin (each bounded by `timeoutMs`) and collects
  * their checks, each recording its plugin's `name@version` as source. Sorted by plugin name.
  */
-export async function loadPluginChecks(oclif: HookRunner, api: GtDoctorApi, timeoutMs: number, taken: Set<string>): Promise<RegisteredCheck[]> {
+export async function loadPluginChecks(
+  oclif: HookRunner,
+  api: GtDoctorApi,
+  timeoutMs: number,
+  taken: Set<string>,
+): Promise<RegisteredCheck[]> {
   const options: ChecksHookOptions = {api, apiVersion: CHECK_API_VERSION}
-  const {successes, failures} = await withoutProcessExit(() => oclif.runHook(CHECKS_HOOK as any, options as any, timeoutMs, true), timeoutMs, {remember: false})
-  const sourceOf = (p: {name: string; version: string}): CheckSource => ({kind: 'plugin', name: `${p.name}@${p.version}`})
+  const {successes, failures} = await withoutProcessExit(
+    () => oclif.runHook(CHECKS_HOOK as any, options as any, timeoutMs, true),
+    timeoutMs,
+    {remember: false},
+  )
+  const sourceOf = (p: {name: string; version: string}): CheckSource => ({
+    kind: 'plugin',
+    name: `${p.name}@${p.version}`,
+  })
   const entries = [
     ...successes.map((s) => ({plugin: s.plugin, result: s.result as unknown, error: undefined as unknown})),
     ...failures.map((f) => ({plugin: f.plugin, result: undefined, error: f.error as unknown})),
@@ -143,7 +169,11 @@ export async function loadPluginChecks(oclif: HookRunner, api: GtDoctorApi, time
  * Built-in checks first, then the others in order; a check whose id is already taken is replaced by a
  * stand-in saying so (a silent override would hide a check, and refusing to run would let one plugin stop all).
  */
-export function combineChecks(builtins: RegisteredCheck[], extras: RegisteredCheck[], taken: Set<string>): RegisteredCheck[] {
+export function combineChecks(
+  builtins: RegisteredCheck[],
+  extras: RegisteredCheck[],
+  taken: Set<string>,
+): RegisteredCheck[] {
   const byId = new Map<string, RegisteredCheck>()
   for (const c of builtins) byId.set(c.check.id, c)
   for (const c of extras) {
@@ -175,7 +205,8 @@ export async function loadBuiltinChecks(api: GtDoctorApi, dir: URL = BUILTIN_DIR
     .filter((f) => /\.(?:js|mjs|ts)$/.test(f) && !f.endsWith('.d.ts'))
     .sort()
   // No built-in check means a broken install or a source run without compiled checks: a clean report would lie.
-  if (files.length === 0) throw new Error(`no built-in checks found in ${fileURLToPath(dir)}; reinstall gt-doctor (npm ci runs the build)`)
+  if (files.length === 0)
+    throw new Error(`no built-in checks found in ${fileURLToPath(dir)}; reinstall gt-doctor (npm ci runs the build)`)
   const source: CheckSource = {kind: 'built-in'}
   const loaded = await Promise.all(
     files.map(async (f) => {

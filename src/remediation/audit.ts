@@ -14,7 +14,17 @@ export interface AuditEntry {
   time: string
   /** Identifies one `--fix` run: the doctor's pid and start time. */
   run: string
-  event: 'intent' | 'signal' | 'skip' | 'gone' | 'newcomer' | 'escaped' | 'result' | 'tmux' | 'remove-socket' | 'container'
+  event:
+    | 'intent'
+    | 'signal'
+    | 'skip'
+    | 'gone'
+    | 'newcomer'
+    | 'escaped'
+    | 'result'
+    | 'tmux'
+    | 'remove-socket'
+    | 'container'
   findingId: string
   pid?: number
   startTicks?: number
@@ -64,7 +74,9 @@ export class AuditLog implements AuditSink {
       this.fd = openAppendOnly(this.file)
     } catch (error) {
       // No record, no kill: an operator must always be able to see what the doctor did.
-      throw new DoctorError(`cannot open the audit log ${this.file}: ${error instanceof DoctorError ? error.message : errnoReason(error)}; nothing was signalled`)
+      throw new DoctorError(
+        `cannot open the audit log ${this.file}: ${error instanceof DoctorError ? error.message : errnoReason(error)}; nothing was signalled`,
+      )
     }
   }
 

@@ -9,7 +9,14 @@ import {outcomesOf, resultOf, type AuditFailure, type EngineResult, type Process
 import type {RemediationPlan} from './plan.js'
 import {systemClock, type Clock, type LiveProcess, type ProcessProbe, type Signal} from './probe.js'
 import {Recorder} from './recorder.js'
-import {liveSocketOps, liveTmux, runSideActions, type ContainerRunner, type SocketOps, type TmuxRunner} from './side-actions.js'
+import {
+  liveSocketOps,
+  liveTmux,
+  runSideActions,
+  type ContainerRunner,
+  type SocketOps,
+  type TmuxRunner,
+} from './side-actions.js'
 import {sendAll, stopAll, type SignalContext} from './signals.js'
 import {terminationRequest, type TerminationRequest} from './termination.js'
 import {newcomerRefusal, verify, type Identity, type Lineage} from './verify.js'
@@ -97,12 +104,21 @@ export class RemediationEngine {
       if (!this.opts.dryRun && this.watched().length > 0) await this.waitAndKill(plan.detectedAtTicks)
       if (!this.opts.dryRun) {
         const {probe, doctorPid} = this.opts
-        findEscapes({trees: this.trees, claimed: this.claimed, probe, isReaper: this.identity.isReaper, doctorPid, detectedAtTicks: plan.detectedAtTicks, recorder: this.recorder})
+        findEscapes({
+          trees: this.trees,
+          claimed: this.claimed,
+          probe,
+          isReaper: this.identity.isReaper,
+          doctorPid,
+          detectedAtTicks: plan.detectedAtTicks,
+          recorder: this.recorder,
+        })
       }
     } finally {
       restore()
     }
-    if (this.recorder.failure) for (const m of this.own()) if (m.status === 'pending' || m.status === 'ready') this.unrecorded(m)
+    if (this.recorder.failure)
+      for (const m of this.own()) if (m.status === 'pending' || m.status === 'ready') this.unrecorded(m)
     const side = await runSideActions(plan, {
       recorder: this.recorder,
       dryRun: this.opts.dryRun,
@@ -125,11 +141,17 @@ export class RemediationEngine {
       for (const m of tree.members) {
         const r = resultOf(m, (x) => settled(x, this.identity.isReaper), this.recorder.failure?.code)
         processes.push(r)
-        if (!m.alias && (r.signals.length > 0 || r.outcome === 'zombie')) this.recorder.member('result', m, {outcome: r.outcome, detail: r.detail})
+        if (!m.alias && (r.signals.length > 0 || r.outcome === 'zombie'))
+          this.recorder.member('result', m, {outcome: r.outcome, detail: r.detail})
       }
       for (const live of tree.escaped) processes.push(escapedResult(tree, live, this.opts.probe))
     }
-    return {outcomes: outcomesOf(plan, processes, side, this.opts.graceMs), processes, sideResults: side, auditFailure: this.recorder.failure && this.failureSummary()}
+    return {
+      outcomes: outcomesOf(plan, processes, side, this.opts.graceMs),
+      processes,
+      sideResults: side,
+      auditFailure: this.recorder.failure && this.failureSummary(),
+    }
   }
 
   private own(): Member[] {
@@ -199,11 +221,15 @@ export class RemediationEngine {
       return false
     }
     const verdict = verify(m.target, live, this.identity, this.lineage(m))
-    if (m === tree.members[0] && live && (verdict.kind === 'ok' || verdict.kind === 'dead')) tree.rootAncestors = ancestorsOf(live.ppid, this.opts.probe)
+    if (m === tree.members[0] && live && (verdict.kind === 'ok' || verdict.kind === 'dead'))
+      tree.rootAncestors = ancestorsOf(live.ppid, this.opts.probe)
     if (verdict.kind === 'gone') {
       watch(m, 'gone')
       m.endedWithTree = treeSignalled(m)
-      this.recorder.member('gone', m, {outcome: 'already-gone', detail: m.endedWithTree ? 'ended with its tree before its own signal' : 'exited before the fix reached it'})
+      this.recorder.member('gone', m, {
+        outcome: 'already-gone',
+        detail: m.endedWithTree ? 'ended with its tree before its own signal' : 'exited before the fix reached it',
+      })
       return false
     }
     if (m.parentInTree && fate(m.parentInTree).status === 'skipped' && verdict.kind !== 'spare') {
@@ -219,7 +245,12 @@ export class RemediationEngine {
       // Already dead, waiting for its parent to reap it: a signal would do nothing.
       watch(m, 'zombie', verdict.live)
       m.endedWithTree = treeSignalled(m)
-      this.recorder.member('gone', m, {outcome: 'already-gone', detail: m.endedWithTree ? 'ended with its tree before its own signal' : 'already dead (a zombie), not signalled'})
+      this.recorder.member('gone', m, {
+        outcome: 'already-gone',
+        detail: m.endedWithTree
+          ? 'ended with its tree before its own signal'
+          : 'already dead (a zombie), not signalled',
+      })
       return false
     }
     m.sid = live!.sid
@@ -257,11 +288,31 @@ export class RemediationEngine {
     // Gone, dead (its stopped parent reaps it later), or no longer this member's child (its pid reused meanwhile).
     if (!live || live.ppid !== parent.target.pid || live.state === 'Z' || live.state === 'X') return undefined
     const argv = this.opts.probe.argv(pid)
-    const target: ProcessTarget = {pid, startTicks: live.startTicks, ppid: live.ppid, uid: live.uid, command: argv && argv.length > 0 ? argv.join(' ') : live.comm}
-    const m: Member = {target, tree, memoryBytes: 0, parentInTree: parent, status: 'pending', signals: [], newcomer: true, sid: live.sid, pgid: live.pgid}
+    const target: ProcessTarget = {
+      pid,
+      startTicks: live.startTicks,
+      ppid: live.ppid,
+      uid: live.uid,
+      command: argv && argv.length > 0 ? argv.join(' ') : live.comm,
+    }
+    const m: Member = {
+      target,
+      tree,
+      memoryBytes: 0,
+      parentInTree: parent,
+      status: 'pending',
+      signals: [],
+      newcomer: true,
+      sid: live.sid,
+      pgid: live.pgid,
+    }
     tree.members.push(m)
     this.claimed.set(pid, m)
-    this.recorder.member('newcomer', m, {outcome: 'found', detail: `not in the plan: a child of PID ${parent.target.pid} of this tree`, uid: live.uid})
+    this.recorder.member('newcomer', m, {
+      outcome: 'found',
+      detail: `not in the plan: a child of PID ${parent.target.pid} of this tree`,
+      uid: live.uid,
+    })
     const refused = newcomerRefusal(live, this.identity, detectedAtTicks)
     if (refused) this.spare(m, refused, live)
     else if (!this.recorder.failure) m.status = 'ready'
@@ -310,13 +361,20 @@ export class RemediationEngine {
   private async waitAndKill(detectedAtTicks: number | undefined): Promise<void> {
     const start = this.clock.now()
     await pollUntil(this.watched(), start + this.opts.graceMs, (m) => m.life !== 'alive', this.waitOpts())
-    const survivors = this.trees.map((tree) => tree.members.filter((m) => !m.alias && m.status === 'watched' && m.life === 'alive'))
+    const survivors = this.trees.map((tree) =>
+      tree.members.filter((m) => !m.alias && m.status === 'watched' && m.life === 'alive'),
+    )
     if (!this.recorder.failure && this.recorder.intend(survivors.flat(), ['SIGSTOP', 'SIGKILL'])) {
       this.trees.forEach((tree, i) => this.freezeAndKill(tree, survivors[i], detectedAtTicks))
     }
     // With the audit log gone before any SIGKILL, there is nothing to wait for: the report says who is left.
     if (this.recorder.failure && !this.own().some((m) => m.signals.includes('SIGKILL'))) return
-    await pollUntil(this.watched(), this.clock.now() + (this.opts.killWaitMs ?? 1000), (m) => settled(m, this.identity.isReaper), this.waitOpts())
+    await pollUntil(
+      this.watched(),
+      this.clock.now() + (this.opts.killWaitMs ?? 1000),
+      (m) => settled(m, this.identity.isReaper),
+      this.waitOpts(),
+    )
   }
 
   private waitOpts() {
@@ -332,7 +390,11 @@ export class RemediationEngine {
   private freezeAndKill(tree: Tree, survivors: Member[], detectedAtTicks: number | undefined): void {
     if (this.recorder.failure || survivors.length === 0) return
     const stopped = stopAll(this.signalling, survivors)
-    sendAll(this.signalling, [...stopped, ...this.collect(tree, stopped, ['SIGSTOP', 'SIGKILL'], detectedAtTicks)].reverse(), 'SIGKILL')
+    sendAll(
+      this.signalling,
+      [...stopped, ...this.collect(tree, stopped, ['SIGSTOP', 'SIGKILL'], detectedAtTicks)].reverse(),
+      'SIGKILL',
+    )
   }
 }
 

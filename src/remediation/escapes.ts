@@ -65,5 +65,14 @@ export function commandOf(live: LiveProcess, probe: Pick<ProcessProbe, 'argv'>):
 
 export function escapedResult(tree: Tree, live: LiveProcess, probe: Pick<ProcessProbe, 'argv'>): ProcessResult {
   const {pid, startTicks} = live
-  return {pid, startTicks, command: commandOf(live, probe), findingId: tree.item.id, outcome: 'escaped', detail: escapedDetail(live.ppid), signals: [], freedBytes: 0}
+  return {
+    pid,
+    startTicks,
+    command: commandOf(live, probe),
+    findingId: tree.item.id,
+    outcome: 'escaped',
+    detail: escapedDetail(live.ppid),
+    signals: [],
+    freedBytes: 0,
+  }
 }

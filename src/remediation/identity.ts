@@ -38,14 +38,17 @@ export function liveIdentity(o: IdentitySources): Identity {
     const memo = reaperMemo.get(pid)
     if (memo !== undefined) return memo
     const live = o.probe.read(pid)
-    const verdict = live !== undefined && o.rules.isReaper({pid, ppid: live.ppid, comm: live.comm, argv: o.probe.argv(pid) ?? [], env: {}} as ProcessInfo)
+    const verdict =
+      live !== undefined &&
+      o.rules.isReaper({pid, ppid: live.ppid, comm: live.comm, argv: o.probe.argv(pid) ?? [], env: {}} as ProcessInfo)
     reaperMemo.set(pid, verdict)
     return verdict
   }
   return {
     protectedPids,
     isReaper,
-    isTmuxServer: (live: LiveProcess) => o.rules.isTmuxServer({pid: live.pid, ppid: live.ppid, comm: live.comm, argv: [], env: {}} as ProcessInfo),
+    isTmuxServer: (live: LiveProcess) =>
+      o.rules.isTmuxServer({pid: live.pid, ppid: live.ppid, comm: live.comm, argv: [], env: {}} as ProcessInfo),
     isMultiplexerServer: (live: LiveProcess) => {
       const argv = o.probe.argv(live.pid) ?? []
       return isScreenServerProcess({argv, comm: live.comm}) || zellijServerSocket({argv}) !== undefined
@@ -59,6 +62,11 @@ export function liveIdentity(o: IdentitySources): Identity {
 /** A live parent chain from `pid` up (bounded: a PPID cycle or a deep chain ends the climb). */
 export function ancestorsOf(pid: number, probe: Pick<ProcessProbe, 'read'>): Set<number> {
   const out = new Set<number>()
-  for (let cur: number | undefined = pid; cur !== undefined && cur > 0 && !out.has(cur) && out.size < 256; cur = probe.read(cur)?.ppid) out.add(cur)
+  for (
+    let cur: number | undefined = pid;
+    cur !== undefined && cur > 0 && !out.has(cur) && out.size < 256;
+    cur = probe.read(cur)?.ppid
+  )
+    out.add(cur)
   return out
 }

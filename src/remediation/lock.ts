@@ -58,11 +58,14 @@ export function fixLockDir(opts: {home?: string; tmp?: string; uid?: number} = {
     // Not recursive: /tmp exists; a name already taken by someone else must fail the check below, not be used.
     fs.mkdirSync(dir, {mode: 0o700})
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new DoctorError(`cannot create the lock directory ${dir}: ${errnoReason(error)}`)
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST')
+      throw new DoctorError(`cannot create the lock directory ${dir}: ${errnoReason(error)}`)
   }
   // The name is predictable: anything but the user's own plain 0700 directory there was planted.
   const st = fs.lstatSync(dir)
-  const problem = st.isSymbolicLink() ? 'it is a symbolic link' : (notPrivate(st, uid) ?? (st.mode & 0o077 ? `readable by others (mode ${modeOf(st)}); chmod 700 it` : undefined))
+  const problem = st.isSymbolicLink()
+    ? 'it is a symbolic link'
+    : (notPrivate(st, uid) ?? (st.mode & 0o077 ? `readable by others (mode ${modeOf(st)}); chmod 700 it` : undefined))
   if (problem) throw unsafe(dir, new UnsafeFile(problem))
   return dir
 }
@@ -138,7 +141,12 @@ function holderAlive(holder: Holder, probe: ProcessProbe, here: ReturnType<typeo
 }
 
 /** Every lock file in `dir` but `mine`; the ones whose holder is gone are removed on the way. */
-function liveHolders(dir: string, mine: string, probe: ProcessProbe, here: ReturnType<typeof machineIdentity>): Holder[] {
+function liveHolders(
+  dir: string,
+  mine: string,
+  probe: ProcessProbe,
+  here: ReturnType<typeof machineIdentity>,
+): Holder[] {
   const live: Holder[] = []
   for (const name of fs.readdirSync(dir)) {
     const m = LOCK_FILE.exec(name)
@@ -168,7 +176,14 @@ export async function acquireFixLock(dir: string, opts: LockOptions = {}): Promi
   const startTicks = probe.read(process.pid)?.startTicks ?? 0
   // The random part tells two takers of one process apart: a process that takes the lock twice waits for itself.
   const mine = path.join(dir, `fix-${process.pid}-${startTicks}-${randomBytes(4).toString('hex')}.lock`)
-  const record = JSON.stringify({pid: process.pid, startTicks, ...here, since: new Date().toISOString(), argv: process.argv.slice(2)}) + '\n'
+  const record =
+    JSON.stringify({
+      pid: process.pid,
+      startTicks,
+      ...here,
+      since: new Date().toISOString(),
+      argv: process.argv.slice(2),
+    }) + '\n'
   const deadline = Date.now() + waitMs
   for (;;) {
     let fd: number

@@ -101,16 +101,31 @@ export function resultOf(m: Member, settled: (m: Member) => boolean, failureCode
   }
   const freed = {...base, freedBytes: signalled || m.endedWithTree ? m.memoryBytes : 0}
   if (settled(m)) {
-    if (signalled) return {...freed, outcome: 'ended', detail: m.signals.includes('SIGKILL') ? 'ended by SIGKILL after the grace period' : 'ended by SIGTERM'}
+    if (signalled)
+      return {
+        ...freed,
+        outcome: 'ended',
+        detail: m.signals.includes('SIGKILL') ? 'ended by SIGKILL after the grace period' : 'ended by SIGTERM',
+      }
     if (m.endedWithTree) return {...freed, outcome: 'ended', detail: 'ended with its tree before its own signal'}
     return {...none, outcome: 'already-gone', detail: 'exited before the fix reached it'}
   }
-  if (m.life === 'zombie') return {...freed, outcome: 'zombie', detail: `zombie: parent PID ${m.zombieParent} must reap it`}
+  if (m.life === 'zombie')
+    return {...freed, outcome: 'zombie', detail: `zombie: parent PID ${m.zombieParent} must reap it`}
   if (m.lastState === 'D') {
-    return {...none, outcome: 'survived', detail: 'survived SIGKILL in state D (uninterruptible sleep, stuck in the kernel); it ends when its I/O completes'}
+    return {
+      ...none,
+      outcome: 'survived',
+      detail:
+        'survived SIGKILL in state D (uninterruptible sleep, stuck in the kernel); it ends when its I/O completes',
+    }
   }
   if (failureCode !== undefined && !m.signals.includes('SIGKILL')) {
-    return {...none, outcome: 'survived', detail: `still running after SIGTERM: no SIGKILL followed, as the audit log could not be written (${failureCode})`}
+    return {
+      ...none,
+      outcome: 'survived',
+      detail: `still running after SIGTERM: no SIGKILL followed, as the audit log could not be written (${failureCode})`,
+    }
   }
   return {...none, outcome: 'survived', detail: `still running after SIGKILL (state ${m.lastState ?? '?'})`}
 }
@@ -120,7 +135,12 @@ export function escapedDetail(ppid: number): string {
 }
 
 /** Per finding: the outcome of its tree and of its side actions, the worst first, in one `fix` object. */
-export function outcomesOf(plan: TerminationRequest, processes: ProcessResult[], side: SideResult[], graceMs: number): Map<string, FixOutcome> {
+export function outcomesOf(
+  plan: TerminationRequest,
+  processes: ProcessResult[],
+  side: SideResult[],
+  graceMs: number,
+): Map<string, FixOutcome> {
   const out = new Map<string, FixOutcome>()
   for (const item of plan.items) {
     const id = item.id
@@ -129,7 +149,9 @@ export function outcomesOf(plan: TerminationRequest, processes: ProcessResult[],
       continue
     }
     const mine = processes.filter((p) => p.findingId === id)
-    const parts = [treeOutcome(mine, graceMs), ...side.filter((s) => s.findingId === id)].filter((x): x is {outcome: FixOutcome['outcome']; detail: string} => x !== undefined)
+    const parts = [treeOutcome(mine, graceMs), ...side.filter((s) => s.findingId === id)].filter(
+      (x): x is {outcome: FixOutcome['outcome']; detail: string} => x !== undefined,
+    )
     if (parts.length === 0) {
       out.set(id, {outcome: 'skipped', detail: 'its check proposed no action', signalled: [], freedBytes: 0})
       continue
@@ -146,7 +168,10 @@ export function outcomesOf(plan: TerminationRequest, processes: ProcessResult[],
 }
 
 /** One finding's processes, summed up in one outcome and one sentence. */
-function treeOutcome(mine: ProcessResult[], graceMs: number): {outcome: FixOutcome['outcome']; detail: string} | undefined {
+function treeOutcome(
+  mine: ProcessResult[],
+  graceMs: number,
+): {outcome: FixOutcome['outcome']; detail: string} | undefined {
   if (mine.length === 0) return undefined
   const by = (o: ProcessResult['outcome'], list = mine) => list.filter((p) => p.outcome === o)
   const notes = (list: ProcessResult[]) => {
@@ -159,21 +184,41 @@ function treeOutcome(mine: ProcessResult[], graceMs: number): {outcome: FixOutco
   const ended = by('ended', planned)
   const killed = ended.filter((p) => p.signals.includes('SIGKILL')).length
   const gone = by('already-gone', planned).length
-  const newcomers = by('ended', mine.filter((p) => p.newcomer)).length
+  const newcomers = by(
+    'ended',
+    mine.filter((p) => p.newcomer),
+  ).length
   const facts: string[] = []
-  if (ended.length > 0) facts.push(`ended ${plural(ended.length, 'process', 'processes')}${killed > 0 ? ` (${killed} by SIGKILL after the grace period)` : ''}`)
+  if (ended.length > 0)
+    facts.push(
+      `ended ${plural(ended.length, 'process', 'processes')}${killed > 0 ? ` (${killed} by SIGKILL after the grace period)` : ''}`,
+    )
   if (gone > 0) facts.push(`${plural(gone, 'process', 'processes')} had already exited`)
-  if (newcomers > 0) facts.push(`${plural(newcomers, 'process', 'processes')} started after detection ended with ${newcomers === 1 ? 'its' : 'their'} tree`)
+  if (newcomers > 0)
+    facts.push(
+      `${plural(newcomers, 'process', 'processes')} started after detection ended with ${newcomers === 1 ? 'its' : 'their'} tree`,
+    )
 
   const unrecorded = mine.filter((p) => p.unrecorded)
   if (unrecorded.length > 0) {
-    return {outcome: 'failed', detail: [`${plural(unrecorded.length, 'process', 'processes')} not signalled: the audit log could not be written`, ...notes(by('survived')), ...facts].join('; ')}
+    return {
+      outcome: 'failed',
+      detail: [
+        `${plural(unrecorded.length, 'process', 'processes')} not signalled: the audit log could not be written`,
+        ...notes(by('survived')),
+        ...facts,
+      ].join('; '),
+    }
   }
   const survived = by('survived')
   if (survived.length > 0) return {outcome: 'failed', detail: [...notes(survived), ...facts].join('; ')}
   const escaped = by('escaped')
   if (escaped.length > 0) {
-    const pids = escaped.slice(0, 5).map((p) => p.pid).join(', ') + (escaped.length > 5 ? ` and ${escaped.length - 5} more` : '')
+    const pids =
+      escaped
+        .slice(0, 5)
+        .map((p) => p.pid)
+        .join(', ') + (escaped.length > 5 ? ` and ${escaped.length - 5} more` : '')
     const sentence = `${plural(escaped.length, 'process', 'processes')} started after detection escaped the tree before it was stopped (PID ${pids}; now children of init or a subreaper): not signalled`
     return {outcome: 'failed', detail: [sentence, ...facts].join('; ')}
   }
@@ -181,10 +226,20 @@ function treeOutcome(mine: ProcessResult[], graceMs: number): {outcome: FixOutco
   const skipped = by('skipped')
   if (plannedNow.length > 0) {
     const spared = skipped.length > 0 ? [`would spare ${notes(skipped).join('; ')}`] : []
-    return {outcome: 'planned', detail: [`would end ${plural(plannedNow.length, 'process', 'processes')} (SIGTERM, then SIGKILL after ${graceMs / 1000} s)`, ...spared].join('; ')}
+    return {
+      outcome: 'planned',
+      detail: [
+        `would end ${plural(plannedNow.length, 'process', 'processes')} (SIGTERM, then SIGKILL after ${graceMs / 1000} s)`,
+        ...spared,
+      ].join('; '),
+    }
   }
   const zombies = by('zombie')
-  if (skipped.length > 0 || zombies.length > 0) return {outcome: 'skipped', detail: [...notes(skipped).map((n) => `spared ${n}`), ...notes(zombies), ...facts].join('; ')}
+  if (skipped.length > 0 || zombies.length > 0)
+    return {
+      outcome: 'skipped',
+      detail: [...notes(skipped).map((n) => `spared ${n}`), ...notes(zombies), ...facts].join('; '),
+    }
   if (ended.length > 0 || newcomers > 0) return {outcome: 'fixed', detail: facts.join('; ')}
   return {outcome: 'already-gone', detail: 'every process had already exited'}
 }

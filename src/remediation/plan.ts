@@ -109,7 +109,8 @@ export function planRemediation(diagnosis: PlanInput, opts: PlanOptions = {}): R
 /** The latest start time (ticks) among the processes of a snapshot; undefined when none is known. */
 export function detectedAtTicks(processes: readonly {startTicks?: number}[]): number | undefined {
   let latest: number | undefined
-  for (const p of processes) if (p.startTicks !== undefined && (latest === undefined || p.startTicks > latest)) latest = p.startTicks
+  for (const p of processes)
+    if (p.startTicks !== undefined && (latest === undefined || p.startTicks > latest)) latest = p.startTicks
   return latest
 }
 
@@ -140,8 +141,12 @@ export function plannedProcesses(plan: RemediationPlan): PlannedProcess[] {
 }
 
 /** The tmux and socket actions of the plan, for display. */
-export function plannedOtherActions(plan: RemediationPlan): Array<{findingId: string; action: Exclude<FixAction, {kind: 'terminate-tree'}>}> {
+export function plannedOtherActions(
+  plan: RemediationPlan,
+): Array<{findingId: string; action: Exclude<FixAction, {kind: 'terminate-tree'}>}> {
   return plan.items.flatMap(({finding, actions}) =>
-    actions.filter((a): a is Exclude<FixAction, {kind: 'terminate-tree'}> => a.kind !== 'terminate-tree').map((action) => ({findingId: finding.id, action})),
+    actions
+      .filter((a): a is Exclude<FixAction, {kind: 'terminate-tree'}> => a.kind !== 'terminate-tree')
+      .map((action) => ({findingId: finding.id, action})),
   )
 }

@@ -46,10 +46,16 @@ const listDir = (dir: string): string[] | undefined => {
  * The real probe: /proc/PID/stat and /proc/PID/status, /proc/PID/task/TID/children, and kill(2). `read` and
  * `list` read files and directories (tests race them).
  */
-export function procProbe(procRoot = '/proc', read: (path: string) => string | undefined = (file) => readProcText(file), list = listDir): ProcessProbe {
+export function procProbe(
+  procRoot = '/proc',
+  read: (path: string) => string | undefined = (file) => readProcText(file),
+  list = listDir,
+): ProcessProbe {
   /** Without /proc/PID/task/TID/children (a kernel built without CONFIG_PROC_CHILDREN): every stat's ppid. */
   const scan = (pid: number) =>
-    (list(procRoot) ?? []).filter((name) => /^\d+$/.test(name) && parseStat(read(`${procRoot}/${name}/stat`) ?? '')?.ppid === pid).map(Number)
+    (list(procRoot) ?? [])
+      .filter((name) => /^\d+$/.test(name) && parseStat(read(`${procRoot}/${name}/stat`) ?? '')?.ppid === pid)
+      .map(Number)
   return {
     read(pid) {
       const stat = parseStat(read(`${procRoot}/${pid}/stat`) ?? '')
@@ -62,7 +68,16 @@ export function procProbe(procRoot = '/proc', read: (path: string) => string | u
         if (!again || again.startTicks !== stat.startTicks) return undefined
       }
       const {uid} = parseStatus(status ?? '')
-      return {pid, startTicks: stat.startTicks, ppid: stat.ppid, uid, state: stat.state, comm: stat.comm, sid: stat.sid, pgid: stat.pgid}
+      return {
+        pid,
+        startTicks: stat.startTicks,
+        ppid: stat.ppid,
+        uid,
+        state: stat.state,
+        comm: stat.comm,
+        sid: stat.sid,
+        pgid: stat.pgid,
+      }
     },
     argv(pid) {
       const text = read(`${procRoot}/${pid}/cmdline`)

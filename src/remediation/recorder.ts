@@ -65,7 +65,10 @@ export class Recorder {
       findingId: m.tree.item.id,
       pid: t.pid,
       startTicks: t.startTicks,
-      startTime: bootTimeMs !== undefined && t.startTicks !== undefined ? new Date(bootTimeMs + (t.startTicks * 1000) / clockTicksPerSecond).toISOString() : undefined,
+      startTime:
+        bootTimeMs !== undefined && t.startTicks !== undefined
+          ? new Date(bootTimeMs + (t.startTicks * 1000) / clockTicksPerSecond).toISOString()
+          : undefined,
       uid: extra.uid ?? t.uid,
       command: t.command,
       session: m.tree.action.session ?? m.tree.item.session,
@@ -78,7 +81,8 @@ export class Recorder {
   /** The intent lines for `signals` to each of `members`, on disk (fdatasync) before any of them is sent. */
   intend(members: Member[], signals: Signal[]): boolean {
     if (members.length === 0) return true
-    for (const m of members) for (const signal of signals) if (!this.member('intent', m, {signal, outcome: 'intended'})) return false
+    for (const m of members)
+      for (const signal of signals) if (!this.member('intent', m, {signal, outcome: 'intended'})) return false
     return this.flush()
   }
 

@@ -32,9 +32,12 @@ export function fixRequest(flags: FixFlags, env: {stdinIsTTY: boolean; uid: numb
     return undefined
   }
   const allUsers = Boolean(flags['all-users'])
-  if (allUsers && env.uid !== 0) throw new DoctorError(`--all-users needs root (you are uid ${env.uid}): only root may end other users' processes`)
+  if (allUsers && env.uid !== 0)
+    throw new DoctorError(`--all-users needs root (you are uid ${env.uid}): only root may end other users' processes`)
   if (!dryRun && !flags.yes && !env.stdinIsTTY) {
-    throw new DoctorError('--fix asks for confirmation but stdin is not a terminal: pass --yes to fix without asking, or --dry-run to only see the plan')
+    throw new DoctorError(
+      '--fix asks for confirmation but stdin is not a terminal: pass --yes to fix without asking, or --dry-run to only see the plan',
+    )
   }
   return {dryRun, yes: Boolean(flags.yes), graceMs: Math.round((flags.grace ?? 5) * 1000), allUsers, only: flags.only}
 }

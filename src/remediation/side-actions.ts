@@ -6,15 +6,27 @@ import type {FixOutcome} from './outcome.js'
 import type {SideResult} from './outcome.js'
 import type {LiveProcess, ProcessProbe} from './probe.js'
 import type {Recorder} from './recorder.js'
-import {disarmArgs, sessionArgs, type TerminationAction, type TerminationItem, type TerminationRequest} from './termination.js'
+import {
+  disarmArgs,
+  sessionArgs,
+  type TerminationAction,
+  type TerminationItem,
+  type TerminationRequest,
+} from './termination.js'
 
 /** Runs `tmux -S socket args...`; the seam for tmux actions. */
-export type TmuxRunner = (socket: string, args: string[]) => Promise<{code: number | null; stdout: string; stderr: string}>
+export type TmuxRunner = (
+  socket: string,
+  args: string[],
+) => Promise<{code: number | null; stdout: string; stderr: string}>
 
 export const liveTmux: TmuxRunner = (socket, args) => runTmux(['-S', socket, ...args], 3000)
 
 /** Runs `RUNTIME args...` (docker, podman from PATH); the seam for container actions. */
-export type ContainerRunner = (runtime: 'docker' | 'podman', args: string[]) => Promise<{code: number | null; stdout: string; stderr: string}>
+export type ContainerRunner = (
+  runtime: 'docker' | 'podman',
+  args: string[],
+) => Promise<{code: number | null; stdout: string; stderr: string}>
 
 /** `docker stop` waits its own 10 s grace before it kills: give it that and some. */
 export const liveContainers: ContainerRunner = (runtime, args) => runMux(runtime, args, 30_000)
@@ -75,18 +87,28 @@ export interface ServerRefusal {
  * now. `pid`: what the server reported when it was recorded, read again from /proc (no round trip to a busy
  * server); without it the server is asked. undefined: the doctor may act on it.
  */
-export async function tmuxServerRefusal(socket: string, o: ServerOwnership, known?: number): Promise<ServerRefusal | undefined> {
+export async function tmuxServerRefusal(
+  socket: string,
+  o: ServerOwnership,
+  known?: number,
+): Promise<ServerRefusal | undefined> {
   if (o.allUsers && o.invokingUid === 0) return undefined
   const hint = o.invokingUid === 0 ? '; pass --all-users to include other users' : ''
-  const notYours = (uid: number, what: string) => ({detail: `the tmux server on ${socket} belongs to uid ${uid} (${what}), not to you (uid ${o.invokingUid})${hint}`})
+  const notYours = (uid: number, what: string) => ({
+    detail: `the tmux server on ${socket} belongs to uid ${uid} (${what}), not to you (uid ${o.invokingUid})${hint}`,
+  })
   const file = o.sockets.inspect(socket)
   if (!file) return {detail: `no tmux server at ${socket} any more`, gone: true}
   if (!file.isSocket) return {detail: `${socket} is not a socket`}
   if (file.uid !== o.invokingUid) return notYours(file.uid, 'its socket file')
   const pid = known ?? (await askPid(socket, o.tmux))
-  if (pid === undefined) return {detail: `the tmux server on ${socket} did not tell its pid, so its owner cannot be verified`}
+  if (pid === undefined)
+    return {detail: `the tmux server on ${socket} did not tell its pid, so its owner cannot be verified`}
   const live = o.probe.read(pid)
-  if (!live || !o.isTmuxServer(live)) return {detail: `the tmux server on ${socket} names PID ${pid}, which is no tmux server here, so its owner cannot be verified`}
+  if (!live || !o.isTmuxServer(live))
+    return {
+      detail: `the tmux server on ${socket} names PID ${pid}, which is no tmux server here, so its owner cannot be verified`,
+    }
   if (live.uid === undefined) return {detail: `the owner of the tmux server on ${socket} (PID ${pid}) cannot be read`}
   if (live.uid !== o.invokingUid) return notYours(live.uid, `its process, PID ${pid}`)
   return undefined
@@ -113,9 +135,11 @@ export async function runSideActions(plan: TerminationRequest, deps: SideActionD
   for (const item of plan.items) {
     if (item.error) continue
     for (const action of item.actions) {
-      if (action.kind === 'dead-pane' || action.kind === 'unsupported-tmux') out.push(await runTmuxAction(item, action, deps))
+      if (action.kind === 'dead-pane' || action.kind === 'unsupported-tmux')
+        out.push(await runTmuxAction(item, action, deps))
       if (action.kind === 'remove-socket') out.push(await removeSocket(item, action, deps))
-      if (action.kind === 'send-keys' || action.kind === 'kill-session') out.push(await runSessionAction(item, action, deps))
+      if (action.kind === 'send-keys' || action.kind === 'kill-session')
+        out.push(await runSessionAction(item, action, deps))
       if (action.kind === 'disarm') out.push(await disarm(item, action, deps))
       if (action.kind === 'stop-container') out.push(await stopContainer(item, action, deps))
     }
@@ -125,7 +149,11 @@ export async function runSideActions(plan: TerminationRequest, deps: SideActionD
 
 /** Not run: nothing could record it. */
 function notRun(findingId: string, deps: SideActionDeps): SideResult {
-  return {findingId, outcome: 'failed', detail: `not run: the audit log could not be written (${deps.recorder.failure?.code})`}
+  return {
+    findingId,
+    outcome: 'failed',
+    detail: `not run: the audit log could not be written (${deps.recorder.failure?.code})`,
+  }
 }
 
 /**
@@ -133,7 +161,11 @@ function notRun(findingId: string, deps: SideActionDeps): SideResult {
  * file and server process, read now; any user's for root with --all-users): nothing that could end a live
  * pane, nothing on another user's server.
  */
-async function runTmuxAction(item: TerminationItem, action: Extract<TerminationAction, {kind: 'dead-pane' | 'unsupported-tmux'}>, deps: SideActionDeps): Promise<SideResult> {
+async function runTmuxAction(
+  item: TerminationItem,
+  action: Extract<TerminationAction, {kind: 'dead-pane' | 'unsupported-tmux'}>,
+  deps: SideActionDeps,
+): Promise<SideResult> {
   const findingId = item.id
   const entry = {event: 'tmux', findingId, socket: action.socket, args: action.args} as const
   const record = (outcome: FixOutcome['outcome'], detail: string) => {
@@ -142,7 +174,10 @@ async function runTmuxAction(item: TerminationItem, action: Extract<TerminationA
   }
   if (deps.recorder.failure) return notRun(findingId, deps)
   if (action.kind === 'unsupported-tmux') {
-    return record('skipped', `the engine runs only kill-pane / respawn-pane -t PANE, not: tmux ${action.args.join(' ')}`)
+    return record(
+      'skipped',
+      `the engine runs only kill-pane / respawn-pane -t PANE, not: tmux ${action.args.join(' ')}`,
+    )
   }
   const {command, pane} = action
   const refused = await tmuxServerRefusal(action.socket, deps)
@@ -153,20 +188,27 @@ async function runTmuxAction(item: TerminationItem, action: Extract<TerminationA
   if (deps.dryRun) return record('planned', `would run tmux ${action.args.join(' ')}`)
   if (!deps.recorder.recordIntent({...entry, event: 'intent', outcome: 'intended'})) return notRun(findingId, deps)
   const r = await deps.tmux(action.socket, action.args)
-  return r.code === 0 ? record('fixed', `tmux ${action.args.join(' ')}`) : record('failed', `tmux ${command} failed: ${r.stderr.trim().split('\n')[0]}`)
+  return r.code === 0
+    ? record('fixed', `tmux ${action.args.join(' ')}`)
+    : record('failed', `tmux ${command} failed: ${r.stderr.trim().split('\n')[0]}`)
 }
 
 /**
  * A step of `session stop` (Ctrl-C to a pane, kill-session), on disk before it runs like a signal. Ownership
  * of the server is checked by the caller right before it asks (it knows the server's pid from the snapshot).
  */
-async function runSessionAction(item: TerminationItem, action: Extract<TerminationAction, {kind: 'send-keys' | 'kill-session'}>, deps: SideActionDeps): Promise<SideResult> {
+async function runSessionAction(
+  item: TerminationItem,
+  action: Extract<TerminationAction, {kind: 'send-keys' | 'kill-session'}>,
+  deps: SideActionDeps,
+): Promise<SideResult> {
   const findingId = item.id
   const args = sessionArgs(action)
   const entry = {event: 'tmux', findingId, session: item.session, socket: action.socket} as const
   if (deps.recorder.failure) return notRun(findingId, deps)
   if (deps.dryRun) return {findingId, outcome: 'planned', detail: `would run tmux ${args.join(' ')}`}
-  if (!deps.recorder.recordIntent({...entry, event: 'intent', args, outcome: 'intended'})) return notRun(findingId, deps)
+  if (!deps.recorder.recordIntent({...entry, event: 'intent', args, outcome: 'intended'}))
+    return notRun(findingId, deps)
   const r = await deps.tmux(action.socket, args)
   const detail = r.code === 0 ? '' : r.stderr.trim().split('\n')[0] || `exit ${r.code}`
   deps.recorder.record({...entry, args, outcome: r.code === 0 ? 'done' : 'failed', detail: detail || undefined})
@@ -174,7 +216,11 @@ async function runSessionAction(item: TerminationItem, action: Extract<Terminati
 }
 
 /** Each disarming command in turn; one that fails is a note (an old tmux lacks pane options), not a failure. */
-async function disarm(item: TerminationItem, action: Extract<TerminationAction, {kind: 'disarm'}>, deps: SideActionDeps): Promise<SideResult> {
+async function disarm(
+  item: TerminationItem,
+  action: Extract<TerminationAction, {kind: 'disarm'}>,
+  deps: SideActionDeps,
+): Promise<SideResult> {
   const notes: string[] = []
   for (const args of disarmArgs(action)) {
     const r = await deps.tmux(action.socket, args)
@@ -184,7 +230,11 @@ async function disarm(item: TerminationItem, action: Extract<TerminationAction, 
 }
 
 /** A socket file no server listens on any more, owned by the user. */
-async function removeSocket(item: TerminationItem, action: Extract<TerminationAction, {kind: 'remove-socket'}>, deps: SideActionDeps): Promise<SideResult> {
+async function removeSocket(
+  item: TerminationItem,
+  action: Extract<TerminationAction, {kind: 'remove-socket'}>,
+  deps: SideActionDeps,
+): Promise<SideResult> {
   const findingId = item.id
   const entry = {event: 'remove-socket', findingId, path: action.path} as const
   const record = (outcome: FixOutcome['outcome'], detail: string) => {
@@ -215,30 +265,48 @@ async function removeSocket(item: TerminationItem, action: Extract<TerminationAc
  * the client). "No such container" after a stop means the runtime removed it: fixed. Without --rm the
  * stopped container is kept, as the user asked.
  */
-async function stopContainer(item: TerminationItem, action: Extract<TerminationAction, {kind: 'stop-container'}>, deps: SideActionDeps): Promise<SideResult> {
+async function stopContainer(
+  item: TerminationItem,
+  action: Extract<TerminationAction, {kind: 'stop-container'}>,
+  deps: SideActionDeps,
+): Promise<SideResult> {
   const findingId = item.id
   const who = action.name ?? action.id.slice(0, 12)
-  const entry = {event: 'container', findingId, runtime: action.runtime, container: action.id, pid: action.client.pid} as const
+  const entry = {
+    event: 'container',
+    findingId,
+    runtime: action.runtime,
+    container: action.id,
+    pid: action.client.pid,
+  } as const
   const record = (outcome: FixOutcome['outcome'], detail: string, args?: string[]) => {
     deps.recorder.record({...entry, ...(args ? {args} : {}), outcome, detail})
     return {findingId, outcome, detail}
   }
   if (deps.recorder.failure) return notRun(findingId, deps)
   const stop = ['stop', action.id]
-  if (deps.dryRun) return record('planned', `would run ${action.runtime} stop ${who}${action.remove ? ` (and rm if --rm did not remove it)` : ''}`, stop)
+  if (deps.dryRun)
+    return record(
+      'planned',
+      `would run ${action.runtime} stop ${who}${action.remove ? ` (and rm if --rm did not remove it)` : ''}`,
+      stop,
+    )
   if (deps.clientDone && !deps.clientDone(action.client.pid)) {
     return record('skipped', `its client (pid ${action.client.pid}) was not ended: container ${who} left running`, stop)
   }
   const run = deps.containers ?? liveContainers
-  if (!deps.recorder.recordIntent({...entry, event: 'intent', args: stop, outcome: 'intended'})) return notRun(findingId, deps)
+  if (!deps.recorder.recordIntent({...entry, event: 'intent', args: stop, outcome: 'intended'}))
+    return notRun(findingId, deps)
   const firstLine = (r: {stderr: string; code: number | null}) => r.stderr.trim().split('\n')[0] || `exit ${r.code}`
   const gone = (r: {stderr: string}) => /no such container/i.test(r.stderr)
   const stopped = await run(action.runtime, stop)
-  if (stopped.code !== 0 && !gone(stopped)) return record('failed', `${action.runtime} stop ${who} failed: ${firstLine(stopped)}`, stop)
+  if (stopped.code !== 0 && !gone(stopped))
+    return record('failed', `${action.runtime} stop ${who} failed: ${firstLine(stopped)}`, stop)
   if (stopped.code !== 0) return record('already-gone', `container ${who} no longer exists`, stop)
   if (!action.remove) return record('fixed', `${action.runtime} stop ${who} (kept: started without --rm)`, stop)
   const rm = ['rm', action.id]
-  if (!deps.recorder.recordIntent({...entry, event: 'intent', args: rm, outcome: 'intended'})) return notRun(findingId, deps)
+  if (!deps.recorder.recordIntent({...entry, event: 'intent', args: rm, outcome: 'intended'}))
+    return notRun(findingId, deps)
   const removed = await run(action.runtime, rm)
   if (removed.code === 0) return record('fixed', `${action.runtime} stop ${who}, then rm (--rm had not removed it)`, rm)
   if (gone(removed)) return record('fixed', `${action.runtime} stop ${who} (removed by --rm)`, rm)

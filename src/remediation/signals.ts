@@ -58,7 +58,10 @@ function send(ctx: SignalContext, m: Member, signal: Signal): boolean {
     else watch(m, 'gone')
     if (!ended) {
       m.endedWithTree = treeSignalled(m)
-      ctx.recorder.member('gone', m, {outcome: 'already-gone', detail: `gone before its ${signal}${m.endedWithTree ? ': it ended with its tree' : ''}`})
+      ctx.recorder.member('gone', m, {
+        outcome: 'already-gone',
+        detail: `gone before its ${signal}${m.endedWithTree ? ': it ended with its tree' : ''}`,
+      })
     }
     return false
   }
@@ -75,7 +78,11 @@ function send(ctx: SignalContext, m: Member, signal: Signal): boolean {
   if (result === 'ESRCH') {
     watch(m, 'gone')
     m.endedWithTree = treeSignalled(m)
-    ctx.recorder.member('signal', m, {signal, outcome: 'already-gone', detail: 'ESRCH: it exited just before the signal'})
+    ctx.recorder.member('signal', m, {
+      signal,
+      outcome: 'already-gone',
+      detail: 'ESRCH: it exited just before the signal',
+    })
   } else {
     m.status = 'refused'
     m.detail = `${signal} refused (EPERM)`

@@ -57,13 +57,21 @@ export async function stopSessions(opts: SessionStopOptions): Promise<SessionSto
     const sockets = [...opts.config.sockets, ...(opts.request.socket ? [opts.request.socket] : [])]
     const snapshot = await collectSnapshot({sockets})
     const {host} = snapshot
-    if (host.platform !== 'linux') throw new DoctorError(`session stop needs Linux /proc to verify each process before signalling it (this is ${host.platform})`)
+    if (host.platform !== 'linux')
+      throw new DoctorError(
+        `session stop needs Linux /proc to verify each process before signalling it (this is ${host.platform})`,
+      )
     const plan = planTeardown(snapshot, opts.request)
     const probe = opts.probe ?? procProbe()
     const isAlive = (p: RecordedProcess) => {
       const live = probe.read(p.pid)
       // Without a start time the identity cannot be proved gone either: count it alive (the engine spares it).
-      return live !== undefined && (p.startTicks === undefined || live.startTicks === p.startTicks) && live.state !== 'Z' && live.state !== 'X'
+      return (
+        live !== undefined &&
+        (p.startTicks === undefined || live.startTicks === p.startTicks) &&
+        live.state !== 'Z' &&
+        live.state !== 'X'
+      )
     }
     const audit = new AuditLog(dir, `${process.pid}@${new Date().toISOString()}`)
     const rules = createRules(opts.config.rules)
@@ -91,14 +99,19 @@ export async function stopSessions(opts: SessionStopOptions): Promise<SessionSto
           isAlive,
           audit,
           refuse: (socket) =>
-            tmuxServerRefusal(socket, {
-              tmux,
-              sockets: liveSocketOps,
-              probe,
-              isTmuxServer: (live) => rules.isTmuxServer({pid: live.pid, ppid: live.ppid, comm: live.comm, argv: [], env: {}}),
-              invokingUid: host.uid,
-              allUsers,
-            }, serverPids.get(socket)),
+            tmuxServerRefusal(
+              socket,
+              {
+                tmux,
+                sockets: liveSocketOps,
+                probe,
+                isTmuxServer: (live) =>
+                  rules.isTmuxServer({pid: live.pid, ppid: live.ppid, comm: live.comm, argv: [], env: {}}),
+                invokingUid: host.uid,
+                allUsers,
+              },
+              serverPids.get(socket),
+            ),
           sleep: systemClock.sleep,
           now: systemClock.now,
           act: (request) => executeRequest(request, engineOptions),

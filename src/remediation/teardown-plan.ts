@@ -39,7 +39,6 @@ export interface TeardownPlan {
   detectedAtTicks?: number
 }
 
-
 /**
  * Resolves the sessions to stop on the snapshot's servers and records every live pane's process tree.
  * Pure: a usage error (unknown session, ambiguous name, the doctor inside a session) is a DoctorError, exit 2.
@@ -48,11 +47,14 @@ export function planTeardown(snapshot: Snapshot, request: TeardownRequest): Tear
   let servers = snapshot.tmux.servers
   if (request.socket) {
     const mine = servers.find((s) => s.socket === request.socket)
-    if (mine?.status !== 'ok') throw new DoctorError(`no tmux server answers on ${request.socket}${mine?.error ? ` (${mine.error})` : ''}`)
+    if (mine?.status !== 'ok')
+      throw new DoctorError(`no tmux server answers on ${request.socket}${mine?.error ? ` (${mine.error})` : ''}`)
     servers = [mine]
   }
   servers = servers.filter((s) => s.status === 'ok')
-  const pairs = servers.flatMap((s) => [...new Set(s.panes.map((p) => p.session))].map((session) => ({session, server: s})))
+  const pairs = servers.flatMap((s) =>
+    [...new Set(s.panes.map((p) => p.session))].map((session) => ({session, server: s})),
+  )
   const existing = () => {
     const names = [...new Set(pairs.map((p) => p.session))].sort()
     if (names.length === 0) return 'no tmux session exists'
@@ -65,10 +67,14 @@ export function planTeardown(snapshot: Snapshot, request: TeardownRequest): Tear
   for (const name of request.names) {
     const found = pairs.filter((p) => p.session === name)
     if (found.length === 0) unknown.push(name)
-    else if (found.length > 1) throw new DoctorError(`session ${name} exists on several tmux servers (${found.map((f) => f.server.socket).join(', ')}): pass --socket`)
+    else if (found.length > 1)
+      throw new DoctorError(
+        `session ${name} exists on several tmux servers (${found.map((f) => f.server.socket).join(', ')}): pass --socket`,
+      )
     else chosen.set(`${found[0].server.socket}\u0000${name}`, found[0])
   }
-  if (unknown.length > 0) throw new DoctorError(`unknown session${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; ${existing()}`)
+  if (unknown.length > 0)
+    throw new DoctorError(`unknown session${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; ${existing()}`)
   if (request.allMatching) {
     const matched = pairs.filter((p) => request.allMatching!.test(p.session))
     if (matched.length === 0) throw new DoctorError(`no session matches /${request.allMatching.source}/; ${existing()}`)
@@ -85,7 +91,9 @@ export function planTeardown(snapshot: Snapshot, request: TeardownRequest): Tear
       if (!root) continue
       for (const p of tree.subtree(root)) {
         if (protectedPids.has(p.pid)) {
-          throw new DoctorError(`gt-doctor runs inside session ${session} (pane ${pane.paneId}): stopping it would end the doctor itself; run it from outside the session`)
+          throw new DoctorError(
+            `gt-doctor runs inside session ${session} (pane ${pane.paneId}): stopping it would end the doctor itself; run it from outside the session`,
+          )
         }
         const target = targetOf(tree, p.pid)
         if (target) processes.push({...target, paneId: pane.paneId, paneRoot: p === root})

@@ -39,7 +39,6 @@ export interface TeardownResult {
   auditFailure?: AuditFailure
 }
 
-
 export interface TeardownDeps {
   /** Only to ask tmux whether a session still exists. */
   tmux: TmuxRunner
@@ -78,14 +77,19 @@ export interface TeardownOptions {
  * is left of the recorded trees to the remediation engine (SIGTERM, grace, SIGKILL: each process re-verified by pid
  * and start time first), kill the session, and verify that nothing recorded is alive.
  */
-export async function runTeardown(plan: TeardownPlan, deps: TeardownDeps, opts: TeardownOptions): Promise<TeardownResult> {
+export async function runTeardown(
+  plan: TeardownPlan,
+  deps: TeardownDeps,
+  opts: TeardownOptions,
+): Promise<TeardownResult> {
   const poll = opts.pollMs ?? 50
   const notes = new Map<SessionTeardown, string[]>(plan.sessions.map((t) => [t, []]))
   let failed: string | undefined
   // The stop's own lines (a session left alone) go through the engine's recorder: one writer, one shape.
   const recorder = new Recorder({audit: deps.audit, onFail: (code) => (failed ??= code)})
   const write = (entry: AuditLine) => !failed && recorder.record(entry)
-  const audited = (t: SessionTeardown) => ({event: 'tmux', findingId: `session-stop:${t.session}`, session: t.session, socket: t.socket}) as const
+  const audited = (t: SessionTeardown) =>
+    ({event: 'tmux', findingId: `session-stop:${t.session}`, session: t.session, socket: t.socket}) as const
   // has-session only reads: it is run here. Everything that changes a session goes through the engine.
   const tmux = async (t: SessionTeardown, args: string[]) => {
     const r = await deps.tmux(t.socket, args)
@@ -113,13 +117,19 @@ export async function runTeardown(plan: TeardownPlan, deps: TeardownDeps, opts: 
   }
   for (const t of plan.sessions) {
     if (!(await mayAct(t))) continue
-    const [disarmed] = await act(t, [{kind: 'disarm', socket: t.socket, session: t.session, windows: t.windows, panes: t.panes.map((p) => p.paneId)}])
+    const [disarmed] = await act(t, [
+      {kind: 'disarm', socket: t.socket, session: t.session, windows: t.windows, panes: t.panes.map((p) => p.paneId)},
+    ])
     notes.get(t)!.push(...(disarmed.notes ?? []))
   }
   for (const t of plan.sessions) {
     if (!(await mayAct(t))) continue
     const panes = t.panes.filter((x) => !x.dead)
-    if (panes.length > 0) await act(t, panes.map((p) => ({kind: 'send-keys', socket: t.socket, pane: p.paneId, keys: 'C-c'})))
+    if (panes.length > 0)
+      await act(
+        t,
+        panes.map((p) => ({kind: 'send-keys', socket: t.socket, pane: p.paneId, keys: 'C-c'})),
+      )
   }
   // Sessions left alone before anything was sent to them: their processes too.
   const untouched = new Map(leftAlone)
@@ -127,7 +137,8 @@ export async function runTeardown(plan: TeardownPlan, deps: TeardownDeps, opts: 
 
   const all = plans.flatMap((t) => t.processes)
   const deadline = deps.now() + opts.interruptWaitMs
-  while (all.some((p) => deps.isAlive(p)) && deps.now() < deadline) await deps.sleep(Math.min(poll, Math.max(1, deadline - deps.now())))
+  while (all.some((p) => deps.isAlive(p)) && deps.now() < deadline)
+    await deps.sleep(Math.min(poll, Math.max(1, deadline - deps.now())))
   const leftAfterInterrupt = new Set(all.filter((p) => deps.isAlive(p)))
 
   // What is left of each pane's tree, root first, goes to the engine as one terminate-tree action: every
@@ -140,10 +151,17 @@ export async function runTeardown(plan: TeardownPlan, deps: TeardownDeps, opts: 
         .map(({paneId: _pane, paneRoot: _root, ...target}) => target)
       if (targets.length === 0) continue
       const reason = `still running ${opts.interruptWaitMs / 1000} s after Ctrl-C to pane ${pane.paneId} of session ${t.session}, which is being stopped`
-      items.push({id: `session-stop:${t.session}:${pane.paneId}`, session: t.session, actions: [{kind: 'terminate-tree', targets, session: t.session, reason}]})
+      items.push({
+        id: `session-stop:${t.session}:${pane.paneId}`,
+        session: t.session,
+        actions: [{kind: 'terminate-tree', targets, session: t.session, reason}],
+      })
     }
   }
-  const engine = items.length === 0 || failed ? undefined : await deps.execute({items, memory: plan.memory, detectedAtTicks: plan.detectedAtTicks})
+  const engine =
+    items.length === 0 || failed
+      ? undefined
+      : await deps.execute({items, memory: plan.memory, detectedAtTicks: plan.detectedAtTicks})
   const byPid = new Map<number, ProcessResult>((engine?.processes ?? []).map((r) => [r.pid, r]))
   failed ??= engine?.auditFailure?.code
 
@@ -177,18 +195,40 @@ export async function runTeardown(plan: TeardownPlan, deps: TeardownDeps, opts: 
       if (why) return {...base, ended: 'left', detail: why}
       if (deps.isAlive(p)) {
         survived++
-        return {...base, ended: 'survived', detail: r?.detail ?? (failed ? `not signalled: the audit log could not be written (${failed})` : 'still running')}
+        return {
+          ...base,
+          ended: 'survived',
+          detail:
+            r?.detail ?? (failed ? `not signalled: the audit log could not be written (${failed})` : 'still running'),
+        }
       }
       if (!leftAfterInterrupt.has(p)) return {...base, ended: 'ctrl-c', detail: 'exited after Ctrl-C'}
-      if (r?.signals.includes('SIGKILL')) return {...base, ended: 'sigkill', detail: 'ignored Ctrl-C and SIGTERM: ended by SIGKILL after the grace period'}
+      if (r?.signals.includes('SIGKILL'))
+        return {
+          ...base,
+          ended: 'sigkill',
+          detail: 'ignored Ctrl-C and SIGTERM: ended by SIGKILL after the grace period',
+        }
       if (r?.signals.includes('SIGTERM')) return {...base, ended: 'sigterm', detail: 'ended by SIGTERM'}
       // Gone without a signal of ours: its parent ended it, or it exited just before the SIGTERM.
-      if (r?.outcome === 'already-gone') return {...base, ended: 'ctrl-c', detail: 'exited after Ctrl-C (just after the wait)'}
-      return {...base, ended: 'exited', detail: r?.detail ? `exited unsignalled (${r.detail})` : 'exited unsignalled: its parent ended it'}
+      if (r?.outcome === 'already-gone')
+        return {...base, ended: 'ctrl-c', detail: 'exited after Ctrl-C (just after the wait)'}
+      return {
+        ...base,
+        ended: 'exited',
+        detail: r?.detail ? `exited unsignalled (${r.detail})` : 'exited unsignalled: its parent ended it',
+      }
     })
     return {session: t.session, socket: t.socket, outcome: sessionOutcome.get(t)!, processes, notes: notes.get(t)!}
   })
   const unfinished = sessions.filter((s) => s.outcome === 'kill-failed' || s.outcome === 'skipped').length
-  const auditFailure = failed === undefined ? undefined : (engine?.auditFailure ?? {code: failed, signalled: 0, notSignalled: sessions.flatMap((s) => s.processes).filter((p) => p.ended === 'survived').length})
+  const auditFailure =
+    failed === undefined
+      ? undefined
+      : (engine?.auditFailure ?? {
+          code: failed,
+          signalled: 0,
+          notSignalled: sessions.flatMap((s) => s.processes).filter((p) => p.ended === 'survived').length,
+        })
   return {sessions, survived: survived + unfinished, ...(auditFailure ? {auditFailure} : {})}
 }

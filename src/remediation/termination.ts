@@ -72,17 +72,20 @@ export function narrowAction(a: FixAction): TerminationAction {
   const [command] = a.args
   const t = a.args.indexOf('-t')
   const pane = t >= 0 ? a.args[t + 1] : undefined
-  if ((command === 'kill-pane' || command === 'respawn-pane') && pane) return {kind: 'dead-pane', command, socket: a.socket, pane, args: a.args}
+  if ((command === 'kill-pane' || command === 'respawn-pane') && pane)
+    return {kind: 'dead-pane', command, socket: a.socket, pane, args: a.args}
   return {kind: 'unsupported-tmux', socket: a.socket, args: a.args}
 }
 
 /** The adapter from `--fix`'s plan: one item per fixable finding, filed under the finding's id. */
 export function terminationRequest(plan: RemediationPlan): TerminationRequest {
-  const items = plan.items.map(({finding, actions, error}): TerminationItem => ({
-    id: finding.id,
-    session: finding.session,
-    actions: actions.map(narrowAction),
-    ...(error === undefined ? {} : {error}),
-  }))
+  const items = plan.items.map(
+    ({finding, actions, error}): TerminationItem => ({
+      id: finding.id,
+      session: finding.session,
+      actions: actions.map(narrowAction),
+      ...(error === undefined ? {} : {error}),
+    }),
+  )
   return {items, memory: plan.memory, detectedAtTicks: plan.detectedAtTicks}
 }

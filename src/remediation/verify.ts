@@ -29,7 +29,11 @@ export interface Lineage {
   describe(ppid: number): string
 }
 
-export type Verdict = {kind: 'ok'} | {kind: 'gone'} | {kind: 'dead'; live: LiveProcess} | {kind: 'spare'; detail: string}
+export type Verdict =
+  | {kind: 'ok'}
+  | {kind: 'gone'}
+  | {kind: 'dead'; live: LiveProcess}
+  | {kind: 'spare'; detail: string}
 
 /** What no target may be, planned or found later: PID 1, the doctor's chain, a tmux server or pane, not yours. */
 export function refusal(live: LiveProcess, id: Identity, detectedUid?: number): string | undefined {
@@ -41,7 +45,8 @@ export function refusal(live: LiveProcess, id: Identity, detectedUid?: number): 
   if (id.livePanes?.has(live.pid)) return 'the process of a live tmux pane is never signalled'
   const {invokingUid, allUsers} = id
   if (live.uid === undefined) return 'its owner could not be read'
-  if (detectedUid !== undefined && detectedUid !== live.uid) return `its owner changed from uid ${detectedUid} to uid ${live.uid}`
+  if (detectedUid !== undefined && detectedUid !== live.uid)
+    return `its owner changed from uid ${detectedUid} to uid ${live.uid}`
   if (live.uid !== invokingUid && !(allUsers && invokingUid === 0)) {
     const hint = invokingUid === 0 ? '; pass --all-users to include other users' : ''
     return `owned by uid ${live.uid}, not by you (uid ${invokingUid})${hint}`
@@ -52,9 +57,13 @@ export function refusal(live: LiveProcess, id: Identity, detectedUid?: number): 
 /** One planned target against its live re-read: is it still provably the orphan that was detected? */
 export function verify(t: ProcessTarget, live: LiveProcess | undefined, id: Identity, lineage: Lineage): Verdict {
   if (!live) return {kind: 'gone'}
-  if (t.startTicks === undefined) return {kind: 'spare', detail: 'start time unknown at detection, so PID reuse cannot be ruled out'}
+  if (t.startTicks === undefined)
+    return {kind: 'spare', detail: 'start time unknown at detection, so PID reuse cannot be ruled out'}
   if (live.startTicks !== t.startTicks) {
-    return {kind: 'spare', detail: `PID reused: PID ${t.pid} is now another process (start ticks ${live.startTicks}, detected ${t.startTicks})`}
+    return {
+      kind: 'spare',
+      detail: `PID reused: PID ${t.pid} is now another process (start ticks ${live.startTicks}, detected ${t.startTicks})`,
+    }
   }
   const refused = refusal(live, id, t.uid)
   if (refused) return {kind: 'spare', detail: refused}
@@ -65,17 +74,25 @@ export function verify(t: ProcessTarget, live: LiveProcess | undefined, id: Iden
       if (adopter === 'spared') return {kind: 'spare', detail: `its new parent PID ${live.ppid} in this tree is spared`}
     } else if (!lineage.rootAncestors.has(live.ppid) && !id.isReaper(live.ppid)) {
       // Only a subreaper can adopt: one above the root is still this orphan's own lineage.
-      return {kind: 'spare', detail: `no longer an orphan: its parent changed from PID ${t.ppid} to ${lineage.describe(live.ppid)}`}
+      return {
+        kind: 'spare',
+        detail: `no longer an orphan: its parent changed from PID ${t.ppid} to ${lineage.describe(live.ppid)}`,
+      }
     }
   }
   return {kind: 'ok'}
 }
 
 /** Why a child of a stopped member is left alone; it has no detected identity, so it must prove it is new. */
-export function newcomerRefusal(live: LiveProcess, id: Identity, detectedAtTicks: number | undefined): string | undefined {
+export function newcomerRefusal(
+  live: LiveProcess,
+  id: Identity,
+  detectedAtTicks: number | undefined,
+): string | undefined {
   const refused = refusal(live, id)
   if (refused) return refused
   if (id.isReaper(live.pid)) return 'a subreaper (it adopts orphans) is never signalled'
-  if (detectedAtTicks === undefined || live.startTicks <= detectedAtTicks) return 'running since before detection, yet not in the plan: left alone'
+  if (detectedAtTicks === undefined || live.startTicks <= detectedAtTicks)
+    return 'running since before detection, yet not in the plan: left alone'
   return undefined
 }

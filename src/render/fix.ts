@@ -27,18 +27,13 @@ function fitted(allColumns: Column[], allRows: string[][], color: boolean, width
     const flex = columns.findIndex((c) => c.flex)
     return rows
       .flatMap((r) => [
-        ...wrapIndented(
-          r.filter((_, i) => i !== flex && r[i] !== '-' && r[i] !== '').join(' · '),
-          width,
-          '',
-        ),
+        ...wrapIndented(r.filter((_, i) => i !== flex && r[i] !== '-' && r[i] !== '').join(' · '), width, ''),
         ...wrapIndented(r[flex] ?? '', width, '  '),
       ])
       .join('\n')
   }
   return drawTable(columns, widths, rows, gridPaint(painter(color))).join('\n')
 }
-
 
 /** The plan as the user confirms it: every process it will signal, with its command, session, memory and why. */
 export function renderPlan(plan: RemediationPlan, opts: FixRenderOptions): string {
@@ -59,7 +54,13 @@ export function renderPlan(plan: RemediationPlan, opts: FixRenderOptions): strin
         '',
       ).map(c.bold),
     )
-    const rows = procs.map((p) => [p.root ? String(p.pid) : ` └ ${p.pid}`, shortCommand(p.command, 120), p.session ?? '-', formatBytes(p.memoryBytes), p.why])
+    const rows = procs.map((p) => [
+      p.root ? String(p.pid) : ` └ ${p.pid}`,
+      shortCommand(p.command, 120),
+      p.session ?? '-',
+      formatBytes(p.memoryBytes),
+      p.why,
+    ])
     lines.push(fitted(PLAN_COLUMNS, rows, opts.color, width))
   }
   for (const {action} of others) {
@@ -95,7 +96,14 @@ export function renderFixed(report: Report, opts: {color: boolean; width?: numbe
   if (fixed.length === 0) return c.gray('Nothing was fixed.')
   const rows = fixed.map((f) => {
     const fix = f.fix!
-    return [f.check, c[OUTCOME_PAINT[fix.outcome]](fix.outcome), formatPids(f.pid, f.pids), f.session ?? '-', formatBytes(fix.freedBytes), fix.detail]
+    return [
+      f.check,
+      c[OUTCOME_PAINT[fix.outcome]](fix.outcome),
+      formatPids(f.pid, f.pids),
+      f.session ?? '-',
+      formatBytes(fix.freedBytes),
+      fix.detail,
+    ]
   })
   return `${c.bold('Fix results')}\n${fitted(FIXED_COLUMNS, rows, opts.color, opts.width ?? terminalWidth())}\n${c.bold('After the fix')}`
 }
@@ -106,5 +114,18 @@ function containerSteps(a: Extract<FixAction, {kind: 'stop-container'}>): string
   return `${a.runtime} stop ${who}${a.remove ? `, then ${a.runtime} rm ${who} if --rm did not remove it` : ' (kept: started without --rm)'}`
 }
 
-const PLAN_COLUMNS: Column[] = [{head: 'PID'}, {head: 'Command', min: 14}, {head: 'Session', min: 10}, {head: 'Memory'}, {head: 'Why', flex: true}]
-const FIXED_COLUMNS: Column[] = [{head: 'Check', min: 10}, {head: 'Outcome'}, {head: 'PID'}, {head: 'Session', min: 10}, {head: 'Freed'}, {head: 'Detail', flex: true}]
+const PLAN_COLUMNS: Column[] = [
+  {head: 'PID'},
+  {head: 'Command', min: 14},
+  {head: 'Session', min: 10},
+  {head: 'Memory'},
+  {head: 'Why', flex: true},
+]
+const FIXED_COLUMNS: Column[] = [
+  {head: 'Check', min: 10},
+  {head: 'Outcome'},
+  {head: 'PID'},
+  {head: 'Session', min: 10},
+  {head: 'Freed'},
+  {head: 'Detail', flex: true},
+]

@@ -1,6 +1,7 @@
 /** `1234` or `1234 (+5)` for a tree: the root and how many more processes it covers. */
 export function formatPids(pid: number | undefined, pids: readonly number[]): string {
-  if (pid === undefined) return pids.length === 0 ? '-' : pids.length <= 3 ? pids.join(', ') : `${pids.length} processes`
+  if (pid === undefined)
+    return pids.length === 0 ? '-' : pids.length <= 3 ? pids.join(', ') : `${pids.length} processes`
   const more = pids.filter((p) => p !== pid).length
   return more > 0 ? `${pid} (+${more})` : String(pid)
 }

@@ -40,7 +40,10 @@ export function downsample(values: number[], width: number): number[] {
  */
 export function resample(values: number[], columns: number): number[] {
   if (values.length >= columns) return downsample(values, columns)
-  return Array.from({length: columns}, (_, i) => values[Math.min(values.length - 1, Math.floor((i * values.length) / columns))])
+  return Array.from(
+    {length: columns},
+    (_, i) => values[Math.min(values.length - 1, Math.floor((i * values.length) / columns))],
+  )
 }
 
 /** The top of the y axis and the rows: a multiple of the rows, so every label is a round step. */
@@ -57,7 +60,14 @@ function scale(max: number, rows: number, step = 1): {top: number; height: numbe
 export function chart(
   title: string,
   values: number[],
-  opts: {color: boolean; width: number; paint?: string; times?: [string, string]; label?: (x: number) => string; step?: number},
+  opts: {
+    color: boolean
+    width: number
+    paint?: string
+    times?: [string, string]
+    label?: (x: number) => string
+    step?: number
+  },
 ): string {
   const label = opts.label ?? ((x: number) => String(Math.round(x)))
   const {top, height} = scale(Math.max(0, ...values), 6, opts.step)
@@ -109,7 +119,14 @@ export function renderHistory(entries: HistoryEntry[], opts: HistoryRenderOption
   const last = entries[entries.length - 1]
   const times = axisTimes(first.time, last.time)
   const lines: string[] = []
-  lines.push(...hanging(`${plural(entries.length, 'run')} from ${formatTime(first.time)} to ${formatTime(last.time)}`, width, '', '  ').map(c.bold))
+  lines.push(
+    ...hanging(
+      `${plural(entries.length, 'run')} from ${formatTime(first.time)} to ${formatTime(last.time)}`,
+      width,
+      '',
+      '  ',
+    ).map(c.bold),
+  )
   const shown = entries.length > width - 10 ? ' (each column the highest of its runs)' : ''
   const charts: Array<[string, (e: HistoryEntry) => number, string, ((x: number) => string)?, number?]> = [
     [`Orphan claude processes${shown}`, (e) => e.orphanClaude, asciichart.red],
@@ -133,13 +150,33 @@ export function renderHistory(entries: HistoryEntry[], opts: HistoryRenderOption
     ...(withFix ? [e.fixed === undefined ? '-' : String(e.fixed)] : []),
   ])
   lines.push('')
-  if (rows.length < entries.length) lines.push(...hanging(`The latest ${rows.length} of ${entries.length} runs (--limit to see more, --json for all):`, width, '', '  ').map(c.gray))
+  if (rows.length < entries.length)
+    lines.push(
+      ...hanging(
+        `The latest ${rows.length} of ${entries.length} runs (--limit to see more, --json for all):`,
+        width,
+        '',
+        '  ',
+      ).map(c.gray),
+    )
   const widths = fitColumns(columns, cells, width)
   if (widths) {
-    const painted = cells.map((r, i) => r.map((cell, k) => (k === 3 && rows[i].orphanClaude > 0 ? c.red(cell) : k === 4 && rows[i].orphanMcp > 0 ? c.yellow(cell) : cell)))
+    const painted = cells.map((r, i) =>
+      r.map((cell, k) =>
+        k === 3 && rows[i].orphanClaude > 0 ? c.red(cell) : k === 4 && rows[i].orphanMcp > 0 ? c.yellow(cell) : cell,
+      ),
+    )
     lines.push(...drawTable(columns, widths, painted, gridPaint(c)))
   } else {
-    for (const r of cells) lines.push(...hanging(`${r[0]}: ${r[1]} claude, ${r[2]} sessions, ${r[3]} orphan claude, ${r[4]} orphan MCP, ${r[5]} held`, width, '', '  '))
+    for (const r of cells)
+      lines.push(
+        ...hanging(
+          `${r[0]}: ${r[1]} claude, ${r[2]} sessions, ${r[3]} orphan claude, ${r[4]} orphan MCP, ${r[5]} held`,
+          width,
+          '',
+          '  ',
+        ),
+      )
   }
   return lines.join('\n')
 }

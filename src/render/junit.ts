@@ -15,7 +15,10 @@ export interface JunitOptions {
 export function xmlText(text: string): string {
   return text
     .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD')
-    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+    .replace(
+      /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g,
+      (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+    )
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
@@ -23,7 +26,12 @@ export function xmlText(text: string): string {
 
 /** An attribute value: quotes escaped, and line breaks and tabs kept as references (a parser would fold them to spaces). */
 export function xmlAttr(text: string): string {
-  return xmlText(text).replace(/"/g, '&quot;').replace(/'/g, '&apos;').replace(/\n/g, '&#10;').replace(/\r/g, '&#13;').replace(/\t/g, '&#9;')
+  return xmlText(text)
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;')
+    .replace(/\n/g, '&#10;')
+    .replace(/\r/g, '&#13;')
+    .replace(/\t/g, '&#9;')
 }
 
 function attrs(values: Record<string, string | number | undefined>): string {
@@ -59,21 +67,39 @@ function details(finding: ReportFinding, snapshot: Snapshot | undefined): string
   return lines.join('\n')
 }
 
-function testcase(check: ReportCheck, snapshot: Snapshot | undefined, threshold: number): {xml: string[]; failed: boolean} {
+function testcase(
+  check: ReportCheck,
+  snapshot: Snapshot | undefined,
+  threshold: number,
+): {xml: string[]; failed: boolean} {
   const open = `    <testcase${attrs({classname: 'gt-doctor', name: `${check.id}: ${check.title}`, time: seconds(check.durationMs)})}`
   if (check.status === 'skipped') {
-    return {xml: [`${open}>`, `      <skipped${attrs({message: check.error ?? 'skipped'})}/>`, '    </testcase>'], failed: false}
+    return {
+      xml: [`${open}>`, `      <skipped${attrs({message: check.error ?? 'skipped'})}/>`, '    </testcase>'],
+      failed: false,
+    }
   }
   if (check.status === 'crashed') {
     const message = check.error ?? 'crashed'
-    return {xml: [`${open}>`, `      <error${attrs({message, type: 'crashed'})}>${xmlText(`the check crashed: ${message}`)}</error>`, '    </testcase>'], failed: false}
+    return {
+      xml: [
+        `${open}>`,
+        `      <error${attrs({message, type: 'crashed'})}>${xmlText(`the check crashed: ${message}`)}</error>`,
+        '    </testcase>',
+      ],
+      failed: false,
+    }
   }
   const failing = check.findings.filter((f) => RANK[f.severity] >= threshold)
   const other = check.findings.filter((f) => RANK[f.severity] < threshold)
   if (failing.length === 0 && other.length === 0) return {xml: [`${open}/>`], failed: false}
   const xml = [`${open}>`]
-  for (const f of failing) xml.push(`      <failure${attrs({message: f.message, type: f.severity})}>${xmlText(details(f, snapshot))}</failure>`)
-  if (other.length > 0) xml.push(`      <system-out>${xmlText(other.map((f) => details(f, snapshot)).join('\n\n'))}</system-out>`)
+  for (const f of failing)
+    xml.push(
+      `      <failure${attrs({message: f.message, type: f.severity})}>${xmlText(details(f, snapshot))}</failure>`,
+    )
+  if (other.length > 0)
+    xml.push(`      <system-out>${xmlText(other.map((f) => details(f, snapshot)).join('\n\n'))}</system-out>`)
   xml.push('    </testcase>')
   return {xml, failed: failing.length > 0}
 }

@@ -56,7 +56,8 @@ function title(report: Report): string {
   const parts: string[] = []
   if (s.orphanClaude > 0) parts.push(plural(s.orphanClaude, 'orphan Claude process', 'orphan Claude processes'))
   if (s.orphanMcp > 0) parts.push(plural(s.orphanMcp, 'orphan MCP server'))
-  if (parts.length > 0) return `gt-doctor report: ${parts.join(', ')}, ${formatBytes(s.orphanMemoryBytes)} held by orphans`
+  if (parts.length > 0)
+    return `gt-doctor report: ${parts.join(', ')}, ${formatBytes(s.orphanMemoryBytes)} held by orphans`
   if (s.status === 'ok') return 'gt-doctor report: no orphans found'
   const c = s.checks
   return `gt-doctor report: no orphans; ${[plural(c.errors, 'error'), plural(c.warnings, 'warning'), c.crashed ? `${c.crashed} crashed` : ''].filter(Boolean).join(', ')}`
@@ -87,8 +88,10 @@ function summary(report: Report): string[] {
     `- **${formatBytes(s.orphanMemoryBytes)}** memory held by orphans`,
   ]
   // Jobs and leftovers, not orphans: said apart (reports from before they existed have neither field).
-  if (s.detachedRuns !== undefined) lines.push(`- **${s.detachedRuns}** detached headless run${s.detachedRuns === 1 ? '' : 's'} (jobs, not orphans)`)
-  if (s.leftovers !== undefined) lines.push(`- **${s.leftovers}** process tree${s.leftovers === 1 ? '' : 's'} left behind by agent tools`)
+  if (s.detachedRuns !== undefined)
+    lines.push(`- **${s.detachedRuns}** detached headless run${s.detachedRuns === 1 ? '' : 's'} (jobs, not orphans)`)
+  if (s.leftovers !== undefined)
+    lines.push(`- **${s.leftovers}** process tree${s.leftovers === 1 ? '' : 's'} left behind by agent tools`)
   if (s.fixed !== undefined) lines.push(`- **${s.fixed}** fixed, **${formatBytes(s.freedMemoryBytes ?? 0)}** freed`)
   return lines
 }
@@ -131,7 +134,8 @@ function findingTable(check: ReportCheck, snapshot: Snapshot | undefined): strin
 }
 
 function statusLine(check: ReportCheck): string {
-  if (check.status === 'skipped' || check.status === 'crashed') return `${check.status}${check.error ? `: ${mdText(check.error.replace(/^skipped:\s*/, ''))}` : ''}`
+  if (check.status === 'skipped' || check.status === 'crashed')
+    return `${check.status}${check.error ? `: ${mdText(check.error.replace(/^skipped:\s*/, ''))}` : ''}`
   return check.status === 'ok' ? 'passed' : check.status
 }
 
@@ -168,7 +172,12 @@ function trees(report: Report, snapshot: Snapshot | undefined): string[] {
       shown.add(f.pid)
       processes += lines.length
       const memory = f.memoryBytes === undefined ? '' : `, ${formatBytes(f.memoryBytes)}`
-      blocks.push(`**${codeSpan(check.id)} ${f.pid}** (${plural(lines.length, 'process', 'processes')}${memory})`, '', codeBlock(formatTree(lines)), '')
+      blocks.push(
+        `**${codeSpan(check.id)} ${f.pid}** (${plural(lines.length, 'process', 'processes')}${memory})`,
+        '',
+        codeBlock(formatTree(lines)),
+        '',
+      )
     }
   }
   if (blocks.length === 0) return []
@@ -207,7 +216,8 @@ export function renderMarkdown(report: Report, snapshot: Snapshot | undefined, o
     ...checks(report, snapshot),
     ...trees(report, snapshot),
   ]
-  if (report.limitations.length > 0) lines.push('### Limitations', '', ...report.limitations.map((l) => `- ${mdText(l)}`), '')
+  if (report.limitations.length > 0)
+    lines.push('### Limitations', '', ...report.limitations.map((l) => `- ${mdText(l)}`), '')
   lines.push(
     opts.redacted
       ? '_Command lines are redacted: secrets masked as `***`, home directories shown as `~`._'

@@ -19,7 +19,8 @@ export function resolveFormat(format: string | undefined, json: boolean): Format
   }
   if (json) return 'json'
   if (format === undefined) return 'table'
-  if (!(FORMATS as readonly string[]).includes(format)) throw new DoctorError(`unknown format "${format}"; expected one of ${FORMATS.join(', ')}`)
+  if (!(FORMATS as readonly string[]).includes(format))
+    throw new DoctorError(`unknown format "${format}"; expected one of ${FORMATS.join(', ')}`)
   return format as Format
 }
 
@@ -54,7 +55,8 @@ export interface Rendered {
  */
 export function snapshotForReport(snapshot: Snapshot, report: Report): Snapshot {
   const wanted = new Set<number>()
-  for (const c of report.checks) for (const f of c.findings) for (const pid of [...(f.pid === undefined ? [] : [f.pid]), ...f.pids]) wanted.add(pid)
+  for (const c of report.checks)
+    for (const f of c.findings) for (const pid of [...(f.pid === undefined ? [] : [f.pid]), ...f.pids]) wanted.add(pid)
   const byPid = new Map(snapshot.processes.map((p) => [p.pid, p]))
   for (const pid of [...wanted]) {
     const p = byPid.get(pid)

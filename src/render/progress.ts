@@ -4,7 +4,12 @@ import {wrap} from './width.js'
 /** What collection is doing, in a few words: what a person waits on. */
 export function describeStep(step: Exclude<CollectStep, {step: 'done'}>): string {
   if (step.step === 'processes') return 'Reading processes…'
-  const waiting = step.waitingFor.length === 1 ? ` (waiting for ${step.waitingFor[0]})` : step.waitingFor.length > 1 ? ` (waiting for ${step.waitingFor.length})` : ''
+  const waiting =
+    step.waitingFor.length === 1
+      ? ` (waiting for ${step.waitingFor[0]})`
+      : step.waitingFor.length > 1
+        ? ` (waiting for ${step.waitingFor.length})`
+        : ''
   return `Asking tmux servers: ${step.answered} of ${step.total} answered${waiting}…`
 }
 
@@ -12,7 +17,10 @@ export function describeStep(step: Exclude<CollectStep, {step: 'done'}>): string
  * One status line on a terminal (stderr, so stdout keeps only the report), rewritten in place and erased
  * by `done()`; never wider than the terminal, so it never wraps and leaves a line behind.
  */
-export function statusLine(stream: NodeJS.WriteStream = process.stderr): {update(step: CollectStep): void; done(): void} {
+export function statusLine(stream: NodeJS.WriteStream = process.stderr): {
+  update(step: CollectStep): void
+  done(): void
+} {
   let shown = false
   const done = () => {
     if (shown) stream.write('\r\u001b[2K')

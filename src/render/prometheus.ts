@@ -23,7 +23,11 @@ type Sample = {labels?: Record<string, string>; value: number}
 function metric(name: string, help: string, samples: Sample[]): string[] {
   const lines = [`# HELP ${name} ${promHelp(help)}`, `# TYPE ${name} gauge`]
   for (const s of samples) {
-    const labels = s.labels ? `{${Object.entries(s.labels).map(([k, v]) => `${k}="${promLabel(v)}"`).join(',')}}` : ''
+    const labels = s.labels
+      ? `{${Object.entries(s.labels)
+          .map(([k, v]) => `${k}="${promLabel(v)}"`)
+          .join(',')}}`
+      : ''
     lines.push(`${name}${labels} ${Number.isFinite(s.value) ? String(s.value) : 'NaN'}`)
   }
   return lines
@@ -39,20 +43,47 @@ export function renderPrometheus(report: Report): string {
   const s = report.summary
   const lines = [
     ...metric('gt_doctor_claude_processes', 'Claude Code processes running.', [{value: s.claudeProcesses}]),
-    ...metric('gt_doctor_tmux_sessions', 'tmux sessions across every tmux server that answered.', [{value: s.tmuxSessions}]),
-    ...metric('gt_doctor_agent_sessions', 'tmux sessions that are agent sessions (by name, or holding a Claude process).', [{value: s.agentSessions ?? 0}]),
-    ...metric('gt_doctor_mcp_servers', 'MCP server processes running (a launcher and its server count once).', [{value: s.mcpServers ?? 0}]),
-    ...metric('gt_doctor_orphan_claude', 'Claude Code processes that no live tmux pane holds.', [{value: s.orphanClaude}]),
-    ...metric('gt_doctor_orphan_mcp', 'MCP servers with no live Claude Code process above them.', [{value: s.orphanMcp}]),
-    ...metric('gt_doctor_detached_runs', 'Detached headless Claude Code runs (jobs, not orphans; not in the orphan counts or memory).', [{value: s.detachedRuns ?? 0}]),
-    ...metric('gt_doctor_agent_leftovers', 'Process trees Claude Code started that outlived their claude (their memory is in the orphan memory).', [{value: s.leftovers ?? 0}]),
-    ...metric('gt_doctor_orphan_memory_bytes', 'Memory held by orphan process trees (PSS where readable, RSS otherwise), each process once.', [
-      {value: s.orphanMemoryBytes},
+    ...metric('gt_doctor_tmux_sessions', 'tmux sessions across every tmux server that answered.', [
+      {value: s.tmuxSessions},
     ]),
+    ...metric(
+      'gt_doctor_agent_sessions',
+      'tmux sessions that are agent sessions (by name, or holding a Claude process).',
+      [{value: s.agentSessions ?? 0}],
+    ),
+    ...metric('gt_doctor_mcp_servers', 'MCP server processes running (a launcher and its server count once).', [
+      {value: s.mcpServers ?? 0},
+    ]),
+    ...metric('gt_doctor_orphan_claude', 'Claude Code processes that no live tmux pane holds.', [
+      {value: s.orphanClaude},
+    ]),
+    ...metric('gt_doctor_orphan_mcp', 'MCP servers with no live Claude Code process above them.', [
+      {value: s.orphanMcp},
+    ]),
+    ...metric(
+      'gt_doctor_detached_runs',
+      'Detached headless Claude Code runs (jobs, not orphans; not in the orphan counts or memory).',
+      [{value: s.detachedRuns ?? 0}],
+    ),
+    ...metric(
+      'gt_doctor_agent_leftovers',
+      'Process trees Claude Code started that outlived their claude (their memory is in the orphan memory).',
+      [{value: s.leftovers ?? 0}],
+    ),
+    ...metric(
+      'gt_doctor_orphan_memory_bytes',
+      'Memory held by orphan process trees (PSS where readable, RSS otherwise), each process once.',
+      [{value: s.orphanMemoryBytes}],
+    ),
     ...metric(
       'gt_doctor_findings',
       'Findings per check and severity.',
-      report.checks.flatMap((c) => SEVERITIES.map((severity) => ({labels: {check: c.id, severity}, value: c.findings.filter((f) => f.severity === severity).length}))),
+      report.checks.flatMap((c) =>
+        SEVERITIES.map((severity) => ({
+          labels: {check: c.id, severity},
+          value: c.findings.filter((f) => f.severity === severity).length,
+        })),
+      ),
     ),
     ...metric(
       'gt_doctor_check_status',
@@ -62,10 +93,14 @@ export function renderPrometheus(report: Report): string {
   ]
   if (s.fixed !== undefined) {
     lines.push(...metric('gt_doctor_fixed_findings', 'Findings the last run fixed.', [{value: s.fixed}]))
-    lines.push(...metric('gt_doctor_freed_memory_bytes', 'Memory the last run freed.', [{value: s.freedMemoryBytes ?? 0}]))
+    lines.push(
+      ...metric('gt_doctor_freed_memory_bytes', 'Memory the last run freed.', [{value: s.freedMemoryBytes ?? 0}]),
+    )
   }
   lines.push(
-    ...metric('gt_doctor_last_run_timestamp_seconds', 'When gt-doctor last ran, in seconds since the epoch.', [{value: Date.parse(report.generatedAt) / 1000}]),
+    ...metric('gt_doctor_last_run_timestamp_seconds', 'When gt-doctor last ran, in seconds since the epoch.', [
+      {value: Date.parse(report.generatedAt) / 1000},
+    ]),
   )
   return `${lines.join('\n')}\n`
 }

@@ -3,7 +3,6 @@ import type {Ending, ProcessEnding, TeardownResult} from '../remediation/teardow
 import {plural, shortCommand} from './format.js'
 import {COMPACT_ROWS, painter, tableStyle} from './table.js'
 
-
 const HOW: Record<Ending, string> = {
   'ctrl-c': 'exited on Ctrl-C',
   exited: 'exited',
@@ -29,7 +28,14 @@ const SESSION: Record<TeardownResult['sessions'][number]['outcome'], string> = {
 /** Per session: what became of it and of each recorded process; then one line for everything. */
 export function renderSessionStop(result: TeardownResult, opts: {color: boolean}): string {
   const c = painter(opts.color)
-  const paint: Record<Ending, (t: string) => string> = {'ctrl-c': c.green, exited: c.green, sigterm: c.yellow, sigkill: c.yellow, survived: c.red, left: c.red}
+  const paint: Record<Ending, (t: string) => string> = {
+    'ctrl-c': c.green,
+    exited: c.green,
+    sigterm: c.yellow,
+    sigkill: c.yellow,
+    survived: c.red,
+    left: c.red,
+  }
   const lines: string[] = []
   for (const s of result.sessions) {
     lines.push(c.bold(`Session ${s.session} (${s.socket}): ${SESSION[s.outcome]}`))
@@ -39,7 +45,8 @@ export function renderSessionStop(result: TeardownResult, opts: {color: boolean}
         ...tableStyle(opts.color),
         ...COMPACT_ROWS,
       })
-      for (const p of s.processes) table.push([p.paneId, String(p.pid), shortCommand(p.command, 60), paint[p.ended](how(p))])
+      for (const p of s.processes)
+        table.push([p.paneId, String(p.pid), shortCommand(p.command, 60), paint[p.ended](how(p))])
       lines.push(table.toString())
     } else {
       lines.push('  no process was running in it')

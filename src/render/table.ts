@@ -43,7 +43,9 @@ export function tableStyle(color: boolean): Pick<Table.TableConstructorOptions, 
 export function gridPaint(c: ReturnType<typeof painter>): {border: Paint; head: Paint} {
   return {border: c.gray, head: c.bold}
 }
-export const COMPACT_ROWS: Pick<Table.TableConstructorOptions, 'chars'> = {chars: {mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': ''}}
+export const COMPACT_ROWS: Pick<Table.TableConstructorOptions, 'chars'> = {
+  chars: {mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': ''},
+}
 
 /** Whether stdout wants colour: a terminal, and neither NO_COLOR nor TERM=dumb. */
 export function colorWanted(stream: NodeJS.WriteStream = process.stdout, env = process.env): boolean {
@@ -109,10 +111,15 @@ function checkStatus(check: ReportCheck): Status {
 
 /** A few words after the check's id: its title when it passed, what it found otherwise. */
 function checkWords(check: ReportCheck): string {
-  if (check.status === 'crashed' || check.status === 'skipped') return `${check.status}: ${check.error ?? 'no reason given'}`
+  if (check.status === 'crashed' || check.status === 'skipped')
+    return `${check.status}: ${check.error ?? 'no reason given'}`
   if (check.findings.length === 0) return check.title
   const by = (s: string) => check.findings.filter((f) => f.severity === s).length
-  const counts = [plural(by('error'), 'error'), plural(by('warning'), 'warning'), by('info') ? `${by('info')} info` : ''].filter((t) => !t.startsWith('0 ') && t !== '')
+  const counts = [
+    plural(by('error'), 'error'),
+    plural(by('warning'), 'warning'),
+    by('info') ? `${by('info')} info` : '',
+  ].filter((t) => !t.startsWith('0 ') && t !== '')
   return `${check.title}: ${counts.join(', ')}`
 }
 
@@ -121,7 +128,12 @@ function checkNextStep(check: ReportCheck): string | undefined {
   const fixable = check.findings.filter((f) => f.fixable && !f.fix)
   if (fixable.length === 0) return undefined
   const memory = fixable.reduce((n, f) => n + (f.memoryBytes ?? 0), 0)
-  const what = fixable.length === check.findings.length ? (fixable.length === 1 ? 'ends it' : `ends these ${fixable.length}`) : `ends ${fixable.length} of them`
+  const what =
+    fixable.length === check.findings.length
+      ? fixable.length === 1
+        ? 'ends it'
+        : `ends these ${fixable.length}`
+      : `ends ${fixable.length} of them`
   return `gt-doctor --fix ${what}${memory > 0 ? ` (${formatBytes(memory)})` : ''}`
 }
 
@@ -159,13 +171,28 @@ export const TABLE_ROWS_PER_CHECK = 200
 function findingLines(check: ReportCheck, opts: TableOptions, width: number, c: ReturnType<typeof painter>): string[] {
   const more = check.findings.length - TABLE_ROWS_PER_CHECK
   const lines = shownFindingLines({...check, findings: check.findings.slice(0, TABLE_ROWS_PER_CHECK)}, opts, width, c)
-  if (more > 0) lines.push(...wrapIndented(`… and ${more.toLocaleString('en-US')} more (--format json or markdown lists them all)`, width, '  ').map(c.gray))
+  if (more > 0)
+    lines.push(
+      ...wrapIndented(
+        `… and ${more.toLocaleString('en-US')} more (--format json or markdown lists them all)`,
+        width,
+        '  ',
+      ).map(c.gray),
+    )
   return lines
 }
 
-function shownFindingLines(check: ReportCheck, opts: TableOptions, width: number, c: ReturnType<typeof painter>): string[] {
+function shownFindingLines(
+  check: ReportCheck,
+  opts: TableOptions,
+  width: number,
+  c: ReturnType<typeof painter>,
+): string[] {
   const indent = '  '
-  const rows = check.findings.map((f) => ({f, cells: [formatPids(f.pid, f.pids), f.session ?? '-', formatBytes(f.memoryBytes), findingText(f, opts)]}))
+  const rows = check.findings.map((f) => ({
+    f,
+    cells: [formatPids(f.pid, f.pids), f.session ?? '-', formatBytes(f.memoryBytes), findingText(f, opts)],
+  }))
   // A column with nothing in it is left out rather than drawn as a row of dashes; the first keeps the symbol.
   const keep = COLUMNS.map((col, i) => col.flex || i === 0 || rows.some((r) => r.cells[i] !== '-'))
   const noPids = rows.every((r) => r.cells[0] === '-')
@@ -204,7 +231,14 @@ function processTrees(report: Report, snapshot: Snapshot, bold: Paint, width: nu
       const tree = formatTree(treeLines(snapshot, f.pids))
       if (tree.length === 0) continue
       shown.add(f.pid)
-      out.push('', ...wrapIndented(`${check.id} ${f.pid}: ${plural(tree.length, 'process', 'processes')}, ${formatBytes(f.memoryBytes)}`, width, '').map(bold))
+      out.push(
+        '',
+        ...wrapIndented(
+          `${check.id} ${f.pid}: ${plural(tree.length, 'process', 'processes')}, ${formatBytes(f.memoryBytes)}`,
+          width,
+          '',
+        ).map(bold),
+      )
       for (const l of tree) out.push(...hanging(l, width, '  ', '    '))
     }
   }
@@ -219,13 +253,22 @@ export function summaryLine(report: Report, color: boolean, width = 80): string 
   const c = painter(color)
   const s = report.summary
   const sym = (k: Status) => (color ? `${SYMBOL[k]} ` : '')
-  const parts = [c.green(`${sym('ok')}${s.checks.passed} passed`), c.yellow(`${sym('warning')}${plural(s.checks.warnings, 'warning')}`), c.red(`${sym('error')}${plural(s.checks.errors, 'error')}`)]
+  const parts = [
+    c.green(`${sym('ok')}${s.checks.passed} passed`),
+    c.yellow(`${sym('warning')}${plural(s.checks.warnings, 'warning')}`),
+    c.red(`${sym('error')}${plural(s.checks.errors, 'error')}`),
+  ]
   if (s.checks.crashed) parts.push(c.red(`${s.checks.crashed} crashed`))
   if (s.checks.skipped) parts.push(c.gray(`${s.checks.skipped} skipped`))
   if (s.fixed !== undefined) parts.push(c.green(`${s.fixed} fixed (${formatBytes(s.freedMemoryBytes ?? 0)} freed)`))
   const measured = (k: SummaryCount) => !s.notChecked?.includes(k)
   const mcpInTrees = s.orphanMcpInClaudeTrees ?? 0
-  const mcp = mcpInTrees > 0 && mcpInTrees < s.orphanMcp ? ` (${mcpInTrees} of them inside orphan claude trees)` : mcpInTrees > 0 ? ' (inside orphan claude trees)' : ''
+  const mcp =
+    mcpInTrees > 0 && mcpInTrees < s.orphanMcp
+      ? ` (${mcpInTrees} of them inside orphan claude trees)`
+      : mcpInTrees > 0
+        ? ' (inside orphan claude trees)'
+        : ''
   const facts = [
     plural(s.claudeProcesses, 'claude process', 'claude processes'),
     plural(s.tmuxSessions, 'tmux session'),

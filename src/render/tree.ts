@@ -17,7 +17,9 @@ export interface TreeLine {
 export function commandOf(p: ProcessInfo): string {
   const joined = p.argv.join(' ').trim()
   const text = joined === '' ? `[${p.comm}]` : joined
-  return text.replace(/[\r\n\t]/g, ' ').replace(/[\u0000-\u001F\u007F-\u009F]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+  return text
+    .replace(/[\r\n\t]/g, ' ')
+    .replace(/[\u0000-\u001F\u007F-\u009F]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
 }
 
 /** How long a process had been running when the snapshot was taken. */

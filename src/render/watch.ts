@@ -24,7 +24,12 @@ function clock(iso: string): string {
  * One line per run: the counts, then what changed since the previous run.
  * `12:00:03 run 3: 5 claude, 2 sessions, 2 orphan claude, 6 orphan MCP, 1.2 GiB held by orphans (+400 MiB); new: …; gone: …`
  */
-export function renderWatchLine(entry: HistoryEntry, change: RunChange | undefined, index: number, opts: {color: boolean}): string {
+export function renderWatchLine(
+  entry: HistoryEntry,
+  change: RunChange | undefined,
+  index: number,
+  opts: {color: boolean},
+): string {
   const c = painter(opts.color)
   const held = `${formatBytes(entry.orphanMemoryBytes)} held by orphans${change ? ` (${formatByteDelta(change.memoryDeltaBytes)})` : ''}`
   const counts = [
@@ -42,7 +47,8 @@ export function renderWatchLine(entry: HistoryEntry, change: RunChange | undefin
     if (change.appeared.length > 0) parts.push(c.red(`new: ${ids(change.appeared)}`))
     if (change.gone.length > 0) parts.push(c.green(`gone: ${ids(change.gone)}`))
   }
-  if (entry.fixed !== undefined) parts.push(c.green(`fixed ${entry.fixed} (${formatBytes(entry.freedMemoryBytes ?? 0)} freed)`))
+  if (entry.fixed !== undefined)
+    parts.push(c.green(`fixed ${entry.fixed} (${formatBytes(entry.freedMemoryBytes ?? 0)} freed)`))
   if (entry.status === 'crashed') parts.push(c.red('a check crashed'))
   return parts.join('; ')
 }

@@ -6,7 +6,10 @@ import {lazy} from '../lazy.js'
  * colour codes count as they show, not as they are stored.
  */
 const stringWidth = lazy<(text: string) => number>('string-width')
-const wrapAnsi = lazy<(text: string, columns: number, opts?: {hard?: boolean; trim?: boolean; wordWrap?: boolean}) => string>('wrap-ansi')
+const wrapAnsi =
+  lazy<(text: string, columns: number, opts?: {hard?: boolean; trim?: boolean; wordWrap?: boolean}) => string>(
+    'wrap-ansi',
+  )
 
 /** The width every human output is laid out for: the terminal's columns, 80 when unknown or piped. */
 export function terminalWidth(stream: {columns?: number; isTTY?: boolean} = process.stdout): number {
@@ -82,7 +85,10 @@ export function fitColumns(columns: Column[], rows: string[][], width: number, f
       if (i !== flex && min !== undefined && widths[i] > min && (best === -1 || widths[i] > widths[best])) best = i
     }
     if (best === -1) return undefined
-    widths[best] = Math.max(columns[best].min!, widths[best] - (width - used() < flexMin ? flexMin - (width - used()) : 0))
+    widths[best] = Math.max(
+      columns[best].min!,
+      widths[best] - (width - used() < flexMin ? flexMin - (width - used()) : 0),
+    )
   }
   widths[flex] = Math.min(natural[flex], width - used())
   return widths
@@ -94,11 +100,18 @@ export function fitColumns(columns: Column[], rows: string[][], width: number, f
  * cli-table3's colWidths (padding included), as fitColumns returns them; a cell wider than its column is
  * wrapped (wrap-ansi, hard), so no line is wider than the sum of the widths and the borders.
  */
-export function drawTable(columns: Column[], widths: number[], rows: string[][], paint: {border: (t: string) => string; head: (t: string) => string}): string[] {
+export function drawTable(
+  columns: Column[],
+  widths: number[],
+  rows: string[][],
+  paint: {border: (t: string) => string; head: (t: string) => string},
+): string[] {
   const rule = (l: string, m: string, r: string) => paint.border(l + widths.map((w) => '─'.repeat(w)).join(m) + r)
   const bar = paint.border('│')
   const line = (cells: string[], style: (t: string) => string = (t) => t): string[] => {
-    const wrapped = cells.map((cell, i) => (widthOf(cell) > widths[i] - 2 ? wrap(cell, widths[i] - 2) : cell).split('\n'))
+    const wrapped = cells.map((cell, i) =>
+      (widthOf(cell) > widths[i] - 2 ? wrap(cell, widths[i] - 2) : cell).split('\n'),
+    )
     const height = Math.max(1, ...wrapped.map((w) => w.length))
     const out: string[] = []
     for (let y = 0; y < height; y++) {
@@ -112,7 +125,13 @@ export function drawTable(columns: Column[], widths: number[], rows: string[][],
     }
     return out
   }
-  const out = [rule('┌', '┬', '┐'), ...line(columns.map((c) => c.head), paint.head)]
+  const out = [
+    rule('┌', '┬', '┐'),
+    ...line(
+      columns.map((c) => c.head),
+      paint.head,
+    ),
+  ]
   for (const r of rows) for (const l of line(r)) out.push(l)
   out.push(rule('└', '┴', '┘'))
   return out

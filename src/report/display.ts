@@ -37,7 +37,8 @@ export interface DisplayOptions extends RedactOptions {
 function finish(value: unknown): unknown {
   if (typeof value === 'string') return escapeControls(cutText(value))
   if (Array.isArray(value)) {
-    if (value.length > 0 && value.every((v) => typeof v === 'string')) return cutArgv(value as string[]).map(escapeControls)
+    if (value.length > 0 && value.every((v) => typeof v === 'string'))
+      return cutArgv(value as string[]).map(escapeControls)
     return value.map(finish)
   }
   if (isPlainObject(value)) {
@@ -53,7 +54,6 @@ export function forDisplay<T>(value: T, opts: DisplayOptions): T {
   // Redaction first, on the whole text: a secret must not survive because a cut split it.
   return finish(opts.redact ? redactDeep(value, opts) : value) as T
 }
-
 
 /** The part of a snapshot a report shows, as forDisplay makes it: only the kept environment variables leave. */
 export function snapshotForDisplay(snapshot: Snapshot, opts: DisplayOptions): Snapshot {

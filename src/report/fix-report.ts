@@ -19,7 +19,9 @@ export function plannedReport(report: Report, outcomes: ReadonlyMap<string, FixO
  * after the fix (spared, failed) carries its `fix` object in the residual checks too.
  */
 export function fixedReport(before: Report, after: Report, outcomes: ReadonlyMap<string, FixOutcome>): Report {
-  const fixed = before.checks.flatMap((c) => c.findings.filter((f) => outcomes.has(f.id)).map((f): ReportFinding => ({...f, fix: outcomes.get(f.id)})))
+  const fixed = before.checks.flatMap((c) =>
+    c.findings.filter((f) => outcomes.has(f.id)).map((f): ReportFinding => ({...f, fix: outcomes.get(f.id)})),
+  )
   const all = [...outcomes.values()]
   return {
     ...after,

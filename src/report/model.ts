@@ -92,7 +92,14 @@ export interface Report {
   /** ISO time the report was built. */
   generatedAt: string
   /** The machine the snapshot was taken on. */
-  host: {platform: string; release: string; wsl: boolean; totalMemoryBytes: number; tmuxVersion: string | null; claudeVersion?: string}
+  host: {
+    platform: string
+    release: string
+    wsl: boolean
+    totalMemoryBytes: number
+    tmuxVersion: string | null
+    claudeVersion?: string
+  }
   /** The counts of the summary line. */
   summary: ReportSummary
   /** Every check that ran, in registration order. */
@@ -107,7 +114,8 @@ export interface Report {
 export function countAgentSessions(snapshot: Snapshot, rules: Rules): number {
   const tree = treeOf(snapshot)
   const keys = new Set<string>()
-  for (const s of snapshot.tmux.servers) for (const p of s.panes) if (rules.isAgentSession(p.session)) keys.add(`${s.socket}\u0000${p.sessionId}`)
+  for (const s of snapshot.tmux.servers)
+    for (const p of s.panes) if (rules.isAgentSession(p.session)) keys.add(`${s.socket}\u0000${p.sessionId}`)
   for (const p of classify(snapshot, rules).claudes) {
     if (p.state === 'Z' || p.state === 'X') continue
     const owner = tree.paneOwner(p)
@@ -128,7 +136,12 @@ function sumBy(findings: Finding[], key: (f: Finding) => number): number {
 }
 
 /** Each agent's counts: its processes (not one under its own launcher) and the findings that name it. */
-function agentCounts(tree: ReturnType<typeof treeOf>, rules: Rules, agents: readonly ProcessInfo[], findings: Record<'orphans' | 'detachedRuns' | 'leftovers', Finding[]>): Record<string, AgentCounts> {
+function agentCounts(
+  tree: ReturnType<typeof treeOf>,
+  rules: Rules,
+  agents: readonly ProcessInfo[],
+  findings: Record<'orphans' | 'detachedRuns' | 'leftovers', Finding[]>,
+): Record<string, AgentCounts> {
   const out: Record<string, AgentCounts> = {}
   const of = (id: string): AgentCounts => (out[id] ??= {processes: 0, orphans: 0, detachedRuns: 0, leftovers: 0})
   for (const p of agents) {
@@ -160,7 +173,10 @@ export function summarize(snapshot: Snapshot, results: CheckResult[], rules: Rul
   const leftovers = of('leftover')
   const count = (s: CheckStatus) => results.filter((r) => r.status === s).length
   // A kind is measured when a check of that kind ran to the end.
-  const ran = (...kinds: FindingKind[]) => results.some((r) => r.kind !== undefined && kinds.includes(r.kind) && r.status !== 'crashed' && r.status !== 'skipped')
+  const ran = (...kinds: FindingKind[]) =>
+    results.some(
+      (r) => r.kind !== undefined && kinds.includes(r.kind) && r.status !== 'crashed' && r.status !== 'skipped',
+    )
   const notChecked: SummaryCount[] = [
     ...(ran('orphan-agent') ? [] : (['orphanClaude'] as const)),
     ...(ran('orphan-agent', 'orphan-tree') ? [] : (['orphanMcp'] as const)),
@@ -168,7 +184,8 @@ export function summarize(snapshot: Snapshot, results: CheckResult[], rules: Rul
     ...(ran('detached-run') ? [] : (['detachedRuns'] as const)),
     ...(ran('leftover') ? [] : (['leftovers'] as const)),
   ]
-  const status: ReportSummary['status'] = count('crashed') > 0 ? 'crashed' : count('error') > 0 ? 'error' : count('warning') > 0 ? 'warning' : 'ok'
+  const status: ReportSummary['status'] =
+    count('crashed') > 0 ? 'crashed' : count('error') > 0 ? 'error' : count('warning') > 0 ? 'warning' : 'ok'
   return {
     status,
     // Claude Code's processes only, as the name says; every agent's are in `agents`.
@@ -183,8 +200,18 @@ export function summarize(snapshot: Snapshot, results: CheckResult[], rules: Rul
     mcpServers: cls.mcpOrEnv.filter((p) => live(p) && isMcpChainHead(tree, rules, p)).length,
     detachedRuns: all('detached-run').length,
     leftovers: leftovers.length,
-    agents: agentCounts(tree, rules, cls.claudes.filter(live), {orphans: of('orphan-agent'), detachedRuns: all('detached-run'), leftovers}),
-    checks: {passed: count('ok'), warnings: count('warning'), errors: count('error'), crashed: count('crashed'), skipped: count('skipped')},
+    agents: agentCounts(tree, rules, cls.claudes.filter(live), {
+      orphans: of('orphan-agent'),
+      detachedRuns: all('detached-run'),
+      leftovers,
+    }),
+    checks: {
+      passed: count('ok'),
+      warnings: count('warning'),
+      errors: count('error'),
+      crashed: count('crashed'),
+      skipped: count('skipped'),
+    },
     orphanMcpInClaudeTrees: sumBy(of('orphan-agent'), (f) => Number(f.data?.mcpServers ?? 0)),
     ...(notChecked.length > 0 ? {notChecked} : {}),
   }
@@ -224,7 +251,12 @@ export function buildReport(opts: {
     })),
     limitations: [
       ...(opts.limitations ?? []),
-      ...results.filter((r) => r.dropped).map((r) => `check ${r.id} returned more findings than one check may report: the first ${MAX_FINDINGS_PER_CHECK.toLocaleString('en-US')} were kept, ${r.dropped!.toLocaleString('en-US')} dropped`),
+      ...results
+        .filter((r) => r.dropped)
+        .map(
+          (r) =>
+            `check ${r.id} returned more findings than one check may report: the first ${MAX_FINDINGS_PER_CHECK.toLocaleString('en-US')} were kept, ${r.dropped!.toLocaleString('en-US')} dropped`,
+        ),
       ...snapshot.limitations,
       ...coverageLimitations(snapshot, results),
     ],
@@ -240,13 +272,23 @@ export function coverageLimitations(snapshot: Snapshot, results: CheckResult[]):
   const out: string[] = []
   for (const s of snapshot.tmux.servers) {
     const named = s.foundBy.includes('flag') || s.foundBy.includes('config')
-    if (s.status === 'unresponsive') out.push(`tmux server ${s.socket}${s.pid ? ` (pid ${s.pid})` : ''} did not answer (${s.error ?? 'timed out'}; --tmux-timeout sets the bound): its sessions and panes are not checked`)
-    else if (s.status === 'error') out.push(`tmux server ${s.socket} could not be listed (${s.error ?? 'error'}): its sessions and panes are not checked`)
-    else if (s.status === 'stale' && named) out.push(`--socket ${s.socket} is not a live tmux server (${s.error ?? 'stale socket'}): nothing was checked there`)
+    if (s.status === 'unresponsive')
+      out.push(
+        `tmux server ${s.socket}${s.pid ? ` (pid ${s.pid})` : ''} did not answer (${s.error ?? 'timed out'}; --tmux-timeout sets the bound): its sessions and panes are not checked`,
+      )
+    else if (s.status === 'error')
+      out.push(
+        `tmux server ${s.socket} could not be listed (${s.error ?? 'error'}): its sessions and panes are not checked`,
+      )
+    else if (s.status === 'stale' && named)
+      out.push(
+        `--socket ${s.socket} is not a live tmux server (${s.error ?? 'stale socket'}): nothing was checked there`,
+      )
   }
   for (const r of results) {
     if (r.status === 'skipped') out.push(`check ${r.id} did not run: ${r.error ?? 'skipped'}`)
-    else if (r.status === 'crashed') out.push(`check ${r.id} crashed: ${r.error ?? 'no reason given'}; what it looks for was not checked`)
+    else if (r.status === 'crashed')
+      out.push(`check ${r.id} crashed: ${r.error ?? 'no reason given'}; what it looks for was not checked`)
   }
   return out
 }

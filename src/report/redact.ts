@@ -56,15 +56,24 @@ const TOKEN_SHAPES: Rule[] = [
   {pattern: /\b(sntry[su]_)[\w=+/-]{20,}/g, replace: (_m, p) => keep(p)}, // [sentry-*-token]
   {pattern: /\b(sq0(?:atp|csp)-)[\w-]{22,}/g, replace: (_m, p) => keep(p)}, // [square-*]
   // [slack-webhook-url], Discord webhooks: the path is the secret.
-  {pattern: /\b(hooks\.slack\.com\/(?:services|workflows|triggers)\/)[A-Za-z0-9+/_-]{20,}/g, replace: (_m, p) => keep(p)},
+  {
+    pattern: /\b(hooks\.slack\.com\/(?:services|workflows|triggers)\/)[A-Za-z0-9+/_-]{20,}/g,
+    replace: (_m, p) => keep(p),
+  },
   {pattern: /\b(discord(?:app)?\.com\/api\/webhooks\/\d+\/)[\w-]{20,}/g, replace: (_m, p) => keep(p)},
   // [telegram-bot-api-token]: a bot id, a colon, 35 characters (bare or in an api.telegram.org/bot… URL).
-  {pattern: /(^|[^\w:])(?:(bot))?(\d{8,10}):[A-Za-z0-9_-]{35}(?![\w-])/g, replace: (_m, before, bot, id) => `${before}${bot ?? ''}${id}:${MASK}`},
+  {
+    pattern: /(^|[^\w:])(?:(bot))?(\d{8,10}):[A-Za-z0-9_-]{35}(?![\w-])/g,
+    replace: (_m, before, bot, id) => `${before}${bot ?? ''}${id}:${MASK}`,
+  },
   // [discord-client-secret / bot token]: base64 user id, timestamp, HMAC.
   {pattern: /\b([MNO][A-Za-z\d_-]{23,25}\.)[\w-]{6}\.[\w-]{27,38}\b/g, replace: (_m, p) => keep(p)},
   // JSON Web Tokens: three base64url parts, the first one a JSON object.
   {pattern: /\beyJ[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{6,}/g, replace: () => keep('eyJ')},
-  {pattern: /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g, replace: () => `-----BEGIN PRIVATE KEY-----${MASK}`},
+  {
+    pattern: /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g,
+    replace: () => `-----BEGIN PRIVATE KEY-----${MASK}`,
+  },
 ]
 
 /** Words that make a flag or a variable name secret when the name ends with them. */
@@ -73,7 +82,8 @@ const SECRET_WORD = '(?:token|secret|passw(?:or)?d|pass|passphrase|pwd|key|apike
  * The secret words as the end of a name without a separator: upper case after anything (`PGPASSWORD`,
  * `GHTOKEN`), capitalised after a lower-case letter or digit (camelCase `apiToken`, `dbPassword`, `AccountKey`).
  */
-const CAMEL_SECRET = '(?:PASSWORD|PASSWD|PASSPHRASE|TOKEN|SECRET|APIKEY|Password|Passwd|Passphrase|Token|Secret|ApiKey|AccessKey|AccountKey|Key)'
+const CAMEL_SECRET =
+  '(?:PASSWORD|PASSWD|PASSPHRASE|TOKEN|SECRET|APIKEY|Password|Passwd|Passphrase|Token|Secret|ApiKey|AccessKey|AccountKey|Key)'
 /** A value: quoted, or up to the next space or quote (and, in a query string, the next `&`). */
 const VALUE = String.raw`(?:"[^"]*"|'[^']*'|[^\s'"]+)`
 const QUERY_VALUE = String.raw`(?:"[^"]*"|'[^']*'|[^\s'"&]+)`
@@ -102,12 +112,16 @@ const CONTEXT_RULES: Rule[] = [
   },
   // Signed URLs: Azure SAS `sig=`, AWS and Google presigned signatures and session tokens.
   {
-    pattern: /([?&;])(sig|signature|X-Amz-Signature|X-Amz-Security-Token|X-Goog-Signature|X-Goog-Credential)=([^\s'"&]+)/gi,
+    pattern:
+      /([?&;])(sig|signature|X-Amz-Signature|X-Amz-Security-Token|X-Goog-Signature|X-Goog-Credential)=([^\s'"&]+)/gi,
     replace: (_m, before, name) => `${before}${name}=${MASK}`,
   },
   // `"private_key_id": "X"` (a GCP service-account key file inlined), camelCase JSON keys (`"apiToken": "X"`).
   {
-    pattern: new RegExp(String.raw`("(?:private_key_id|client_secret|[A-Za-z0-9]{1,64}${CAMEL_SECRET})"\s*:\s*)"(?:[^"\\]|\\.)*"`, 'g'),
+    pattern: new RegExp(
+      String.raw`("(?:private_key_id|client_secret|[A-Za-z0-9]{1,64}${CAMEL_SECRET})"\s*:\s*)"(?:[^"\\]|\\.)*"`,
+      'g',
+    ),
     replace: (_m, head) => `${head}"${MASK}"`,
   },
   // Inline JSON, as in `claude --mcp-config '{"env":{"GITHUB_TOKEN":"X"}}'`
@@ -117,7 +131,10 @@ const CONTEXT_RULES: Rule[] = [
   },
   // `scheme://user:password@host`
   // The scheme is bounded: unbounded, each word start of a long `a.a.a…` ran to its end and back (quadratic).
-  {pattern: /\b([a-z][a-z0-9+.-]{0,31}:\/\/)([^\s/:@'"]*):([^\s/@'"]+)@/gi, replace: (_m, scheme, user) => `${scheme}${user}:${MASK}@`},
+  {
+    pattern: /\b([a-z][a-z0-9+.-]{0,31}:\/\/)([^\s/:@'"]*):([^\s/@'"]+)@/gi,
+    replace: (_m, scheme, user) => `${scheme}${user}:${MASK}@`,
+  },
   // `Authorization: Bearer X`, `Proxy-Authorization: Basic X`, `authorization=X`
   {
     pattern: /\b((?:proxy-)?authorization\s*[:=]\s*)(?:(bearer|basic|token|digest|negotiate)\s+)?([^\s'",;]+)/gi,
@@ -140,9 +157,17 @@ const PROGRAM_TEXT_RULES: Array<{when: RegExp; pattern: RegExp; replace: string}
   {when: /\bsshpass\b/, pattern: /(^|\s)-p(\s*)(?!-)[^\s'"]+/g, replace: `$1-p$2${MASK}`},
   {when: /\bredis-cli\b/, pattern: /(^|\s)-a(\s+)(?!-)[^\s'"]+/g, replace: `$1-a$2${MASK}`},
   {when: /\blogin\b/, pattern: /(^|\s)-p(\s+)(?!-)[^\s'"]+/g, replace: `$1-p$2${MASK}`},
-  {when: /(?:^|\s)(?:-u|--user|--proxy-user)/, pattern: /(^|\s)(-u|--user|--proxy-user)(\s+|=)?([^\s:'"-][^\s:'"]*):(?!\d+(?:\s|$))[^\s'"]+/g, replace: `$1$2$3$4:${MASK}`},
+  {
+    when: /(?:^|\s)(?:-u|--user|--proxy-user)/,
+    pattern: /(^|\s)(-u|--user|--proxy-user)(\s+|=)?([^\s:'"-][^\s:'"]*):(?!\d+(?:\s|$))[^\s'"]+/g,
+    replace: `$1$2$3$4:${MASK}`,
+  },
   {when: /(?:^|\s)-U/, pattern: /(^|\s)(-U|--user)(\s+|=)?([^\s%'"-][^\s%'"]*)%[^\s'"]+/g, replace: `$1$2$3$4%${MASK}`},
-  {when: /aws_s/i, pattern: /\b(aws_secret_access_key|aws_session_token)(\s+)(?!\*\*\*)[^\s'"]+/gi, replace: `$1$2${MASK}`},
+  {
+    when: /aws_s/i,
+    pattern: /\b(aws_secret_access_key|aws_session_token)(\s+)(?!\*\*\*)[^\s'"]+/gi,
+    replace: `$1$2${MASK}`,
+  },
 ]
 
 /**
@@ -171,7 +196,8 @@ function maskIfRandom(match: string, before: string, name: string, eq: string, v
 /** A whole argv element that is a secret flag awaiting its value in the next element: `--token`, `--api-key`. */
 const SECRET_FLAG = new RegExp(String.raw`^--?(?:[A-Za-z0-9][\w.-]*)?${SECRET_WORD}$`, 'i')
 /** Keys of structured data whose string values are secrets whatever they look like (not a bare `key`: an identifier). */
-const SECRET_KEY = /(?:^|[_-])(?:token|secret|passw(?:or)?d|passphrase|api[-_]?key|access[-_]?key|private[-_]?key|credentials?)$|^(?:apiKey|accessToken|authToken|clientSecret|privateKey|password|passphrase)$/i
+const SECRET_KEY =
+  /(?:^|[_-])(?:token|secret|passw(?:or)?d|passphrase|api[-_]?key|access[-_]?key|private[-_]?key|credentials?)$|^(?:apiKey|accessToken|authToken|clientSecret|privateKey|password|passphrase)$/i
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
@@ -227,8 +253,10 @@ export function redactText(text: string, opts: RedactOptions = {}): string {
   if (hit !== undefined) return hit
   let out = text
   if (MAYBE_SECRET.test(out)) {
-    for (const rule of TOKEN_SHAPES) out = out.replace(rule.pattern, rule.replace as (m: string, ...g: unknown[]) => string)
-    for (const rule of CONTEXT_RULES) out = out.replace(rule.pattern, rule.replace as (m: string, ...g: unknown[]) => string)
+    for (const rule of TOKEN_SHAPES)
+      out = out.replace(rule.pattern, rule.replace as (m: string, ...g: unknown[]) => string)
+    for (const rule of CONTEXT_RULES)
+      out = out.replace(rule.pattern, rule.replace as (m: string, ...g: unknown[]) => string)
   }
   for (const rule of PROGRAM_TEXT_RULES) if (rule.when.test(out)) out = out.replace(rule.pattern, rule.replace)
   if (SECRETISH_NAME.test(out)) out = out.replace(SECRETISH_ASSIGNMENT, maskIfRandom)
@@ -245,10 +273,21 @@ export function redactText(text: string, opts: RedactOptions = {}): string {
  * option alone, the password in the next element.
  */
 const PROGRAM_SECRETS: Array<{program: RegExp; subcommand?: string; flag: string; attached: boolean; next: boolean}> = [
-  {program: /^(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlshow|mariadb|mariadb-dump|mariadb-admin)$/, flag: '-p', attached: true, next: false},
+  {
+    program: /^(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlshow|mariadb|mariadb-dump|mariadb-admin)$/,
+    flag: '-p',
+    attached: true,
+    next: false,
+  },
   {program: /^sshpass$/, flag: '-p', attached: true, next: true},
   {program: /^redis-cli$/, flag: '-a', attached: false, next: true},
-  {program: /^(?:docker|podman|nerdctl|buildah|skopeo|helm|oras)$/, subcommand: 'login', flag: '-p', attached: false, next: true},
+  {
+    program: /^(?:docker|podman|nerdctl|buildah|skopeo|helm|oras)$/,
+    subcommand: 'login',
+    flag: '-p',
+    attached: false,
+    next: true,
+  },
 ]
 /** Elements after which the next one is a secret whatever the program: `aws configure set aws_secret_access_key X`. */
 const SECRET_NAME_ELEMENT = /^(?:aws_secret_access_key|aws_session_token|password|passwd|token|secret)$/i
@@ -260,7 +299,9 @@ const base = (program: string) => program.slice(program.lastIndexOf('/') + 1)
 /** An argv with secrets masked: also the value that follows a secret flag in the next element (`--token`, `X`). */
 export function redactArgv(argv: readonly string[], opts: RedactOptions = {}): string[] {
   const program = base(argv[0] ?? '')
-  const rules = PROGRAM_SECRETS.filter((r) => r.program.test(program) && (r.subcommand === undefined || argv.includes(r.subcommand)))
+  const rules = PROGRAM_SECRETS.filter(
+    (r) => r.program.test(program) && (r.subcommand === undefined || argv.includes(r.subcommand)),
+  )
   return argv.map((arg, i) => {
     const previous = argv[i - 1]
     if (previous !== undefined && !arg.startsWith('-')) {
@@ -268,10 +309,12 @@ export function redactArgv(argv: readonly string[], opts: RedactOptions = {}): s
       if (rules.some((r) => r.next && previous === r.flag)) return MASK
       // `curl -u user:password`: the user stays, the password goes.
       // (`docker run -u 1000:1000` is a uid and a gid.)
-      if ((previous === '-u' || previous === '--user' || previous === '--proxy-user') && /^[^:]*:(?!\d*$)/.test(arg)) return `${redactText(arg.slice(0, arg.indexOf(':')), opts)}:${MASK}`
+      if ((previous === '-u' || previous === '--user' || previous === '--proxy-user') && /^[^:]*:(?!\d*$)/.test(arg))
+        return `${redactText(arg.slice(0, arg.indexOf(':')), opts)}:${MASK}`
       if (previous === '-U' && arg.includes('%')) return `${redactText(arg.slice(0, arg.indexOf('%')), opts)}%${MASK}`
     }
-    for (const r of rules) if (r.attached && arg.startsWith(r.flag) && arg.length > r.flag.length) return `${r.flag}${MASK}`
+    for (const r of rules)
+      if (r.attached && arg.startsWith(r.flag) && arg.length > r.flag.length) return `${r.flag}${MASK}`
     const joined = USER_PASS.exec(arg)
     if (joined) return `${joined[1]}${joined[2]}${redactText(joined[3], opts)}${joined[4]}${MASK}`
     return redactText(arg, opts)
@@ -284,7 +327,8 @@ export function redactDeep<T>(value: T, opts: RedactOptions = {}): T {
 }
 
 function walk(value: unknown, opts: RedactOptions, key?: string): unknown {
-  if (typeof value === 'string') return key !== undefined && SECRET_KEY.test(key) && value !== '' ? MASK : redactText(value, opts)
+  if (typeof value === 'string')
+    return key !== undefined && SECRET_KEY.test(key) && value !== '' ? MASK : redactText(value, opts)
   if (Array.isArray(value)) {
     if (value.length > 0 && value.every((v) => typeof v === 'string')) return redactArgv(value as string[], opts)
     return value.map((v) => walk(v, opts))

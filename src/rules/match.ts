@@ -55,7 +55,20 @@ function anyTest(list: readonly RegExp[], s: string): boolean {
 /** Compiles a rules configuration. Throws an Error naming the config path (`rules.mcp.scripts[2]: ...`). */
 export function createRules(config: RulesConfig): Rules {
   const compiled = compileRules(config)
-  const {names, commNames, claudeScripts, nativeBinary, headlessBare, headlessValued, programs, mcpScripts, packages, images, commands, pluginDirs} = compiled
+  const {
+    names,
+    commNames,
+    claudeScripts,
+    nativeBinary,
+    headlessBare,
+    headlessValued,
+    programs,
+    mcpScripts,
+    packages,
+    images,
+    commands,
+    pluginDirs,
+  } = compiled
   const {claudeCodeEnv, agents, agentSession, subreapers, supervisors} = compiled
 
   // The agent table by name (1 + index; Claude Code, checked first, is 0) and its environment markers, flat.
@@ -73,7 +86,9 @@ export function createRules(config: RulesConfig): Rules {
     if (!subcommands.has(program)) subcommands.set(program, new Set())
     subcommands.get(program)!.add(sub)
   }
-  const markers = agents.flatMap((a) => [...a.env].map(([key, value]) => ({key: key as keyof ProcessInfo['env'], value, id: a.id})))
+  const markers = agents.flatMap((a) =>
+    [...a.env].map(([key, value]) => ({key: key as keyof ProcessInfo['env'], value, id: a.id})),
+  )
 
   // ----- What argv[0] names, memoised: most processes share a handful of programs ----------------------
 
@@ -194,7 +209,12 @@ export function createRules(config: RulesConfig): Rules {
         const sub = scan(argv, j, sp)
         if (sub < 0) return false
         const cmd = argv[sub]
-        const ok = kind === 'npm' ? cmd === 'exec' || cmd === 'x' : kind === 'pnpm' ? cmd === 'dlx' || cmd === 'exec' : cmd === 'dlx'
+        const ok =
+          kind === 'npm'
+            ? cmd === 'exec' || cmd === 'x'
+            : kind === 'pnpm'
+              ? cmd === 'dlx' || cmd === 'exec'
+              : cmd === 'dlx'
         if (!ok) return false
         const pos = scan(argv, sub + 1, sp, packageIsMcp)
         return pos === MATCHED || (pos >= 0 && packageIsMcp(argv[pos]))
@@ -383,10 +403,12 @@ export function createRules(config: RulesConfig): Rules {
 
   const hasClaudeCodeEnv = (p: ProcessInfo): boolean => agentEnvOf(p) !== undefined
 
-  const agentName = (id: string): string => (id === 'claude' ? 'Claude Code' : (agents.find((a) => a.id === id)?.name ?? id))
+  const agentName = (id: string): string =>
+    id === 'claude' ? 'Claude Code' : (agents.find((a) => a.id === id)?.name ?? id)
 
   const isTmuxServer = (p: ProcessInfo): boolean =>
-    p.comm.startsWith('tmux: server') || (p.argv !== undefined && p.argv.length > 0 && p.argv[0].startsWith('tmux: server'))
+    p.comm.startsWith('tmux: server') ||
+    (p.argv !== undefined && p.argv.length > 0 && p.argv[0].startsWith('tmux: server'))
 
   /** comm, or the command line (one title string as it is), against a pattern list. */
   const commOrCommand = (list: readonly RegExp[], p: ProcessInfo): boolean => {
@@ -397,9 +419,11 @@ export function createRules(config: RulesConfig): Rules {
     return anyTest(list, argv.length === 1 ? argv[0] : argv.join(' '))
   }
 
-  const isReaper = (p: ProcessInfo | undefined): boolean => p !== undefined && (p.pid === 1 || commOrCommand(subreapers, p))
+  const isReaper = (p: ProcessInfo | undefined): boolean =>
+    p !== undefined && (p.pid === 1 || commOrCommand(subreapers, p))
 
-  const isSupervisor = (p: ProcessInfo | undefined): boolean => p !== undefined && p.pid !== 1 && commOrCommand(supervisors, p)
+  const isSupervisor = (p: ProcessInfo | undefined): boolean =>
+    p !== undefined && p.pid !== 1 && commOrCommand(supervisors, p)
 
   const isAgentSession = (name: string): boolean => agentSession.test(name)
 

@@ -131,4 +131,3 @@ export interface Rules {
 export const CLAUDE = 1
 /** `Rules.claudeOrMcp` bit: an MCP server or its launcher. */
 export const MCP_SERVER = 2
-

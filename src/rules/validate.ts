@@ -61,13 +61,15 @@ const KEPT = new Set<string>(KEPT_ENV_KEYS)
 
 function compileAgent(value: unknown, path: string, seen: Set<string>): {agent: CompiledAgent; config: AgentConfig} {
   const a = section(value, path)
-  if (typeof a.id !== 'string' || !AGENT_ID.test(a.id)) fail(`${path}.id`, 'expected lower-case letters, digits and dashes (codex)')
+  if (typeof a.id !== 'string' || !AGENT_ID.test(a.id))
+    fail(`${path}.id`, 'expected lower-case letters, digits and dashes (codex)')
   if (a.id === 'claude' || seen.has(a.id)) fail(`${path}.id`, `"${a.id}" is already an agent`)
   seen.add(a.id)
   if (typeof a.name !== 'string' || a.name === '') fail(`${path}.name`, 'expected a non-empty name')
   const strings = (key: string, what: string): string[] => {
     const list = a[key]
-    if (!Array.isArray(list) || list.some((x) => typeof x !== 'string' || x === '')) fail(`${path}.${key}`, `expected an array of ${what}`)
+    if (!Array.isArray(list) || list.some((x) => typeof x !== 'string' || x === ''))
+      fail(`${path}.${key}`, `expected an array of ${what}`)
     return list as string[]
   }
   const names = strings('names', 'program basenames')
@@ -76,16 +78,28 @@ function compileAgent(value: unknown, path: string, seen: Set<string>): {agent: 
   const binaries = compileList(a.binaries, `${path}.binaries`)
   const headless = strings('headless', 'flags').map((f, i) => checkHeadlessFlag(f, `${path}.headless[${i}]`))
   const commands = strings('headlessCommands', 'subcommands')
-  commands.forEach((c, i) => c.startsWith('-') && fail(`${path}.headlessCommands[${i}]`, 'expected a subcommand, not a flag'))
+  commands.forEach(
+    (c, i) => c.startsWith('-') && fail(`${path}.headlessCommands[${i}]`, 'expected a subcommand, not a flag'),
+  )
   const env = new Map<string, string | undefined>()
   strings('env', 'NAME or NAME=value markers').forEach((m, i) => {
     const eq = m.indexOf('=')
     const key = eq === -1 ? m : m.slice(0, eq)
-    if (!KEPT.has(key)) fail(`${path}.env[${i}]`, `the snapshot does not keep ${key} (it keeps ${KEPT_ENV_KEYS.join(', ')})`)
+    if (!KEPT.has(key))
+      fail(`${path}.env[${i}]`, `the snapshot does not keep ${key} (it keeps ${KEPT_ENV_KEYS.join(', ')})`)
     env.set(key, eq === -1 ? undefined : m.slice(eq + 1))
   })
   return {
-    agent: {id: a.id, name: a.name, names: new Set(names), scripts, binaries, headless: new Set(headless), headlessCommands: new Set(commands), env},
+    agent: {
+      id: a.id,
+      name: a.name,
+      names: new Set(names),
+      scripts,
+      binaries,
+      headless: new Set(headless),
+      headlessCommands: new Set(commands),
+      env,
+    },
     config: {
       id: a.id,
       name: a.name,
@@ -146,7 +160,9 @@ export function compileRules(config: RulesConfig): CompiledRules {
   const claudeScripts = compileList(claudeCfg.scripts, 'rules.claude.scripts')
   const nativeBinary = compile(claudeCfg.nativeBinary, 'rules.claude.nativeBinary')
   if (!Array.isArray(claudeCfg.headless)) fail('rules.claude.headless', 'expected an array of flags')
-  const headless = claudeCfg.headless.map((flag: unknown, i: number) => checkHeadlessFlag(flag, `rules.claude.headless[${i}]`))
+  const headless = claudeCfg.headless.map((flag: unknown, i: number) =>
+    checkHeadlessFlag(flag, `rules.claude.headless[${i}]`),
+  )
   /** Flags that are headless alone (`-p`), and flags headless with one value (`--output-format` → stream-json). */
   const headlessBare = new Set<string>()
   const headlessValued = new Map<string, Map<string, string>>()
@@ -172,7 +188,8 @@ export function compileRules(config: RulesConfig): CompiledRules {
   if (!Array.isArray(mcpCfg.commands)) fail('rules.mcp.commands', 'expected an array of "program subcommand" strings')
   const commands = new Set<string>()
   ;(mcpCfg.commands as unknown[]).forEach((c, i) => {
-    if (typeof c !== 'string' || !/^[^\s/]+ [^\s-][^\s]*$/.test(c)) fail(`rules.mcp.commands[${i}]`, 'expected "program subcommand" (serena start-mcp-server)')
+    if (typeof c !== 'string' || !/^[^\s/]+ [^\s-][^\s]*$/.test(c))
+      fail(`rules.mcp.commands[${i}]`, 'expected "program subcommand" (serena start-mcp-server)')
     commands.add(c)
   })
   const pluginDirs = compileList(mcpCfg.pluginDirs, 'rules.mcp.pluginDirs')
@@ -185,7 +202,12 @@ export function compileRules(config: RulesConfig): CompiledRules {
 
   // A private, frozen copy of exactly what was compiled (unknown keys dropped).
   const frozenConfig: RulesConfig = deepFreeze({
-    claude: {names: [...names], scripts: [...(claudeCfg.scripts as string[])], nativeBinary: claudeCfg.nativeBinary as string, headless: [...headless]},
+    claude: {
+      names: [...names],
+      scripts: [...(claudeCfg.scripts as string[])],
+      nativeBinary: claudeCfg.nativeBinary as string,
+      headless: [...headless],
+    },
     agents: agentsCompiled.map((a) => a.config),
     mcp: {
       programs: [...(mcpCfg.programs as string[])],

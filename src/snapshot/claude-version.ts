@@ -77,7 +77,9 @@ export function procVersionReaders(procRoot: string): VersionReaders {
       try {
         const pkg: {name?: unknown; version?: unknown} = JSON.parse(readText(`${dir}/package.json`) ?? '{}')
         // A directory that only looks like the package (a copy, a fork) does not say the version.
-        const ours = typeof pkg.name === 'string' && (pkg.name === '@anthropic-ai/claude-code' || pkg.name.startsWith('@anthropic-ai/claude-code-'))
+        const ours =
+          typeof pkg.name === 'string' &&
+          (pkg.name === '@anthropic-ai/claude-code' || pkg.name.startsWith('@anthropic-ai/claude-code-'))
         return ours && typeof pkg.version === 'string' ? pkg.version : undefined
       } catch {
         return undefined
@@ -98,7 +100,8 @@ export function detectClaudeVersion(processes: readonly ProcessInfo[], read: Ver
       found.push(clue.version)
       continue
     }
-    if (!packageVersions.has(clue.packageDir)) packageVersions.set(clue.packageDir, read.readPackageVersion(clue.packageDir))
+    if (!packageVersions.has(clue.packageDir))
+      packageVersions.set(clue.packageDir, read.readPackageVersion(clue.packageDir))
     const v = packageVersions.get(clue.packageDir)
     if (v) found.push(v)
   }

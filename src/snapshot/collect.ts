@@ -1,6 +1,16 @@
 import {existsSync, readdirSync} from 'node:fs'
 import os from 'node:os'
-import {parseBootTime, parseCgroup, parseCmdline, parseSmapsRollup, parseStat, parseStatus, readProcEnviron, readProcText, readText} from './proc.js'
+import {
+  parseBootTime,
+  parseCgroup,
+  parseCmdline,
+  parseSmapsRollup,
+  parseStat,
+  parseStatus,
+  readProcEnviron,
+  readProcText,
+  readText,
+} from './proc.js'
 import {repairParentLinks} from './parents.js'
 import {detectClaudeVersion, procVersionReaders} from './claude-version.js'
 import {discoverSockets, queryServer, runTmux} from './tmux.js'
@@ -11,7 +21,10 @@ import {phase} from '../timing.js'
 import {deepFreeze} from '../freeze.js'
 
 /** Where collection is: the process table, then the tmux servers (asked together, `answered` of `total`). */
-export type CollectStep = {step: 'processes'} | {step: 'servers'; answered: number; total: number; waitingFor: string[]} | {step: 'done'}
+export type CollectStep =
+  | {step: 'processes'}
+  | {step: 'servers'; answered: number; total: number; waitingFor: string[]}
+  | {step: 'done'}
 
 export interface CollectOptions {
   /** Extra tmux sockets to query (from --socket and the config). */
@@ -139,7 +152,8 @@ export async function collectSnapshot(opts: CollectOptions = {}): Promise<Snapsh
       comm: stat.comm,
       argv,
       startTicks: stat.startTicks,
-      startTimeMs: bootTimeMs === undefined ? undefined : Math.round(bootTimeMs + (stat.startTicks * 1000) / CLOCK_TICKS),
+      startTimeMs:
+        bootTimeMs === undefined ? undefined : Math.round(bootTimeMs + (stat.startTicks * 1000) / CLOCK_TICKS),
       rssBytes: status.rssBytes,
       pssBytes: undefined,
       env,
@@ -168,7 +182,9 @@ export async function collectSnapshot(opts: CollectOptions = {}): Promise<Snapsh
   if (unreadableEnv > 0) {
     const pids = processes.filter((p) => p.envUnreadable).map((p) => p.pid)
     const which = pids.length <= 5 ? ` (pid ${pids.join(', ')})` : ''
-    limitations.push(`environment unreadable for ${unreadableEnv} process${unreadableEnv === 1 ? '' : 'es'}${which} (not permitted): their TMUX variables are unknown`)
+    limitations.push(
+      `environment unreadable for ${unreadableEnv} process${unreadableEnv === 1 ? '' : 'es'}${which} (not permitted): their TMUX variables are unknown`,
+    )
   }
 
   const uid = process.getuid?.() ?? 0
@@ -187,7 +203,13 @@ export async function collectSnapshot(opts: CollectOptions = {}): Promise<Snapsh
   phase('collect.host')
   const timeoutMs = opts.tmuxTimeoutMs ?? 3000
   const waiting = new Set(candidates.map((c) => c.path))
-  const tell = () => opts.onProgress?.({step: 'servers', answered: candidates.length - waiting.size, total: candidates.length, waitingFor: [...waiting]})
+  const tell = () =>
+    opts.onProgress?.({
+      step: 'servers',
+      answered: candidates.length - waiting.size,
+      total: candidates.length,
+      waitingFor: [...waiting],
+    })
   if (candidates.length > 0) tell()
   const [servers, multiplexers, containers] = await Promise.all([
     Promise.all(
@@ -255,7 +277,10 @@ function readPss(
     p.pssBytes = smaps === undefined ? undefined : parseSmapsRollup(smaps)
     if (smaps === undefined && p.rssBytes) unreadable++
   }
-  if (unreadable > 0) limitations.push(`PSS unreadable for ${unreadable} process${unreadable === 1 ? '' : 'es'} (not permitted): RSS used for them`)
+  if (unreadable > 0)
+    limitations.push(
+      `PSS unreadable for ${unreadable} process${unreadable === 1 ? '' : 'es'} (not permitted): RSS used for them`,
+    )
   // With no process in a Claude Code, MCP or CLAUDECODE=1 tree there is no orphan memory to measure: no note.
   if (skipped > 0 && chosen !== undefined && chosen.size > 0) {
     limitations.push(
@@ -268,7 +293,11 @@ function readPss(
  * The cgroup of the chosen processes (all by default), of every tmux server and of the doctor itself (the
  * analysis tells a supervising unit from the user's session by them), set before the snapshot is frozen.
  */
-function readCgroups(userProcesses: readonly ProcessInfo[], procRoot: string, chosen: ReadonlySet<number> | undefined): void {
+function readCgroups(
+  userProcesses: readonly ProcessInfo[],
+  procRoot: string,
+  chosen: ReadonlySet<number> | undefined,
+): void {
   for (const p of userProcesses) {
     if (chosen && !chosen.has(p.pid) && p.comm !== TMUX_SERVER_COMM && p.pid !== process.pid) continue
     const text = readProcText(`${procRoot}/${p.pid}/cgroup`, 'latin1')
@@ -277,7 +306,12 @@ function readCgroups(userProcesses: readonly ProcessInfo[], procRoot: string, ch
   }
 }
 
-function hostFacts(processes: readonly ProcessInfo[], uid: number, bootTimeMs: number | undefined, procRoot: string): HostFacts {
+function hostFacts(
+  processes: readonly ProcessInfo[],
+  uid: number,
+  bootTimeMs: number | undefined,
+  procRoot: string,
+): HostFacts {
   const release = os.release()
   const byPid = new Map(processes.map((p) => [p.pid, p]))
   const ancestors: number[] = []

@@ -42,7 +42,10 @@ export function parseContainerList(stdout: string): ContainerRuntime['containers
   return out
 }
 
-export async function collectContainers(processes: readonly ProcessInfo[], opts: {timeoutMs?: number; run?: MuxRunner} = {}): Promise<ContainerRuntime[] | undefined> {
+export async function collectContainers(
+  processes: readonly ProcessInfo[],
+  opts: {timeoutMs?: number; run?: MuxRunner} = {},
+): Promise<ContainerRuntime[] | undefined> {
   const wanted = new Map<RuntimeName, Set<string>>()
   for (const p of processes) {
     const runtime = runClientRuntime(p)
@@ -56,7 +59,11 @@ export async function collectContainers(processes: readonly ProcessInfo[], opts:
   const timeoutMs = opts.timeoutMs ?? 3000
   return Promise.all(
     [...wanted].map(async ([runtime, files]): Promise<ContainerRuntime> => {
-      const r = await run(runtime, ['ps', '--no-trunc', '--format', ['{{.ID}}', '{{.Names}}', '{{.Image}}'].join(SEP)], timeoutMs)
+      const r = await run(
+        runtime,
+        ['ps', '--no-trunc', '--format', ['{{.ID}}', '{{.Names}}', '{{.Image}}'].join(SEP)],
+        timeoutMs,
+      )
       const cidfiles: Record<string, string> = {}
       for (const f of files) {
         try {
@@ -68,8 +75,14 @@ export async function collectContainers(processes: readonly ProcessInfo[], opts:
       }
       const base = {runtime, containers: [] as ContainerRuntime['containers'], ...(files.size > 0 ? {cidfiles} : {})}
       if (r.missing) return {...base, status: 'error', error: `${runtime} not found on PATH`}
-      if (r.timedOut) return {...base, status: 'unresponsive', error: `${runtime} ps gave no answer within ${timeoutMs} ms`}
-      if (r.code !== 0) return {...base, status: 'error', error: `${runtime} ps failed: ${r.stderr.trim().split('\n')[0] || `exit ${r.code}`}`}
+      if (r.timedOut)
+        return {...base, status: 'unresponsive', error: `${runtime} ps gave no answer within ${timeoutMs} ms`}
+      if (r.code !== 0)
+        return {
+          ...base,
+          status: 'error',
+          error: `${runtime} ps failed: ${r.stderr.trim().split('\n')[0] || `exit ${r.code}`}`,
+        }
       return {...base, status: 'ok', containers: parseContainerList(r.stdout)}
     }),
   )

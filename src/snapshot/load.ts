@@ -18,8 +18,10 @@ function validate(value: unknown): ErrorObject[] {
 
 function describe(error: ErrorObject): string {
   const where = error.instancePath || '(top level)'
-  if (error.keyword === 'additionalProperties') return `${where} has unexpected field "${String(error.params.additionalProperty)}"`
-  if (error.keyword === 'enum') return `${where} must be one of ${(error.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`
+  if (error.keyword === 'additionalProperties')
+    return `${where} has unexpected field "${String(error.params.additionalProperty)}"`
+  if (error.keyword === 'enum')
+    return `${where} must be one of ${(error.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`
   return `${where} ${error.message ?? 'is invalid'}`
 }
 
@@ -36,26 +38,39 @@ export function parseSnapshot(text: string, source: string): Snapshot {
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error)
     const at = /at position (\d+)/.exec(why)
-    const truncated = /end of (?:json )?(?:data|input)|unterminated/i.test(why) || (at !== null && Number(at[1]) >= text.trimEnd().length - 1)
-    throw new DoctorError(`${source} is not valid JSON${truncated ? ' (the file looks truncated)' : ''}: ${why.split('\n')[0]}`)
+    const truncated =
+      /end of (?:json )?(?:data|input)|unterminated/i.test(why) ||
+      (at !== null && Number(at[1]) >= text.trimEnd().length - 1)
+    throw new DoctorError(
+      `${source} is not valid JSON${truncated ? ' (the file looks truncated)' : ''}: ${why.split('\n')[0]}`,
+    )
   }
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new DoctorError(`${source} is not a gt-doctor snapshot: expected a JSON object`)
+  if (!value || typeof value !== 'object' || Array.isArray(value))
+    throw new DoctorError(`${source} is not a gt-doctor snapshot: expected a JSON object`)
   const version = (value as {snapshotVersion?: unknown}).snapshotVersion
   if (version === undefined) throw new DoctorError(`${source} is not a gt-doctor snapshot: it has no snapshotVersion`)
   if (typeof version === 'number' && Number.isInteger(version) && version > SNAPSHOT_VERSION) {
-    throw new DoctorError(`${source} is snapshotVersion ${version}, written by a newer gt-doctor; this one reads version ${SNAPSHOT_VERSION}: upgrade gt-doctor`)
+    throw new DoctorError(
+      `${source} is snapshotVersion ${version}, written by a newer gt-doctor; this one reads version ${SNAPSHOT_VERSION}: upgrade gt-doctor`,
+    )
   }
-  if (version !== SNAPSHOT_VERSION) throw new DoctorError(`${source} has snapshotVersion ${JSON.stringify(version)}; this gt-doctor reads version ${SNAPSHOT_VERSION}`)
+  if (version !== SNAPSHOT_VERSION)
+    throw new DoctorError(
+      `${source} has snapshotVersion ${JSON.stringify(version)}; this gt-doctor reads version ${SNAPSHOT_VERSION}`,
+    )
   const errors = validate(value)
   if (errors.length > 0) throw new DoctorError(`${source} is not a valid gt-doctor snapshot: ${describe(errors[0])}`)
   const snapshot = value as Snapshot
   // What no kernel shows and the collector never writes: every walk over it would be guesswork, or endless.
   const duplicate = findDuplicatePid(snapshot.processes)
-  if (duplicate !== undefined) throw new DoctorError(`${source} is not a valid gt-doctor snapshot: pid ${duplicate} appears twice in processes`)
+  if (duplicate !== undefined)
+    throw new DoctorError(`${source} is not a valid gt-doctor snapshot: pid ${duplicate} appears twice in processes`)
   const cycle = findParentCycle(snapshot.processes)
   if (cycle) {
     const pids = cycle.length > 6 ? `${cycle.slice(0, 6).join(', ')}, … (${cycle.length} in all)` : cycle.join(', ')
-    throw new DoctorError(`${source} is not a valid gt-doctor snapshot: its processes form a parent cycle (pids ${pids}); a snapshot the collector wrote never does`)
+    throw new DoctorError(
+      `${source} is not a valid gt-doctor snapshot: its processes form a parent cycle (pids ${pids}); a snapshot the collector wrote never does`,
+    )
   }
   return deepFreeze(snapshot)
 }
@@ -72,10 +87,15 @@ export async function loadSnapshot(file: string, stdin: NodeJS.ReadableStream = 
   const tooLarge = 'not a gt-doctor snapshot'
   let text: string
   try {
-    text = file === '-' ? await readStreamBounded(stdin, SNAPSHOT_READ_LIMIT, tooLarge) : readRegularFile(file, SNAPSHOT_READ_LIMIT, tooLarge).text
+    text =
+      file === '-'
+        ? await readStreamBounded(stdin, SNAPSHOT_READ_LIMIT, tooLarge)
+        : readRegularFile(file, SNAPSHOT_READ_LIMIT, tooLarge).text
   } catch (error) {
     const why = errnoReason(error)
-    throw new DoctorError(`cannot read snapshot ${source}: ${why}${why.startsWith('not a regular file') ? '; use - for standard input' : ''}`)
+    throw new DoctorError(
+      `cannot read snapshot ${source}: ${why}${why.startsWith('not a regular file') ? '; use - for standard input' : ''}`,
+    )
   }
   return parseSnapshot(text, source)
 }
@@ -91,6 +111,8 @@ export function serializeSnapshot(snapshot: Snapshot): string {
  */
 export function refuseFixOnRecorded(flags: {from?: string; fix?: boolean; 'dry-run'?: boolean}): void {
   if (flags.from !== undefined && (flags.fix || flags['dry-run'])) {
-    throw new DoctorError('--fix cannot be used with --from: a recorded snapshot is not this machine now; run --fix on the live machine')
+    throw new DoctorError(
+      '--fix cannot be used with --from: a recorded snapshot is not this machine now; run --fix on the live machine',
+    )
   }
 }

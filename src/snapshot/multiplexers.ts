@@ -26,16 +26,21 @@ export const runMux: MuxRunner = (bin, args, timeoutMs) =>
   new Promise((done) => {
     // SHELL unset (cron, CI) makes screen fall back to the passwd shell; asking it a query starts nothing, but be explicit.
     const env = {...process.env, SHELL: process.env.SHELL || '/bin/sh'}
-    execFile(bin, args, {timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 4 * 1024 * 1024, env}, (error, stdout, stderr) => {
-      const err = error as (NodeJS.ErrnoException & {killed?: boolean; code?: unknown}) | null
-      done({
-        code: err ? (typeof err.code === 'number' ? err.code : null) : 0,
-        stdout: String(stdout),
-        stderr: String(stderr),
-        timedOut: Boolean(err?.killed),
-        missing: err?.code === 'ENOENT',
-      })
-    })
+    execFile(
+      bin,
+      args,
+      {timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 4 * 1024 * 1024, env},
+      (error, stdout, stderr) => {
+        const err = error as (NodeJS.ErrnoException & {killed?: boolean; code?: unknown}) | null
+        done({
+          code: err ? (typeof err.code === 'number' ? err.code : null) : 0,
+          stdout: String(stdout),
+          stderr: String(stderr),
+          timedOut: Boolean(err?.killed),
+          missing: err?.code === 'ENOENT',
+        })
+      },
+    )
   })
 
 /** A GNU screen server: screen renames its backend `SCREEN` (the attaching client stays `screen`). */
@@ -109,10 +114,16 @@ export interface MuxOptions {
 }
 
 /** Every screen and zellij session found, each asked once. */
-export async function collectMultiplexers(processes: readonly ProcessInfo[], opts: MuxOptions = {}): Promise<NonNullable<Snapshot['multiplexers']>> {
+export async function collectMultiplexers(
+  processes: readonly ProcessInfo[],
+  opts: MuxOptions = {},
+): Promise<NonNullable<Snapshot['multiplexers']>> {
   const run = opts.run ?? runMux
   const timeoutMs = opts.timeoutMs ?? 3000
-  const [screen, zellij] = await Promise.all([collectScreen(processes, run, timeoutMs, opts), collectZellij(processes, run, timeoutMs, opts)])
+  const [screen, zellij] = await Promise.all([
+    collectScreen(processes, run, timeoutMs, opts),
+    collectZellij(processes, run, timeoutMs, opts),
+  ])
   return {screen, zellij}
 }
 
@@ -125,7 +136,12 @@ function note(found: Found, id: string, by: MultiplexerSession['foundBy'][number
   found.set(id, entry)
 }
 
-async function collectScreen(processes: readonly ProcessInfo[], run: MuxRunner, timeoutMs: number, opts: MuxOptions): Promise<NonNullable<Snapshot['multiplexers']>['screen']> {
+async function collectScreen(
+  processes: readonly ProcessInfo[],
+  run: MuxRunner,
+  timeoutMs: number,
+  opts: MuxOptions,
+): Promise<NonNullable<Snapshot['multiplexers']>['screen']> {
   const found: Found = new Map()
   const dir = opts.screenDir ?? screenDir()
   for (const name of socketsIn(dir)) {
@@ -139,12 +155,20 @@ async function collectScreen(processes: readonly ProcessInfo[], run: MuxRunner, 
     if (m) note(found, p.env.STY!, 'env', Number(m[1]))
   }
   // A SCREEN process whose socket was not in the directory: its session name is unknown until asked.
-  for (const pid of serverPids) if (![...found.values()].some((f) => f.pid === pid)) note(found, String(pid), 'process', pid)
+  for (const pid of serverPids)
+    if (![...found.values()].some((f) => f.pid === pid)) note(found, String(pid), 'process', pid)
   if (found.size === 0) return {available: true, sessions: []}
   const bin = opts.screenBin ?? 'screen'
   const sessions = await Promise.all(
     [...found].map(async ([id, f]): Promise<MultiplexerSession> => {
-      const base = {kind: 'screen' as const, id, name: SCREEN_ID.exec(id)?.[2] ?? id, pid: f.pid, foundBy: [...f.foundBy], socketDir: dir}
+      const base = {
+        kind: 'screen' as const,
+        id,
+        name: SCREEN_ID.exec(id)?.[2] ?? id,
+        pid: f.pid,
+        foundBy: [...f.foundBy],
+        socketDir: dir,
+      }
       const r = await run(bin, ['-S', id, '-Q', 'windows'], timeoutMs)
       if (r.missing) return {...base, status: 'error', error: 'screen not found'}
       if (r.timedOut) return {...base, status: 'unresponsive', error: `no answer within ${timeoutMs} ms`}
@@ -163,7 +187,12 @@ async function collectScreen(processes: readonly ProcessInfo[], run: MuxRunner, 
   return {available: true, sessions: sessions.sort((a, b) => a.id.localeCompare(b.id))}
 }
 
-async function collectZellij(processes: readonly ProcessInfo[], run: MuxRunner, timeoutMs: number, opts: MuxOptions): Promise<NonNullable<Snapshot['multiplexers']>['zellij']> {
+async function collectZellij(
+  processes: readonly ProcessInfo[],
+  run: MuxRunner,
+  timeoutMs: number,
+  opts: MuxOptions,
+): Promise<NonNullable<Snapshot['multiplexers']>['zellij']> {
   const found: Found = new Map()
   for (const p of processes) {
     const socket = zellijServerSocket(p)
@@ -173,16 +202,21 @@ async function collectZellij(processes: readonly ProcessInfo[], run: MuxRunner, 
   if (found.size === 0) return {available: true, sessions: []}
   // zellij has no per-session query that does not attach; list-sessions connects to every socket once.
   const r = await run(opts.zellijBin ?? 'zellij', ['list-sessions', '--no-formatting'], timeoutMs)
-  const listed = r.code === 0 || /no active zellij sessions/i.test(r.stdout + r.stderr) ? new Map(parseZellijSessions(r.stdout).map((s) => [s.name, s])) : undefined
+  const listed =
+    r.code === 0 || /no active zellij sessions/i.test(r.stdout + r.stderr)
+      ? new Map(parseZellijSessions(r.stdout).map((s) => [s.name, s]))
+      : undefined
   const sessions = [...found].map(([id, f]): MultiplexerSession => {
     const base = {kind: 'zellij' as const, id, name: id, pid: f.pid, foundBy: [...f.foundBy]}
     if (r.missing) return {...base, status: 'error', error: 'zellij not found'}
     if (r.timedOut) return {...base, status: 'unresponsive', error: `no answer within ${timeoutMs} ms`}
-    if (!listed) return {...base, status: 'error', error: (r.stderr.trim().split('\n')[0] || `zellij exited with ${r.code}`)}
+    if (!listed)
+      return {...base, status: 'error', error: r.stderr.trim().split('\n')[0] || `zellij exited with ${r.code}`}
     const s = listed.get(id)
     if (s && !s.exited) return {...base, status: 'ok'}
     // Its server process still runs but the session was not listed: it cannot be asked.
-    if (f.pid !== undefined) return {...base, status: 'error', error: `its server (pid ${f.pid}) runs but zellij does not list the session`}
+    if (f.pid !== undefined)
+      return {...base, status: 'error', error: `its server (pid ${f.pid}) runs but zellij does not list the session`}
     return {...base, status: 'stale', error: s ? 'exited (resurrectable layout only)' : 'no such session'}
   })
   return {available: !r.missing, sessions: sessions.sort((a, b) => a.id.localeCompare(b.id))}

@@ -13,7 +13,8 @@ export function repairParentLinks(processes: ProcessInfo[]): number[] {
   const cut = new Set<number>()
   for (const p of processes) {
     const parent = p.ppid === p.pid ? undefined : byPid.get(p.ppid)
-    if (parent && p.startTicks !== undefined && parent.startTicks !== undefined && parent.startTicks > p.startTicks) cut.add(p.pid)
+    if (parent && p.startTicks !== undefined && parent.startTicks !== undefined && parent.startTicks > p.startTicks)
+      cut.add(p.pid)
   }
   for (const pid of cut) byPid.get(pid)!.ppid = pid
   // Without start times (or within one tick) a cycle can remain: cut each at its lowest pid.

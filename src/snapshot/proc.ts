@@ -186,7 +186,10 @@ function valueIn(bytes: Buffer, key: string): string | undefined {
  * /proc/PID/environ as parseEnviron (and environValue for `extraKey`) would read it, searched in place:
  * an environment is kilobytes, of which the doctor keeps a few variables (KEPT_ENV_KEYS). undefined when unreadable.
  */
-export function readProcEnviron(path: string, extraKey?: string): {env: Partial<Record<KeptEnvKey, string>>; extra?: string} | undefined {
+export function readProcEnviron(
+  path: string,
+  extraKey?: string,
+): {env: Partial<Record<KeptEnvKey, string>>; extra?: string} | undefined {
   const length = readIntoBuffer(path)
   if (length < 0) return undefined
   const bytes = buffer.subarray(0, length)

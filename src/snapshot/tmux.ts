@@ -30,16 +30,21 @@ export interface TmuxRunResult {
 /** Runs the tmux binary once. The only way the collector talks to tmux. */
 export function runTmux(args: string[], timeoutMs: number, tmuxBin = 'tmux'): Promise<TmuxRunResult> {
   return new Promise((done) => {
-    execFile(tmuxBin, args, {timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024}, (error, stdout, stderr) => {
-      const err = error as (NodeJS.ErrnoException & {killed?: boolean; code?: unknown}) | null
-      done({
-        code: err ? (typeof err.code === 'number' ? err.code : null) : 0,
-        stdout: String(stdout),
-        stderr: String(stderr),
-        timedOut: Boolean(err?.killed),
-        missing: err?.code === 'ENOENT',
-      })
-    })
+    execFile(
+      tmuxBin,
+      args,
+      {timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024},
+      (error, stdout, stderr) => {
+        const err = error as (NodeJS.ErrnoException & {killed?: boolean; code?: unknown}) | null
+        done({
+          code: err ? (typeof err.code === 'number' ? err.code : null) : 0,
+          stdout: String(stdout),
+          stderr: String(stderr),
+          timedOut: Boolean(err?.killed),
+          missing: err?.code === 'ENOENT',
+        })
+      },
+    )
   })
 }
 
@@ -74,7 +79,8 @@ export function socketFromServerArgv(argv: string[], uid: number | undefined, tm
     if (a.startsWith('-S') && a.length > 2) return resolve(a.slice(2))
     if (a === '-L' && argv[i + 1]) label = argv[++i]
     else if (a.startsWith('-L') && a.length > 2) label = a.slice(2)
-    else if (a === '-f' || a === '-c' || a === '-T') i++ // global options that take a value
+    else if (a === '-f' || a === '-c' || a === '-T')
+      i++ // global options that take a value
     else if (!a.startsWith('-')) break // the tmux command (new-session, ...) ends the global options
   }
   return join(tmuxTmpdir || '/tmp', `tmux-${uid ?? process.getuid?.() ?? 0}`, label)

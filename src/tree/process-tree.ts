@@ -78,7 +78,10 @@ export class ProcessTree {
    * its program ignored SIGHUP leaves the program a child of SCREEN).
    */
   private indexWindows(snapshot: Snapshot): void {
-    const sessions = [...(snapshot.multiplexers?.screen.sessions ?? []), ...(snapshot.multiplexers?.zellij.sessions ?? [])]
+    const sessions = [
+      ...(snapshot.multiplexers?.screen.sessions ?? []),
+      ...(snapshot.multiplexers?.zellij.sessions ?? []),
+    ]
     for (const p of snapshot.processes) {
       const kind = isScreenServerProcess(p) ? 'screen' : zellijServerSocket(p) ? 'zellij' : undefined
       if (!kind) continue
@@ -87,7 +90,8 @@ export class ProcessTree {
       if (session?.status !== 'ok') continue
       for (const child of this.children(p.pid)) {
         const window = kind === 'screen' ? child.env.WINDOW : child.env.ZELLIJ_PANE_ID
-        if (kind === 'screen' && window !== undefined && session.windows && !session.windows.includes(Number(window))) continue
+        if (kind === 'screen' && window !== undefined && session.windows && !session.windows.includes(Number(window)))
+          continue
         this.liveWindowByPid.set(child.pid, {session, windowPid: child.pid, window})
       }
     }

@@ -7,8 +7,27 @@ import {testCheck} from '../support/check-tester.js'
 /** The Bash tool's background command a crashed claude (pid 600, gone) left behind: wrapper and command. */
 function leftover(m: Machine) {
   const env = childEnv('crashed-600', {CLAUDE_PID: '600'})
-  m.proc({pid: 610, ppid: 1, sid: 610, pgid: 610, ttyNr: 0, argv: bashToolWrapper('node dev-server.js'), env, ...ranFor(50)})
-  m.proc({pid: 611, ppid: 610, sid: 610, pgid: 610, ttyNr: 0, argv: ['node', 'dev-server.js'], env, ...ranFor(50), mib: 80})
+  m.proc({
+    pid: 610,
+    ppid: 1,
+    sid: 610,
+    pgid: 610,
+    ttyNr: 0,
+    argv: bashToolWrapper('node dev-server.js'),
+    env,
+    ...ranFor(50),
+  })
+  m.proc({
+    pid: 611,
+    ppid: 610,
+    sid: 610,
+    pgid: 610,
+    ttyNr: 0,
+    argv: ['node', 'dev-server.js'],
+    env,
+    ...ranFor(50),
+    mib: 80,
+  })
 }
 
 testCheck(check, {
@@ -38,7 +57,10 @@ testCheck(check, {
     },
   ],
   ignores: [
-    {name: 'a process under init that Claude Code did not start', machine: (m) => void m.proc({pid: 610, ppid: 1, cmd: 'node dev-server.js'})},
+    {
+      name: 'a process under init that Claude Code did not start',
+      machine: (m) => void m.proc({pid: 610, ppid: 1, cmd: 'node dev-server.js'}),
+    },
     {
       name: 'a command whose claude still runs',
       machine(m) {

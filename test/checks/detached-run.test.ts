@@ -7,7 +7,18 @@ import {testCheck} from '../support/check-tester.js'
 /** `setsid -f claude -p …` from a session since killed: its own session, no terminal, parent init. */
 function detached(m: Machine) {
   const s = m.server({pid: 100})
-  m.proc({pid: 400, ppid: 1, sid: 400, pgid: 400, ttyNr: 0, comm: 'claude', argv: ['claude', '--print', 'write the changelog'], env: paneEnv(s, '%8'), ...ranFor(45), mib: 250})
+  m.proc({
+    pid: 400,
+    ppid: 1,
+    sid: 400,
+    pgid: 400,
+    ttyNr: 0,
+    comm: 'claude',
+    argv: ['claude', '--print', 'write the changelog'],
+    env: paneEnv(s, '%8'),
+    ...ranFor(45),
+    mib: 250,
+  })
 }
 
 testCheck(check, {

@@ -17,10 +17,19 @@ testCheck(claude, {
     {
       name: 'a claude left by a killed screen session (reparented to init, its session gone)',
       machine: (m) => {
-        m.muxSessions.push({kind: 'screen', id: '400.gone', name: 'gone', status: 'stale', error: 'No screen session found.', foundBy: ['env']})
+        m.muxSessions.push({
+          kind: 'screen',
+          id: '400.gone',
+          name: 'gone',
+          status: 'stale',
+          error: 'No screen session found.',
+          foundBy: ['env'],
+        })
         m.proc({pid: 401, ppid: 1, ttyNr: 0, cmd: 'claude', env: {STY: '400.gone', WINDOW: '0'}})
       },
-      findings: [{check: 'orphan-claude', pid: 401, reason: expect.stringContaining('screen session 400.gone no longer exists')}],
+      findings: [
+        {check: 'orphan-claude', pid: 401, reason: expect.stringContaining('screen session 400.gone no longer exists')},
+      ],
       ends: [401],
     },
     {
@@ -48,7 +57,14 @@ testCheck(claude, {
         const s = m.screen({pid: 300, name: 'agents', status: 'unresponsive'})
         m.screenWindow(s, 0, {pid: 302, ttyNr: 0, cmd: 'claude'})
       },
-      findings: [{pid: 302, severity: 'info', fixable: false, reason: expect.stringContaining('screen server (pid 300) could not be asked')}],
+      findings: [
+        {
+          pid: 302,
+          severity: 'info',
+          fixable: false,
+          reason: expect.stringContaining('screen server (pid 300) could not be asked'),
+        },
+      ],
       ends: [],
     },
     {

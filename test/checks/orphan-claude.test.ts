@@ -27,7 +27,7 @@ testCheck(check, {
       ends: [300, 301],
     },
     {
-      name: "a claude whose tmux server did not answer: info, never fixed",
+      name: 'a claude whose tmux server did not answer: info, never fixed',
       machine(m) {
         const s = m.server({pid: 100, status: 'unresponsive'})
         m.proc({pid: 300, ppid: 100, cmd: 'claude', env: {TMUX: `${s.socket},100,0`, TMUX_PANE: '%0'}})

@@ -7,7 +7,12 @@ testCheck(check, {
       name: 'an MCP server adopted by init with no claude above it: an error whose fix ends its tree',
       machine(m) {
         m.proc({pid: 500, ppid: 1, cmd: 'npm exec @modelcontextprotocol/server-memory', mib: 20})
-        m.proc({pid: 501, ppid: 500, cmd: 'node /x/node_modules/@modelcontextprotocol/server-memory/dist/index.js', mib: 30})
+        m.proc({
+          pid: 501,
+          ppid: 500,
+          cmd: 'node /x/node_modules/@modelcontextprotocol/server-memory/dist/index.js',
+          mib: 30,
+        })
       },
       findings: [
         {

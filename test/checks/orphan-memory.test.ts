@@ -31,10 +31,19 @@ testCheck(check, {
       name: 'at or above limitBytes: an error',
       machine: orphan,
       options: {limitBytes: 100 * MiB},
-      findings: [{id: 'orphan-memory:total', severity: 'error', data: {limitBytes: 100 * MiB, top: [{pid: 300, memoryBytes: 450 * MiB, processes: 2}]}}],
+      findings: [
+        {
+          id: 'orphan-memory:total',
+          severity: 'error',
+          data: {limitBytes: 100 * MiB, top: [{pid: 300, memoryBytes: 450 * MiB, processes: 2}]},
+        },
+      ],
     },
   ],
   ignores: [
-    {name: 'no orphan at all', machine: (m) => void m.pane(m.server({pid: 100}), 'gt-alpha', {pid: 101, cmd: 'claude', mib: 300})},
+    {
+      name: 'no orphan at all',
+      machine: (m) => void m.pane(m.server({pid: 100}), 'gt-alpha', {pid: 101, cmd: 'claude', mib: 300}),
+    },
   ],
 })

@@ -23,14 +23,29 @@ testCheck(check, {
           data: {kind: 'dead-pane', paneId: '%5'},
         },
       ],
-      actions: [{kind: 'tmux', socket: '/tmp/tmux-1000/default', args: ['kill-pane', '-t', '%5'], reason: 'Dead pane %5 in session work kept by remain-on-exit'}],
+      actions: [
+        {
+          kind: 'tmux',
+          socket: '/tmp/tmux-1000/default',
+          args: ['kill-pane', '-t', '%5'],
+          reason: 'Dead pane %5 in session work kept by remain-on-exit',
+        },
+      ],
     },
     {
       name: 'an agent session with no claude: a warning, report-only',
       machine(m) {
         m.pane(m.server({pid: 100}), 'gt-idle', {pid: 102, cmd: 'bash'})
       },
-      findings: [{id: 'session-mismatch:no-claude:/tmp/tmux-1000/default:$0', session: 'gt-idle', pids: [], fixable: false, data: {kind: 'agent-session-without-claude'}}],
+      findings: [
+        {
+          id: 'session-mismatch:no-claude:/tmp/tmux-1000/default:$0',
+          session: 'gt-idle',
+          pids: [],
+          fixable: false,
+          data: {kind: 'agent-session-without-claude'},
+        },
+      ],
       ends: [],
     },
   ],

@@ -7,7 +7,15 @@ import path from 'node:path'
 import {afterAll, beforeAll, expect, it} from 'vitest'
 import type {Report} from '../../src/report/model.js'
 import type {Snapshot} from '../../src/snapshot/types.js'
-import {CLAUDE_STANDIN, REPO_ROOT, type LiveNamespace, type NsProcess, describeLive, runsNode, startNamespace} from './namespace.js'
+import {
+  CLAUDE_STANDIN,
+  REPO_ROOT,
+  type LiveNamespace,
+  type NsProcess,
+  describeLive,
+  runsNode,
+  startNamespace,
+} from './namespace.js'
 
 const BIN = path.join(REPO_ROOT, 'bin', 'run.js')
 const isMcp = (p: NsProcess) => runsNode(p) && p.args.includes('@modelcontextprotocol/server-standin')
@@ -43,31 +51,52 @@ describeLive('checks on a live machine', () => {
     const {pid: quitter} = await ns.spawn([CLAUDE_STANDIN], {orphan: true, env: {STANDIN_EXIT_AFTER_MS: '1500'}})
     pid.quitter = quitter
     // Look-alikes.
-    pid.tail = (await ns.spawn(['sh', '-c', `touch ${ns.tmpdir}/mcp-server.log; exec tail -f ${ns.tmpdir}/mcp-server.log`], {orphan: true})).pid
+    pid.tail = (
+      await ns.spawn(['sh', '-c', `touch ${ns.tmpdir}/mcp-server.log; exec tail -f ${ns.tmpdir}/mcp-server.log`], {
+        orphan: true,
+      })
+    ).pid
     pid.daemon = (await ns.spawn(['sleep', '600'], {orphan: true})).pid
 
     // A server that accepts connections but never answers, and a claude that names it: cannot verify.
     const mute = path.join(ns.tmpdir, 'tmux', 'mute')
-    await ns.spawn(['node', '-e', `require('net').createServer(() => {}).listen(${JSON.stringify(mute)})`], {orphan: true})
+    await ns.spawn(['node', '-e', `require('net').createServer(() => {}).listen(${JSON.stringify(mute)})`], {
+      orphan: true,
+    })
     await ns.waitUntil(async () => (await ns.exec(['test', '-S', mute])).code === 0, 5000, 50, 'mute socket')
-    pid.unverifiable = (await ns.spawn([CLAUDE_STANDIN], {orphan: true, env: {STANDIN_MCP: '0', TMUX: `${mute},1,0`, TMUX_PANE: '%0'}})).pid
+    pid.unverifiable = (
+      await ns.spawn([CLAUDE_STANDIN], {orphan: true, env: {STANDIN_MCP: '0', TMUX: `${mute},1,0`, TMUX_PANE: '%0'}})
+    ).pid
     // A socket left behind by a server that died: stale, noted, not fatal.
     const stale = path.join(ns.tmpdir, 'tmux', 'stale')
-    const {pid: dying} = await ns.spawn(['node', '-e', `require('net').createServer().listen(${JSON.stringify(stale)})`], {orphan: true})
+    const {pid: dying} = await ns.spawn(
+      ['node', '-e', `require('net').createServer().listen(${JSON.stringify(stale)})`],
+      {orphan: true},
+    )
     await ns.waitUntil(async () => (await ns.exec(['test', '-S', stale])).code === 0, 5000, 50, 'stale socket')
     await ns.kill(dying, 'SIGKILL')
 
     for (const p of (await ns.ps()).filter((x) => x.comm === 'claude' || isMcp(x))) await ns.waitReady(p.pid)
     await ns.tmux(['kill-session', '-t', 'gt-killed'], 'a')
     await ns.tmux(['kill-session', '-t', 'hq-one'], 'b')
-    await ns.waitUntil(async () => (await ns.ps()).find((p) => p.pid === pid.hqClaude)?.ppid === 1, 5000, 50, 'hq claude adopted by init')
+    await ns.waitUntil(
+      async () => (await ns.ps()).find((p) => p.pid === pid.hqClaude)?.ppid === 1,
+      5000,
+      50,
+      'hq claude adopted by init',
+    )
     await ns.waitUntil(async () => !(await ns.alive(pid.quitter)), 5000, 50, 'quitter exited')
 
     const sockets = ['--socket', mute, '--socket', stale]
     const r = await ns.exec(['node', BIN, 'check', '--json', ...sockets], {timeoutMs: 20_000})
     code = r.code
     report = JSON.parse(r.stdout)
-    const s = await ns.exec(['node', '--input-type=module', '-e', `import {collectSnapshot} from '${REPO_ROOT}/dist/src/snapshot/collect.js'; console.log(JSON.stringify(await collectSnapshot({sockets: ${JSON.stringify([mute, stale])}, tmuxTimeoutMs: 500})))`])
+    const s = await ns.exec([
+      'node',
+      '--input-type=module',
+      '-e',
+      `import {collectSnapshot} from '${REPO_ROOT}/dist/src/snapshot/collect.js'; console.log(JSON.stringify(await collectSnapshot({sockets: ${JSON.stringify([mute, stale])}, tmuxTimeoutMs: 500})))`,
+    ])
     snapshot = JSON.parse(s.stdout)
   }, 60_000)
 
@@ -77,7 +106,7 @@ describeLive('checks on a live machine', () => {
 
   const findings = (check: string) => report.checks.find((c) => c.id === check)!.findings
 
-  it('sees every server and every pane, and only the namespace\'s processes', () => {
+  it("sees every server and every pane, and only the namespace's processes", () => {
     expect(snapshot.tmux.servers.map((s) => [path.basename(s.socket), s.status])).toEqual([
       ['a', 'ok'],
       ['b', 'ok'],
@@ -98,7 +127,12 @@ describeLive('checks on a live machine', () => {
   })
 
   it('names exactly the orphan claudes: under the tmux server and under init', () => {
-    expect(findings('orphan-claude').filter((f) => f.severity === 'error').map((f) => [f.pid, f.data?.evidence]).sort()).toEqual(
+    expect(
+      findings('orphan-claude')
+        .filter((f) => f.severity === 'error')
+        .map((f) => [f.pid, f.data?.evidence])
+        .sort(),
+    ).toEqual(
       [
         [pid['gt-killed'], 'parent-is-tmux-server'],
         [pid.hqClaude, 'parent-is-init'],
@@ -115,12 +149,24 @@ describeLive('checks on a live machine', () => {
   it('names exactly the MCP servers the exited claude left behind, one tree each', () => {
     const quitterMcp = snapshot.processes.filter((p) => isMcpProc(p.argv) && p.ppid === 1).map((p) => p.pid)
     expect(quitterMcp).toHaveLength(2)
-    expect(findings('orphan-mcp').map((f) => f.pid).sort()).toEqual(quitterMcp.sort())
+    expect(
+      findings('orphan-mcp')
+        .map((f) => f.pid)
+        .sort(),
+    ).toEqual(quitterMcp.sort())
   })
 
   it('flags nothing healthy: the live agent, the terminal claude, the look-alikes', () => {
-    const flagged = new Set(report.checks.filter((c) => c.id !== 'orphan-memory').flatMap((c) => c.findings.filter((f) => f.severity !== 'info').flatMap((f) => f.pids)))
-    for (const p of [pid['gt-alive'], pid.terminal, pid.tail, pid.daemon, pid.unverifiable, 1]) expect(flagged.has(p), `pid ${p} of ${JSON.stringify(pid)} flagged: ${JSON.stringify(report.checks.map((c) => c.findings.map((f) => [f.pids, f.reason])))}`).toBe(false)
+    const flagged = new Set(
+      report.checks
+        .filter((c) => c.id !== 'orphan-memory')
+        .flatMap((c) => c.findings.filter((f) => f.severity !== 'info').flatMap((f) => f.pids)),
+    )
+    for (const p of [pid['gt-alive'], pid.terminal, pid.tail, pid.daemon, pid.unverifiable, 1])
+      expect(
+        flagged.has(p),
+        `pid ${p} of ${JSON.stringify(pid)} flagged: ${JSON.stringify(report.checks.map((c) => c.findings.map((f) => [f.pids, f.reason])))}`,
+      ).toBe(false)
     for (const s of snapshot.tmux.servers) if (s.pid) expect(flagged.has(s.pid), `server ${s.socket}`).toBe(false)
   })
 

@@ -161,7 +161,16 @@ function doPs() {
       try {
         argv = readArgv(pid)
       } catch {}
-      rows.push({pid, ppid: st.ppid, pgid: st.pgid, sid: st.sid, state: st.state, comm: st.comm, argv, args: argv.join(' ')})
+      rows.push({
+        pid,
+        ppid: st.ppid,
+        pgid: st.pgid,
+        sid: st.sid,
+        state: st.state,
+        comm: st.comm,
+        argv,
+        args: argv.join(' '),
+      })
     } catch {
       // exited while we were reading
     }
@@ -301,7 +310,9 @@ async function doSubreaper({title = 'systemd --user', env, cwd}) {
   const client = new SubClient(child)
   const ready = await Promise.race([
     client.ready,
-    new Promise((_, reject) => setTimeout(() => reject(new Error(`subreaper did not start: ${client.stderr}`)), 10_000)),
+    new Promise((_, reject) =>
+      setTimeout(() => reject(new Error(`subreaper did not start: ${client.stderr}`)), 10_000),
+    ),
   ])
   const id = nextSubId++
   subs.set(id, client)

@@ -44,8 +44,13 @@ describeLive('no false kills (live)', () => {
   let cgroupDir: string | undefined
   let check: Report
 
-  const fixable = (r: Report) => new Set(r.checks.flatMap((c) => c.findings.filter((f) => f.fixable).flatMap((f) => f.pids)))
-  const infoPids = (r: Report, check: string) => r.checks.find((c) => c.id === check)!.findings.filter((f) => f.severity === 'info').map((f) => f.pid)
+  const fixable = (r: Report) =>
+    new Set(r.checks.flatMap((c) => c.findings.filter((f) => f.fixable).flatMap((f) => f.pids)))
+  const infoPids = (r: Report, check: string) =>
+    r.checks
+      .find((c) => c.id === check)!
+      .findings.filter((f) => f.severity === 'info')
+      .map((f) => f.pid)
   const claudeUnder = async (parent: number) => (await ns.waitForStandins('claude', (p) => p.ppid === parent))[0].pid
   /** A claude stand-in and its MCP children, once all are ready. */
   const treeOf = async (claude: number) => {
@@ -61,12 +66,22 @@ describeLive('no false kills (live)', () => {
     pid.server = server
 
     // An attached client on a pseudo-terminal: display-popup needs one. Its stdin is a pipe kept open.
-    await ns.spawn(['sh', '-c', `sleep 3600 | script -qfc "tmux -f /dev/null -S ${sock} attach -t main" /dev/null`], {env: {TERM: 'xterm-256color'}})
+    await ns.spawn(['sh', '-c', `sleep 3600 | script -qfc "tmux -f /dev/null -S ${sock} attach -t main" /dev/null`], {
+      env: {TERM: 'xterm-256color'},
+    })
     let client = ''
-    await ns.waitUntil(async () => (client = (await ns.tmux(['list-clients', '-F', '#{client_name}'], 'a')).stdout.trim()) !== '', 10_000, 100, 'an attached client')
+    await ns.waitUntil(
+      async () => (client = (await ns.tmux(['list-clients', '-F', '#{client_name}'], 'a')).stdout.trim()) !== '',
+      10_000,
+      100,
+      'an attached client',
+    )
 
     // A claude in a popup (`exec`: the claude is the server's own child, as with a default-shell that execs).
-    await ns.spawn(['tmux', '-f', '/dev/null', '-S', sock, 'display-popup', '-c', client, '-E', `exec ${CLAUDE_STANDIN}`], {env: {TMUX: null, TMUX_PANE: null}})
+    await ns.spawn(
+      ['tmux', '-f', '/dev/null', '-S', sock, 'display-popup', '-c', client, '-E', `exec ${CLAUDE_STANDIN}`],
+      {env: {TMUX: null, TMUX_PANE: null}},
+    )
     pid.popup = await claudeUnder(server)
     mustLive.push(...(await treeOf(pid.popup)))
     // A claude started by run-shell -b.
@@ -76,8 +91,16 @@ describeLive('no false kills (live)', () => {
 
     // A server started from a pane of server a: it inherits that TMUX_PANE, and so does its run-shell job.
     const inner = ns.socket('inner')
-    await ns.tmux(['new-window', '-t', 'main', `tmux -f /dev/null -S ${inner} new-session -d -s inner 'sleep 3600'; sleep 3600`], 'a')
-    await ns.waitUntil(async () => (await ns.tmux(['list-panes', '-a'], 'inner')).code === 0, 5000, 50, 'the inner server')
+    await ns.tmux(
+      ['new-window', '-t', 'main', `tmux -f /dev/null -S ${inner} new-session -d -s inner 'sleep 3600'; sleep 3600`],
+      'a',
+    )
+    await ns.waitUntil(
+      async () => (await ns.tmux(['list-panes', '-a'], 'inner')).code === 0,
+      5000,
+      50,
+      'the inner server',
+    )
     const innerServer = await serverPid(ns, 'inner')
     expect((await ns.environ(innerServer))?.TMUX_PANE).toBe('%1')
     await ns.tmux(['run-shell', '-b', `exec ${CLAUDE_STANDIN}`], 'inner')
@@ -89,14 +112,24 @@ describeLive('no false kills (live)', () => {
     mustDie.push(...(await orphanUnderServer(ns, 'a', 'gt-killed')).pids)
     const respawned = await healthySession(ns, 'a', 'gt-respawn')
     await ns.tmux(['respawn-pane', '-k', '-t', 'gt-respawn', 'sleep 3600'], 'a')
-    await ns.waitUntil(async () => (await ns.tmux(['list-panes', '-t', 'gt-respawn', '-F', '#{pane_pid}'], 'a')).stdout.trim() !== String(respawned.claude), 5000, 50, 'pane respawned')
+    await ns.waitUntil(
+      async () =>
+        (await ns.tmux(['list-panes', '-t', 'gt-respawn', '-F', '#{pane_pid}'], 'a')).stdout.trim() !==
+        String(respawned.claude),
+      5000,
+      50,
+      'pane respawned',
+    )
     expect(await ns.alive(respawned.claude)).toBe(true)
     mustDie.push(...respawned.pids)
 
     // MCP servers that are a pane's program on a server the doctor cannot ask.
     const mcpPane = async (session: string, opts: {cwd?: string; socketArg?: string} = {}) => {
       const tmux = (args: string[]) =>
-        ns.exec(['tmux', '-f', '/dev/null', '-S', opts.socketArg ?? ns.socket(session), ...args], {cwd: opts.cwd, env: {TMUX: null, TMUX_PANE: null}})
+        ns.exec(['tmux', '-f', '/dev/null', '-S', opts.socketArg ?? ns.socket(session), ...args], {
+          cwd: opts.cwd,
+          env: {TMUX: null, TMUX_PANE: null},
+        })
       const r = await tmux(['new-session', '-d', '-s', session, `node ${ns.mcpScript}`])
       expect(r.code, r.stderr).toBe(0)
       const panePid = Number((await tmux(['list-panes', '-F', '#{pane_pid}'])).stdout.trim())
@@ -123,7 +156,11 @@ describeLive('no false kills (live)', () => {
         "require('node:child_process').spawn(process.env.CLAUDE_STANDIN, [], {stdio: 'ignore'}).on('error', () => {})\n" +
         'setInterval(() => {}, 1 << 30)\n',
     )
-    const {pid: daemon} = await ns.spawn(['node', pm2], {orphan: true, detached: true, env: {CLAUDE_STANDIN, TMUX: `${sock},${server},9`, TMUX_PANE: '%99'}})
+    const {pid: daemon} = await ns.spawn(['node', pm2], {
+      orphan: true,
+      detached: true,
+      env: {CLAUDE_STANDIN, TMUX: `${sock},${server},9`, TMUX_PANE: '%99'},
+    })
     pid.pm2 = daemon
     pid.pm2Claude = await claudeUnder(daemon)
     mustLive.push(daemon, ...(await treeOf(pid.pm2Claude)))
@@ -136,9 +173,13 @@ describeLive('no false kills (live)', () => {
       fs.mkdirSync(unit, {recursive: true})
       fs.mkdirSync(service, {recursive: true})
       const sd = await ns.spawnSubreaper()
-      pid.unitClaude = (await sd.spawn(['sh', '-c', `echo $$ > ${unit}/cgroup.procs && exec ${CLAUDE_STANDIN}`], {orphan: true})).pid
+      pid.unitClaude = (
+        await sd.spawn(['sh', '-c', `echo $$ > ${unit}/cgroup.procs && exec ${CLAUDE_STANDIN}`], {orphan: true})
+      ).pid
       mustLive.push(...(await treeOf(pid.unitClaude)))
-      pid.serviceMcp = (await ns.spawn(['sh', '-c', `echo $$ > ${service}/cgroup.procs && exec node ${ns.mcpScript}`], {orphan: true})).pid
+      pid.serviceMcp = (
+        await ns.spawn(['sh', '-c', `echo $$ > ${service}/cgroup.procs && exec node ${ns.mcpScript}`], {orphan: true})
+      ).pid
       await ns.waitReady(pid.serviceMcp)
       mustLive.push(pid.serviceMcp)
     }
@@ -166,36 +207,56 @@ describeLive('no false kills (live)', () => {
 
   it('offers to end none of the popup, the jobs, the PM2 claude, the services and the unverifiable MCP servers', () => {
     const offered = fixable(check)
-    expect(mustLive.filter((p) => offered.has(p)), JSON.stringify(pid)).toEqual([])
-    expect(mustDie.filter((p) => !offered.has(p)), JSON.stringify(pid)).toEqual([])
+    expect(
+      mustLive.filter((p) => offered.has(p)),
+      JSON.stringify(pid),
+    ).toEqual([])
+    expect(
+      mustDie.filter((p) => !offered.has(p)),
+      JSON.stringify(pid),
+    ).toEqual([])
   })
 
   it('reports the MCP servers whose tmux server it could not ask as "cannot verify", and the supervised ones', () => {
     const mcp = infoPids(check, 'orphan-mcp')
-    expect(mcp).toEqual(expect.arrayContaining([pid.stoppedMcp, pid.deletedMcp, pid.relativeMcp, ...(cgroupDir ? [pid.serviceMcp] : [])]))
+    expect(mcp).toEqual(
+      expect.arrayContaining([pid.stoppedMcp, pid.deletedMcp, pid.relativeMcp, ...(cgroupDir ? [pid.serviceMcp] : [])]),
+    )
     const claude = check.checks.find((c) => c.id === 'orphan-claude')!.findings.filter((f) => f.severity === 'info')
     expect(claude.map((f) => [f.pid, f.data?.supervisor])).toEqual(
-      expect.arrayContaining([[pid.pm2Claude, `PM2 (pid ${pid.pm2})`], ...(cgroupDir ? [[pid.unitClaude, 'claude-agent.service']] : [])]),
+      expect.arrayContaining([
+        [pid.pm2Claude, `PM2 (pid ${pid.pm2})`],
+        ...(cgroupDir ? [[pid.unitClaude, 'claude-agent.service']] : []),
+      ]),
     )
     // The popup and the jobs are healthy: not reported at all.
     const reported = new Set(check.checks.flatMap((c) => c.findings.flatMap((f) => f.pids)))
     expect([pid.popup, pid.job, pid.nestedJob].filter((p) => reported.has(p))).toEqual([])
   })
 
-  it.skipIf(!CGROUP_BASE || !pythonAvailable())('records the services\' cgroups in the snapshot (skipped where no cgroup can be created)', async () => {
-    const r = await runDoctor(ns, ['snapshot', '--no-redact'], {timeoutMs: 60_000})
-    const processes: Array<{pid: number; cgroup?: string}> = JSON.parse(r.stdout).processes
-    const cgroup = (p: number) => processes.find((x) => x.pid === p)?.cgroup
-    expect(cgroup(pid.unitClaude)).toMatch(/\/user@0\.service\/app\.slice\/claude-agent\.service$/)
-    expect(cgroup(pid.serviceMcp)).toMatch(/\/system\.slice\/mcp-sse\.service$/)
-  })
+  it.skipIf(!CGROUP_BASE || !pythonAvailable())(
+    "records the services' cgroups in the snapshot (skipped where no cgroup can be created)",
+    async () => {
+      const r = await runDoctor(ns, ['snapshot', '--no-redact'], {timeoutMs: 60_000})
+      const processes: Array<{pid: number; cgroup?: string}> = JSON.parse(r.stdout).processes
+      const cgroup = (p: number) => processes.find((x) => x.pid === p)?.cgroup
+      expect(cgroup(pid.unitClaude)).toMatch(/\/user@0\.service\/app\.slice\/claude-agent\.service$/)
+      expect(cgroup(pid.serviceMcp)).toMatch(/\/system\.slice\/mcp-sse\.service$/)
+    },
+  )
 
-  it('--fix ends the killed and respawned sessions\' claudes and leaves everything else alive', async () => {
+  it("--fix ends the killed and respawned sessions' claudes and leaves everything else alive", async () => {
     const r = await runDoctor(ns, ['--fix', '--yes', '--grace', '1', '--json'], {timeoutMs: 60_000})
     expect(r.stderr).toBe('')
     const after = new Set((await ns.ps()).filter((p) => p.state !== 'Z').map((p) => p.pid))
-    expect(mustLive.filter((p) => !after.has(p)), JSON.stringify(pid)).toEqual([])
-    expect(mustDie.filter((p) => after.has(p)), JSON.stringify(pid)).toEqual([])
+    expect(
+      mustLive.filter((p) => !after.has(p)),
+      JSON.stringify(pid),
+    ).toEqual([])
+    expect(
+      mustDie.filter((p) => after.has(p)),
+      JSON.stringify(pid),
+    ).toEqual([])
     expect(after.has(pid.stoppedServer)).toBe(true)
   })
 })

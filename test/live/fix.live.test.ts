@@ -45,7 +45,7 @@ describeLive('gt-doctor --fix (live)', () => {
     await ns?.close()
   })
 
-  it("ends every orphan tree of the incident, and nothing else", async () => {
+  it('ends every orphan tree of the incident, and nothing else', async () => {
     await plainSession(ns, 'default', 'scratch')
     const underServer = await orphanUnderServer(ns, 'default', 'gt-a')
     const underInit = await orphanUnderInit(ns)
@@ -68,7 +68,17 @@ describeLive('gt-doctor --fix (live)', () => {
     const mustDie = new Set([...orphanTrees.flat(), quitter])
     const before = await ns.ps()
     const mustLive = before.map((p) => p.pid).filter((pid) => !mustDie.has(pid))
-    expect(mustLive).toEqual(expect.arrayContaining([1, ns.controllerPid, ...servers, ...healthy.pids, ...terminal.pids, terminal.shell, ...looks]))
+    expect(mustLive).toEqual(
+      expect.arrayContaining([
+        1,
+        ns.controllerPid,
+        ...servers,
+        ...healthy.pids,
+        ...terminal.pids,
+        terminal.shell,
+        ...looks,
+      ]),
+    )
 
     const r = await runDoctor(ns, ['--fix', '--yes', '--grace', '1', '--json'])
     expect(r.stderr).toBe('')
@@ -85,7 +95,10 @@ describeLive('gt-doctor --fix (live)', () => {
     const fixed = new Map<number, any>(report.fixed.map((f: any) => [f.pid, f]))
     for (const tree of orphanTrees) {
       const fix = fixed.get(tree[0])?.fix
-      expect(fix, `tree of ${tree[0]}`).toMatchObject({outcome: 'fixed', detail: expect.stringMatching(new RegExp(`^ended ${tree.length} processes`))})
+      expect(fix, `tree of ${tree[0]}`).toMatchObject({
+        outcome: 'fixed',
+        detail: expect.stringMatching(new RegExp(`^ended ${tree.length} processes`)),
+      })
       // A wrapper may pass SIGTERM on and end its server before the doctor signals it: then it ended with its tree.
       expect(fix.signalled).toContain(tree[0])
       expect(tree).toEqual(expect.arrayContaining(fix.signalled))
@@ -101,7 +114,8 @@ describeLive('gt-doctor --fix (live)', () => {
     expect(report.summary).toMatchObject({orphanClaude: 0, orphanMcp: 0, orphanMemoryBytes: 0, status: 'ok'})
     expect(report.summary.fixed).toBe(orphanTrees.length + (fixed.get(quitter)?.fix.outcome === 'fixed' ? 1 : 0))
     expect(report.summary.freedMemoryBytes).toBe(report.fixed.reduce((n: number, f: any) => n + f.fix.freedBytes, 0))
-    for (const id of ['orphan-claude', 'orphan-mcp', 'orphan-memory']) expect(report.checks.find((c: any) => c.id === id).findings).toEqual([])
+    for (const id of ['orphan-claude', 'orphan-mcp', 'orphan-memory'])
+      expect(report.checks.find((c: any) => c.id === id).findings).toEqual([])
 
     // The audit log: a SIGTERM for every member of every orphan tree, SIGKILL only for the TERM-ignoring one,
     // and not one line about any other process.
@@ -111,16 +125,26 @@ describeLive('gt-doctor --fix (live)', () => {
     const termed = signals.filter((e) => e.signal === 'SIGTERM' && e.outcome === 'sent').map((e) => e.pid)
     const endedFirst = audit.filter((e) => (e.event === 'gone' || e.outcome === 'already-gone') && e.pid !== quitter)
     expect(endedFirst.every((e) => /ended with its tree|ESRCH/.test(e.detail))).toBe(true)
-    expect(sorted([...termed, ...endedFirst.map((e) => e.pid)].filter((pid) => pid !== quitter))).toEqual(sorted(orphanTrees.flat()))
+    expect(sorted([...termed, ...endedFirst.map((e) => e.pid)].filter((pid) => pid !== quitter))).toEqual(
+      sorted(orphanTrees.flat()),
+    )
     const killed = signals.filter((e) => e.signal === 'SIGKILL').map((e) => e.pid)
     expect(sorted(killed.filter((pid) => pid !== quitter))).toEqual(sorted(tough.pids))
     for (const e of signals) {
-      expect(e).toMatchObject({run: expect.stringMatching(/^\d+@/), uid: 0, outcome: expect.stringMatching(/^(sent|already-gone)$/), findingId: expect.any(String)})
+      expect(e).toMatchObject({
+        run: expect.stringMatching(/^\d+@/),
+        uid: 0,
+        outcome: expect.stringMatching(/^(sent|already-gone)$/),
+        findingId: expect.any(String),
+      })
       expect(Date.parse(e.time)).toBeGreaterThan(0)
       expect(Date.parse(e.startTime)).toBeGreaterThan(0)
       expect(e.startTicks).toBeGreaterThan(0)
     }
-    expect(signals.find((e) => e.pid === underInit.claude && e.signal === 'SIGTERM')).toMatchObject({command: 'claude', outcome: 'sent'})
+    expect(signals.find((e) => e.pid === underInit.claude && e.signal === 'SIGTERM')).toMatchObject({
+      command: 'claude',
+      outcome: 'sent',
+    })
     // Each tree was frozen first: every SIGTERM went to a stopped process, continued right after (unless the
     // kernel did first: a process group that loses its last link outside gets SIGHUP and SIGCONT).
     for (const pid of termed) {
@@ -129,7 +153,10 @@ describeLive('gt-doctor --fix (live)', () => {
     }
     // Every signal's intent is in the log before it.
     for (const [i, e] of audit.entries()) {
-      if (e.event === 'signal') expect(audit.slice(0, i).some((x) => x.event === 'intent' && x.pid === e.pid && x.signal === e.signal)).toBe(true)
+      if (e.event === 'signal')
+        expect(audit.slice(0, i).some((x) => x.event === 'intent' && x.pid === e.pid && x.signal === e.signal)).toBe(
+          true,
+        )
     }
     const results = audit.filter((e) => e.event === 'result')
     expect(results.every((e) => e.outcome === 'ended')).toBe(true)
@@ -154,8 +181,18 @@ describeLive('gt-doctor --fix (live)', () => {
     expect(validReport(planned)).toBe(true)
     const findings = planned.checks.find((c: any) => c.id === 'orphan-claude').findings
     expect(findings.map((f: any) => f.fix)).toEqual([
-      {outcome: 'planned', detail: 'would end 3 processes (SIGTERM, then SIGKILL after 5 s)', signalled: [], freedBytes: 0},
-      {outcome: 'planned', detail: 'would end 2 processes (SIGTERM, then SIGKILL after 5 s)', signalled: [], freedBytes: 0},
+      {
+        outcome: 'planned',
+        detail: 'would end 3 processes (SIGTERM, then SIGKILL after 5 s)',
+        signalled: [],
+        freedBytes: 0,
+      },
+      {
+        outcome: 'planned',
+        detail: 'would end 2 processes (SIGTERM, then SIGKILL after 5 s)',
+        signalled: [],
+        freedBytes: 0,
+      },
     ])
     expect(planned.fixed).toBeUndefined()
     const text = await runDoctor(ns, ['--fix', '--dry-run'])
@@ -202,7 +239,9 @@ describeLive('gt-doctor --fix (live)', () => {
     expect(done.stdout).toContain('Plan: end 5 processes in 2 trees')
     expect(done.stdout).toMatch(/Fix results\n/)
     // The detail wraps inside its cell at 80 columns (piped): the row read with its continuation lines.
-    expect(done.stdout.replace(/[\s│]+/g, ' ')).toMatch(/orphan-claude fixed \d+ \(\+1\) .*ended 2 processes \(2 by SIGKILL after the grace/)
+    expect(done.stdout.replace(/[\s│]+/g, ' ')).toMatch(
+      /orphan-claude fixed \d+ \(\+1\) .*ended 2 processes \(2 by SIGKILL after the grace/,
+    )
     expect(done.stdout).toMatch(/2 fixed \(\d+(\.\d)? MiB freed\)/)
     for (const pid of all) expect(await ns.alive(pid)).toBe(false)
   }, 60_000)
@@ -236,16 +275,26 @@ describeLive('gt-doctor --fix (live)', () => {
       freedBytes: 0,
     })
     // Still there after the fix, and still saying why.
-    expect(report.checks.find((c: any) => c.id === 'orphan-claude').findings.map((f: any) => [f.pid, f.fix?.outcome])).toEqual([[theirs, 'skipped']])
+    expect(
+      report.checks.find((c: any) => c.id === 'orphan-claude').findings.map((f: any) => [f.pid, f.fix?.outcome]),
+    ).toEqual([[theirs, 'skipped']])
     const audit = readAudit(state)
     expect(audit.filter((e) => e.pid === theirs)).toEqual([
-      expect.objectContaining({event: 'skip', outcome: 'skipped', uid: 65534, command: 'claude', detail: expect.stringContaining('owned by uid 65534')}),
+      expect.objectContaining({
+        event: 'skip',
+        outcome: 'skipped',
+        uid: 65534,
+        command: 'claude',
+        detail: expect.stringContaining('owned by uid 65534'),
+      }),
     ])
 
     const all = await runDoctor(ns, ['--fix', '--yes', '--grace', '1', '--all-users', '--json'])
     expect(all.code).toBe(0)
     expect(await ns.alive(theirs)).toBe(false)
-    expect(readAudit(state).filter((e) => e.pid === theirs && e.event === 'signal' && e.signal === 'SIGTERM')).toEqual([expect.objectContaining({outcome: 'sent', uid: 65534})])
+    expect(readAudit(state).filter((e) => e.pid === theirs && e.event === 'signal' && e.signal === 'SIGTERM')).toEqual([
+      expect.objectContaining({outcome: 'sent', uid: 65534}),
+    ])
   })
 
   it('kills a dead pane only when session-mismatch is named with --only', async () => {
@@ -258,7 +307,10 @@ describeLive('gt-doctor --fix (live)', () => {
     const r = await runDoctor(ns, ['--fix', '--yes', '--json'])
     expect(r.code).toBe(0)
     const finding = JSON.parse(r.stdout).checks.find((c: any) => c.id === 'session-mismatch').findings[0]
-    expect(finding.fix).toMatchObject({outcome: 'skipped', detail: 'fixed only when named: --fix --only session-mismatch'})
+    expect(finding.fix).toMatchObject({
+      outcome: 'skipped',
+      detail: 'fixed only when named: --fix --only session-mismatch',
+    })
     expect(await dead()).toContain('scratch-dead 1')
 
     const named = await runDoctor(ns, ['--fix', '--yes', '--only', 'session-mismatch', '--json'])
@@ -278,12 +330,20 @@ describeLive('gt-doctor --fix (live)', () => {
     const tree = await orphanUnderInit(ns, {mcp: 1})
     // script(1) gives the doctor a pseudo-terminal and types the answer into it.
     const onTty = (answer: string) =>
-      ns.exec(['script', '-qec', `${process.execPath} ${path.join(REPO_ROOT, 'bin', 'run.js')} --fix --grace 0.5`, '/dev/null'], {
-        input: answer,
-        cwd: REPO_ROOT,
-        timeoutMs: 20_000,
-        env: {XDG_STATE_HOME: state, NODE_ENV: null, NO_COLOR: '1', TERM: 'dumb'},
-      })
+      ns.exec(
+        [
+          'script',
+          '-qec',
+          `${process.execPath} ${path.join(REPO_ROOT, 'bin', 'run.js')} --fix --grace 0.5`,
+          '/dev/null',
+        ],
+        {
+          input: answer,
+          cwd: REPO_ROOT,
+          timeoutMs: 20_000,
+          env: {XDG_STATE_HOME: state, NODE_ENV: null, NO_COLOR: '1', TERM: 'dumb'},
+        },
+      )
     const no = await onTty('n\r')
     expect(no.code).toBe(1)
     expect(no.stdout).toContain('End 2 processes?')
@@ -303,11 +363,18 @@ describeLive('gt-doctor --fix (live)', () => {
     // An orphan MCP launcher (`sh -c`, under init) that shrugs off SIGTERM and starts a job every 50 ms beside
     // its server: what a respawning wrapper or a busy agent does while the doctor waits for it to end.
     const loop = `trap '' TERM; node '${ns.mcpScript}' & while :; do sleep 3607 & sleep 0.05; done`
-    const {pid: launcher} = await ns.spawn(['sh', '-c', loop], {orphan: true, detached: true, env: {STANDIN_IGNORE_TERM: '1'}})
+    const {pid: launcher} = await ns.spawn(['sh', '-c', loop], {
+      orphan: true,
+      detached: true,
+      env: {STANDIN_IGNORE_TERM: '1'},
+    })
     const [server] = await ns.waitForProcs((p) => p.ppid === launcher && isMcpServer(p))
     await ns.waitReady(server.pid)
     await ns.waitForProcs((p) => p.ppid === launcher && p.args === 'sleep 3607', 3)
-    const tree = async () => (await ns.ps()).filter((p) => p.pid === launcher || p.pid === server.pid || p.args === 'sleep 3607' || p.args === 'sleep 0.05')
+    const tree = async () =>
+      (await ns.ps()).filter(
+        (p) => p.pid === launcher || p.pid === server.pid || p.args === 'sleep 3607' || p.args === 'sleep 0.05',
+      )
 
     const r = await runDoctor(ns, ['--fix', '--yes', '--grace', '1', '--json'])
     expect(r.stderr).toBe('')
@@ -343,11 +410,16 @@ describeLive('gt-doctor --fix (live)', () => {
       const r = await ns.exec(['sh', '-c', script])
       expect(r.code, r.stderr).toBe(0)
     }
-    await sh(`mount -t tmpfs -o size=64k,mode=0700 tmpfs '${xdg}' && dd if=/dev/zero of='${xdg}/fill' bs=4096 count=10 2>/dev/null`)
+    await sh(
+      `mount -t tmpfs -o size=64k,mode=0700 tmpfs '${xdg}' && dd if=/dev/zero of='${xdg}/fill' bs=4096 count=10 2>/dev/null`,
+    )
 
     const r = await runDoctor(ns, ['--fix', '--yes', '--grace', '1', '--json'], {stateHome: xdg})
     expect(r.code, r.stderr).toBe(3)
-    const line = /^gt-doctor: the audit log (\S+) could not be written \(ENOSPC\): stopped after signalling (\d+) process(?:es)?; (\d+) (?:was|were) not signalled\n$/.exec(r.stderr)
+    const line =
+      /^gt-doctor: the audit log (\S+) could not be written \(ENOSPC\): stopped after signalling (\d+) process(?:es)?; (\d+) (?:was|were) not signalled\n$/.exec(
+        r.stderr,
+      )
     expect(line, r.stderr).not.toBeNull()
     const [, file, signalled, notSignalled] = line!
     expect(file).toBe(path.join(xdg, 'gt-doctor', 'actions.jsonl'))
@@ -359,14 +431,23 @@ describeLive('gt-doctor --fix (live)', () => {
     // The log holds whole lines only, and every signal in it came after its intent.
     const text = (await ns.readFile(file))!
     expect(text.endsWith('\n')).toBe(true)
-    const audit = text.trim().split('\n').map((l) => JSON.parse(l))
+    const audit = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
     for (const [i, e] of audit.entries()) {
-      if (e.event === 'signal') expect(audit.slice(0, i).some((x) => x.event === 'intent' && x.pid === e.pid && x.signal === e.signal)).toBe(true)
+      if (e.event === 'signal')
+        expect(audit.slice(0, i).some((x) => x.event === 'intent' && x.pid === e.pid && x.signal === e.signal)).toBe(
+          true,
+        )
     }
     // Whatever got its SIGTERM ends by it; whatever did not is running as before, not stopped. The last
     // SIGTERM may be one whose outcome line no longer fitted: its flushed intent is its record.
-    const termed = new Set(audit.filter((e) => e.event === 'signal' && e.signal === 'SIGTERM' && e.outcome === 'sent').map((e) => e.pid))
-    const alive = async () => (await Promise.all(all.map(async (pid) => ((await ns.alive(pid)) ? pid : 0)))).filter(Boolean)
+    const termed = new Set(
+      audit.filter((e) => e.event === 'signal' && e.signal === 'SIGTERM' && e.outcome === 'sent').map((e) => e.pid),
+    )
+    const alive = async () =>
+      (await Promise.all(all.map(async (pid) => ((await ns.alive(pid)) ? pid : 0)))).filter(Boolean)
     await ns.waitUntil(async () => (await alive()).length === all.length - Number(signalled))
     const untouched = await alive()
     expect(untouched.filter((pid) => termed.has(pid))).toEqual([])
@@ -391,11 +472,29 @@ describeLive('gt-doctor --fix (live)', () => {
     fs.chownSync(dir, 65534, 65534)
     const socket = path.join(dir, 'theirs')
     const asNobody = (args: string[]) =>
-      ns.exec(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', 'tmux', '-f', '/dev/null', '-S', socket, ...args], {
-        // SHELL too: without it tmux falls back to nobody's passwd shell, nologin, and every pane dies at once.
-        env: {TMUX: null, TMUX_PANE: null, HOME: dir, TMUX_TMPDIR: dir, SHELL: '/bin/sh'},
-      })
-    for (const args of [['new-session', '-d', '-s', 'keep', 'sleep 3600'], ['set-option', '-g', 'remain-on-exit', 'on'], ['new-session', '-d', '-s', 'scratch-dead', 'true']]) {
+      ns.exec(
+        [
+          'setpriv',
+          '--reuid=65534',
+          '--regid=65534',
+          '--clear-groups',
+          'tmux',
+          '-f',
+          '/dev/null',
+          '-S',
+          socket,
+          ...args,
+        ],
+        {
+          // SHELL too: without it tmux falls back to nobody's passwd shell, nologin, and every pane dies at once.
+          env: {TMUX: null, TMUX_PANE: null, HOME: dir, TMUX_TMPDIR: dir, SHELL: '/bin/sh'},
+        },
+      )
+    for (const args of [
+      ['new-session', '-d', '-s', 'keep', 'sleep 3600'],
+      ['set-option', '-g', 'remain-on-exit', 'on'],
+      ['new-session', '-d', '-s', 'scratch-dead', 'true'],
+    ]) {
       const r = await asNobody(args)
       expect(r.code, r.stderr).toBe(0)
     }
@@ -411,28 +510,50 @@ describeLive('gt-doctor --fix (live)', () => {
       detail: `the tmux server on ${socket} belongs to uid 65534 (its socket file), not to you (uid 0); pass --all-users to include other users`,
     })
     expect(await panes()).toContain('scratch-dead 1')
-    expect(readAudit(state)).toEqual([expect.objectContaining({event: 'tmux', socket, outcome: 'skipped', detail: dead.fix.detail})])
+    expect(readAudit(state)).toEqual([
+      expect.objectContaining({event: 'tmux', socket, outcome: 'skipped', detail: dead.fix.detail}),
+    ])
 
     const all = await runDoctor(ns, ['--fix', '--yes', '--only', 'session-mismatch', '--all-users', '--json'])
     expect(all.stderr).toBe('')
     expect(JSON.parse(all.stdout).fixed.find((f: any) => f.socket === socket).fix.outcome).toBe('fixed')
     expect(await panes()).not.toContain('scratch-dead')
     expect(await panes()).toContain('keep 0')
-    expect(readAudit(state).slice(1).map((e) => [e.event, e.outcome])).toEqual([
+    expect(
+      readAudit(state)
+        .slice(1)
+        .map((e) => [e.event, e.outcome]),
+    ).toEqual([
       ['intent', 'intended'],
       ['tmux', 'fixed'],
     ])
 
     // session stop: nobody's session is left alone, with the reason, unless root passes --all-users.
     const stop = (more: string[]) =>
-      ns.exec([process.execPath, path.join(REPO_ROOT, 'bin', 'run.js'), 'session', 'stop', 'keep', '--socket', socket, '--json', ...more], {
-        cwd: REPO_ROOT,
-        timeoutMs: 30_000,
-        env: {XDG_STATE_HOME: state, NO_COLOR: '1', NODE_ENV: null},
-      })
+      ns.exec(
+        [
+          process.execPath,
+          path.join(REPO_ROOT, 'bin', 'run.js'),
+          'session',
+          'stop',
+          'keep',
+          '--socket',
+          socket,
+          '--json',
+          ...more,
+        ],
+        {
+          cwd: REPO_ROOT,
+          timeoutMs: 30_000,
+          env: {XDG_STATE_HOME: state, NO_COLOR: '1', NODE_ENV: null},
+        },
+      )
     const refused = await stop([])
     expect(refused.code, refused.stderr).toBe(3)
-    expect(JSON.parse(refused.stdout).sessions[0]).toMatchObject({outcome: 'skipped', notes: [`left alone: ${dead.fix.detail}`]})
+    expect(JSON.parse(refused.stdout).sessions[0]).toMatchObject({
+      outcome: 'skipped',
+      notes: [`left alone: ${dead.fix.detail}`],
+    })
     expect(await panes()).toContain('keep 0')
     const stopped = await stop(['--all-users', '--grace', '0.5', '--wait', '0.5'])
     expect(stopped.code, stopped.stderr).toBe(0)

@@ -95,7 +95,10 @@ describeLive('live harness', () => {
     await ns.waitUntil(async () => !(await ns.ps()).some((p) => p.pid === claude), 3000, 50, 'killed claude reaped')
 
     // A stand-in that exits by itself is reaped too.
-    const {pid: quitter} = await ns.spawn([CLAUDE_STANDIN], {orphan: true, env: {STANDIN_MCP: '0', STANDIN_EXIT_AFTER_MS: '200'}})
+    const {pid: quitter} = await ns.spawn([CLAUDE_STANDIN], {
+      orphan: true,
+      env: {STANDIN_MCP: '0', STANDIN_EXIT_AFTER_MS: '200'},
+    })
     await ns.waitUntil(async () => !(await ns.ps()).some((p) => p.pid === quitter), 3000, 50, 'exited claude reaped')
     expect((await ns.ps()).filter((p) => p.state === 'Z')).toEqual([])
   })
@@ -124,7 +127,9 @@ describeLive('live harness', () => {
 
     // kill-session hangs up the pane; the claude ignores SIGHUP and stays a child of the still-running server.
     expect((await ns.tmux(['kill-session', '-t', 'gt-a'])).code).toBe(0)
-    await ns.waitUntil(async () => !(await ns.tmux(['list-panes', '-a', '-F', '#{pane_pid}'])).stdout.includes(String(claude.pid)))
+    await ns.waitUntil(
+      async () => !(await ns.tmux(['list-panes', '-a', '-F', '#{pane_pid}'])).stdout.includes(String(claude.pid)),
+    )
     await new Promise((r) => setTimeout(r, 100))
     let procs = await ns.ps()
     expect(procs.find((p) => p.pid === claude.pid)).toMatchObject({ppid: server.pid, comm: 'claude'})
@@ -133,7 +138,12 @@ describeLive('live harness', () => {
 
     // Last session gone: the server exits and the orphan claude reparents to PID 1.
     await ns.tmux(['kill-session', '-t', 'gt-b'])
-    await ns.waitUntil(async () => (await ns.ps()).find((p) => p.pid === claude.pid)?.ppid === 1, 5000, 50, 'claude reparented to PID 1')
+    await ns.waitUntil(
+      async () => (await ns.ps()).find((p) => p.pid === claude.pid)?.ppid === 1,
+      5000,
+      50,
+      'claude reparented to PID 1',
+    )
     // The server exits on its own once its last session is gone; on a loaded machine that takes a moment.
     await ns.waitUntil(async () => !(await ns.ps()).some((p) => p.pid === server.pid), 5000, 50, 'tmux server exited')
     procs = await ns.ps()
@@ -141,9 +151,16 @@ describeLive('live harness', () => {
 
     // Killing the orphan claude leaves its MCP children to PID 1; killing those leaves no zombie.
     await ns.kill(claude.pid, 'SIGTERM')
-    await ns.waitUntil(async () => (await ns.ps()).filter((p) => mcp.some((m) => m.pid === p.pid) && p.ppid === 1).length === 2)
+    await ns.waitUntil(
+      async () => (await ns.ps()).filter((p) => mcp.some((m) => m.pid === p.pid) && p.ppid === 1).length === 2,
+    )
     for (const m of mcp) await ns.kill(m.pid, 'SIGTERM')
-    await ns.waitUntil(async () => !(await ns.ps()).some((p) => p.pid === claude.pid || mcp.some((m) => m.pid === p.pid)), 3000, 50, 'all reaped')
+    await ns.waitUntil(
+      async () => !(await ns.ps()).some((p) => p.pid === claude.pid || mcp.some((m) => m.pid === p.pid)),
+      3000,
+      50,
+      'all reaped',
+    )
     expect((await ns.ps()).filter((p) => p.state === 'Z')).toEqual([])
   })
 
@@ -157,7 +174,12 @@ describeLive('live harness', () => {
     await ns.waitReady(claude.pid)
     await ns.tmux(['kill-session', '-t', 'gt-sh'], 'shell')
     // The shell dies of SIGHUP; tmux is not a subreaper, so the claude goes to PID 1 (the server exits too).
-    await ns.waitUntil(async () => (await ns.ps()).find((p) => p.pid === claude.pid)?.ppid === 1, 5000, 50, 'claude reparented')
+    await ns.waitUntil(
+      async () => (await ns.ps()).find((p) => p.pid === claude.pid)?.ppid === 1,
+      5000,
+      50,
+      'claude reparented',
+    )
     expect(await ns.alive(shell.pid)).toBe(false)
     await ns.kill(claude.pid, 'SIGKILL')
     for (const m of (await ns.ps()).filter(isMcp)) await ns.kill(m.pid, 'SIGKILL')
@@ -165,18 +187,26 @@ describeLive('live harness', () => {
   })
 
   it('stand-in options: wrappers, SIGTERM-proof, clean exit on SIGINT', async () => {
-    const sh = await ns.spawn([CLAUDE_STANDIN], {env: {STANDIN_MCP: '1', STANDIN_MCP_WRAPPER: 'sh', STANDIN_TITLE: 'claude-sh'}})
-    const npm = await ns.spawn([CLAUDE_STANDIN], {env: {STANDIN_MCP: '1', STANDIN_MCP_WRAPPER: 'npm-exec', STANDIN_TITLE: 'claude-npm'}})
+    const sh = await ns.spawn([CLAUDE_STANDIN], {
+      env: {STANDIN_MCP: '1', STANDIN_MCP_WRAPPER: 'sh', STANDIN_TITLE: 'claude-sh'},
+    })
+    const npm = await ns.spawn([CLAUDE_STANDIN], {
+      env: {STANDIN_MCP: '1', STANDIN_MCP_WRAPPER: 'npm-exec', STANDIN_TITLE: 'claude-npm'},
+    })
     // Mid-exec, a child reads comm `sh` before its new argv is in place: wait for both.
     const [shWrap] = await ns.waitForProcs((p) => p.ppid === sh.pid && p.comm === 'sh' && p.argv.length > 0)
     expect(shWrap.argv.slice(0, 2)).toEqual(['sh', '-c'])
     await ns.waitForProcs((p) => isMcp(p) && p.ppid === shWrap.pid)
-    const [npmWrap] = await ns.waitForProcs((p) => p.ppid === npm.pid && p.args === 'npm exec @modelcontextprotocol/server-standin')
+    const [npmWrap] = await ns.waitForProcs(
+      (p) => p.ppid === npm.pid && p.args === 'npm exec @modelcontextprotocol/server-standin',
+    )
     expect(npmWrap.comm).toBe('npm exec @model')
     await ns.waitForProcs((p) => isMcp(p) && p.ppid === npmWrap.pid)
 
     // STANDIN_IGNORE_TERM: SIGTERM does nothing, SIGKILL does.
-    const tough = await ns.spawn([CLAUDE_STANDIN], {env: {STANDIN_MCP: '1', STANDIN_IGNORE_TERM: '1', STANDIN_TITLE: 'claude-tough'}})
+    const tough = await ns.spawn([CLAUDE_STANDIN], {
+      env: {STANDIN_MCP: '1', STANDIN_IGNORE_TERM: '1', STANDIN_TITLE: 'claude-tough'},
+    })
     const [toughMcp] = await ns.waitForProcs((p) => isMcp(p) && p.ppid === tough.pid)
     await Promise.all([tough.pid, toughMcp.pid, sh.pid, npm.pid, npmWrap.pid].map((pid) => ns.waitReady(pid)))
     await ns.kill(tough.pid, 'SIGTERM')
@@ -190,14 +220,21 @@ describeLive('live harness', () => {
     await ns.waitUntil(async () => !(await ns.alive(tough.pid)) && !(await ns.alive(toughMcp.pid)))
 
     // SIGINT is ignored by default, and a clean exit (children first) with STANDIN_EXIT_ON_INT=1.
-    const polite = await ns.spawn([CLAUDE_STANDIN], {env: {STANDIN_EXIT_ON_INT: '1', STANDIN_MCP_WRAPPER: 'sh', STANDIN_TITLE: 'claude-polite'}})
+    const polite = await ns.spawn([CLAUDE_STANDIN], {
+      env: {STANDIN_EXIT_ON_INT: '1', STANDIN_MCP_WRAPPER: 'sh', STANDIN_TITLE: 'claude-polite'},
+    })
     const wraps = await ns.waitForProcs((p) => p.ppid === polite.pid && p.comm === 'sh' && p.argv.length > 0, 2)
     const servers = await ns.waitForProcs((p) => isMcp(p) && wraps.some((w) => w.pid === p.ppid), 2)
     await Promise.all([polite.pid, ...servers.map((p) => p.pid)].map((pid) => ns.waitReady(pid)))
     await ns.kill(sh.pid, 'SIGINT')
     await ns.kill(polite.pid, 'SIGINT')
     const gone = [polite, ...wraps, ...servers].map((p) => p.pid)
-    await ns.waitUntil(async () => !(await ns.ps()).some((p) => gone.includes(p.pid)), 3000, 50, 'polite claude and its children gone')
+    await ns.waitUntil(
+      async () => !(await ns.ps()).some((p) => gone.includes(p.pid)),
+      3000,
+      50,
+      'polite claude and its children gone',
+    )
     expect(await ns.alive(sh.pid)).toBe(true)
 
     // SIGTERM without STANDIN_IGNORE_TERM ends claude and orphans its wrapped servers (the bug).
@@ -222,13 +259,23 @@ describeLive('live harness', () => {
     for (const m of await ns.waitForProcs((p) => isMcp(p) && p.ppid === claude.pid, 2)) await ns.waitReady(m.pid)
     await ns.waitReady(claude.pid)
     await sd.tmux(['kill-session', '-t', 'gt-sd'], 'sd')
-    await ns.waitUntil(async () => (await ns.ps()).find((p) => p.pid === claude.pid)?.ppid === sd.pid, 5000, 50, 'claude adopted by subreaper')
+    await ns.waitUntil(
+      async () => (await ns.ps()).find((p) => p.pid === claude.pid)?.ppid === sd.pid,
+      5000,
+      50,
+      'claude adopted by subreaper',
+    )
 
     const {pid: orphan} = await sd.spawn(['sleep', '600'], {orphan: true})
     expect((await ns.ps()).find((p) => p.pid === orphan)?.ppid).toBe(sd.pid)
     await ns.kill(claude.pid, 'SIGKILL')
     await ns.kill(orphan, 'SIGKILL')
-    await ns.waitUntil(async () => !(await ns.ps()).some((p) => p.pid === claude.pid || p.pid === orphan), 3000, 50, 'subreaper reaps')
+    await ns.waitUntil(
+      async () => !(await ns.ps()).some((p) => p.pid === claude.pid || p.pid === orphan),
+      3000,
+      50,
+      'subreaper reaps',
+    )
     await ns.kill(sd.pid, 'SIGKILL')
   })
 })
@@ -259,7 +306,9 @@ describeLive('live harness teardown', () => {
       process.stdout.write(JSON.stringify({tmpdir: ns.tmpdir, hostPid: ns.hostPid}) + '\\n')
       setInterval(() => {}, 1000)
     `
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {stdio: ['ignore', 'pipe', 'inherit']})
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
     const info = await new Promise<{tmpdir: string; hostPid: number}>((resolve, reject) => {
       let buf = ''
       child.stdout.on('data', (d) => {
@@ -271,7 +320,12 @@ describeLive('live harness teardown', () => {
     try {
       expect(hostPidsMentioning(info.tmpdir).length).toBeGreaterThanOrEqual(3)
       child.kill('SIGKILL')
-      await waitUntil(() => !hostAlive(info.hostPid) && hostPidsMentioning(info.tmpdir).length === 0, 5000, 50, 'namespace gone')
+      await waitUntil(
+        () => !hostAlive(info.hostPid) && hostPidsMentioning(info.tmpdir).length === 0,
+        5000,
+        50,
+        'namespace gone',
+      )
     } finally {
       child.kill('SIGKILL')
       fs.rmSync(info.tmpdir, {recursive: true, force: true})
@@ -287,7 +341,12 @@ describeLive(
       try {
         expect(ns.env.GT_LIVE_HOME).toBe(path.join(ns.tmpdir, 'home'))
         const links = await ns.exec(['ip', '-o', 'link', 'show'])
-        expect(links.stdout.trim().split('\n').map((l) => l.split(':')[1].trim())).toEqual(['lo'])
+        expect(
+          links.stdout
+            .trim()
+            .split('\n')
+            .map((l) => l.split(':')[1].trim()),
+        ).toEqual(['lo'])
         expect(links.stdout).toMatch(/<LOOPBACK,UP,LOWER_UP>/)
         // Loopback answers (a real claude's model listens there); the only route is loopback's own.
         const probe = `const net = require('node:net'); const s = net.createServer((c) => c.end('pong')).listen(0, '127.0.0.1', () =>

@@ -32,10 +32,16 @@ const textOf = (content) =>
   typeof content === 'string'
     ? content
     : Array.isArray(content)
-      ? content.map((b) => (b.type === 'text' ? b.text : b.type === 'tool_result' ? `[tool_result ${b.tool_use_id}]` : '')).join('\n')
+      ? content
+          .map((b) => (b.type === 'text' ? b.text : b.type === 'tool_result' ? `[tool_result ${b.tool_use_id}]` : ''))
+          .join('\n')
       : ''
 
-const promptOf = (messages) => messages.filter((m) => m.role === 'user').map((m) => textOf(m.content)).join('\n')
+const promptOf = (messages) =>
+  messages
+    .filter((m) => m.role === 'user')
+    .map((m) => textOf(m.content))
+    .join('\n')
 
 /** What to answer: {kind: 'text', text} | {kind: 'bash', command} | {kind: 'hold'}. */
 function decide(body) {
@@ -44,7 +50,9 @@ function decide(body) {
   if (!hasBash) return {kind: 'text', text: 'ok'}
   const prompt = promptOf(messages)
   // Once: a claude that retries or re-sends the turn must not start the command twice.
-  const called = messages.some((m) => m.role === 'assistant' && Array.isArray(m.content) && m.content.some((b) => b.type === 'tool_use'))
+  const called = messages.some(
+    (m) => m.role === 'assistant' && Array.isArray(m.content) && m.content.some((b) => b.type === 'tool_use'),
+  )
   const bg = /\[\[bg: ([^\]]+)\]\]/.exec(prompt)
   if (bg && !called) return {kind: 'bash', command: bg[1]}
   if (bg || prompt.includes('[[hold]]')) return {kind: 'hold'}
@@ -56,9 +64,25 @@ const sse = (res, event, data) => res.write(`event: ${event}\ndata: ${JSON.strin
 
 function stream(res, body, answer) {
   const id = `msg_live_${nextId++}`
-  res.writeHead(200, {'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'request-id': `req_${id}`})
+  res.writeHead(200, {
+    'content-type': 'text/event-stream',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+    'request-id': `req_${id}`,
+  })
   const usage = {input_tokens: 10, output_tokens: 1, cache_creation_input_tokens: 0, cache_read_input_tokens: 0}
-  sse(res, 'message_start', {message: {id, type: 'message', role: 'assistant', model: body.model, content: [], stop_reason: null, stop_sequence: null, usage}})
+  sse(res, 'message_start', {
+    message: {
+      id,
+      type: 'message',
+      role: 'assistant',
+      model: body.model,
+      content: [],
+      stop_reason: null,
+      stop_sequence: null,
+      usage,
+    },
+  })
   if (answer.kind === 'hold') {
     // Pings keep every proxy and idle timer content; the client ends it (exit, kill) whenever it likes.
     sse(res, 'ping', {})
@@ -112,9 +136,20 @@ const server = http.createServer((req, res) => {
     if (req.method === 'POST' && url.pathname === '/v1/messages') {
       const answer = decide(body)
       const messages = Array.isArray(body.messages) ? body.messages : []
-      const shape = messages.map((m) => `${m.role}:${Array.isArray(m.content) ? m.content.map((b) => b.type).join('+') : 'text'}`)
+      const shape = messages.map(
+        (m) => `${m.role}:${Array.isArray(m.content) ? m.content.map((b) => b.type).join('+') : 'text'}`,
+      )
       const run = /\brun:(\S+)/.exec(promptOf(messages))?.[1]
-      log({method: req.method, path: url.pathname, run, model: body.model, stream: !!body.stream, tools: (body.tools ?? []).length, messages: shape, answer: answer.kind})
+      log({
+        method: req.method,
+        path: url.pathname,
+        run,
+        model: body.model,
+        stream: !!body.stream,
+        tools: (body.tools ?? []).length,
+        messages: shape,
+        answer: answer.kind,
+      })
       return body.stream ? stream(res, body, answer) : reply(res, body, answer)
     }
     if (req.method === 'POST' && url.pathname === '/v1/messages/count_tokens') {

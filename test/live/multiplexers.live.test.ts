@@ -14,7 +14,9 @@ import {CLAUDE_STANDIN, describeLive, startNamespace, type LiveNamespace} from '
 import {readAudit, runDoctor} from './scenarios.js'
 
 const ID = 'f'.repeat(64)
-const screenMissing = spawnSync('screen', ['-v']).error ? 'this test needs GNU screen (Debian package screen)' : undefined
+const screenMissing = spawnSync('screen', ['-v']).error
+  ? 'this test needs GNU screen (Debian package screen)'
+  : undefined
 
 describeLive(
   'screen sessions and docker MCP containers (live)',
@@ -52,19 +54,42 @@ describeLive(
       pid.screen = (await ns.ps()).find((p) => p.argv[0] === 'SCREEN' && p.argv.includes('live'))!.pid
       // `screen -X quit` hangs the window up; the claude stand-in ignores SIGHUP (the report's bug) and stays.
       expect((await ns.exec(['screen', '-S', 'dead', '-X', 'quit'], {env: env()})).code).toBe(0)
-      await ns.waitUntil(async () => (await ns.ps()).find((p) => p.pid === pid.dead)?.ppid === 1, 5000, 50, 'the dead session\'s claude reparented')
+      await ns.waitUntil(
+        async () => (await ns.ps()).find((p) => p.pid === pid.dead)?.ppid === 1,
+        5000,
+        50,
+        "the dead session's claude reparented",
+      )
 
       // A window killed in the live session: its claude ignores the hangup and stays a child of SCREEN.
       expect((await ns.exec(['screen', '-S', 'live', '-X', 'screen', CLAUDE_STANDIN], {env: env()})).code).toBe(0)
-      pid.window = (await ns.waitForStandins('claude', (p) => p.ppid === pid.screen && p.pid !== pid.live, 1, 10_000))[0].pid
+      pid.window = (
+        await ns.waitForStandins('claude', (p) => p.ppid === pid.screen && p.pid !== pid.live, 1, 10_000)
+      )[0].pid
       expect((await ns.environ(pid.window))!.WINDOW).toBe('1')
       expect((await ns.exec(['screen', '-S', 'live', '-p', '1', '-X', 'kill'], {env: env()})).code).toBe(0)
-      await ns.waitUntil(async () => !(await ns.exec(['screen', '-S', 'live', '-Q', 'windows'], {env: env()})).stdout.split(/\s\s/).some((w) => w.startsWith('1')), 5000, 50, 'window 1 gone')
+      await ns.waitUntil(
+        async () =>
+          !(await ns.exec(['screen', '-S', 'live', '-Q', 'windows'], {env: env()})).stdout
+            .split(/\s\s/)
+            .some((w) => w.startsWith('1')),
+        5000,
+        50,
+        'window 1 gone',
+      )
       expect((await ns.ps()).find((p) => p.pid === pid.window)?.ppid).toBe(pid.screen)
 
-      const {pid: dockerClient} = await ns.spawn(['bash', '-c', `cd ${client} && exec -a docker ${process.execPath} run -i --rm mcp/x`], {orphan: true})
+      const {pid: dockerClient} = await ns.spawn(
+        ['bash', '-c', `cd ${client} && exec -a docker ${process.execPath} run -i --rm mcp/x`],
+        {orphan: true},
+      )
       pid.docker = dockerClient
-      await ns.waitUntil(async () => (await ns.ps()).find((p) => p.pid === dockerClient)?.argv.join(' ') === 'docker run -i --rm mcp/x', 5000, 50, 'the docker client')
+      await ns.waitUntil(
+        async () => (await ns.ps()).find((p) => p.pid === dockerClient)?.argv.join(' ') === 'docker run -i --rm mcp/x',
+        5000,
+        50,
+        'the docker client',
+      )
     }, 60_000)
     afterAll(async () => {
       await ns?.close()
@@ -74,28 +99,46 @@ describeLive(
       const r = await doctor(['--json'])
       const report = JSON.parse(r.stdout) as Report
       // orphan-memory sums the others' trees: not a finding of its own about a process.
-      const findings = report.checks.filter((c) => c.id !== 'orphan-memory').flatMap((c) => c.findings.map((f) => ({...f, check: c.id})))
+      const findings = report.checks
+        .filter((c) => c.id !== 'orphan-memory')
+        .flatMap((c) => c.findings.map((f) => ({...f, check: c.id})))
       const found = findings.filter((f) => f.severity !== 'info').map((f) => [f.check, f.pid])
-      expect(found.sort()).toEqual([
-        ['orphan-claude', pid.dead],
-        ['orphan-claude', pid.window],
-        ['orphan-mcp', pid.docker],
-      ].sort())
+      expect(found.sort()).toEqual(
+        [
+          ['orphan-claude', pid.dead],
+          ['orphan-claude', pid.window],
+          ['orphan-mcp', pid.docker],
+        ].sort(),
+      )
       const dead = findings.find((f) => f.pid === pid.dead)!
       expect(dead.reason).toMatch(/screen session \d+\.dead no longer exists/)
-      expect(findings.find((f) => f.pid === pid.window)!.reason).toMatch(/its parent is the screen server \(pid \d+\) of screen session \d+\.live, which no longer lists its window 1/)
-      expect(findings.find((f) => f.pid === pid.docker)!.reason).toContain('a fix stops its docker container mcp-x-1 too')
+      expect(findings.find((f) => f.pid === pid.window)!.reason).toMatch(
+        /its parent is the screen server \(pid \d+\) of screen session \d+\.live, which no longer lists its window 1/,
+      )
+      expect(findings.find((f) => f.pid === pid.docker)!.reason).toContain(
+        'a fix stops its docker container mcp-x-1 too',
+      )
       expect(findings.filter((f) => f.severity === 'info')).toEqual([])
       // Collection asked docker once, for its containers; nothing else.
-      expect(fs.readFileSync(log, 'utf8').trim().split('\n')).toEqual([`ps --no-trunc --format {{.ID}}\t{{.Names}}\t{{.Image}}`])
+      expect(fs.readFileSync(log, 'utf8').trim().split('\n')).toEqual([
+        `ps --no-trunc --format {{.ID}}\t{{.Names}}\t{{.Image}}`,
+      ])
     })
 
     it('--fix ends exactly the orphans and asks docker to stop exactly that container, on record first', async () => {
       // The plan shows the stop as its own step, and a dry run asks docker for nothing but its list.
       fs.writeFileSync(log, '')
       const dry = await doctor(['--fix', '--dry-run'])
-      expect(dry.stdout.replace(/\s+/g, ' ')).toContain('Plan: docker stop mcp-x-1, then docker rm mcp-x-1 if --rm did not remove it')
-      expect(fs.readFileSync(log, 'utf8').trim().split('\n').every((c) => c.startsWith('ps '))).toBe(true)
+      expect(dry.stdout.replace(/\s+/g, ' ')).toContain(
+        'Plan: docker stop mcp-x-1, then docker rm mcp-x-1 if --rm did not remove it',
+      )
+      expect(
+        fs
+          .readFileSync(log, 'utf8')
+          .trim()
+          .split('\n')
+          .every((c) => c.startsWith('ps ')),
+      ).toBe(true)
       fs.writeFileSync(log, '')
       const r = await doctor(['--fix', '--yes', '--grace', '1', '--json'])
       expect(r.stderr).toBe('')

@@ -173,7 +173,12 @@ export interface LiveNamespace extends Runner {
    * Like waitForProcs, but only stand-ins of `role` that are ready. Use it to find a claude: a child that
    * claude has forked but not yet exec'd also reads `claude` in comm and cmdline for a moment.
    */
-  waitForStandins(role: StandinState['role'], match?: (p: NsProcess) => boolean, count?: number, timeoutMs?: number): Promise<NsProcess[]>
+  waitForStandins(
+    role: StandinState['role'],
+    match?: (p: NsProcess) => boolean,
+    count?: number,
+    timeoutMs?: number,
+  ): Promise<NsProcess[]>
   /** Starts a child subreaper (python3 prctl) titled like `systemd --user`; see Subreaper. */
   spawnSubreaper(title?: string, opts?: {env?: EnvPatch; cwd?: string}): Promise<Subreaper>
   /** Kills everything in the namespace and removes tmpdir. Idempotent. */
@@ -232,11 +237,16 @@ export function networkUnavailableReason(): string | undefined {
   let reason: string | undefined
   if (!onPath('ip')) reason = 'network namespaces need ip (iproute2) on PATH to bring loopback up'
   else {
-    const probe = spawnSync('unshare', ['--pid', '--fork', '--net', '--mount-proc', '--kill-child', 'ip', 'link', 'set', 'lo', 'up'], {
-      encoding: 'utf8',
-      timeout: 10_000,
-    })
-    if (probe.status !== 0) reason = `unshare --net does not work here: ${(probe.stderr || probe.error?.message || `exit ${probe.status}`).trim()}`
+    const probe = spawnSync(
+      'unshare',
+      ['--pid', '--fork', '--net', '--mount-proc', '--kill-child', 'ip', 'link', 'set', 'lo', 'up'],
+      {
+        encoding: 'utf8',
+        timeout: 10_000,
+      },
+    )
+    if (probe.status !== 0)
+      reason = `unshare --net does not work here: ${(probe.stderr || probe.error?.message || `exit ${probe.status}`).trim()}`
   }
   networkAvailability = {reason}
   return reason
@@ -255,7 +265,11 @@ const inCI = () => /^(1|true|yes)$/i.test(process.env.CI ?? '')
  * under CI=true, where it registers a failing test instead: CI must never skip live tests silently. A suite
  * that needs more (real programs, a network namespace) passes its own reason as `unavailable`.
  */
-export function describeLive(name: string, fn: () => void, unavailable: string | undefined = liveUnavailableReason()): void {
+export function describeLive(
+  name: string,
+  fn: () => void,
+  unavailable: string | undefined = liveUnavailableReason(),
+): void {
   const reason = unavailable
   if (reason === undefined) {
     describe(name, fn)
@@ -369,7 +383,24 @@ class Namespace implements LiveNamespace {
     const init = opts.network ? `ip link set lo up || exit 97; ${INIT_SCRIPT}` : INIT_SCRIPT
     this.child = spawn(
       'unshare',
-      ['--mount', 'sh', '-c', MOUNT_SCRIPT, 'gt-live-mount', '--pid', '--fork', ...net, '--mount-proc', '--kill-child', 'bash', '-c', init, 'gt-live-init', process.execPath, CONTROLLER],
+      [
+        '--mount',
+        'sh',
+        '-c',
+        MOUNT_SCRIPT,
+        'gt-live-mount',
+        '--pid',
+        '--fork',
+        ...net,
+        '--mount-proc',
+        '--kill-child',
+        'bash',
+        '-c',
+        init,
+        'gt-live-init',
+        process.execPath,
+        CONTROLLER,
+      ],
       {cwd: REPO_ROOT, env: this.env, stdio: ['pipe', 'pipe', 'pipe']},
     )
     this.hostPid = this.child.pid ?? 0
@@ -378,7 +409,12 @@ class Namespace implements LiveNamespace {
 
     const ready = new Promise<{pid: number}>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`namespace controller not ready after ${opts.startTimeoutMs ?? 10_000} ms; stderr: ${this.stderrTail}`)),
+        () =>
+          reject(
+            new Error(
+              `namespace controller not ready after ${opts.startTimeoutMs ?? 10_000} ms; stderr: ${this.stderrTail}`,
+            ),
+          ),
         opts.startTimeoutMs ?? 10_000,
       )
       this.failStart = (e) => {
@@ -465,10 +501,14 @@ class Namespace implements LiveNamespace {
   }
 
   tmux(args: string[], socketName = 'default', opts: ExecOptions = {}, via?: number): Promise<ExecResult> {
-    return this.exec(['tmux', '-f', '/dev/null', '-S', this.socket(socketName), ...args], {
-      ...opts,
-      env: {TMUX: null, TMUX_PANE: null, TMUX_TMPDIR: this.tmuxTmpdir, ...opts.env},
-    }, via)
+    return this.exec(
+      ['tmux', '-f', '/dev/null', '-S', this.socket(socketName), ...args],
+      {
+        ...opts,
+        env: {TMUX: null, TMUX_PANE: null, TMUX_TMPDIR: this.tmuxTmpdir, ...opts.env},
+      },
+      via,
+    )
   }
 
   ps(): Promise<NsProcess[]> {
@@ -508,10 +548,17 @@ class Namespace implements LiveNamespace {
     return waitUntil(fn, timeoutMs, intervalMs, what)
   }
 
-  async waitForStandins(role: StandinState['role'], match: (p: NsProcess) => boolean = () => true, count = 1, timeoutMs = 5000): Promise<NsProcess[]> {
+  async waitForStandins(
+    role: StandinState['role'],
+    match: (p: NsProcess) => boolean = () => true,
+    count = 1,
+    timeoutMs = 5000,
+  ): Promise<NsProcess[]> {
     const isRole = (pid: number) => {
       try {
-        return (JSON.parse(fs.readFileSync(path.join(this.stateDir, `${pid}.json`), 'utf8')) as StandinState).role === role
+        return (
+          (JSON.parse(fs.readFileSync(path.join(this.stateDir, `${pid}.json`), 'utf8')) as StandinState).role === role
+        )
       } catch {
         return false
       }

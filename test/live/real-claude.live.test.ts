@@ -12,7 +12,14 @@ import fs from 'node:fs'
 import path from 'node:path'
 import {afterAll, beforeAll, expect, it} from 'vitest'
 import type {Report} from '../../src/report/model.js'
-import {describeLive, liveUnavailableReason, networkUnavailableReason, startNamespace, type LiveNamespace, type NsProcess} from './namespace.js'
+import {
+  describeLive,
+  liveUnavailableReason,
+  networkUnavailableReason,
+  startNamespace,
+  type LiveNamespace,
+  type NsProcess,
+} from './namespace.js'
 import {CLAUDE_VERSION, realProgramsOrReason, type RealPrograms} from './real-programs.js'
 import {
   assertSettled,
@@ -30,7 +37,8 @@ import {
 import {readAudit, runDoctor, serverPid, tmuxOk} from './scenarios.js'
 
 // Installing takes ~40 s the first time (373 MB of native binary), then the cache answers at once.
-const real: RealPrograms | string | undefined = liveUnavailableReason() === undefined ? await realProgramsOrReason() : undefined
+const real: RealPrograms | string | undefined =
+  liveUnavailableReason() === undefined ? await realProgramsOrReason() : undefined
 const unavailable = networkUnavailableReason() ?? (typeof real === 'string' ? real : undefined)
 
 const sorted = (pids: Iterable<number>) => [...pids].sort((a, b) => a - b)
@@ -74,7 +82,10 @@ describeLive(
         readyClaude(ns, panes.hq),
       ])
       healthy = {alive, hq}
-      ;[detached, leftover] = await Promise.all([detachedRuns(ns, model, 'b', 'work'), crashLeftover(ns, crashing, 'a', 'gt-crash')])
+      ;[detached, leftover] = await Promise.all([
+        detachedRuns(ns, model, 'b', 'work'),
+        crashLeftover(ns, crashing, 'a', 'gt-crash'),
+      ])
 
       // A session killed the way Gas Town kills one: the real claude of today exits, and its servers with it.
       await tmuxOk(ns, ['kill-session', '-t', 'gt-doomed'], 'a')
@@ -82,7 +93,9 @@ describeLive(
         const ps = await ns.ps()
         return doomedTree.pids.filter((pid) => ps.some((p) => p.pid === pid && p.state !== 'Z'))
       }
-      await ns.waitUntil(async () => (await stillThere()).length === 0, 15_000, 100, 'the killed session\'s claude gone').catch(() => {})
+      await ns
+        .waitUntil(async () => (await stillThere()).length === 0, 15_000, 100, "the killed session's claude gone")
+        .catch(() => {})
       doomed = {tree: doomedTree, left: await stillThere()}
 
       servers = [await serverPid(ns, 'a'), await serverPid(ns, 'b')]
@@ -102,7 +115,8 @@ describeLive(
       markdown = (await runDoctor(ns, ['check', '--format', 'markdown'], {stateHome: state, timeoutMs: 60_000})).stdout
       metrics = (await runDoctor(ns, ['check', '--format', 'prometheus'], {stateHome: state, timeoutMs: 60_000})).stdout
       // For working on detection without root: GT_LIVE_REAL_SNAPSHOT=file keeps this scene for `check --from file`.
-      if (process.env.GT_LIVE_REAL_SNAPSHOT) await runDoctor(ns, ['snapshot', '-o', path.resolve(process.env.GT_LIVE_REAL_SNAPSHOT)], {stateHome: state})
+      if (process.env.GT_LIVE_REAL_SNAPSHOT)
+        await runDoctor(ns, ['snapshot', '-o', path.resolve(process.env.GT_LIVE_REAL_SNAPSHOT)], {stateHome: state})
     }, 300_000)
 
     afterAll(async () => {
@@ -116,18 +130,32 @@ describeLive(
 
     it('is the scene the real programs make (detached runs, leftover, killed session)', async () => {
       // Detached: all adopted by init; `& disown` keeps the dead shell's session, setsid makes its own.
-      expect(proc(detached.disowned.claude)).toMatchObject({ppid: 1, comm: 'claude', argv: ['claude', '-p', '[[hold]] run:disowned']})
+      expect(proc(detached.disowned.claude)).toMatchObject({
+        ppid: 1,
+        comm: 'claude',
+        argv: ['claude', '-p', '[[hold]] run:disowned'],
+      })
       expect(proc(detached.disowned.claude)!.sid).not.toBe(detached.disowned.claude)
-      expect(proc(detached.setsid.claude)).toMatchObject({ppid: 1, sid: detached.setsid.claude, argv: ['claude', '-p', '[[hold]] run:setsid']})
+      expect(proc(detached.setsid.claude)).toMatchObject({
+        ppid: 1,
+        sid: detached.setsid.claude,
+        argv: ['claude', '-p', '[[hold]] run:setsid'],
+      })
       expect(proc(detached.loop.shell)).toMatchObject({ppid: 1, comm: 'bash', sid: detached.loop.shell})
-      expect(proc(detached.loop.claude)).toMatchObject({ppid: detached.loop.shell, argv: ['claude', '-p', '[[hold]] run:loop-1']})
+      expect(proc(detached.loop.claude)).toMatchObject({
+        ppid: detached.loop.shell,
+        argv: ['claude', '-p', '[[hold]] run:loop-1'],
+      })
       // Every claude of the scene runs three MCP servers, one launcher chain each.
       for (const tree of [healthy.alive, healthy.hq, ...detachedTrees()]) expect(tree.chains).toHaveLength(3)
       // The leftover: the Bash tool's wrapper in its own session, adopted by init, naming a claude that is gone.
       expect(proc(leftover.wrapper)).toMatchObject({ppid: 1, comm: 'bash', sid: leftover.wrapper})
       expect(proc(leftover.command)).toMatchObject({ppid: leftover.wrapper, args: 'node dev-server.js'})
       expect(proc(leftover.deadClaude)).toBeUndefined()
-      expect(await ns.environ(leftover.command)).toMatchObject({CLAUDECODE: '1', CLAUDE_PID: String(leftover.deadClaude)})
+      expect(await ns.environ(leftover.command)).toMatchObject({
+        CLAUDECODE: '1',
+        CLAUDE_PID: String(leftover.deadClaude),
+      })
       // kill-session: 2.1.328 ends on the terminal's EOF and takes its MCP servers along.
       expect(doomed.left).toEqual([])
     })
@@ -139,7 +167,11 @@ describeLive(
         {root: detached.setsid.claude, tree: detached.setsid, by: 'own-session'},
         {root: detached.loop.shell, tree: detached.loop, by: 'shell-loop'},
       ]
-      expect(findings('detached-run').map((f) => [f.pid, f.severity, f.fixable]).sort()).toEqual(jobs.map((j) => [j.root, 'info', false]).sort())
+      expect(
+        findings('detached-run')
+          .map((f) => [f.pid, f.severity, f.fixable])
+          .sort(),
+      ).toEqual(jobs.map((j) => [j.root, 'info', false]).sort())
       for (const job of jobs) {
         const finding = findings('detached-run').find((f) => f.pid === job.root)!
         expect(sorted(finding.pids)).toEqual(sorted(new Set([job.root, ...job.tree.pids])))
@@ -205,7 +237,10 @@ describeLive(
     })
 
     it('the default --fix --yes signals nothing: detached runs, the leftover and the healthy sessions live on', async () => {
-      const r = await runDoctor(ns, ['check', '--fix', '--yes', '--grace', '1', '--json'], {stateHome: state, timeoutMs: 60_000})
+      const r = await runDoctor(ns, ['check', '--fix', '--yes', '--grace', '1', '--json'], {
+        stateHome: state,
+        timeoutMs: 60_000,
+      })
       expect(r.stderr).toBe('')
       expect(r.code).toBe(0)
       const fixed = JSON.parse(r.stdout).fixed ?? []
@@ -214,20 +249,48 @@ describeLive(
 
       const after = await ns.ps()
       const alive = new Set(after.filter((p) => p.state !== 'Z').map((p) => p.pid))
-      const mustLive = [...healthy.alive.pids, ...healthy.hq.pids, ...detachedTrees().flatMap((t) => t.pids), detached.loop.shell, leftover.wrapper, leftover.command, ...servers]
+      const mustLive = [
+        ...healthy.alive.pids,
+        ...healthy.hq.pids,
+        ...detachedTrees().flatMap((t) => t.pids),
+        detached.loop.shell,
+        leftover.wrapper,
+        leftover.command,
+        ...servers,
+      ]
       expect(mustLive.filter((pid) => !alive.has(pid))).toEqual([])
       // The loop is still at its first step: nothing ended it and started the next.
-      expect(after.filter((p) => p.comm === 'claude' && p.args.includes('run:loop-')).map((p) => p.pid)).toEqual([detached.loop.claude])
+      expect(after.filter((p) => p.comm === 'claude' && p.args.includes('run:loop-')).map((p) => p.pid)).toEqual([
+        detached.loop.claude,
+      ])
     })
 
     it('ends detached runs and leftovers only when configured to, each whole, and nothing else', async () => {
       const config = path.join(ns.tmpdir, 'opt-in.json')
-      fs.writeFileSync(config, JSON.stringify({checks: {'detached-run': {options: {stuckAfterSeconds: 1}}, 'agent-leftover': {options: {fixLeftovers: true}}}}))
-      const mustDie = new Set([...detachedTrees().flatMap((t) => t.pids), detached.loop.shell, leftover.wrapper, leftover.command])
-      const r = await runDoctor(ns, ['check', '--fix', '--yes', '--grace', '3', '--config', config, '--json'], {stateHome: state, timeoutMs: 90_000})
+      fs.writeFileSync(
+        config,
+        JSON.stringify({
+          checks: {
+            'detached-run': {options: {stuckAfterSeconds: 1}},
+            'agent-leftover': {options: {fixLeftovers: true}},
+          },
+        }),
+      )
+      const mustDie = new Set([
+        ...detachedTrees().flatMap((t) => t.pids),
+        detached.loop.shell,
+        leftover.wrapper,
+        leftover.command,
+      ])
+      const r = await runDoctor(ns, ['check', '--fix', '--yes', '--grace', '3', '--config', config, '--json'], {
+        stateHome: state,
+        timeoutMs: 90_000,
+      })
       expect(r.stderr).toBe('')
       expect(r.code).toBe(0)
-      const fixed = JSON.parse(r.stdout).fixed.map((f: any) => [f.check, f.pid, f.fix.outcome]).sort()
+      const fixed = JSON.parse(r.stdout)
+        .fixed.map((f: any) => [f.check, f.pid, f.fix.outcome])
+        .sort()
       expect(fixed).toEqual(
         [
           ['detached-run', detached.disowned.claude, 'fixed'],

@@ -11,7 +11,15 @@ import os from 'node:os'
 import path from 'node:path'
 import {afterAll, beforeAll, expect, it} from 'vitest'
 import type {Report} from '../../src/report/model.js'
-import {describeLive, liveUnavailableReason, networkUnavailableReason, runsNode, startNamespace, type LiveNamespace, type NsProcess} from './namespace.js'
+import {
+  describeLive,
+  liveUnavailableReason,
+  networkUnavailableReason,
+  runsNode,
+  startNamespace,
+  type LiveNamespace,
+  type NsProcess,
+} from './namespace.js'
 import {runDoctor} from './scenarios.js'
 
 const CODEX_VERSION = '0.171.0'
@@ -26,7 +34,11 @@ function ensureCodex(): string | undefined {
   const tmp = fs.mkdtempSync(`${DIR}.tmp-`)
   try {
     fs.writeFileSync(path.join(tmp, 'package.json'), '{"private":true}')
-    execFileSync('npm', ['install', '--no-audit', '--no-fund', `@openai/codex@${CODEX_VERSION}`], {cwd: tmp, stdio: 'ignore', timeout: 240_000})
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', `@openai/codex@${CODEX_VERSION}`], {
+      cwd: tmp,
+      stdio: 'ignore',
+      timeout: 240_000,
+    })
     try {
       fs.renameSync(tmp, DIR)
     } catch {
@@ -57,13 +69,38 @@ describeLive(
       ns = await startNamespace({network: true})
       const home = path.join(ns.tmpdir, 'home')
       fs.mkdirSync(home, {recursive: true})
-      const env = {HOME: home, SHELL: '/bin/sh', OPENAI_API_KEY: 'sk-test-not-a-key', CODEX_HOME: path.join(home, '.codex'), PATH: `${path.dirname(LAUNCHER)}:${process.env.PATH}`}
+      const env = {
+        HOME: home,
+        SHELL: '/bin/sh',
+        OPENAI_API_KEY: 'sk-test-not-a-key',
+        CODEX_HOME: path.join(home, '.codex'),
+        PATH: `${path.dirname(LAUNCHER)}:${process.env.PATH}`,
+      }
       fs.mkdirSync(env.CODEX_HOME, {recursive: true})
       // The interactive codex, in a pane of a private tmux server.
-      const started = await ns.tmux(['new-session', '-d', '-s', 'work', '-x', '120', '-y', '40', `HOME=${home} CODEX_HOME=${env.CODEX_HOME} OPENAI_API_KEY=${env.OPENAI_API_KEY} exec ${LAUNCHER}`], 'a', {env})
+      const started = await ns.tmux(
+        [
+          'new-session',
+          '-d',
+          '-s',
+          'work',
+          '-x',
+          '120',
+          '-y',
+          '40',
+          `HOME=${home} CODEX_HOME=${env.CODEX_HOME} OPENAI_API_KEY=${env.OPENAI_API_KEY} exec ${LAUNCHER}`,
+        ],
+        'a',
+        {env},
+      )
       expect(started.code, started.stderr).toBe(0)
       // The detached headless run: setsid, adopted by init at once.
-      const spawned = await ns.spawn([LAUNCHER, 'exec', '--skip-git-repo-check', 'say hi'], {orphan: true, detached: true, env, cwd: home})
+      const spawned = await ns.spawn([LAUNCHER, 'exec', '--skip-git-repo-check', 'say hi'], {
+        orphan: true,
+        detached: true,
+        env,
+        cwd: home,
+      })
       await ns.waitUntil(
         async () => {
           const ps = await ns.ps()
@@ -90,13 +127,20 @@ describeLive(
       const native = before.find((p) => p.pid === job.native)!
       expect(native.comm).toBe('codex')
       expect(native.argv).toEqual([NATIVE, 'exec', '--skip-git-repo-check', 'say hi'])
-      expect(before.find((p) => p.pid === job.launcher)!.argv.slice(1)).toEqual([LAUNCHER, 'exec', '--skip-git-repo-check', 'say hi'])
+      expect(before.find((p) => p.pid === job.launcher)!.argv.slice(1)).toEqual([
+        LAUNCHER,
+        'exec',
+        '--skip-git-repo-check',
+        'say hi',
+      ])
     })
 
     it('reports the setsid codex exec as a detached run of agent codex (launcher and binary one job), nothing else', () => {
       const findings = report.checks.flatMap((c) => c.findings)
       const runs = findings.filter((f) => f.check === 'detached-run')
-      expect(runs.map((f) => [f.pid, f.severity, f.fixable, f.data?.agent, f.data?.headless, f.data?.detachedBy])).toEqual([[job.launcher, 'info', false, 'codex', 'exec', 'own-session']])
+      expect(
+        runs.map((f) => [f.pid, f.severity, f.fixable, f.data?.agent, f.data?.headless, f.data?.detachedBy]),
+      ).toEqual([[job.launcher, 'info', false, 'codex', 'exec', 'own-session']])
       expect([...runs[0].pids].sort((a, b) => a - b)).toEqual([job.launcher, job.native].sort((a, b) => a - b))
       expect(findings.filter((f) => f.check !== 'detached-run')).toEqual([])
       expect(report.summary.agents).toEqual({codex: {processes: 2, orphans: 0, detachedRuns: 1, leftovers: 0}})
@@ -105,7 +149,8 @@ describeLive(
     it('--fix ends nothing: the pane codex is healthy, the detached run is a job', async () => {
       const r = await runDoctor(ns, ['check', '--fix', '--yes', '--json'], {timeoutMs: 60_000})
       expect(r.stderr).not.toMatch(/Error/)
-      for (const pid of [pane.launcher, pane.native, job.launcher, job.native]) expect(await ns.alive(pid), `pid ${pid}`).toBe(true)
+      for (const pid of [pane.launcher, pane.native, job.launcher, job.native])
+        expect(await ns.alive(pid), `pid ${pid}`).toBe(true)
     })
   },
   unavailable,

@@ -39,7 +39,9 @@ export interface RealPrograms {
 const INSTALL_TIMEOUT_MS = 5 * 60_000
 
 export function realProgramsDir(): string {
-  const root = process.env.GT_LIVE_CACHE || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'gt-doctor', 'live')
+  const root =
+    process.env.GT_LIVE_CACHE ||
+    path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'gt-doctor', 'live')
   const hash = crypto.createHash('sha256').update(JSON.stringify(PINS)).digest('hex').slice(0, 12)
   return path.join(root, `real-${hash}`)
 }
@@ -81,7 +83,8 @@ function problem(dir: string, requireMarker = true): string | undefined {
     } catch {}
     if (found !== version) return `${name}@${version} is not installed (found ${found ?? 'nothing'})`
   }
-  if (process.platform === 'linux' && !isElf(p.claude)) return `${p.claude} is not the native binary (the postinstall did not put it in place)`
+  if (process.platform === 'linux' && !isElf(p.claude))
+    return `${p.claude} is not the native binary (the postinstall did not put it in place)`
   return undefined
 }
 
@@ -106,9 +109,14 @@ function run(argv: string[], cwd: string): Promise<{code: number | null; output:
 
 /** What npm said went wrong, in one line: its error lines but the pointer to its debug log. */
 const npmError = (text: string) => {
-  const lines = text.split('\n').map((l) => l.trim()).filter((l) => /\S/.test(l))
-  const errors = lines.filter((l) => /^npm error/.test(l) && !/complete log of this run/.test(l)).map((l) => l.replace(/^npm error\s*/, ''))
-  return (errors.length ? errors.slice(0, 3).join('; ') : lines.at(-1) ?? '').slice(0, 300)
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => /\S/.test(l))
+  const errors = lines
+    .filter((l) => /^npm error/.test(l) && !/complete log of this run/.test(l))
+    .map((l) => l.replace(/^npm error\s*/, ''))
+  return (errors.length ? errors.slice(0, 3).join('; ') : (lines.at(-1) ?? '')).slice(0, 300)
 }
 
 async function install(dir: string): Promise<void> {
@@ -132,19 +140,35 @@ async function install(dir: string): Promise<void> {
   )
   try {
     // One quick look first: an unreachable registry costs npm install minutes of retries.
-    const view = await run(['npm', 'view', `@anthropic-ai/claude-code@${CLAUDE_VERSION}`, 'version', '--prefer-offline', '--fetch-retries=0', '--fetch-timeout=20000'], tmp)
-    if (view.code !== 0) throw new Error(`npm cannot reach the registry (${view.code ?? 'did not run'}): ${npmError(view.output)}`)
+    const view = await run(
+      [
+        'npm',
+        'view',
+        `@anthropic-ai/claude-code@${CLAUDE_VERSION}`,
+        'version',
+        '--prefer-offline',
+        '--fetch-retries=0',
+        '--fetch-timeout=20000',
+      ],
+      tmp,
+    )
+    if (view.code !== 0)
+      throw new Error(`npm cannot reach the registry (${view.code ?? 'did not run'}): ${npmError(view.output)}`)
     // Claude Code 2.1.328 declares engines node >= 22; npm only warns (EBADENGINE) and the native binary needs no node.
     const npm = await run(['npm', 'install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], tmp)
     if (npm.code !== 0) throw new Error(`npm install failed (${npm.code ?? 'did not run'}): ${npmError(npm.output)}`)
     const p = layout(tmp)
     if (!isElf(p.claude)) {
       const post = await run([process.execPath, 'install.cjs'], path.dirname(path.dirname(p.claude)))
-      if (post.code !== 0) throw new Error(`claude-code's install.cjs failed (${post.code}): ${post.output.trim().split('\n').at(-1)}`)
+      if (post.code !== 0)
+        throw new Error(`claude-code's install.cjs failed (${post.code}): ${post.output.trim().split('\n').at(-1)}`)
     }
     const bad = problem(tmp, false)
     if (bad) throw new Error(bad)
-    fs.writeFileSync(path.join(tmp, 'installed.json'), JSON.stringify({pins: PINS, time: new Date().toISOString(), node: process.version}) + '\n')
+    fs.writeFileSync(
+      path.join(tmp, 'installed.json'),
+      JSON.stringify({pins: PINS, time: new Date().toISOString(), node: process.version}) + '\n',
+    )
     fs.rmSync(dir, {recursive: true, force: true})
     fs.renameSync(tmp, dir)
   } finally {

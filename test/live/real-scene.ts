@@ -31,7 +31,11 @@ export function realNamespaceOptions(real: RealPrograms): StartOptions {
     network: true,
     env: (tmpdir) => ({
       // The host's own Claude Code or API settings must not reach the scene.
-      ...Object.fromEntries(Object.keys(process.env).filter((k) => /^(ANTHROPIC_|CLAUDE|MCP_)/.test(k)).map((k) => [k, null])),
+      ...Object.fromEntries(
+        Object.keys(process.env)
+          .filter((k) => /^(ANTHROPIC_|CLAUDE|MCP_)/.test(k))
+          .map((k) => [k, null]),
+      ),
       CI: null,
       HOME: path.join(tmpdir, 'home'),
       TMPDIR: path.join(tmpdir, 'tmp'),
@@ -59,27 +63,40 @@ export function realNamespaceOptions(real: RealPrograms): StartOptions {
 export function prepareHome(ns: LiveNamespace, real: RealPrograms): void {
   const home = homeOf(ns)
   const project = projectOf(ns)
-  for (const dir of [path.join(home, '.claude'), project, path.join(ns.tmpdir, 'tmp')]) fs.mkdirSync(dir, {recursive: true})
+  for (const dir of [path.join(home, '.claude'), project, path.join(ns.tmpdir, 'tmp')])
+    fs.mkdirSync(dir, {recursive: true})
   fs.mkdirSync(path.join(ns.tmpdir, 'run'), {mode: 0o700})
   fs.symlinkSync(real.nodeModules, path.join(project, 'node_modules'))
   // What the agent's Bash tool starts in the background: a dev server that runs until it is killed.
-  fs.writeFileSync(path.join(project, 'dev-server.js'), "require('node:http').createServer((q, s) => s.end('ok')).listen(0, '127.0.0.1')\n")
+  fs.writeFileSync(
+    path.join(project, 'dev-server.js'),
+    "require('node:http').createServer((q, s) => s.end('ok')).listen(0, '127.0.0.1')\n",
+  )
   // Unquoted, the way people write it in a config (and the way the issue saw it): the path must need no quoting.
   const everything = real.server('everything')
-  if (!/^[\w./@+-]+$/.test(everything)) throw new Error(`the install path ${everything} needs shell quoting; set GT_LIVE_CACHE to a plain path`)
+  if (!/^[\w./@+-]+$/.test(everything))
+    throw new Error(`the install path ${everything} needs shell quoting; set GT_LIVE_CACHE to a plain path`)
   const config = {
     hasCompletedOnboarding: true,
     customApiKeyResponses: {approved: [DUMMY_API_KEY.slice(-20)], rejected: []},
     projects: {[project]: {hasTrustDialogAccepted: true, allowedTools: []}},
     mcpServers: {
-      filesystem: {type: 'stdio', command: 'node', args: [path.join(real.server('filesystem'), 'dist', 'index.js'), project], env: {}},
+      filesystem: {
+        type: 'stdio',
+        command: 'node',
+        args: [path.join(real.server('filesystem'), 'dist', 'index.js'), project],
+        env: {},
+      },
       memory: {type: 'stdio', command: 'npx', args: ['--no-install', 'mcp-server-memory'], env: {}},
       everything: {type: 'stdio', command: 'sh', args: ['-c', `cd ${everything} && node dist/index.js`], env: {}},
     },
   }
   fs.writeFileSync(path.join(home, '.claude.json'), JSON.stringify(config, null, 2) + '\n')
   // 2.1.328 defaults to auto mode, whose safety check is a server-side call the scripted model cannot answer.
-  fs.writeFileSync(path.join(home, '.claude', 'settings.json'), JSON.stringify({permissions: {defaultMode: 'default', allow: ['Bash']}}, null, 2) + '\n')
+  fs.writeFileSync(
+    path.join(home, '.claude', 'settings.json'),
+    JSON.stringify({permissions: {defaultMode: 'default', allow: ['Bash']}}, null, 2) + '\n',
+  )
 }
 
 export interface ModelRequest {
@@ -115,7 +132,12 @@ export async function startModel(ns: LiveNamespace): Promise<Model> {
   return {
     requests,
     waitFor: (run, answer, timeoutMs = START_TIMEOUT_MS) =>
-      ns.waitUntil(() => requests().some((r) => r.run === run && r.answer === answer), timeoutMs, 200, `model request ${answer} from run:${run}`),
+      ns.waitUntil(
+        () => requests().some((r) => r.run === run && r.answer === answer),
+        timeoutMs,
+        200,
+        `model request ${answer} from run:${run}`,
+      ),
   }
 }
 
@@ -126,7 +148,7 @@ export function subtree(ps: NsProcess[], root: number): number[] {
   const out = new Set([root])
   for (let grew = true; grew; ) {
     grew = false
-    for (const p of ps) if (out.has(p.ppid) && !out.has(p.pid)) (out.add(p.pid), (grew = true))
+    for (const p of ps) if (out.has(p.ppid) && !out.has(p.pid)) out.add(p.pid), (grew = true)
   }
   return [...out].sort((a, b) => a - b)
 }
@@ -156,7 +178,9 @@ export async function readyClaude(ns: LiveNamespace, pid: number, timeoutMs = ST
       const chains = ps
         .filter((p) => p.ppid === pid)
         .map((head) => ({head: head.pid, pids: subtree(ps, head.pid)}))
-        .filter((chain) => ps.some((p) => chain.pids.includes(p.pid) && Object.values(SERVER_SHAPES).some((is) => is(p))))
+        .filter((chain) =>
+          ps.some((p) => chain.pids.includes(p.pid) && Object.values(SERVER_SHAPES).some((is) => is(p))),
+        )
       const members = chains.flatMap((c) => c.pids)
       const servers = ps.filter((p) => members.includes(p.pid))
       if (!Object.values(SERVER_SHAPES).every((is) => servers.some(is))) return false
@@ -187,7 +211,11 @@ export async function typeLine(ns: LiveNamespace, server: string, session: strin
 
 /** The live claude whose command line says run:NAME. */
 export async function claudeOfRun(ns: LiveNamespace, run: string): Promise<NsProcess> {
-  const [p] = await ns.waitForProcs((p) => p.comm === 'claude' && p.argv[0] === 'claude' && p.args.includes(`run:${run}`) && p.state !== 'Z', 1, START_TIMEOUT_MS)
+  const [p] = await ns.waitForProcs(
+    (p) => p.comm === 'claude' && p.argv[0] === 'claude' && p.args.includes(`run:${run}`) && p.state !== 'Z',
+    1,
+    START_TIMEOUT_MS,
+  )
   return p
 }
 
@@ -204,11 +232,21 @@ export interface DetachedRuns {
  * The three ways people detach a headless run, typed into an interactive bash in a tmux session that is then
  * killed, the way one leaves a job running and closes the terminal. Every run is held busy by the model.
  */
-export async function detachedRuns(ns: LiveNamespace, model: Model, server: string, session: string): Promise<DetachedRuns> {
+export async function detachedRuns(
+  ns: LiveNamespace,
+  model: Model,
+  server: string,
+  session: string,
+): Promise<DetachedRuns> {
   await tmuxOk(ns, ['new-session', '-d', '-s', session, '-c', projectOf(ns), 'bash --norc --noprofile -i'], server)
   await typeLine(ns, server, session, `claude -p '[[hold]] run:disowned' > "$TMPDIR/disowned.out" 2>&1 & disown`)
   await typeLine(ns, server, session, `setsid -f claude -p '[[hold]] run:setsid' > "$TMPDIR/setsid.out" 2>&1`)
-  await typeLine(ns, server, session, `setsid -f bash -c 'for i in 1 2; do claude -p "[[hold]] run:loop-$i"; done' > "$TMPDIR/loop.out" 2>&1`)
+  await typeLine(
+    ns,
+    server,
+    session,
+    `setsid -f bash -c 'for i in 1 2; do claude -p "[[hold]] run:loop-$i"; done' > "$TMPDIR/loop.out" 2>&1`,
+  )
   const settle = async (run: string) => {
     const p = await claudeOfRun(ns, run)
     await model.waitFor(run, 'hold')
@@ -216,7 +254,12 @@ export async function detachedRuns(ns: LiveNamespace, model: Model, server: stri
   }
   const [disowned, setsid, loopStep] = await Promise.all([settle('disowned'), settle('setsid'), settle('loop-1')])
   await tmuxOk(ns, ['kill-session', '-t', session], server)
-  await ns.waitUntil(async () => (await ns.ps()).find((p) => p.pid === disowned.claude)?.ppid === 1, 10_000, 100, 'the disowned run adopted by init')
+  await ns.waitUntil(
+    async () => (await ns.ps()).find((p) => p.pid === disowned.claude)?.ppid === 1,
+    10_000,
+    100,
+    'the disowned run adopted by init',
+  )
   const shell = (await ns.ps()).find((p) => p.pid === loopStep.claude)!.ppid
   return {disowned, setsid, loop: {...loopStep, shell}}
 }
@@ -233,7 +276,12 @@ export interface Leftover {
  * An interactive claude in a tmux session asks its Bash tool to run `node dev-server.js` in the background,
  * then dies of SIGKILL (a crash, the OOM killer): the background command is what it leaves behind.
  */
-export async function crashLeftover(ns: LiveNamespace, claude: ClaudeTree, server: string, session: string): Promise<Leftover> {
+export async function crashLeftover(
+  ns: LiveNamespace,
+  claude: ClaudeTree,
+  server: string,
+  session: string,
+): Promise<Leftover> {
   await typeLine(ns, server, session, 'start the dev server [[bg: node dev-server.js]] run:crash')
   // Its own background command: the one whose CLAUDE_PID names this claude.
   let command: NsProcess | undefined
@@ -249,12 +297,17 @@ export async function crashLeftover(ns: LiveNamespace, claude: ClaudeTree, serve
   )
   const wrapper = command!.ppid
   await ns.kill(claude.claude, 'SIGKILL')
-  const left = async () => (await ns.ps()).filter((p) => (claude.pids.includes(p.pid) || p.pid === wrapper) && p.state !== 'Z')
+  const left = async () =>
+    (await ns.ps()).filter((p) => (claude.pids.includes(p.pid) || p.pid === wrapper) && p.state !== 'Z')
   await ns
     .waitUntil(async () => (await left()).every((p) => p.pid === wrapper && p.ppid === 1), 30_000, 100)
     .catch(async () => {
-      const table = (await left()).map((p) => `${p.pid} ${p.ppid} ${p.state} ${p.comm} | ${p.args.slice(0, 100)}`).join('\n')
-      throw new Error(`after SIGKILL of claude ${claude.claude}, expected only its background command's wrapper ${wrapper} (adopted by init) to remain:\n${table}`)
+      const table = (await left())
+        .map((p) => `${p.pid} ${p.ppid} ${p.state} ${p.comm} | ${p.args.slice(0, 100)}`)
+        .join('\n')
+      throw new Error(
+        `after SIGKILL of claude ${claude.claude}, expected only its background command's wrapper ${wrapper} (adopted by init) to remain:\n${table}`,
+      )
     })
   return {deadClaude: claude.claude, wrapper, command: command!.pid}
 }
@@ -265,6 +318,9 @@ export async function crashLeftover(ns: LiveNamespace, claude: ClaudeTree, serve
  */
 export async function assertSettled(ns: LiveNamespace, what: Record<string, number[]>): Promise<void> {
   const alive = new Set((await ns.ps()).filter((p) => p.state !== 'Z').map((p) => p.pid))
-  const lost = Object.entries(what).flatMap(([name, pids]) => pids.filter((pid) => !alive.has(pid)).map((pid) => `${name}: ${pid}`))
-  if (lost.length > 0) throw new Error(`the scene did not settle, these processes ended on their own: ${lost.join(', ')}`)
+  const lost = Object.entries(what).flatMap(([name, pids]) =>
+    pids.filter((pid) => !alive.has(pid)).map((pid) => `${name}: ${pid}`),
+  )
+  if (lost.length > 0)
+    throw new Error(`the scene did not settle, these processes ended on their own: ${lost.join(', ')}`)
 }

@@ -20,31 +20,39 @@ const PLANTED = 'ANTHROPIC_API_KEY=sk-ant-api03-recorded-fixture-not-a-real-key'
 
 const ns = await startNamespace()
 try {
-  const tmuxDefault = async (args: string[]) => ns.exec(['tmux', '-f', '/dev/null', ...args], {env: {TMUX_TMPDIR: ns.tmuxTmpdir}})
+  const tmuxDefault = async (args: string[]) =>
+    ns.exec(['tmux', '-f', '/dev/null', ...args], {env: {TMUX_TMPDIR: ns.tmuxTmpdir}})
   // Server 1: the default socket ($TMUX_TMPDIR/tmux-0/default), found by scanning the socket directory.
   await tmuxDefault(['new-session', '-d', '-s', 'gt-mayor', CLAUDE_STANDIN])
   await tmuxDefault(['new-session', '-d', '-s', 'gt-polecat-1', CLAUDE_STANDIN])
   await tmuxDefault(['new-session', '-d', '-s', 'main', 'sh'])
   // Server 2: `-L hq`, found from the server's command line.
-  const hq = (args: string[]) => ns.exec(['tmux', '-f', '/dev/null', '-L', 'hq', ...args], {env: {TMUX_TMPDIR: ns.tmuxTmpdir}})
+  const hq = (args: string[]) =>
+    ns.exec(['tmux', '-f', '/dev/null', '-L', 'hq', ...args], {env: {TMUX_TMPDIR: ns.tmuxTmpdir}})
   await hq(['new-session', '-d', '-s', 'hq-deacon', CLAUDE_STANDIN])
   await hq(['new-session', '-d', '-s', 'hq-polecat-2', `sh -c '${CLAUDE_STANDIN}; true'`])
   await hq(['new-session', '-d', '-s', 'hq-idle', 'sleep 3600'])
   // Server 3: `-S` somewhere else, with an npm-exec-launched MCP server under its claude.
-  await ns.tmux(['new-session', '-d', '-s', 'gt-witness', CLAUDE_STANDIN], 'witness', {env: {STANDIN_MCP_WRAPPER: 'npm-exec'}})
+  await ns.tmux(['new-session', '-d', '-s', 'gt-witness', CLAUDE_STANDIN], 'witness', {
+    env: {STANDIN_MCP_WRAPPER: 'npm-exec'},
+  })
   await ns.waitForStandins('claude', undefined, 5, 10_000)
 
   // The killed ones: gt-polecat-1 stays under the default server, hq-polecat-2's claude goes to init.
   await ns.spawn([CLAUDE_STANDIN], {orphan: true, env: {STANDIN_EXIT_AFTER_MS: '1000', STANDIN_MCP_WRAPPER: 'sh'}})
   await ns.spawn(['sh', '-c', 'exec tail -f /dev/null # mcp-server.log'], {orphan: true})
-  for (const p of await ns.ps()) if (p.comm === 'claude' || runsNode(p)) await ns.waitReady(p.pid).catch(() => undefined)
+  for (const p of await ns.ps())
+    if (p.comm === 'claude' || runsNode(p)) await ns.waitReady(p.pid).catch(() => undefined)
   await tmuxDefault(['kill-session', '-t', 'gt-polecat-1'])
   await hq(['kill-session', '-t', 'hq-polecat-2'])
   await new Promise((r) => setTimeout(r, 2000))
 
   // The snapshot, collected inside the namespace by the built collector.
   const collect = `import {collectSnapshot} from '${REPO_ROOT}/dist/src/snapshot/collect.js'; process.stdout.write(JSON.stringify(await collectSnapshot(), null, 2))`
-  const snap = await ns.exec(['node', '--input-type=module', '-e', collect], {env: {TMUX_TMPDIR: ns.tmuxTmpdir}, timeoutMs: 20_000})
+  const snap = await ns.exec(['node', '--input-type=module', '-e', collect], {
+    env: {TMUX_TMPDIR: ns.tmuxTmpdir},
+    timeoutMs: 20_000,
+  })
   if (snap.code !== 0) throw new Error(snap.stderr)
   const tmp = ns.tmpdir
   // Paths under the namespace's private tmpdir would differ on every run: make them stable.
@@ -80,7 +88,15 @@ try {
   fs.mkdirSync(path.join(OUT_PROC, 'tmux'), {recursive: true})
   for (const server of snapshot.tmux.servers) {
     const real = server.socket.replace('/tmp/gt-live', tmp)
-    const panes = await ns.exec(['tmux', '-S', real, 'list-panes', '-a', '-F', (await import('../../src/snapshot/tmux.js')).LIST_PANES_FORMAT])
+    const panes = await ns.exec([
+      'tmux',
+      '-S',
+      real,
+      'list-panes',
+      '-a',
+      '-F',
+      (await import('../../src/snapshot/tmux.js')).LIST_PANES_FORMAT,
+    ])
     fs.writeFileSync(path.join(OUT_PROC, 'tmux', path.basename(server.socket)), panes.stdout)
   }
   // Every file is stable text: rewrite the private tmpdir in all of them.

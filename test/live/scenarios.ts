@@ -6,9 +6,18 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import {pathToFileURL} from 'node:url'
-import {CLAUDE_STANDIN, REPO_ROOT, type ExecResult, type LiveNamespace, type NsProcess, type StandinState, runsNode} from './namespace.js'
+import {
+  CLAUDE_STANDIN,
+  REPO_ROOT,
+  type ExecResult,
+  type LiveNamespace,
+  type NsProcess,
+  type StandinState,
+  runsNode,
+} from './namespace.js'
 
-export const isMcpServer = (p: NsProcess) => runsNode(p) && p.args.includes('@modelcontextprotocol/server-standin/index.js')
+export const isMcpServer = (p: NsProcess) =>
+  runsNode(p) && p.args.includes('@modelcontextprotocol/server-standin/index.js')
 
 /** A stand-in claude and everything it started (wrappers, npm exec launchers, servers), once all are ready. */
 export interface StandinTree {
@@ -63,16 +72,27 @@ export async function orphanUnderInit(ns: LiveNamespace, o: OrphanOptions = {}):
 }
 
 /** A claude stand-in as the process of a new tmux session's pane, ready. */
-async function sessionClaude(ns: LiveNamespace, socketName: string, session: string, o: OrphanOptions): Promise<StandinTree> {
+async function sessionClaude(
+  ns: LiveNamespace,
+  socketName: string,
+  session: string,
+  o: OrphanOptions,
+): Promise<StandinTree> {
   const env = Object.entries(standinEnv(o)).flatMap(([k, v]) => ['-e', `${k}=${v}`])
   await tmuxOk(ns, ['new-session', '-d', '-s', session, ...env, CLAUDE_STANDIN], socketName)
-  const panePid = async () => Number((await ns.tmux(['list-panes', '-t', session, '-F', '#{pane_pid}'], socketName)).stdout.trim())
+  const panePid = async () =>
+    Number((await ns.tmux(['list-panes', '-t', session, '-F', '#{pane_pid}'], socketName)).stdout.trim())
   await ns.waitUntil(async () => (await panePid()) > 0)
   return readyTree(ns, await panePid())
 }
 
 /** A healthy agent session: a claude in a live pane. */
-export function healthySession(ns: LiveNamespace, socketName: string, session: string, o: OrphanOptions = {}): Promise<StandinTree> {
+export function healthySession(
+  ns: LiveNamespace,
+  socketName: string,
+  session: string,
+  o: OrphanOptions = {},
+): Promise<StandinTree> {
   return sessionClaude(ns, socketName, session, o)
 }
 
@@ -80,10 +100,20 @@ export function healthySession(ns: LiveNamespace, socketName: string, session: s
  * An orphan claude still parented by its tmux server: its session was killed while another session on the
  * same server (which must exist) keeps the server alive.
  */
-export async function orphanUnderServer(ns: LiveNamespace, socketName: string, session: string, o: OrphanOptions = {}): Promise<StandinTree> {
+export async function orphanUnderServer(
+  ns: LiveNamespace,
+  socketName: string,
+  session: string,
+  o: OrphanOptions = {},
+): Promise<StandinTree> {
   const tree = await sessionClaude(ns, socketName, session, o)
   await tmuxOk(ns, ['kill-session', '-t', session], socketName)
-  await ns.waitUntil(async () => !(await ns.tmux(['list-panes', '-a', '-F', '#{pane_pid}'], socketName)).stdout.split('\n').includes(String(tree.claude)))
+  await ns.waitUntil(
+    async () =>
+      !(await ns.tmux(['list-panes', '-a', '-F', '#{pane_pid}'], socketName)).stdout
+        .split('\n')
+        .includes(String(tree.claude)),
+  )
   return tree
 }
 
@@ -105,7 +135,9 @@ export async function orphanMcpTrees(ns: LiveNamespace, o: OrphanOptions = {}): 
   const launchers = tree.pids.slice(1).filter((_, i) => i % 2 === 0)
   await ns.waitUntil(async () => {
     const procs = await ns.ps()
-    return !procs.some((p) => p.pid === tree.claude) && launchers.every((l) => procs.find((p) => p.pid === l)?.ppid === 1)
+    return (
+      !procs.some((p) => p.pid === tree.claude) && launchers.every((l) => procs.find((p) => p.pid === l)?.ppid === 1)
+    )
   })
   return launchers.map((l, i) => [l, tree.pids[2 + i * 2]])
 }
@@ -128,7 +160,10 @@ export async function lookAlikes(ns: LiveNamespace): Promise<number[]> {
     await ns.spawn(['tail', '-f', path.join(ns.tmpdir, 'lookalike', 'mcp-server.log')], {orphan: true}),
     await ns.spawn([path.join(dir, 'sleep'), '3600'], {orphan: true}),
     await ns.spawn(['sleep', '3600'], {orphan: true, detached: true}),
-    await ns.spawn([process.execPath, '-e', 'setInterval(() => {}, 1 << 30)', 'mcp-server', 'claude'], {orphan: true, detached: true}),
+    await ns.spawn([process.execPath, '-e', 'setInterval(() => {}, 1 << 30)', 'mcp-server', 'claude'], {
+      orphan: true,
+      detached: true,
+    }),
   ]
   const pids = spawned.map((s) => s.pid)
   await ns.waitUntil(async () => {
@@ -139,7 +174,11 @@ export async function lookAlikes(ns: LiveNamespace): Promise<number[]> {
 }
 
 /** Runs the doctor inside the namespace (as its own process: its ancestors are the controller and PID 1). */
-export function runDoctor(ns: LiveNamespace, args: string[], opts: {stateHome?: string; timeoutMs?: number; env?: Record<string, string | null>} = {}): Promise<ExecResult> {
+export function runDoctor(
+  ns: LiveNamespace,
+  args: string[],
+  opts: {stateHome?: string; timeoutMs?: number; env?: Record<string, string | null>} = {},
+): Promise<ExecResult> {
   return ns.exec([process.execPath, path.join(REPO_ROOT, 'bin', 'run.js'), ...args], {
     cwd: REPO_ROOT,
     timeoutMs: opts.timeoutMs ?? 30_000,
@@ -156,7 +195,12 @@ export async function fixLockHolder(ns: LiveNamespace): Promise<number> {
   const lock = pathToFileURL(path.join(REPO_ROOT, 'dist', 'src', 'remediation', 'lock.js')).href
   const code = `const m = await import(${JSON.stringify(lock)}); await m.acquireFixLock(m.fixLockDir(), {waitMs: 0}); setInterval(() => {}, 1 << 30)`
   const {pid} = await ns.spawn([process.execPath, '--input-type=module', '-e', code])
-  await ns.waitUntil(() => fs.readdirSync(ns.lockDir).some((f) => f.startsWith(`fix-${pid}-`)), 10_000, 50, `fix lock taken by pid ${pid}`)
+  await ns.waitUntil(
+    () => fs.readdirSync(ns.lockDir).some((f) => f.startsWith(`fix-${pid}-`)),
+    10_000,
+    50,
+    `fix lock taken by pid ${pid}`,
+  )
   return pid
 }
 
@@ -164,7 +208,12 @@ export async function fixLockHolder(ns: LiveNamespace): Promise<number> {
 export function readAudit(stateHome: string): Array<Record<string, any>> {
   const file = path.join(stateHome, 'gt-doctor', 'actions.jsonl')
   if (!fs.existsSync(file)) return []
-  return fs.readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l))
+  return fs
+    .readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l))
 }
 
 /** `tmux …` on the server `socketName`; throws with tmux's stderr when it fails. */
@@ -178,14 +227,23 @@ export async function tmuxOk(ns: LiveNamespace, args: string[], socketName: stri
  * N orphan claude trees under PID 1 (each with `mcp` MCP servers), every `ignoreTermEvery`-th one ignoring
  * SIGTERM: the benchmark's "fix 100 orphan trees" state. Started in parallel batches.
  */
-export async function manyOrphanTrees(ns: LiveNamespace, n: number, o: {mcp?: number; ignoreTermEvery?: number; batch?: number} = {}): Promise<StandinTree[]> {
+export async function manyOrphanTrees(
+  ns: LiveNamespace,
+  n: number,
+  o: {mcp?: number; ignoreTermEvery?: number; batch?: number} = {},
+): Promise<StandinTree[]> {
   const trees: StandinTree[] = []
   const batch = o.batch ?? 10
   for (let i = 0; i < n; i += batch) {
     const size = Math.min(batch, n - i)
     trees.push(
       ...(await Promise.all(
-        Array.from({length: size}, (_, j) => orphanUnderInit(ns, {mcp: o.mcp ?? 2, ignoreTerm: o.ignoreTermEvery ? (i + j) % o.ignoreTermEvery === 0 : false})),
+        Array.from({length: size}, (_, j) =>
+          orphanUnderInit(ns, {
+            mcp: o.mcp ?? 2,
+            ignoreTerm: o.ignoreTermEvery ? (i + j) % o.ignoreTermEvery === 0 : false,
+          }),
+        ),
       )),
     )
   }

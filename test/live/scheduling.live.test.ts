@@ -6,7 +6,14 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import {afterAll, beforeAll, expect, it} from 'vitest'
-import {CLAUDE_STANDIN, REPO_ROOT, type EnvPatch, type LiveNamespace, describeLive, startNamespace} from './namespace.js'
+import {
+  CLAUDE_STANDIN,
+  REPO_ROOT,
+  type EnvPatch,
+  type LiveNamespace,
+  describeLive,
+  startNamespace,
+} from './namespace.js'
 
 const DOC = fs.readFileSync(path.join(REPO_ROOT, 'docs/operations.md'), 'utf8')
 const section = DOC.slice(DOC.indexOf('\n## Scheduling'), DOC.indexOf('\n## CI recipes'))
@@ -31,7 +38,11 @@ describeLive('the scheduling recipes of docs/operations.md', () => {
     // `gt-doctor` on PATH as an installed package puts it; nothing of the test's environment but that.
     bin = path.join(ns.tmpdir, 'installed-bin')
     fs.mkdirSync(bin)
-    fs.writeFileSync(path.join(bin, 'gt-doctor'), `#!/bin/sh\nexec "${process.execPath}" "${path.join(REPO_ROOT, 'bin', 'run.js')}" "$@"\n`, {mode: 0o755})
+    fs.writeFileSync(
+      path.join(bin, 'gt-doctor'),
+      `#!/bin/sh\nexec "${process.execPath}" "${path.join(REPO_ROOT, 'bin', 'run.js')}" "$@"\n`,
+      {mode: 0o755},
+    )
     env = {HOME: home, PATH: `${bin}:/usr/local/bin:/usr/bin:/bin`, XDG_STATE_HOME: null, TERM: null}
     fs.mkdirSync(home)
     // The recipe's one-time step.
@@ -52,7 +63,9 @@ describeLive('the scheduling recipes of docs/operations.md', () => {
     const {mcp = []} = await ns.waitReady(claude.pid)
     for (const m of mcp) await ns.waitReady(m)
     await ns.tmux(['kill-session', '-t', name])
-    await ns.waitUntil(async () => !(await ns.tmux(['list-panes', '-a', '-F', '#{pane_pid}'])).stdout.includes(String(claude.pid)))
+    await ns.waitUntil(
+      async () => !(await ns.tmux(['list-panes', '-a', '-F', '#{pane_pid}'])).stdout.includes(String(claude.pid)),
+    )
     return [claude.pid, ...mcp]
   }
   const alive = async (pids: number[]) => (await Promise.all(pids.map((p) => ns.alive(p)))).filter(Boolean).length
@@ -73,10 +86,12 @@ describeLive('the scheduling recipes of docs/operations.md', () => {
     const metrics = fs.readFileSync(prom(), 'utf8')
     expect(metrics).toMatch(/^gt_doctor_fixed_findings 1$/m)
     expect(metrics).toMatch(/^gt_doctor_orphan_claude 0$/m)
-    expect(fs.readFileSync(path.join(home, '.local/state/gt-doctor/actions.jsonl'), 'utf8')).toContain(`"pid":${tree[0]}`)
+    expect(fs.readFileSync(path.join(home, '.local/state/gt-doctor/actions.jsonl'), 'utf8')).toContain(
+      `"pid":${tree[0]}`,
+    )
   })
 
-  it('the crontab line does the same under cron\'s environment (its PATH line, sh, no terminal)', async () => {
+  it("the crontab line does the same under cron's environment (its PATH line, sh, no terminal)", async () => {
     const lines = block('cron', '--fix --yes').trim().split('\n')
     const cronPath = lines.find((l) => l.startsWith('PATH='))!.slice('PATH='.length)
     const entry = lines.find((l) => l.includes('gt-doctor'))!
@@ -84,7 +99,10 @@ describeLive('the scheduling recipes of docs/operations.md', () => {
     const command = entry.split(/\s+/).slice(5).join(' ')
     expect(entry.startsWith('*/5 * * * * gt-doctor ')).toBe(true)
     const tree = await orphan('gt-cron')
-    const r = await ns.exec(['/bin/sh', '-c', command], {env: {HOME: home, SHELL: '/bin/sh', PATH: `${bin}:${cronPath}`, XDG_STATE_HOME: null, TERM: null}, timeoutMs: 30_000})
+    const r = await ns.exec(['/bin/sh', '-c', command], {
+      env: {HOME: home, SHELL: '/bin/sh', PATH: `${bin}:${cronPath}`, XDG_STATE_HOME: null, TERM: null},
+      timeoutMs: 30_000,
+    })
     expect(r.code, r.stderr).toBe(0)
     expect(await alive(tree)).toBe(0)
     expect(fs.readFileSync(prom(), 'utf8')).toMatch(/^gt_doctor_fixed_findings 1$/m)

@@ -30,8 +30,12 @@ describeLive('session stop on a live machine', () => {
     return trees[name]
   }
   const stop = (args: string[]) =>
-    ns.exec(['node', BIN, 'session', 'stop', '--socket', ns.socket('s'), ...args], {timeoutMs: 30_000, env: {XDG_STATE_HOME: xdg, NO_COLOR: '1'}})
-  const sessions = async () => (await ns.tmux(['list-sessions', '-F', '#{session_name}'], 's')).stdout.trim().split('\n').sort()
+    ns.exec(['node', BIN, 'session', 'stop', '--socket', ns.socket('s'), ...args], {
+      timeoutMs: 30_000,
+      env: {XDG_STATE_HOME: xdg, NO_COLOR: '1'},
+    })
+  const sessions = async () =>
+    (await ns.tmux(['list-sessions', '-F', '#{session_name}'], 's')).stdout.trim().split('\n').sort()
   const alive = async (pids: number[]) => (await Promise.all(pids.map((p) => ns.alive(p)))).filter(Boolean).length
   const audit = () =>
     fs
@@ -68,13 +72,27 @@ describeLive('session stop on a live machine', () => {
     const lines = r.stdout.trim().split('\n')
     expect(lines[0]).toBe(`Session stubborn (${ns.socket('s')}): closed by itself when its last pane exited`)
     expect(r.stdout).not.toContain('note:')
-    for (const pid of trees.stubborn) expect(r.stdout).toMatch(new RegExp(`│ \\S+ +│ ${pid} +│ .* │ ended by SIGKILL \\(ignored Ctrl-C and SIGTERM\\) +│`))
-    expect(lines[lines.length - 1]).toBe('Stopped 1 session: 3 processes ended (0 on Ctrl-C, 0 by SIGTERM, 3 needed SIGKILL); nothing survived.')
+    for (const pid of trees.stubborn)
+      expect(r.stdout).toMatch(
+        new RegExp(`│ \\S+ +│ ${pid} +│ .* │ ended by SIGKILL \\(ignored Ctrl-C and SIGTERM\\) +│`),
+      )
+    expect(lines[lines.length - 1]).toBe(
+      'Stopped 1 session: 3 processes ended (0 on Ctrl-C, 0 by SIGTERM, 3 needed SIGKILL); nothing survived.',
+    )
 
     // Through the --fix engine: each process SIGTERMed then SIGKILLed, recorded with its identity.
-    const signals = audit().filter((e) => e.event === 'signal' && (e.signal === 'SIGTERM' || e.signal === 'SIGKILL') && trees.stubborn.includes(e.pid!))
-    expect(signals.map((e) => `${e.pid} ${e.signal}`).sort()).toEqual(trees.stubborn.flatMap((p) => [`${p} SIGKILL`, `${p} SIGTERM`]).sort())
-    expect(signals.every((e) => e.startTicks! > 0 && e.findingId.startsWith('session-stop:stubborn:') && e.session === 'stubborn')).toBe(true)
+    const signals = audit().filter(
+      (e) =>
+        e.event === 'signal' && (e.signal === 'SIGTERM' || e.signal === 'SIGKILL') && trees.stubborn.includes(e.pid!),
+    )
+    expect(signals.map((e) => `${e.pid} ${e.signal}`).sort()).toEqual(
+      trees.stubborn.flatMap((p) => [`${p} SIGKILL`, `${p} SIGTERM`]).sort(),
+    )
+    expect(
+      signals.every(
+        (e) => e.startTicks! > 0 && e.findingId.startsWith('session-stop:stubborn:') && e.session === 'stubborn',
+      ),
+    ).toBe(true)
     expect(audit().some((e) => e.event === 'tmux' && e.args?.join(' ').startsWith('send-keys -t %'))).toBe(true)
   })
 
@@ -84,15 +102,23 @@ describeLive('session stop on a live machine', () => {
     expect(r.code, r.stderr).toBe(0)
     const result = JSON.parse(r.stdout) as SessionStopResult
     expect(result.survived).toBe(0)
-    expect(result.sessions.map((s) => [s.session, s.processes.map((p) => [p.pid, p.ended])])).toEqual([['polite', trees.polite.map((p) => [p, 'ctrl-c'])]])
+    expect(result.sessions.map((s) => [s.session, s.processes.map((p) => [p.pid, p.ended])])).toEqual([
+      ['polite', trees.polite.map((p) => [p, 'ctrl-c'])],
+    ])
     expect(await alive(trees.polite)).toBe(0)
-    expect(audit().slice(before).filter((e) => e.event === 'signal')).toEqual([])
+    expect(
+      audit()
+        .slice(before)
+        .filter((e) => e.event === 'signal'),
+    ).toEqual([])
 
     // The same, for people: recreate and stop it in table form.
     await agent('polite', {STANDIN_EXIT_ON_INT: '1'})
     const text = await stop(['polite'])
     expect(text.code).toBe(0)
-    expect(text.stdout.trim().split('\n').pop()).toBe('Stopped 1 session: 3 processes ended (3 on Ctrl-C, 0 by SIGTERM, 0 needed SIGKILL); no SIGTERM was needed; nothing survived.')
+    expect(text.stdout.trim().split('\n').pop()).toBe(
+      'Stopped 1 session: 3 processes ended (3 on Ctrl-C, 0 by SIGTERM, 0 needed SIGKILL); no SIGTERM was needed; nothing survived.',
+    )
     expect(text.stdout.match(/exited on Ctrl-C/g)).toHaveLength(3)
   })
 

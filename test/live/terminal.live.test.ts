@@ -10,7 +10,14 @@ import path from 'node:path'
 import {afterAll, beforeAll, expect, it} from 'vitest'
 import type {Report} from '../../src/report/model.js'
 import {REPO_ROOT, type LiveNamespace, describeLive, startNamespace} from './namespace.js'
-import {healthySession, orphanMcpTrees, orphanUnderInit, orphanUnderServer, plainSession, serverPid} from './scenarios.js'
+import {
+  healthySession,
+  orphanMcpTrees,
+  orphanUnderInit,
+  orphanUnderServer,
+  plainSession,
+  serverPid,
+} from './scenarios.js'
 
 const BIN = path.join(REPO_ROOT, 'bin', 'run.js')
 const INCIDENT = path.join(REPO_ROOT, 'fixtures', 'reports', 'incident.snapshot.json')
@@ -19,7 +26,12 @@ const SYMBOLS = {ok: '✔', warning: '⚠', error: '✖', crashed: '✖', skippe
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
 
 /** Runs the doctor in a fresh pane `width` columns wide; resolves with the screen (wrapped lines joined) and its exit code. */
-async function inPane(ns: LiveNamespace, name: string, width: number, args: string[]): Promise<{lines: string[]; code: number}> {
+async function inPane(
+  ns: LiveNamespace,
+  name: string,
+  width: number,
+  args: string[],
+): Promise<{lines: string[]; code: number}> {
   const command = `env -u NO_COLOR ${quote(process.execPath)} ${quote(BIN)} ${args.map(quote).join(' ')}; echo "EXIT:$?"; sleep 600`
   // SHELL: tmux starts pane commands with it, and without one in the environment it falls back to the passwd shell.
   const env = {SHELL: '/bin/sh', NODE_ENV: null, TERM: 'xterm-256color'}
@@ -63,7 +75,11 @@ describeLive('the CLI in a terminal of 80 and 120 columns', () => {
     await ns.kill(await serverPid(ns, 'stopped'), 'SIGSTOP')
     stale = path.join(ns.tmpdir, 'tmux', 'typo.sock')
     const args = ['check', '--socket', stale, '--tmux-timeout', '1']
-    const json = await ns.exec([process.execPath, BIN, ...args, '--json'], {cwd: REPO_ROOT, timeoutMs: 30_000, env: {NODE_ENV: null}})
+    const json = await ns.exec([process.execPath, BIN, ...args, '--json'], {
+      cwd: REPO_ROOT,
+      timeoutMs: 30_000,
+      env: {NODE_ENV: null},
+    })
     report = JSON.parse(json.stdout)
     for (const width of [80, 120]) {
       screens.set(`live-${width}`, await inPane(ns, `live${width}`, width, args))
@@ -77,7 +93,8 @@ describeLive('the CLI in a terminal of 80 and 120 columns', () => {
 
   for (const width of [80, 120]) {
     it(`draws no line wider than ${width} columns, live and on the incident`, () => {
-      for (const scene of ['live', 'incident']) expect(tooWide(screens.get(`${scene}-${width}`)!.lines, width), scene).toEqual([])
+      for (const scene of ['live', 'incident'])
+        expect(tooWide(screens.get(`${scene}-${width}`)!.lines, width), scene).toEqual([])
     })
 
     it(`shows every finding's pid and headline at ${width} columns, under its check, with the symbol of its status`, () => {
@@ -86,7 +103,9 @@ describeLive('the CLI in a terminal of 80 and 120 columns', () => {
       const findings = report.checks.flatMap((c) => c.findings)
       expect(findings.length).toBeGreaterThanOrEqual(4)
       for (const c of report.checks) {
-        const head = lines.find((l) => l.startsWith(`${SYMBOLS[c.status === 'ok' && c.findings.length > 0 ? 'info' : c.status]} ${c.id} `))
+        const head = lines.find((l) =>
+          l.startsWith(`${SYMBOLS[c.status === 'ok' && c.findings.length > 0 ? 'info' : c.status]} ${c.id} `),
+        )
         expect(head, `${c.id} (${c.status})`).toBeDefined()
         for (const f of c.findings) {
           if (f.pid !== undefined) expect(text).toContain(`${SYMBOLS[f.severity]} ${f.pid}`)
@@ -102,7 +121,9 @@ describeLive('the CLI in a terminal of 80 and 120 columns', () => {
       const {lines, code} = screens.get(`live-${width}`)!
       expect(code).toBe(1)
       const next = lines.join(' ').replace(/\s+/g, ' ')
-      expect(next).toMatch(/Next: run `gt-doctor --fix` to fix \d+ findings? and free [\d.]+ \w+ \(`gt-doctor --fix --dry-run` shows the plan first\)\./)
+      expect(next).toMatch(
+        /Next: run `gt-doctor --fix` to fix \d+ findings? and free [\d.]+ \w+ \(`gt-doctor --fix --dry-run` shows the plan first\)\./,
+      )
     })
 
     it(`names the stale --socket and the stopped server at ${width} columns instead of passing them`, () => {
@@ -115,7 +136,9 @@ describeLive('the CLI in a terminal of 80 and 120 columns', () => {
 
   it('carries the same limitations in the JSON report', () => {
     expect(report.limitations.some((l) => l.startsWith(`--socket ${stale} is not a live tmux server`))).toBe(true)
-    expect(report.limitations.some((l) => l.startsWith(`tmux server ${stopped}`) && l.includes('did not answer'))).toBe(true)
+    expect(report.limitations.some((l) => l.startsWith(`tmux server ${stopped}`) && l.includes('did not answer'))).toBe(
+      true,
+    )
     // The doctor's own `tmux -V` child is never one of the processes it could not read.
     expect(report.limitations.join('\n')).not.toMatch(/environment unreadable/)
   })

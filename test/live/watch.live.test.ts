@@ -7,7 +7,14 @@ import fs from 'node:fs'
 import path from 'node:path'
 import {afterAll, beforeAll, expect, it} from 'vitest'
 import type {HistoryEntry} from '../../src/monitor/history.js'
-import {CLAUDE_STANDIN, REPO_ROOT, type ExecResult, type LiveNamespace, describeLive, startNamespace} from './namespace.js'
+import {
+  CLAUDE_STANDIN,
+  REPO_ROOT,
+  type ExecResult,
+  type LiveNamespace,
+  describeLive,
+  startNamespace,
+} from './namespace.js'
 
 const BIN = path.join(REPO_ROOT, 'bin', 'run.js')
 
@@ -37,7 +44,10 @@ describeLive('watch on a live machine', () => {
     }
     const killSession = async (name: string) => {
       await ns.tmux(['kill-session', '-t', name], 'w')
-      await ns.waitUntil(async () => !(await ns.tmux(['list-panes', '-a', '-F', '#{pane_pid}'], 'w')).stdout.includes(String(claudes[name])))
+      await ns.waitUntil(
+        async () =>
+          !(await ns.tmux(['list-panes', '-a', '-F', '#{pane_pid}'], 'w')).stdout.includes(String(claudes[name])),
+      )
     }
 
     // Before run 1: one orphan (gt-one's claude survives its session, under the tmux server).
@@ -53,7 +63,12 @@ describeLive('watch on a live machine', () => {
     // Before run 3: the first orphan and its MCP servers are gone.
     const first = (await ns.waitReady(claudes['gt-one'])).mcp ?? []
     for (const pid of [claudes['gt-one'], ...first]) await ns.kill(pid, 'SIGKILL')
-    await ns.waitUntil(async () => !(await ns.ps()).some((p) => [claudes['gt-one'], ...first].includes(p.pid)), 5000, 25, 'first orphan gone')
+    await ns.waitUntil(
+      async () => !(await ns.ps()).some((p) => [claudes['gt-one'], ...first].includes(p.pid)),
+      5000,
+      25,
+      'first orphan gone',
+    )
     await waitLines(3)
 
     const [proc] = await ns.waitForProcs((p) => p.args.includes(`${BIN} watch`))
@@ -64,7 +79,10 @@ describeLive('watch on a live machine', () => {
 
     const text = fs.readFileSync(history, 'utf8')
     expect(text.endsWith('\n')).toBe(true)
-    const entries = text.trim().split('\n').map((l) => JSON.parse(l) as HistoryEntry)
+    const entries = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as HistoryEntry)
     expect(entries.map((e) => [e.orphanClaude, e.orphanMcp, e.tmuxSessions])).toEqual([
       [1, 2, 2],
       [2, 4, 1],
@@ -76,9 +94,14 @@ describeLive('watch on a live machine', () => {
     expect(entries[1].orphanMemoryBytes).toBeGreaterThan(entries[0].orphanMemoryBytes)
 
     // A run's line wraps at 80 columns (piped) with a two-space hanging indent: joined back here.
-    const out = r.stdout.trim().replace(/\n {2}/g, ' ').split('\n')
+    const out = r.stdout
+      .trim()
+      .replace(/\n {2}/g, ' ')
+      .split('\n')
     expect(out[0]).toMatch(/run 1: .*1 orphan claude, 2 orphan MCP.*; first run$/)
-    expect(out[1]).toMatch(new RegExp(`run 2: .*2 orphan claude, 4 orphan MCP, .* held by orphans \\(\\+.*\\); new: ${two}$`))
+    expect(out[1]).toMatch(
+      new RegExp(`run 2: .*2 orphan claude, 4 orphan MCP, .* held by orphans \\(\\+.*\\); new: ${two}$`),
+    )
     expect(out[2]).toMatch(new RegExp(`run 3: .*1 orphan claude, 2 orphan MCP, .* \\(-.*\\); gone: ${one}$`))
     expect(out[out.length - 1]).toBe(`stopped after 3 recorded runs; history: ${history}`)
   }, 60_000)
@@ -86,7 +109,9 @@ describeLive('watch on a live machine', () => {
   it('with --fix --yes each run ends what it found: the next run finds nothing and calls nothing "gone"', async () => {
     const history = path.join(ns.tmpdir, 'state', 'fix.jsonl')
     // The orphan the first test left: gone, so that this one starts from a clean machine.
-    const leftover = (await ns.ps()).filter((p) => p.comm === 'claude' || p.args.includes('server-standin')).map((p) => p.pid)
+    const leftover = (await ns.ps())
+      .filter((p) => p.comm === 'claude' || p.args.includes('server-standin'))
+      .map((p) => p.pid)
     for (const pid of leftover) await ns.kill(pid, 'SIGKILL')
     await ns.waitUntil(async () => !(await ns.ps()).some((p) => leftover.includes(p.pid)), 5000, 25, 'leftovers gone')
     const known = new Set((await ns.ps()).map((p) => p.pid))
@@ -95,28 +120,64 @@ describeLive('watch on a live machine', () => {
     const {mcp = []} = await ns.waitReady(claude.pid)
     for (const m of mcp) await ns.waitReady(m)
     await ns.tmux(['kill-session', '-t', 'gt-three'], 'w')
-    await ns.waitUntil(async () => !(await ns.tmux(['list-panes', '-a', '-F', '#{pane_pid}'], 'w')).stdout.includes(String(claude.pid)))
+    await ns.waitUntil(
+      async () => !(await ns.tmux(['list-panes', '-a', '-F', '#{pane_pid}'], 'w')).stdout.includes(String(claude.pid)),
+    )
 
-    const r = await ns.exec(['node', BIN, 'watch', '--interval', '0.5', '--count', '2', '--fix', '--yes', '--grace', '0.5', '--history', history], {
-      timeoutMs: 30_000,
-      env: {XDG_STATE_HOME: path.join(ns.tmpdir, 'xdg'), NO_COLOR: '1'},
-    })
+    const r = await ns.exec(
+      [
+        'node',
+        BIN,
+        'watch',
+        '--interval',
+        '0.5',
+        '--count',
+        '2',
+        '--fix',
+        '--yes',
+        '--grace',
+        '0.5',
+        '--history',
+        history,
+      ],
+      {
+        timeoutMs: 30_000,
+        env: {XDG_STATE_HOME: path.join(ns.tmpdir, 'xdg'), NO_COLOR: '1'},
+      },
+    )
     expect(r.code, r.stderr).toBe(0)
-    const entries = fs.readFileSync(history, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as HistoryEntry)
+    const entries = fs
+      .readFileSync(history, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as HistoryEntry)
     expect(entries.map((e) => [e.orphanClaude, e.orphanMcp, e.fixed, e.fixedOrphans?.length])).toEqual([
       [1, 2, 1, 1],
       [0, 0, 0, 0],
     ])
     expect(await ns.alive(claude.pid)).toBe(false)
     // A run's line wraps at 80 columns (piped) with a two-space hanging indent: joined back here.
-    const out = r.stdout.trim().replace(/\n {2}/g, ' ').split('\n')
+    const out = r.stdout
+      .trim()
+      .replace(/\n {2}/g, ' ')
+      .split('\n')
     expect(out[0]).toMatch(/run 1: .*1 orphan claude, 2 orphan MCP.*; first run; fixed 1 \(.* freed\)$/)
     expect(out[1]).toMatch(/run 2: .*0 orphan claude, 0 orphan MCP.*; no change; fixed 0 \(0 B freed\)$/)
     // --json: one JSON object a line, the runs and the stop, nothing else on stdout.
-    const json = await ns.exec(['node', BIN, 'watch', '--json', '--interval', '0.2', '--count', '2', '--history', history], {timeoutMs: 30_000})
+    const json = await ns.exec(
+      ['node', BIN, 'watch', '--json', '--interval', '0.2', '--count', '2', '--history', history],
+      {timeoutMs: 30_000},
+    )
     expect(json.code, json.stderr).toBe(0)
-    const objects = json.stdout.trim().split('\n').map((l) => JSON.parse(l))
-    expect(objects.map((o) => [o.type, o.index])).toEqual([['run', 1], ['run', 2], ['stopped', undefined]])
+    const objects = json.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+    expect(objects.map((o) => [o.type, o.index])).toEqual([
+      ['run', 1],
+      ['run', 2],
+      ['stopped', undefined],
+    ])
     expect(objects[1]).toMatchObject({orphanClaude: 0, change: {appeared: [], gone: []}})
     expect(objects[2]).toEqual({type: 'stopped', runs: 2, failed: 0, history})
     // Without --yes there is nobody to confirm each run: refused before the first.

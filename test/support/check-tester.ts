@@ -31,7 +31,10 @@ export interface FlagsCase extends CheckCase {
 }
 
 /** What one case produced: the findings and the actions their fixes plan. */
-export async function runCase(check: Check<any>, c: CheckCase): Promise<{findings: Finding[]; actions: FixAction[]; error?: string}> {
+export async function runCase(
+  check: Check<any>,
+  c: CheckCase,
+): Promise<{findings: Finding[]; actions: FixAction[]; error?: string}> {
   const m = new Machine()
   c.machine(m)
   const snapshot = m.snapshot()
@@ -40,7 +43,9 @@ export async function runCase(check: Check<any>, c: CheckCase): Promise<{finding
   const registered = guardCheck({check, source: {kind: 'built-in'}} as RegisteredCheck, config)
   const result = await runOne(registered, snapshot, {config}, createRules(config.rules))
   const ctx = contextFor(registered, snapshot, config)
-  const actions = result.findings.filter((f) => f.fixable).flatMap((f) => fixActions(registered, result, f, ctx, config))
+  const actions = result.findings
+    .filter((f) => f.fixable)
+    .flatMap((f) => fixActions(registered, result, f, ctx, config))
   return {findings: result.findings, actions, ...(result.error ? {error: result.error} : {})}
 }
 
@@ -52,7 +57,10 @@ export function testCheck(check: Check<any>, cases: {flags: FlagsCase[]; ignores
         expect(error).toBeUndefined()
         expect(findings).toHaveLength(c.findings.length)
         expect(findings).toMatchObject(c.findings)
-        if (c.ends) expect(actions.flatMap((a) => (a.kind === 'terminate-tree' ? a.targets.map((t) => t.pid) : []))).toEqual(c.ends)
+        if (c.ends)
+          expect(actions.flatMap((a) => (a.kind === 'terminate-tree' ? a.targets.map((t) => t.pid) : []))).toEqual(
+            c.ends,
+          )
         if (c.actions) expect(actions).toMatchObject(c.actions)
       })
     }

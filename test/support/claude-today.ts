@@ -36,7 +36,12 @@ export function childEnv(session: string, extra: Partial<ProcessInfo['env']> = {
 }
 
 /** What an MCP server of claude `claudePid` has: no CLAUDE_PID, a messaging socket named after that pid; `sdk-cli` under `claude -p`. */
-export function mcpEnv(claudePid: number, session: string, headless = false, extra: Partial<ProcessInfo['env']> = {}): ProcessInfo['env'] {
+export function mcpEnv(
+  claudePid: number,
+  session: string,
+  headless = false,
+  extra: Partial<ProcessInfo['env']> = {},
+): ProcessInfo['env'] {
   return childEnv(session, {
     CLAUDE_CODE_MESSAGING_SOCKET: `/run/user/1000/cc-socks/${claudePid}.sock`,
     ...(headless ? {CLAUDE_CODE_ENTRYPOINT: 'sdk-cli'} : {}),
@@ -57,29 +62,69 @@ export function bashToolWrapper(command: string): string[] {
  * The three real MCP servers under `parent`, starting at `pid` (uses pid .. pid+5). Returns their pids,
  * chain by chain: [filesystem], [npm exec, sh -c, node], [sh -c, node].
  */
-export function threeServers(m: Machine, parent: number, pid: number, env: ProcessInfo['env'], minutes: number): number[][] {
+export function threeServers(
+  m: Machine,
+  parent: number,
+  pid: number,
+  env: ProcessInfo['env'],
+  minutes: number,
+): number[][] {
   const t = ranFor(minutes)
   const proc = (spec: Parameters<Machine['proc']>[0]) => m.proc({...t, env, ...spec}).pid
-  const fs = proc({pid, ppid: parent, comm: 'node', argv: ['node', `${MODULES}/@modelcontextprotocol/server-filesystem/dist/index.js`, '/tmp/work']})
+  const fs = proc({
+    pid,
+    ppid: parent,
+    comm: 'node',
+    argv: ['node', `${MODULES}/@modelcontextprotocol/server-filesystem/dist/index.js`, '/tmp/work'],
+  })
   const npm = proc({pid: pid + 1, ppid: parent, comm: 'npm exec mcp-se', argv: ['npm exec mcp-server-memory']})
   // The quotes are in the argument: npm runs the bin through `sh -c` with it quoted.
   const sh = proc({pid: pid + 2, ppid: npm, comm: 'sh', argv: ['sh', '-c', "'mcp-server-memory'"]})
   const mem = proc({pid: pid + 3, ppid: sh, comm: 'node', argv: ['node', `${MODULES}/.bin/mcp-server-memory`]})
-  const sh2 = proc({pid: pid + 4, ppid: parent, comm: 'sh', argv: ['sh', '-c', `cd ${MODULES}/@modelcontextprotocol/server-everything && node dist/index.js`]})
+  const sh2 = proc({
+    pid: pid + 4,
+    ppid: parent,
+    comm: 'sh',
+    argv: ['sh', '-c', `cd ${MODULES}/@modelcontextprotocol/server-everything && node dist/index.js`],
+  })
   // Relative: only the wrapper's `cd` says which package runs.
   const every = proc({pid: pid + 5, ppid: sh2, comm: 'node', argv: ['node', 'dist/index.js']})
   return [[fs], [npm, sh, mem], [sh2, every]]
 }
 
 /** An interactive claude in a live pane (via a login shell), with its three servers. Uses pid .. pid+7. */
-export function liveAgent(m: Machine, server: TmuxServer, session: string, pid: number): {claude: number; pids: number[]} {
+export function liveAgent(
+  m: Machine,
+  server: TmuxServer,
+  session: string,
+  pid: number,
+): {claude: number; pids: number[]} {
   const shell = m.pane(server, session, {pid, cmd: '-bash', comm: 'bash', ttyNr: 34_816 + pid, ...ranFor(130)})
-  const claude = m.proc({pid: pid + 1, ppid: shell.pid, comm: 'claude', argv: ['claude'], ttyNr: shell.ttyNr, env: {...shell.env}, ...ranFor(120), mib: 300})
-  const servers = threeServers(m, claude.pid, pid + 2, mcpEnv(claude.pid, `live-${pid}`, false, {TMUX: shell.env.TMUX, TMUX_PANE: shell.env.TMUX_PANE}), 119)
+  const claude = m.proc({
+    pid: pid + 1,
+    ppid: shell.pid,
+    comm: 'claude',
+    argv: ['claude'],
+    ttyNr: shell.ttyNr,
+    env: {...shell.env},
+    ...ranFor(120),
+    mib: 300,
+  })
+  const servers = threeServers(
+    m,
+    claude.pid,
+    pid + 2,
+    mcpEnv(claude.pid, `live-${pid}`, false, {TMUX: shell.env.TMUX, TMUX_PANE: shell.env.TMUX_PANE}),
+    119,
+  )
   return {claude: claude.pid, pids: [shell.pid, claude.pid, ...servers.flat()]}
 }
 
 /** A TMUX environment naming pane `%pane` of `server` (pass a pane that no longer exists). */
-export function paneEnv(server: TmuxServer, pane: string, sessionIndex = 9): Pick<ProcessInfo['env'], 'TMUX' | 'TMUX_PANE'> {
+export function paneEnv(
+  server: TmuxServer,
+  pane: string,
+  sessionIndex = 9,
+): Pick<ProcessInfo['env'], 'TMUX' | 'TMUX_PANE'> {
   return {TMUX: `${server.socket},${server.pid ?? 0},${sessionIndex}`, TMUX_PANE: pane}
 }

@@ -14,7 +14,10 @@ export interface CliResult {
  * which oclif runs src/commands/*.ts through tsx and the registry (looking for compiled checks beside the
  * sources) would find none.
  */
-export function runCli(args: string[], opts: {input?: string; cwd?: string; env?: Record<string, string>; timeoutMs?: number} = {}): CliResult {
+export function runCli(
+  args: string[],
+  opts: {input?: string; cwd?: string; env?: Record<string, string>; timeoutMs?: number} = {},
+): CliResult {
   const r = spawnSync(process.execPath, [BIN, ...args], {
     // A regression that hangs must fail the test, not the run: SIGKILL after timeoutMs (status null).
     timeout: opts.timeoutMs,

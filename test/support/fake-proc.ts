@@ -38,10 +38,19 @@ export function writeFakeProc(procs: readonly FakeProc[]): string {
     const dir = path.join(root, String(p.pid))
     mkdirSync(dir)
     writeFileSync(path.join(dir, 'stat'), stat(p))
-    writeFileSync(path.join(dir, 'status'), `Name:\t${p.comm}\nUid:\t${p.uid ?? 0}\t${p.uid ?? 0}\t${p.uid ?? 0}\t${p.uid ?? 0}\nVmRSS:\t    4096 kB\n`)
+    writeFileSync(
+      path.join(dir, 'status'),
+      `Name:\t${p.comm}\nUid:\t${p.uid ?? 0}\t${p.uid ?? 0}\t${p.uid ?? 0}\t${p.uid ?? 0}\nVmRSS:\t    4096 kB\n`,
+    )
     writeFileSync(path.join(dir, 'cmdline'), `${p.argv.join('\0')}\0`)
     writeFileSync(path.join(dir, 'smaps_rollup'), 'Rss:  4096 kB\nPss:  2048 kB\n')
-    if (p.environ) writeFileSync(path.join(dir, 'environ'), Object.entries(p.environ).map(([k, v]) => `${k}=${v}\0`).join(''))
+    if (p.environ)
+      writeFileSync(
+        path.join(dir, 'environ'),
+        Object.entries(p.environ)
+          .map(([k, v]) => `${k}=${v}\0`)
+          .join(''),
+      )
     if (p.cgroup !== undefined) writeFileSync(path.join(dir, 'cgroup'), p.cgroup)
   }
   mkdirSync(path.join(root, 'self'))

@@ -73,14 +73,34 @@ export class FakeWorld implements ProcessProbe {
   }
 
   constructor() {
-    this.add({pid: 1, ppid: 0, startTicks: 1, uid: 0, state: 'S', comm: 'systemd', argv: ['/sbin/init'], sid: 1, pgid: 1})
+    this.add({
+      pid: 1,
+      ppid: 0,
+      startTicks: 1,
+      uid: 0,
+      state: 'S',
+      comm: 'systemd',
+      argv: ['/sbin/init'],
+      sid: 1,
+      pgid: 1,
+    })
   }
 
   /** A process; it joins its parent's session and group unless told otherwise (a session leader: sid = pid). */
   add(p: Partial<FakeProc> & {pid: number}): FakeProc {
     const parent = this.procs.get(p.ppid ?? 1)
     const inherit = parent && parent.pid !== 1 ? {sid: parent.sid, pgid: parent.pgid} : {sid: p.pid, pgid: p.pid}
-    const proc: FakeProc = {ppid: 1, startTicks: p.pid * 10, uid: 1000, state: 'S', comm: 'node', onTerm: 'exit', onKill: 'exit', ...inherit, ...p}
+    const proc: FakeProc = {
+      ppid: 1,
+      startTicks: p.pid * 10,
+      uid: 1000,
+      state: 'S',
+      comm: 'node',
+      onTerm: 'exit',
+      onKill: 'exit',
+      ...inherit,
+      ...p,
+    }
     this.procs.set(proc.pid, proc)
     return proc
   }
@@ -90,7 +110,15 @@ export class FakeWorld implements ProcessProbe {
     const mother = this.procs.get(parent)
     if (!mother || mother.stopped || mother.state === 'Z') return undefined
     const pid = p.pid ?? this.nextPid++
-    return this.add({comm: 'sleep', argv: ['sleep', '60'], uid: mother.uid, ...p, pid, ppid: parent, startTicks: p.startTicks ?? this.nextTicks++})
+    return this.add({
+      comm: 'sleep',
+      argv: ['sleep', '60'],
+      uid: mother.uid,
+      ...p,
+      pid,
+      ppid: parent,
+      startTicks: p.startTicks ?? this.nextTicks++,
+    })
   }
 
   read(pid: number): LiveProcess | undefined {
@@ -108,7 +136,18 @@ export class FakeWorld implements ProcessProbe {
         p.state = 'T'
       }
     }
-    return p && {pid: p.pid, startTicks: p.startTicks, ppid: p.ppid, uid: p.uid, state: p.state, comm: p.comm, sid: p.sid, pgid: p.pgid}
+    return (
+      p && {
+        pid: p.pid,
+        startTicks: p.startTicks,
+        ppid: p.ppid,
+        uid: p.uid,
+        state: p.state,
+        comm: p.comm,
+        sid: p.sid,
+        pgid: p.pgid,
+      }
+    )
   }
 
   argv(pid: number): string[] | undefined {
@@ -193,7 +232,8 @@ export class FakeWorld implements ProcessProbe {
     } else {
       this.procs.delete(pid)
     }
-    if (this.hangupOnLeaderExit && p.pid === p.sid) for (const q of [...this.procs.values()]) if (q.sid === p.sid && q.stopped) this.cont(q)
+    if (this.hangupOnLeaderExit && p.pid === p.sid)
+      for (const q of [...this.procs.values()]) if (q.sid === p.sid && q.stopped) this.cont(q)
   }
 
   /** Replaces the process at `pid` by a new one (PID reuse): same pid, another start time. */
@@ -204,7 +244,8 @@ export class FakeWorld implements ProcessProbe {
 
   private reapZombiesOf(parent: FakeProc): void {
     if (parent.neverReaps) return
-    for (const child of [...this.procs.values()]) if (child.ppid === parent.pid && child.state === 'Z') this.procs.delete(child.pid)
+    for (const child of [...this.procs.values()])
+      if (child.ppid === parent.pid && child.state === 'Z') this.procs.delete(child.pid)
   }
 
   private adopterOf(pid: number): number {
@@ -240,7 +281,9 @@ export class FakeWorld implements ProcessProbe {
   }
 
   kills(signal?: Signal): number[] {
-    return this.calls.filter((c) => c.startsWith('kill ') && (!signal || c.endsWith(` ${signal}`))).map((c) => Number(c.split(' ')[1]))
+    return this.calls
+      .filter((c) => c.startsWith('kill ') && (!signal || c.endsWith(` ${signal}`)))
+      .map((c) => Number(c.split(' ')[1]))
   }
 
   /** The kills that end a process (SIGTERM, SIGKILL), as `kill PID SIG`: what the tests before freezing counted. */

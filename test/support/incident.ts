@@ -34,27 +34,65 @@ export function incident() {
   // An MCP server of each launch shape; returns [root, ...members] and counts as one server.
   const shapes = [
     (parent: number) => {
-      const a = m.proc({pid: next(), ppid: parent, cmd: 'npm exec @modelcontextprotocol/server-filesystem /home/alice/src', mib: 12, env: {CLAUDECODE: '1'}})
-      const b = m.proc({pid: next(), ppid: a.pid, cmd: 'node /home/alice/.npm/_npx/a1b2/node_modules/@modelcontextprotocol/server-filesystem/dist/index.js /home/alice/src', mib: 45})
+      const a = m.proc({
+        pid: next(),
+        ppid: parent,
+        cmd: 'npm exec @modelcontextprotocol/server-filesystem /home/alice/src',
+        mib: 12,
+        env: {CLAUDECODE: '1'},
+      })
+      const b = m.proc({
+        pid: next(),
+        ppid: a.pid,
+        cmd: 'node /home/alice/.npm/_npx/a1b2/node_modules/@modelcontextprotocol/server-filesystem/dist/index.js /home/alice/src',
+        mib: 45,
+      })
       return [a.pid, b.pid]
     },
     (parent: number) => {
-      const a = m.proc({pid: next(), ppid: parent, cmd: '/home/alice/.local/bin/uv tool uvx mcp-server-fetch', comm: 'uv', mib: 9})
-      const b = m.proc({pid: next(), ppid: a.pid, cmd: '/home/alice/.cache/uv/archive-v0/x/bin/python -m mcp_server_fetch', mib: 38})
+      const a = m.proc({
+        pid: next(),
+        ppid: parent,
+        cmd: '/home/alice/.local/bin/uv tool uvx mcp-server-fetch',
+        comm: 'uv',
+        mib: 9,
+      })
+      const b = m.proc({
+        pid: next(),
+        ppid: a.pid,
+        cmd: '/home/alice/.cache/uv/archive-v0/x/bin/python -m mcp_server_fetch',
+        mib: 38,
+      })
       return [a.pid, b.pid]
     },
     (parent: number) => {
       const a = m.proc({pid: next(), ppid: parent, cmd: 'sh -c npx -y @upstash/context7-mcp', comm: 'sh', mib: 1})
       const b = m.proc({pid: next(), ppid: a.pid, cmd: 'npm exec @upstash/context7-mcp', mib: 30})
-      const c = m.proc({pid: next(), ppid: b.pid, cmd: 'node /home/alice/.npm/_npx/c3d4/node_modules/.bin/context7-mcp', mib: 40})
+      const c = m.proc({
+        pid: next(),
+        ppid: b.pid,
+        cmd: 'node /home/alice/.npm/_npx/c3d4/node_modules/.bin/context7-mcp',
+        mib: 40,
+      })
       return [a.pid, b.pid, c.pid]
     },
     (parent: number) => {
-      const a = m.proc({pid: next(), ppid: parent, cmd: 'docker run -i --rm -e GITHUB_PERSONAL_ACCESS_TOKEN mcp/github', comm: 'docker', mib: 25})
+      const a = m.proc({
+        pid: next(),
+        ppid: parent,
+        cmd: 'docker run -i --rm -e GITHUB_PERSONAL_ACCESS_TOKEN mcp/github',
+        comm: 'docker',
+        mib: 25,
+      })
       return [a.pid]
     },
     (parent: number) => {
-      const a = m.proc({pid: next(), ppid: parent, cmd: 'node /home/alice/.nvm/versions/node/v20.11.1/lib/node_modules/@modelcontextprotocol/server-memory/dist/index.js', mib: 42})
+      const a = m.proc({
+        pid: next(),
+        ppid: parent,
+        cmd: 'node /home/alice/.nvm/versions/node/v20.11.1/lib/node_modules/@modelcontextprotocol/server-memory/dist/index.js',
+        mib: 42,
+      })
       return [a.pid]
     },
   ]
@@ -63,21 +101,49 @@ export function incident() {
   const claudeCmd = '/home/alice/.local/share/claude/versions/2.1.233'
   // 7 healthy agents: each pane runs a shell that runs claude with its 5 MCP servers.
   const sessions: Array<[typeof gt, string]> = [
-    [gt, 'gt-mayor'], [gt, 'gt-witness'], [gt, 'gt-refinery'], [gt, 'gt-polecat-1'], [hq, 'hq-deacon'], [hq, 'hq-polecat-2'], [hq, 'hq-polecat-3'],
+    [gt, 'gt-mayor'],
+    [gt, 'gt-witness'],
+    [gt, 'gt-refinery'],
+    [gt, 'gt-polecat-1'],
+    [hq, 'hq-deacon'],
+    [hq, 'hq-polecat-2'],
+    [hq, 'hq-polecat-3'],
   ]
   for (const [server, name] of sessions) {
     const shell = m.pane(server, name, {pid: next(), cmd: '-bash', comm: 'bash', ttyNr: 34_816 + pid})
-    const c = m.proc({pid: next(), ppid: shell.pid, cmd: claudeCmd, comm: '2.1.233', mib: 420, env: {...shell.env}, ttyNr: shell.ttyNr, ...started(2 * HOUR)})
+    const c = m.proc({
+      pid: next(),
+      ppid: shell.pid,
+      cmd: claudeCmd,
+      comm: '2.1.233',
+      mib: 420,
+      env: {...shell.env},
+      ttyNr: shell.ttyNr,
+      ...started(2 * HOUR),
+    })
     healthy.push(shell.pid, c.pid, ...mcpFor(c.pid))
   }
   // 8 more sessions: 4 of the user's own, 4 agent sessions whose claude has not started (or died).
-  for (const name of ['main', 'editor', 'logs', 'build']) healthy.push(m.pane(gt, name, {pid: next(), cmd: '-zsh', comm: 'zsh', ttyNr: 34_900 + pid}).pid)
+  for (const name of ['main', 'editor', 'logs', 'build'])
+    healthy.push(m.pane(gt, name, {pid: next(), cmd: '-zsh', comm: 'zsh', ttyNr: 34_900 + pid}).pid)
   const idleAgents = ['gt-polecat-4', 'gt-polecat-5', 'hq-polecat-6', 'hq-polecat-7']
-  for (const name of idleAgents) healthy.push(m.pane(name.startsWith('gt') ? gt : hq, name, {pid: next(), cmd: '-bash', comm: 'bash', ttyNr: 35_000 + pid}).pid)
+  for (const name of idleAgents)
+    healthy.push(
+      m.pane(name.startsWith('gt') ? gt : hq, name, {pid: next(), cmd: '-bash', comm: 'bash', ttyNr: 35_000 + pid}).pid,
+    )
 
   // 12 orphan claudes, ~495 MiB each (~5.8 GiB), 5 MCP servers each.
   const orphan = (ppid: number, ago: number, env: Record<string, string>) => {
-    const c = m.proc({pid: next(), ppid, cmd: 'claude --dangerously-skip-permissions', comm: 'claude', mib: 495, env, ttyNr: 0, ...started(ago)})
+    const c = m.proc({
+      pid: next(),
+      ppid,
+      cmd: 'claude --dangerously-skip-permissions',
+      comm: 'claude',
+      mib: 495,
+      env,
+      ttyNr: 0,
+      ...started(ago),
+    })
     orphanClaude.push(c.pid)
     mcpFor(c.pid)
     return c
@@ -85,7 +151,8 @@ export function incident() {
   // The report's 1199837: 8h 39m old, under init.
   orphan(1, 8 * HOUR + 39 * MIN, {TMUX: `${gt.socket},600,90`, TMUX_PANE: '%31'})
   // 1526607..1559357: killed sessions whose claude stays under the tmux server.
-  for (const ago of [9, 8, 7, 6]) orphan(600, ago * MIN, {TMUX: `${gt.socket},600,${20 + ago}`, TMUX_PANE: `%${40 + ago}`})
+  for (const ago of [9, 8, 7, 6])
+    orphan(600, ago * MIN, {TMUX: `${gt.socket},600,${20 + ago}`, TMUX_PANE: `%${40 + ago}`})
   for (const ago of [5, 4, 3]) orphan(700, ago * MIN, {TMUX: `${hq.socket},700,${10 + ago}`, TMUX_PANE: `%${50 + ago}`})
   orphan(1, 2 * MIN, {TMUX: `${hq.socket},700,30`, TMUX_PANE: '%60'})
   orphan(1, 90 * 1000, {})
@@ -120,6 +187,15 @@ export function incident() {
     machine: m,
     snapshot: m.snapshot(),
     servers: {gt, hq},
-    expected: {orphanClaude, orphanMcpRoots, healthy, lookalikes, idleAgents, claudeProcesses: 19, tmuxSessions: 15, mcpServers: 115},
+    expected: {
+      orphanClaude,
+      orphanMcpRoots,
+      healthy,
+      lookalikes,
+      idleAgents,
+      claudeProcesses: 19,
+      tmuxSessions: 15,
+      mcpServers: 115,
+    },
   }
 }

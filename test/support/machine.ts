@@ -1,4 +1,12 @@
-import {SNAPSHOT_VERSION, type ContainerRuntime, type MultiplexerSession, type ProcessInfo, type Snapshot, type TmuxPane, type TmuxServer} from '../../src/snapshot/types.js'
+import {
+  SNAPSHOT_VERSION,
+  type ContainerRuntime,
+  type MultiplexerSession,
+  type ProcessInfo,
+  type Snapshot,
+  type TmuxPane,
+  type TmuxServer,
+} from '../../src/snapshot/types.js'
 
 const MiB = 1024 * 1024
 
@@ -23,7 +31,10 @@ export class Machine {
   readonly muxSessions: MultiplexerSession[] = []
   containers?: ContainerRuntime[]
 
-  constructor(readonly uid = 1000, readonly doctorPid = 99_999) {
+  constructor(
+    readonly uid = 1000,
+    readonly doctorPid = 99_999,
+  ) {
     this.proc({pid: 1, ppid: 0, comm: 'systemd', cmd: '/sbin/init', uid: 0})
   }
 
@@ -51,7 +62,13 @@ export class Machine {
   }
 
   /** A tmux server process and its socket; `status` other than ok means it did not answer. */
-  server(opts: {pid: number; socket?: string; label?: string; status?: TmuxServer['status']; ppid?: number}): TmuxServer {
+  server(opts: {
+    pid: number
+    socket?: string
+    label?: string
+    status?: TmuxServer['status']
+    ppid?: number
+  }): TmuxServer {
     const socket = opts.socket ?? `/tmp/tmux-${this.uid}/${opts.label ?? 'default'}`
     const args = opts.label && opts.label !== 'default' ? ` -L ${opts.label}` : ''
     this.proc({pid: opts.pid, ppid: opts.ppid ?? 1, comm: 'tmux: server', cmd: `tmux${args} new-session -d`})
@@ -61,7 +78,9 @@ export class Machine {
       status: opts.status ?? 'ok',
       foundBy: ['socket-dir'],
       panes: [],
-      ...(opts.status && opts.status !== 'ok' ? {error: opts.status === 'unresponsive' ? 'no answer within 3000 ms' : 'error'} : {}),
+      ...(opts.status && opts.status !== 'ok'
+        ? {error: opts.status === 'unresponsive' ? 'no answer within 3000 ms' : 'error'}
+        : {}),
     }
     this.servers.push(server)
     return server
@@ -95,9 +114,21 @@ export class Machine {
    * A GNU screen session `pid.name` (its SCREEN process, reparented to init) with windows 0..n-1, as
    * `screen -Q windows` would list them; `status` other than ok means it did not answer.
    */
-  screen(opts: {pid: number; name: string; windows?: number[]; status?: MultiplexerSession['status']}): MultiplexerSession {
+  screen(opts: {
+    pid: number
+    name: string
+    windows?: number[]
+    status?: MultiplexerSession['status']
+  }): MultiplexerSession {
     this.proc({pid: opts.pid, ppid: 1, comm: 'screen', argv: ['SCREEN', '-dmS', opts.name]})
-    const session: MultiplexerSession = {kind: 'screen', id: `${opts.pid}.${opts.name}`, name: opts.name, pid: opts.pid, status: opts.status ?? 'ok', foundBy: ['socket-dir', 'process']}
+    const session: MultiplexerSession = {
+      kind: 'screen',
+      id: `${opts.pid}.${opts.name}`,
+      name: opts.name,
+      pid: opts.pid,
+      status: opts.status ?? 'ok',
+      foundBy: ['socket-dir', 'process'],
+    }
     if (session.status === 'ok') session.windows = opts.windows ?? [0]
     else session.error = 'no answer within 3000 ms'
     this.muxSessions.push(session)
@@ -111,8 +142,20 @@ export class Machine {
 
   /** A zellij session: its `zellij --server SOCKET` process, as zellij-client's spawn_server starts it. */
   zellij(opts: {pid: number; name: string; status?: MultiplexerSession['status']}): MultiplexerSession {
-    this.proc({pid: opts.pid, ppid: 1, comm: 'zellij', argv: ['/usr/bin/zellij', '--server', `/run/user/${this.uid}/zellij/0.43.1/${opts.name}`]})
-    const session: MultiplexerSession = {kind: 'zellij', id: opts.name, name: opts.name, pid: opts.pid, status: opts.status ?? 'ok', foundBy: ['process']}
+    this.proc({
+      pid: opts.pid,
+      ppid: 1,
+      comm: 'zellij',
+      argv: ['/usr/bin/zellij', '--server', `/run/user/${this.uid}/zellij/0.43.1/${opts.name}`],
+    })
+    const session: MultiplexerSession = {
+      kind: 'zellij',
+      id: opts.name,
+      name: opts.name,
+      pid: opts.pid,
+      status: opts.status ?? 'ok',
+      foundBy: ['process'],
+    }
     if (session.status !== 'ok') session.error = 'no answer within 3000 ms'
     this.muxSessions.push(session)
     return session
@@ -120,7 +163,11 @@ export class Machine {
 
   /** A process in pane `pane` of a zellij session (zellij sets ZELLIJ, ZELLIJ_SESSION_NAME, ZELLIJ_PANE_ID). */
   zellijPane(session: MultiplexerSession, pane: number, spec: ProcSpec): ProcessInfo {
-    return this.proc({ppid: session.pid, ...spec, env: {ZELLIJ_SESSION_NAME: session.id, ZELLIJ_PANE_ID: String(pane), ...spec.env}})
+    return this.proc({
+      ppid: session.pid,
+      ...spec,
+      env: {ZELLIJ_SESSION_NAME: session.id, ZELLIJ_PANE_ID: String(pane), ...spec.env},
+    })
   }
 
   snapshot(): Snapshot {

@@ -39,17 +39,33 @@ export function secretCorpus(): SecretCase[] {
   const antKey = `sk-ant-api03-${s(URLSAFE, 93)}AA`
   add('Anthropic key as --api-key', ['/home/morsov/.local/bin/claude', '--api-key', antKey], antKey)
   const antKey2 = `sk-ant-api03-${s(URLSAFE, 93)}AA`
-  add('Anthropic key in env assignment', ['env', `ANTHROPIC_API_KEY=${antKey2}`, 'node', '/home/morsov/gt/agent.js'], antKey2)
+  add(
+    'Anthropic key in env assignment',
+    ['env', `ANTHROPIC_API_KEY=${antKey2}`, 'node', '/home/morsov/gt/agent.js'],
+    antKey2,
+  )
   const oat = `sk-ant-oat01-${s(URLSAFE, 80)}`
   add('Claude OAuth token', ['node', '/home/morsov/bin/relay.js', `CLAUDE_CODE_OAUTH_TOKEN=${oat}`], oat)
   const ghp = `ghp_${s(ALNUM, 36)}`
-  add('GitHub classic token --token=', ['node', '/home/morsov/.npm/_npx/1a2b/node_modules/github-mcp/index.js', `--token=${ghp}`], ghp)
+  add(
+    'GitHub classic token --token=',
+    ['node', '/home/morsov/.npm/_npx/1a2b/node_modules/github-mcp/index.js', `--token=${ghp}`],
+    ghp,
+  )
   const ghp2 = `ghp_${s(ALNUM, 36)}`
-  add('GitHub token in docker -e', ['docker', 'run', '-i', '--rm', '-e', `GITHUB_PERSONAL_ACCESS_TOKEN=${ghp2}`, 'ghcr.io/github/github-mcp-server'], ghp2)
+  add(
+    'GitHub token in docker -e',
+    ['docker', 'run', '-i', '--rm', '-e', `GITHUB_PERSONAL_ACCESS_TOKEN=${ghp2}`, 'ghcr.io/github/github-mcp-server'],
+    ghp2,
+  )
   const pat = `github_pat_11${s(UPPER_DIGITS, 20)}_${s(ALNUM, 59)}`
   add('GitHub fine-grained PAT, space form', ['gh-mcp', '--github-token', pat], pat)
   const ghs = `ghs_${s(ALNUM, 36)}`
-  add('GitHub app token in a clone URL', ['git', 'clone', `https://x-access-token:${ghs}@github.com/gastown/rig.git`], ghs)
+  add(
+    'GitHub app token in a clone URL',
+    ['git', 'clone', `https://x-access-token:${ghs}@github.com/gastown/rig.git`],
+    ghs,
+  )
   const xoxb = `xoxb-${s('0123456789', 12)}-${s('0123456789', 13)}-${s(ALNUM, 24)}`
   add('Slack bot token', ['slack-mcp', '--bot-token', xoxb], xoxb)
   const xoxp = `xoxp-${s('0123456789', 12)}-${s('0123456789', 12)}-${s('0123456789', 13)}-${s(HEX, 32)}`
@@ -58,19 +74,40 @@ export function secretCorpus(): SecretCase[] {
   add('Slack app token, bare', ['node', '/home/bob/slack/bridge.js', xoxa], xoxa)
   const akia = `AKIA${s(UPPER_DIGITS, 16)}`
   const awsSecret = s(B64, 40)
-  add('AWS key pair in env', ['env', `AWS_ACCESS_KEY_ID=${akia}`, `AWS_SECRET_ACCESS_KEY=${awsSecret}`, 'uvx', 'awslabs.aws-api-mcp-server'], akia, awsSecret)
+  add(
+    'AWS key pair in env',
+    ['env', `AWS_ACCESS_KEY_ID=${akia}`, `AWS_SECRET_ACCESS_KEY=${awsSecret}`, 'uvx', 'awslabs.aws-api-mcp-server'],
+    akia,
+    awsSecret,
+  )
   const awsSecret2 = s(B64, 40)
   add('AWS secret as a flag', ['aws-mcp', '--aws-secret-access-key', awsSecret2, '--region', 'eu-west-1'], awsSecret2)
   const pgPass = s(ALNUM, 18)
-  add('Postgres URL with a password', ['npx', '-y', '@modelcontextprotocol/server-postgres', `postgresql://gtuser:${pgPass}@db.internal:5432/gastown`], pgPass)
+  add(
+    'Postgres URL with a password',
+    ['npx', '-y', '@modelcontextprotocol/server-postgres', `postgresql://gtuser:${pgPass}@db.internal:5432/gastown`],
+    pgPass,
+  )
   const redisPass = s(ALNUM, 24)
-  add('Redis URL with a password', ['node', '/root/redis-mcp/index.js', `redis://default:${redisPass}@cache.internal:6379/0`], redisPass)
+  add(
+    'Redis URL with a password',
+    ['node', '/root/redis-mcp/index.js', `redis://default:${redisPass}@cache.internal:6379/0`],
+    redisPass,
+  )
   const bearer = s(URLSAFE, 48)
-  add('Authorization: Bearer header', ['curl', '-sS', '-H', `Authorization: Bearer ${bearer}`, 'https://api.example.com/v1/mcp'], bearer)
+  add(
+    'Authorization: Bearer header',
+    ['curl', '-sS', '-H', `Authorization: Bearer ${bearer}`, 'https://api.example.com/v1/mcp'],
+    bearer,
+  )
   const basic = Buffer.from(`morsov:${s(ALNUM, 16)}`).toString('base64')
   add('Authorization: Basic header', ['mcp-proxy', '--header', `Authorization: Basic ${basic}`], basic)
   const apiKeyHeader = s(HEX, 32)
-  add('X-Api-Key header', ['mcp-remote', 'https://mcp.example.com/sse', '--header', `X-Api-Key: ${apiKeyHeader}`], apiKeyHeader)
+  add(
+    'X-Api-Key header',
+    ['mcp-remote', 'https://mcp.example.com/sse', '--header', `X-Api-Key: ${apiKeyHeader}`],
+    apiKeyHeader,
+  )
   const pw = `${s(ALNUM, 14)}!9`
   add('--password, space form', ['node', '/home/morsov/db-mcp/server.js', '--password', pw], pw)
   const pw2 = s(ALNUM, 20)
@@ -82,9 +119,17 @@ export function secretCorpus(): SecretCase[] {
   const ctx7 = `ctx7sk-${s(HEX, 8)}-${s(HEX, 4)}-${s(HEX, 4)}-${s(HEX, 4)}-${s(HEX, 12)}`
   add('Context7 key as --api-key', ['npm', 'exec', '@upstash/context7-mcp', '--', '--api-key', ctx7], ctx7)
   const glpat = `glpat-${s(URLSAFE, 20)}`
-  add('GitLab token in env', ['env', `GITLAB_PERSONAL_ACCESS_TOKEN=${glpat}`, 'npx', '-y', '@zereight/mcp-gitlab'], glpat)
+  add(
+    'GitLab token in env',
+    ['env', `GITLAB_PERSONAL_ACCESS_TOKEN=${glpat}`, 'npx', '-y', '@zereight/mcp-gitlab'],
+    glpat,
+  )
   const stripe = `sk_live_${s(ALNUM, 24)}`
-  add('Stripe live key', ['node', '/home/morsov/stripe-mcp/dist/index.js', '--tools=all', `--api-key=${stripe}`], stripe)
+  add(
+    'Stripe live key',
+    ['node', '/home/morsov/stripe-mcp/dist/index.js', '--tools=all', `--api-key=${stripe}`],
+    stripe,
+  )
   const google = `AIza${s(URLSAFE, 35)}`
   add('Google API key as --key', ['maps-mcp', '--key', google], google)
   const hf = `hf_${s(ALNUM, 34)}`
@@ -94,9 +139,17 @@ export function secretCorpus(): SecretCase[] {
   const jwt = `eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.${s(URLSAFE, 60)}.${s(URLSAFE, 43)}`
   add('JWT as a session argument', ['node', '/home/morsov/gt/bridge.js', '--session', jwt], jwt)
   const inline = s(HEX, 40)
-  add('token in inline --mcp-config JSON', ['claude', '--mcp-config', `{"mcpServers":{"github":{"command":"docker","env":{"GITHUB_TOKEN":"${inline}"}}}}`], inline)
+  add(
+    'token in inline --mcp-config JSON',
+    ['claude', '--mcp-config', `{"mcpServers":{"github":{"command":"docker","env":{"GITHUB_TOKEN":"${inline}"}}}}`],
+    inline,
+  )
   const clientSecret = s(URLSAFE, 40)
-  add('--client-secret', ['node', '/home/morsov/oauth-mcp/index.js', '--client-id', 'gt-app', '--client-secret', clientSecret], clientSecret)
+  add(
+    '--client-secret',
+    ['node', '/home/morsov/oauth-mcp/index.js', '--client-id', 'gt-app', '--client-secret', clientSecret],
+    clientSecret,
+  )
   const sentry = `sntrys_${s(URLSAFE, 60)}`
   add('Sentry auth token', ['npx', '@sentry/mcp-server', `--auth-token=${sentry}`], sentry)
   const query = s(HEX, 32)
@@ -130,9 +183,21 @@ export function secretCorpus(): SecretCase[] {
   const pgpass = s(ALNUM, 19)
   add('PGPASSWORD=', ['env', `PGPASSWORD=${pgpass}`, 'psql', '-h', 'db'], pgpass)
   const accountKey = `${s(B64, 86)}==`
-  add('Azure AccountKey= in a connection string', ['node', '/srv/blob-mcp.js', `DefaultEndpointsProtocol=https;AccountName=gt;AccountKey=${accountKey};EndpointSuffix=core.windows.net`], accountKey)
+  add(
+    'Azure AccountKey= in a connection string',
+    [
+      'node',
+      '/srv/blob-mcp.js',
+      `DefaultEndpointsProtocol=https;AccountName=gt;AccountKey=${accountKey};EndpointSuffix=core.windows.net`,
+    ],
+    accountKey,
+  )
   const sas = s(URLSAFE, 43)
-  add('Azure SAS sig=', ['azcopy', 'copy', `https://gt.blob.core.windows.net/c?sv=2022-11-02&ss=b&sig=${sas}`, '.'], sas)
+  add(
+    'Azure SAS sig=',
+    ['azcopy', 'copy', `https://gt.blob.core.windows.net/c?sv=2022-11-02&ss=b&sig=${sas}`, '.'],
+    sas,
+  )
   const ya29 = `ya29.${s(URLSAFE, 120)}`
   add('GCP OAuth access token ya29.', ['curl', '-H', `X-Token ${ya29}`, 'https://www.googleapis.com'], ya29)
   const gocspx = `GOCSPX-${s(URLSAFE, 28)}`
@@ -152,15 +217,27 @@ export function secretCorpus(): SecretCase[] {
   const slackHook = `T${s(UPPER_DIGITS, 8)}/B${s(UPPER_DIGITS, 8)}/${s(ALNUM, 24)}`
   add('Slack webhook URL', ['curl', '-X', 'POST', `https://hooks.slack.com/services/${slackHook}`], slackHook)
   const telegram = `${s('0123456789', 10)}:${s(URLSAFE, 35)}`
-  add('Telegram bot token in a URL', ['curl', `https://api.telegram.org/bot${telegram}/getUpdates`], telegram.split(':')[1])
+  add(
+    'Telegram bot token in a URL',
+    ['curl', `https://api.telegram.org/bot${telegram}/getUpdates`],
+    telegram.split(':')[1],
+  )
   const discordBare = `M${s(URLSAFE, 25)}.${s(URLSAFE, 6)}.${s(URLSAFE, 38)}`
   add('Discord bot token, bare', ['node', '/srv/bot.js', discordBare], discordBare)
   const camel = s(ALNUM, 32)
   add('camelCase apiToken=', ['node', '/srv/app.js', `apiToken=${camel}`], camel)
   const camelJson = s(ALNUM, 30)
-  add('camelCase JSON "authToken"', ['claude', '--mcp-config', `{"mcpServers":{"x":{"env":{"authToken":"${camelJson}"}}}}`], camelJson)
+  add(
+    'camelCase JSON "authToken"',
+    ['claude', '--mcp-config', `{"mcpServers":{"x":{"env":{"authToken":"${camelJson}"}}}}`],
+    camelJson,
+  )
   const keyId = s(HEX, 40)
-  add('GCP private_key_id in inline JSON', ['node', '/srv/gcp.js', `{"type":"service_account","private_key_id":"${keyId}"}`], keyId)
+  add(
+    'GCP private_key_id in inline JSON',
+    ['node', '/srv/gcp.js', `{"type":"service_account","private_key_id":"${keyId}"}`],
+    keyId,
+  )
   const awsSet = s(B64, 40)
   add('aws configure set aws_secret_access_key', ['aws', 'configure', 'set', 'aws_secret_access_key', awsSet], awsSet)
   // More of gitleaks' shapes.
@@ -173,9 +250,17 @@ export function secretCorpus(): SecretCase[] {
   const dckr = `dckr_pat_${s(URLSAFE, 27)}`
   add('Docker Hub token dckr_pat_', ['node', '/srv/hub.js', dckr], dckr)
   const discordHook = s(URLSAFE, 68)
-  add('Discord webhook URL', ['curl', `https://discord.com/api/webhooks/${s('0123456789', 18)}/${discordHook}`], discordHook)
+  add(
+    'Discord webhook URL',
+    ['curl', `https://discord.com/api/webhooks/${s('0123456789', 18)}/${discordHook}`],
+    discordHook,
+  )
   const amzSig = s(HEX, 64)
-  add('AWS presigned URL signature', ['curl', `https://b.s3.amazonaws.com/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=${amzSig}`], amzSig)
+  add(
+    'AWS presigned URL signature',
+    ['curl', `https://b.s3.amazonaws.com/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=${amzSig}`],
+    amzSig,
+  )
   const joinedMysql = s(ALNUM, 16)
   add('mysql -p in a shell -c string', ['sh', '-c', `mysql -u gt -p${joinedMysql} gastown < dump.sql`], joinedMysql)
   return cases

@@ -17,17 +17,32 @@ export default class SessionStop extends DoctorCommand {
     "Records every pane's whole process tree (MCP servers included), disarms remain-on-exit and the pane-died/pane-exited hooks, sends Ctrl-C to each pane and waits for a clean exit, SIGTERMs what is left, SIGKILLs what survives the grace, kills the session and verifies nothing recorded is alive. Every signal goes through the --fix engine: each process is re-verified by pid and start time first and written to the audit log. Exit 0 when clean, 3 when something survived, 2 for an unknown session."
   static examples = [
     {description: 'Stop one agent session', command: '<%= config.bin %> session stop gt-gastown-toast'},
-    {description: 'Every polecat of a rig, on a named server', command: "<%= config.bin %> session stop --all-matching '^gt-gastown-' --socket gt"},
+    {
+      description: 'Every polecat of a rig, on a named server',
+      command: "<%= config.bin %> session stop --all-matching '^gt-gastown-' --socket gt",
+    },
   ]
   static strict = false
   static enableJsonFlag = true
   static args = {name: Args.string({description: 'Session names (exact); several may be given.'})}
   static flags = {
-    socket: Flags.string({summary: 'The tmux server: a socket path (-S) or name (-L). Default: every server found.', helpValue: 'SOCKET'}),
-    grace: seconds({summary: 'Seconds between SIGTERM and SIGKILL, for all sessions together.', default: 5, helpValue: 'SECONDS'}),
+    socket: Flags.string({
+      summary: 'The tmux server: a socket path (-S) or name (-L). Default: every server found.',
+      helpValue: 'SOCKET',
+    }),
+    grace: seconds({
+      summary: 'Seconds between SIGTERM and SIGKILL, for all sessions together.',
+      default: 5,
+      helpValue: 'SECONDS',
+    }),
     wait: seconds({summary: 'Seconds the panes get to exit after Ctrl-C.', default: 2, helpValue: 'SECONDS'}),
-    'all-matching': Flags.string({summary: 'Also stop every session whose name matches this regular expression.', helpValue: 'REGEX'}),
-    'all-users': Flags.boolean({summary: "As root: also stop sessions on other users' tmux servers (and end their processes)."}),
+    'all-matching': Flags.string({
+      summary: 'Also stop every session whose name matches this regular expression.',
+      helpValue: 'REGEX',
+    }),
+    'all-users': Flags.boolean({
+      summary: "As root: also stop sessions on other users' tmux servers (and end their processes).",
+    }),
     ...configFlags,
   }
 
@@ -42,9 +57,11 @@ export default class SessionStop extends DoctorCommand {
         throw new DoctorError(`--all-matching: ${(error as Error).message}`)
       }
     }
-    if (names.length === 0 && !allMatching) throw new DoctorError('name the sessions to stop, or pass --all-matching REGEX')
+    if (names.length === 0 && !allMatching)
+      throw new DoctorError('name the sessions to stop, or pass --all-matching REGEX')
     const uid = process.getuid?.() ?? 0
-    if (flags['all-users'] && uid !== 0) throw new DoctorError(`--all-users needs root (you are uid ${uid}): only root may stop other users' sessions`)
+    if (flags['all-users'] && uid !== 0)
+      throw new DoctorError(`--all-users needs root (you are uid ${uid}): only root may stop other users' sessions`)
     const config = await loadConfig({explicit: flags.config})
     printConfigNotices(config, this.config.bin)
     const result = await stopSessions({
@@ -60,7 +77,8 @@ export default class SessionStop extends DoctorCommand {
     // Pane commands are other programs' argv: masked, cut and escaped like a report's.
     const shown = forDisplay(result, {redact: true, home: os.homedir()})
     if (!this.jsonEnabled()) this.log(renderSessionStop(shown, {color: colorWanted()}))
-    if (failure) process.stderr.write(`${this.config.bin}: ${forDisplay(failure, {redact: true, home: os.homedir()})}\n`)
+    if (failure)
+      process.stderr.write(`${this.config.bin}: ${forDisplay(failure, {redact: true, home: os.homedir()})}\n`)
     return shown
   }
 }
