@@ -1,7 +1,7 @@
-import {execFile} from 'node:child_process'
 import {lstatSync, readdirSync} from 'node:fs'
 import {basename, join} from 'node:path'
 import {userInfo} from 'node:os'
+import {runBounded, type BoundedRunResult} from './run-bounded.js'
 import type {MultiplexerSession, ProcessInfo, Snapshot} from './types.js'
 
 /**
@@ -11,36 +11,17 @@ import type {MultiplexerSession, ProcessInfo, Snapshot} from './types.js'
  * says "cannot verify" for whatever it might own.
  */
 
-export interface MuxRunResult {
-  code: number | null
-  stdout: string
-  stderr: string
-  timedOut: boolean
-  missing: boolean
-}
+export type MuxRunResult = BoundedRunResult
 
 /** Runs a multiplexer binary once; never throws. The seam tests replace. */
 export type MuxRunner = (bin: string, args: string[], timeoutMs: number) => Promise<MuxRunResult>
 
 export const runMux: MuxRunner = (bin, args, timeoutMs) =>
-  new Promise((done) => {
-    // SHELL unset (cron, CI) makes screen fall back to the passwd shell; asking it a query starts nothing, but be explicit.
-    const env = {...process.env, SHELL: process.env.SHELL || '/bin/sh'}
-    execFile(
-      bin,
-      args,
-      {timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 4 * 1024 * 1024, env},
-      (error, stdout, stderr) => {
-        const err = error as (NodeJS.ErrnoException & {killed?: boolean; code?: unknown}) | null
-        done({
-          code: err ? (typeof err.code === 'number' ? err.code : null) : 0,
-          stdout: String(stdout),
-          stderr: String(stderr),
-          timedOut: Boolean(err?.killed),
-          missing: err?.code === 'ENOENT',
-        })
-      },
-    )
+  // SHELL unset (cron, CI) makes screen fall back to the passwd shell; asking it a query starts nothing, but be explicit.
+  runBounded(bin, args, {
+    timeoutMs,
+    maxBuffer: 4 * 1024 * 1024,
+    env: {...process.env, SHELL: process.env.SHELL || '/bin/sh'},
   })
 
 /** A GNU screen server: screen renames its backend `SCREEN` (the attaching client stays `screen`). */

@@ -1,6 +1,6 @@
-import {execFile} from 'node:child_process'
 import {lstatSync, readdirSync} from 'node:fs'
 import {join, resolve} from 'node:path'
+import {runBounded, type BoundedRunResult} from './run-bounded.js'
 import {tmuxSocketOf} from './tmux-env.js'
 import type {ProcessInfo, TmuxPane, TmuxServer} from './types.js'
 
@@ -19,33 +19,11 @@ export const LIST_PANES_FORMAT = [
   '#{pane_current_command}',
 ].join(SEP)
 
-export interface TmuxRunResult {
-  code: number | null
-  stdout: string
-  stderr: string
-  timedOut: boolean
-  missing: boolean
-}
+export type TmuxRunResult = BoundedRunResult
 
 /** Runs the tmux binary once. The only way the collector talks to tmux. */
 export function runTmux(args: string[], timeoutMs: number, tmuxBin = 'tmux'): Promise<TmuxRunResult> {
-  return new Promise((done) => {
-    execFile(
-      tmuxBin,
-      args,
-      {timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024},
-      (error, stdout, stderr) => {
-        const err = error as (NodeJS.ErrnoException & {killed?: boolean; code?: unknown}) | null
-        done({
-          code: err ? (typeof err.code === 'number' ? err.code : null) : 0,
-          stdout: String(stdout),
-          stderr: String(stderr),
-          timedOut: Boolean(err?.killed),
-          missing: err?.code === 'ENOENT',
-        })
-      },
-    )
-  })
+  return runBounded(tmuxBin, args, {timeoutMs, maxBuffer: 64 * 1024 * 1024})
 }
 
 /** Parses `tmux list-panes -a -F LIST_PANES_FORMAT` output: the server pid and every pane. */
