@@ -163,7 +163,7 @@ describe('the secret corpus in the --fix plan', () => {
     )
     const plan = planRemediation(await diagnosisOf(m.snapshot()))
     // Wide enough that no secret is wrapped across cells in the control run.
-    const render = (p: typeof plan) => renderPlan(p, {color: false, graceMs: 5000}).replace(/\s*│\s*/g, '')
+    const render = (p: typeof plan) => renderPlan(p, {color: false, graceMs: 5000, width: 1000}).replace(/\s*│\s*/g, '')
     const secrets = allSecrets()
     const shown = render(forDisplay(plan, {redact: true, home: HOME}))
     expect(shown).toContain(`Plan: end ${secretCorpus().length + 1} processes`)
