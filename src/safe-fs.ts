@@ -93,6 +93,14 @@ export function errnoReason(error: unknown): string {
   }
 }
 
+/** The open file's stat, refused unless it is still the regular file `before` was taken of. */
+function sameFileOpened(fd: number, before: fs.Stats): fs.Stats {
+  const st = fs.fstatSync(fd)
+  if (st.ino !== before.ino || st.dev !== before.dev || !st.isFile())
+    throw new UnsafeFile('it changed while being opened')
+  return st
+}
+
 /**
  * Reads a regular file whole, at most `maxBytes` (more is refused: `tooLarge` says what it then is not).
  * The path is checked before it is opened, so a FIFO is never opened (it would block) and a device never
@@ -109,9 +117,7 @@ export function readRegularFile(
   if (problem) throw new UnsafeFile(problem)
   const fd = openOrThrow(file, C.O_RDONLY | C.O_NONBLOCK)
   try {
-    const st = fs.fstatSync(fd)
-    if (st.ino !== before.ino || st.dev !== before.dev || !st.isFile())
-      throw new UnsafeFile('it changed while being opened')
+    const st = sameFileOpened(fd, before)
     const buffer = Buffer.alloc(Math.min(st.size, maxBytes) + 1)
     let length = 0
     for (;;) {
@@ -133,9 +139,7 @@ export function readRegularTail(file: string, maxBytes: number): {text: string; 
   if (problem) throw new UnsafeFile(problem)
   const fd = openOrThrow(file, C.O_RDONLY | C.O_NONBLOCK)
   try {
-    const st = fs.fstatSync(fd)
-    if (st.ino !== before.ino || st.dev !== before.dev || !st.isFile())
-      throw new UnsafeFile('it changed while being opened')
+    const st = sameFileOpened(fd, before)
     const start = Math.max(0, st.size - maxBytes)
     const buffer = Buffer.alloc(Math.min(st.size, maxBytes))
     let length = 0
