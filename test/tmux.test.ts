@@ -1,5 +1,14 @@
-import {describe, expect, it} from 'vitest'
-import {LIST_PANES_FORMAT, parseListPanes, socketFromServerArgv, socketFromTmuxEnv} from '../src/snapshot/tmux.js'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {afterAll, describe, expect, it} from 'vitest'
+import {
+  LIST_PANES_FORMAT,
+  parseListPanes,
+  queryServer,
+  socketFromServerArgv,
+  socketFromTmuxEnv,
+} from '../src/snapshot/tmux.js'
 
 describe('tmux discovery', () => {
   it('finds the socket a server serves from its original command line', () => {
@@ -52,7 +61,40 @@ describe('tmux discovery', () => {
           currentCommand: 'bash',
         },
       ],
+      unreadable: 0,
     })
     expect(LIST_PANES_FORMAT.split('\u001f')).toHaveLength(8)
+  })
+
+  it('counts the lines it cannot read (tmux outside a UTF-8 locale turns the separator into _)', () => {
+    const sanitized = '900_gt-a_$0_0_%0_901_0_claude\n900_gt-b_$1_0_%1_902_0_bash\n'
+    expect(parseListPanes(sanitized)).toEqual({serverPid: undefined, panes: [], unreadable: 2})
+    const badPid = ['900', 'gt-a', '$0', '0', '%0', 'x', '0', 'claude'].join('\u001f')
+    expect(parseListPanes(badPid).unreadable).toBe(1)
+  })
+
+  it('keeps a pane command that holds the separator whole', () => {
+    const line = ['900', 'gt-a', '$0', '0', '%0', '901', '0', 'a\u001fb'].join('\u001f')
+    expect(parseListPanes(line).panes[0].currentCommand).toBe('a\u001fb')
+  })
+})
+
+describe('queryServer', () => {
+  // A stand-in tmux binary: records its arguments and answers as tmux does outside a UTF-8 locale.
+  const dir = mkdtempSync(join(tmpdir(), 'gt-tmux-'))
+  const bin = join(dir, 'tmux')
+  writeFileSync(bin, `#!/bin/sh\necho "$@" > ${dir}/args\nprintf '900_gt-a_$0_0_%%0_901_0_claude\\n'\n`, {mode: 0o755})
+  afterAll(() => rmSync(dir, {recursive: true, force: true}))
+
+  it('asks with -u, and an answer it cannot read leaves the server unverified, never empty', async () => {
+    const server = await queryServer({path: '/tmp/nowhere', foundBy: ['flag']}, 5000, bin)
+    expect(readFileSync(join(dir, 'args'), 'utf8').split(' ').slice(0, 4)).toEqual([
+      '-u',
+      '-S',
+      '/tmp/nowhere',
+      'list-panes',
+    ])
+    expect(server).toMatchObject({status: 'error', panes: []})
+    expect(server.error).toMatch(/cannot read \(1 line\)/)
   })
 })

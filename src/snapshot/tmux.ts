@@ -21,19 +21,32 @@ export const LIST_PANES_FORMAT = [
 
 export type TmuxRunResult = BoundedRunResult
 
-/** Runs the tmux binary once. The only way the collector talks to tmux. */
+/**
+ * Runs the tmux binary once. The only way the collector talks to tmux. `-u`: outside a UTF-8 locale (cron,
+ * systemd units, CI: LANG unset) tmux rewrites every non-printable character of its answer to `_`, the
+ * field separator included, and list-panes would read as a server without panes.
+ */
 export function runTmux(args: string[], timeoutMs: number, tmuxBin = 'tmux'): Promise<TmuxRunResult> {
-  return runBounded(tmuxBin, args, {timeoutMs, maxBuffer: 64 * 1024 * 1024})
+  return runBounded(tmuxBin, args[0] === '-V' ? args : ['-u', ...args], {timeoutMs, maxBuffer: 64 * 1024 * 1024})
 }
 
-/** Parses `tmux list-panes -a -F LIST_PANES_FORMAT` output: the server pid and every pane. */
-export function parseListPanes(stdout: string): {serverPid?: number; panes: TmuxPane[]} {
+const PID = /^[1-9][0-9]*$/
+
+/**
+ * Parses `tmux list-panes -a -F LIST_PANES_FORMAT` output: the server pid and every pane. A line it cannot
+ * read is counted, never skipped silently: an answer with unread lines does not prove which panes exist.
+ */
+export function parseListPanes(stdout: string): {serverPid?: number; panes: TmuxPane[]; unreadable: number} {
   const panes: TmuxPane[] = []
   let serverPid: number | undefined
+  let unreadable = 0
   for (const line of stdout.split('\n')) {
     if (!line) continue
     const f = line.split(SEP)
-    if (f.length < 8) continue
+    if (f.length < 8 || !PID.test(f[0]) || !PID.test(f[5])) {
+      unreadable++
+      continue
+    }
     serverPid ??= Number(f[0])
     panes.push({
       session: f[1],
@@ -42,10 +55,11 @@ export function parseListPanes(stdout: string): {serverPid?: number; panes: Tmux
       paneId: f[4],
       panePid: Number(f[5]),
       dead: f[6] === '1',
-      currentCommand: f[7],
+      // A command name may hold the separator itself: everything after the seventh field is the command.
+      currentCommand: f.slice(7).join(SEP),
     })
   }
-  return {serverPid, panes}
+  return {serverPid, panes, unreadable}
 }
 
 /** The socket a tmux server process serves, from its original command line (`-L name`, `-S path`). */
@@ -134,6 +148,13 @@ export async function queryServer(
     const stale = /no server running|connection refused|no such file or directory/i.test(err)
     return {...base, status: stale ? 'stale' : 'error', error: err}
   }
-  const {serverPid, panes} = parseListPanes(r.stdout)
+  const {serverPid, panes, unreadable} = parseListPanes(r.stdout)
+  // Not knowing a server's panes must never read as knowing it has none: its processes stay unverifiable.
+  if (unreadable > 0)
+    return {
+      ...base,
+      status: 'error',
+      error: `answered list-panes in a form the doctor cannot read (${unreadable} ${unreadable === 1 ? 'line' : 'lines'})`,
+    }
   return {...base, status: 'ok', pid: serverPid, panes}
 }
