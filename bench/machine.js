@@ -204,17 +204,24 @@ export function build(dir, machine) {
   const line = (title) => (title === null ? `sleep ${SLEEP} &` : `(exec -a '${title}' cat <&3 3<&-) &`)
   const script = (n, offset) =>
     [pipe, ...Array.from({length: n}, (_, i) => line(FILLER_TITLES[(i + offset) % FILLER_TITLES.length]))].join('\n')
-  execFileSync('bash', ['-c', [pipe, ...LOOKALIKES.map(line)].join('\n')], {stdio: 'ignore'})
+  // Scripts go through files: at 20,000 processes one is over the kernel's 128 KiB limit for an argument.
+  let scripts = 0
+  const file = (text) => {
+    const f = path.join(dir, `fill-${scripts++}.sh`)
+    fs.writeFileSync(f, text)
+    return f
+  }
+  execFileSync('bash', [file([pipe, ...LOOKALIKES.map(line)].join('\n'))], {stdio: 'ignore'})
   const have = listProcesses().length
   const fillers = Math.max(0, machine.target - have)
   const holders = Math.max(1, Math.round(fillers / 200))
   const underShells = Math.floor(fillers / 2) - holders
   for (let h = 0; h < holders; h++) {
     const n = Math.floor(underShells / holders) + (h < underShells % holders ? 1 : 0)
-    spawn('bash', ['-c', `${script(n, h)}\nwait`], {stdio: 'ignore', detached: true}).unref()
+    spawn('bash', [file(`${script(n, h)}\nwait`)], {stdio: 'ignore', detached: true}).unref()
   }
   // Started by a shell that exits at once, so these end up with parent PID 1.
-  execFileSync('bash', ['-c', script(fillers - underShells - holders, 3)], {stdio: 'ignore'})
+  execFileSync('bash', [file(script(fillers - underShells - holders, 3))], {stdio: 'ignore'})
   const count = waitFor(
     `${machine.target} processes`,
     () => {
