@@ -56,7 +56,7 @@ describe('findings at scale', () => {
     expect(text.replace(/\n +/g, ' ')).toContain('990,000 dropped')
   }, 120_000)
 
-  it('10,000 orphan trees: table, --verbose, json, markdown and junit each within 5 s', async () => {
+  it('10,000 orphan trees: table, --verbose, json, markdown and junit each in linear time (under 20 s)', async () => {
     const m = new Machine()
     for (let i = 0; i < 10_000; i++) {
       const root = 100_000 + i * 10
@@ -80,11 +80,14 @@ describe('findings at scale', () => {
       tool: {name: 'gt-doctor', version: '0'},
     })
     expect(report.summary.orphanClaude).toBe(10_000)
-    // Made fit to show once (what renderReport does first), then each renderer on it: each stage within 5 s.
+    // Made fit to show once (what renderReport does first), then each renderer on it. Each stage takes 1-4 s on
+    // a busy 2-core machine; the quadratic code took 45 s (table), 81 s (junit) and 92 s (--verbose). The bound
+    // sits between the two, far from both, so a slow CI machine does not fail it and a quadratic stage does.
+    const BOUND_S = 20
     let started = performance.now()
     const shown = forDisplay(report, {redact: true})
     const view = snapshotForDisplay(snapshotForReport(snapshot, report), {redact: true})
-    expect((performance.now() - started) / 1000, 'forDisplay').toBeLessThan(5)
+    expect((performance.now() - started) / 1000, 'forDisplay').toBeLessThan(BOUND_S)
     const renderers: Record<string, () => string> = {
       table: () => renderTable(shown, {color: false, snapshot: view, width: 100}),
       'table --verbose': () => renderTable(shown, {color: false, snapshot: view, width: 100, verbose: true}),
@@ -95,7 +98,7 @@ describe('findings at scale', () => {
     for (const [name, render] of Object.entries(renderers)) {
       started = performance.now()
       expect(render().length, name).toBeGreaterThan(0)
-      expect((performance.now() - started) / 1000, name).toBeLessThan(5)
+      expect((performance.now() - started) / 1000, name).toBeLessThan(BOUND_S)
     }
     // The table shows 200 rows a check and counts the rest; the others list every finding.
     expect(renderers.table()).toContain('… and 9,800 more (--format json or markdown lists them all)')

@@ -185,10 +185,11 @@ describe('very long command lines', () => {
     'token token …': '--token '.repeat(N / 8),
   }
   for (const [name, text] of Object.entries(shapes)) {
-    it(`redacts a 128 KiB argument (${name}) in well under a second`, () => {
+    // Milliseconds when linear; the backtracking rules took 10-34 s per such argument.
+    it(`redacts a 128 KiB argument (${name}) in linear time (under 4 s)`, () => {
       const started = performance.now()
       redactText(`${text}Z`)
-      expect(performance.now() - started).toBeLessThan(1000)
+      expect(performance.now() - started).toBeLessThan(4000)
     })
   }
 
@@ -216,7 +217,8 @@ describe('very long command lines', () => {
       if (format === 'markdown' || format === 'junit')
         expect(text, format).toContain(`…[${(6 + 4 * (N + 1) - 240).toLocaleString('en-US')} characters cut]`)
     }
-    expect(performance.now() - started).toBeLessThan(5000)
+    // About a second when linear; 43 s, and over 300 s with --verbose, before.
+    expect(performance.now() - started).toBeLessThan(20_000)
   })
 
   it('cutText says how much it cut', () => {
