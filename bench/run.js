@@ -540,6 +540,41 @@ md.push(
 for (const name of phaseNames) md.push(`| ${name} | ${rows.map((r) => fmt(r.phases?.[name], 1)).join(' | ')} |`)
 md.push('')
 
+// The floor targets, split by what bounds them: the fixed start-up (node, oclif, setup: paid before the first
+// process is read), reading the same /proc files ps reads, the rest of the collection (PSS, cgroup, tmux, ...)
+// and the doctor's own work (checks, report, render). Scaled from the timing run to the timed median.
+const PART = {
+  'start-up': ['node', 'oclif', 'setup', 'registry'],
+  '/proc files ps reads too': ['collect.list', 'collect.read'],
+  'PSS, cgroup, tmux, the rest of collecting': [
+    'collect.candidates',
+    'collect.pss',
+    'collect.cgroup',
+    'collect.host',
+    'collect.tmux',
+    'collect.freeze',
+  ],
+  'checks, report, render': ['checks', 'report', 'render'],
+}
+const bounded = rows.filter((r) => r.phases?.total)
+if (bounded.length > 0) {
+  md.push(
+    'What bounds the floor ratio, by how much: each part of the doctor as a multiple of the floor (the timing',
+    "run's phases scaled to the timed median), and the ratio the doctor would have with no start-up at all:",
+    '',
+    `| Part | ${bounded.map((r) => fmt(r.processes)).join(' | ')} |`,
+    `| --- | ${bounded.map(() => '---').join(' | ')} |`,
+  )
+  const part = (r, names) => names.reduce((sum, n) => sum + (r.phases[n] ?? 0), 0) * (r.doctor.median / r.phases.total)
+  for (const [name, names] of Object.entries(PART))
+    md.push(`| ${name} | ${bounded.map((r) => `${fmt(part(r, names) / r.floor.median, 2)}x`).join(' | ')} |`)
+  md.push(
+    `| **doctor / floor** (medians) | ${bounded.map((r) => `**${fmt(r.doctor.median / r.floor.median, 2)}x**`).join(' | ')} |`,
+    `| without start-up | ${bounded.map((r) => `${fmt((r.doctor.median - part(r, PART['start-up'])) / r.floor.median, 2)}x`).join(' | ')} |`,
+    '',
+  )
+}
+
 if (profiled) {
   md.push(
     `CPU profile of one \`check --json\` at 2,000 processes (\`node --cpu-prof\`, ${fmt(profiled.totalMs)} ms sampled; \`node bench/run.js`,
@@ -620,28 +655,43 @@ if (idle?.profiled) {
 }
 
 md.push('## What limits each number', '')
+const w = watchRow?.watch
+const w2k = at(2000)
+const readShare = w2k?.phases?.total
+  ? ((w2k.phases['collect.list'] + w2k.phases['collect.read']) * (w2k.doctor.median / w2k.phases.total)) /
+    w2k.floor.median
+  : undefined
 md.push(
   '- **Start-up** (`--version`, `check --json` on an idle machine). `--version` prints without oclif when no plugin',
   '  could change its answer: node plus one package.json. `check` pays node, then @oclif/core (about 160 CommonJS',
   "  modules: about as long to import as node takes to start), its config (three plugins' manifests) and the",
-  "  check path's ES modules; the run itself (one `tmux -V`, a few /proc files, the checks, the JSON) is small.",
-  '  Measured on 2026-12-02 (busy machine, paired farm-bench runs): loading that module graph alone, nothing run,',
-  '  is 3.2x `node -e 0`; bundled by esbuild (code splitting, typescript left out) it is 1.9x; bundling only our',
-  '  own modules saves 17%. A hot-path bundle is the one lever that reaches 2x; it changes how oclif finds',
-  '  commands (an explicit command strategy), so it follows the architecture work (issue 16). On Node >= 22.1',
-  '  the V8 compile cache (`module.enableCompileCache()`) spares the compilation part on every later run.',
-  '- **Doctor vs floor.** The floor is two C programs; the doctor is node plus oclif: a fixed cost, the',
-  '  `node` + `oclif` phases above, paid before the first process is read and larger than the whole floor at',
-  '  2,000 processes. Past that the doctor reads the same four /proc files per process that `ps -eo ...,args`',
-  "  opens (stat, status, cmdline, environ: strace shows exactly these for ps), through node's fs bindings rather",
-  '  than C, plus smaps_rollup (PSS: a page-table walk, the costliest read) and cgroup for the processes of',
-  '  Claude Code and MCP trees only; its tmux calls are forks of a 70 MiB process. A profile of collection at',
-  "  2,000 processes: about three quarters is the kernel's open/read/close, parsing under a tenth. The uid cannot",
-  '  come from a stat of /proc/PID without changing the snapshot: that owner is the effective uid, and root for',
-  '  a non-dumpable process (ssh-agent, setuid programs), where status gives the real uid the snapshot records.',
-  '  The ratio falls as the machine grows.',
-  '- **watch.** Configuration, plugins and modules load once; each later run costs a collection and the checks:',
-  "  the floor's files plus PSS and cgroup for the agent trees, and the same tmux calls.",
+  "  check path's ES modules; the run itself (one `tmux -V`, a few /proc files, the checks, the JSON) is small:",
+  `  the idle profile above is module loading and compiling. Idle, the doctor is ${idle ? `${fmt(median(idle.samples.doctor))} ms against ${fmt(median(idle.samples.node))} ms` : '-'}`,
+  '  for `node -e 0`. Measured on 2026-12-02 (paired runs): loading that module graph alone, nothing run, is',
+  '  3.2x `node -e 0`; bundled by esbuild (code splitting, typescript left out) 1.9x; bundling only our own',
+  '  modules saves 17%. A hot-path bundle is the one lever that reaches 2x, and it is not taken yet: it ships a',
+  '  second copy of @oclif/core beside the one the oclif plugins (help, plugins, not-found, autocomplete) import,',
+  '  and changes how oclif finds commands, to save about 110 ms a run. On Node >= 22.1 the V8 compile cache',
+  '  (`module.enableCompileCache()`) spares the compiling part; Node 24 also starts faster itself (about 40 ms),',
+  '  so there the ratio to `node -e 0` grows while the time falls.',
+  '- **Doctor vs floor** (the table "What bounds the floor ratio" above). The floor is two C programs; the doctor',
+  '  is node plus oclif, a fixed start-up paid before the first process is read and, up to a few thousand',
+  '  processes, larger than the whole floor. Past that it reads the four /proc files per process that',
+  "  `ps -eo ...,args` opens (stat, status, cmdline, environ: strace shows exactly these for ps) through node's fs",
+  `  bindings, and that part alone costs about what the whole floor costs (${readShare ? `${fmt(readShare, 2)}x at 2,000` : '-'}): the kernel's`,
+  '  open/read/close lead the profile, parsing is under a tenth. Then smaps_rollup (PSS: a page-table walk) and',
+  '  cgroup for the processes of agent and MCP trees, which ps does not read, the tmux calls the floor makes too,',
+  "  and the checks. With no start-up at all the doctor would still be the 'without start-up' row: ≤ 1.5x at",
+  '  20,000 needs collection itself to beat ps, which reads the same files in C. The uid cannot come from a stat',
+  '  of /proc/PID instead of status: that owner is the effective uid, and root for a non-dumpable process',
+  '  (ssh-agent, setuid programs), where status gives the real uid the snapshot records and the engine trusts.',
+  `- **watch** (${w ? `${fmt(w.perRun.median)} ms a run against ${fmt(w.floor.median)} ms, ${fmt(w.ratio.median, 2)}x` : '-'}). Configuration, plugins and modules load once;`,
+  "  each later run costs a collection and the checks: the floor's files, PSS and cgroup for the agent trees,",
+  '  the same tmux calls. Below 1x a run would have to read less than ps does. Keeping what a process showed',
+  '  last time (its command line, environment, uid) keyed by pid and start time would, but a command line can be',
+  '  rewritten and a uid can change: a stale copy is how a wrong verdict slips in, so every run reads them again.',
+)
+md.push(
   '- **Baseline.** One tmux client per claude per server asked and one or two `ps` per MCP process, each `ps`',
   '  scanning all of /proc: it grows with (claudes + MCP servers) × processes.',
   '- **Detection core.** One pass of the matching rules per process (memoised per snapshot), then work',
