@@ -632,16 +632,23 @@ class Namespace implements LiveNamespace {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref?.())
 
 /** Polls fn every intervalMs until it returns true; rejects after timeoutMs. */
+/**
+ * Every wait here is for something that must happen (a stand-in ready, a reparenting, a reaping), never a
+ * bound on how fast: CI machines are shared and slower at times, so they are given three times as long.
+ */
+const PATIENCE = process.env.CI ? 3 : 1
+
 export async function waitUntil(
   fn: () => Promise<boolean> | boolean,
   timeoutMs = 5000,
   intervalMs = 50,
   what = 'condition',
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs
+  const patience = timeoutMs * PATIENCE
+  const deadline = Date.now() + patience
   for (;;) {
     if (await fn()) return
-    if (Date.now() >= deadline) throw new Error(`waitUntil: ${what} not met after ${timeoutMs} ms`)
+    if (Date.now() >= deadline) throw new Error(`waitUntil: ${what} not met after ${patience} ms`)
     await new Promise((resolve) => setTimeout(resolve, intervalMs))
   }
 }
