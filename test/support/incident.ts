@@ -72,7 +72,7 @@ interface Launch {
  * launcher first, and the memory each holds. A server started through `sh -c` (the `viaShell` of
  * `launchMcp`) gets one more process above these.
  */
-const MCP_LAUNCHES: Record<string, (s: Secrets) => Array<{comm: string; argv: string[]; mib: number}>> = {
+const MCP_LAUNCHES = {
   filesystem: () => [
     {comm: 'npm exec @model', argv: [`npm exec @modelcontextprotocol/server-filesystem ${H}/gt`], mib: 48},
     {
@@ -95,6 +95,11 @@ const MCP_LAUNCHES: Record<string, (s: Secrets) => Array<{comm: string; argv: st
       ],
       mib: 44,
     },
+  ],
+  // The same server through `uv tool uvx`, its python running the server as a module (`-m`).
+  'fetch-uv-tool': () => [
+    {comm: 'uv', argv: [`${H}/.local/bin/uv`, 'tool', 'uvx', 'mcp-server-fetch'], mib: 9},
+    {comm: 'python', argv: [`${H}/.cache/uv/archive-v0/x/bin/python`, '-m', 'mcp_server_fetch'], mib: 38},
   ],
   // Without a secret the token comes from the environment: `-e NAME` with no value.
   github: (s) => [
@@ -142,7 +147,7 @@ const MCP_LAUNCHES: Record<string, (s: Secrets) => Array<{comm: string; argv: st
     {comm: 'npm exec @playw', argv: ['npm exec @playwright/mcp'], mib: 45},
     {comm: 'node', argv: ['node', `${H}/.npm/_npx/9b8a7c6d5e4f3a2b/node_modules/@playwright/mcp/cli.js`], mib: 88},
   ],
-}
+} satisfies Record<string, (s: Secrets) => Array<{comm: string; argv: string[]; mib: number}>>
 type McpKind = keyof typeof MCP_LAUNCHES
 /** The order the report layout hands out servers in (a claude's k-th server is kind `firstKind + k`). */
 const REPORT_KINDS: McpKind[] = ['filesystem', 'fetch', 'github', 'context7', 'memory', 'git', 'playwright']
@@ -242,7 +247,7 @@ function exactnessLayout(m: Machine, secrets: Secrets): Found {
 
   // Five servers a claude, one of each launch the exactness checks tell apart (context7 behind `sh -c`).
   const mcpFor = (parent: number, minutes: number, env: Env) =>
-    (['filesystem', 'fetch', 'context7', 'github', 'memory'] as const).map((kind) => {
+    (['filesystem', 'fetch-uv-tool', 'context7', 'github', 'memory'] as const).map((kind) => {
       const pids = launchMcp(m, kind, {pid: pid + 1, parent, minutes, env, secrets}, kind === 'context7')
       pid += pids.length
       return pids
