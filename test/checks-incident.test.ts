@@ -2,7 +2,7 @@ import {describe, expect, it} from 'vitest'
 import {defaultConfig} from '../src/config/config.js'
 import {diagnose} from '../src/doctor.js'
 import {exitCodeFor} from '../src/report/model.js'
-import {incident} from './support/incident.js'
+import {INVESTIGATION, incident} from './support/incident.js'
 
 const tool = {name: 'gt-doctor', version: 'test'}
 
@@ -82,5 +82,31 @@ describe("the investigation's machine (hq-gxwn)", async () => {
     const f = of('orphan-claude')[0]
     const p = snapshot.processes.find((x) => x.pid === f.pid)!
     expect(f.id).toBe(`orphan-claude:${p.pid}:${p.startTicks}`)
+  })
+})
+
+// The report layout (the fixture behind every golden) is the same investigation with its own pids.
+describe("the investigation's machine as the report records it", async () => {
+  const {snapshot, expected} = incident({layout: 'report'})
+  const {report, results} = await diagnose({tool, snapshot, config: defaultConfig()})
+  const of = (id: string) => results.find((r) => r.id === id)!.findings
+
+  it('counts what the investigation counted, as the exactness layout does', () => {
+    expect(report.summary).toMatchObject(INVESTIGATION)
+  })
+
+  it('names the orphans and idle agents it was built with', () => {
+    expect(of('orphan-claude').map((f) => f.pid)).toEqual(expect.arrayContaining(expected.orphanClaude))
+    expect(of('orphan-claude')).toHaveLength(expected.orphanClaude.length)
+    expect(
+      of('orphan-mcp')
+        .map((f) => f.pid)
+        .sort(),
+    ).toEqual([...expected.orphanMcpRoots].sort())
+    expect(
+      of('session-mismatch')
+        .map((f) => f.session)
+        .sort(),
+    ).toEqual([...expected.idleAgents].sort())
   })
 })

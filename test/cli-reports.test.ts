@@ -8,7 +8,7 @@ import {parseSnapshot, serializeSnapshot} from '../src/snapshot/load.js'
 import {runCli} from './support/cli.js'
 import {reportFor} from './support/doctor.js'
 import {Machine} from './support/machine.js'
-import {INCIDENT_FIXTURE, INCIDENT_HOME, incidentSnapshot} from './support/make-incident.js'
+import {INCIDENT_FIXTURE, INCIDENT_HOME, incidentSnapshot} from './support/incident.js'
 import {secretCorpus} from './support/secrets.js'
 
 let dir: string

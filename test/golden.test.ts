@@ -13,7 +13,7 @@ import {renderReport, type Format} from '../src/render/output.js'
 import {serializeSnapshot} from '../src/snapshot/load.js'
 import type {Snapshot} from '../src/snapshot/types.js'
 import {reportFor} from './support/doctor.js'
-import {INCIDENT_FIXTURE, incidentFixture} from './support/make-incident.js'
+import {INCIDENT_FIXTURE, incidentFixture} from './support/incident.js'
 
 const GOLDEN_DIR = join(dirname(fileURLToPath(import.meta.url)), 'golden')
 const update = process.env.UPDATE_GOLDEN === '1'

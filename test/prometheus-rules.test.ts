@@ -9,7 +9,7 @@ import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {renderPrometheus} from '../src/render/prometheus.js'
 import {reportFor} from './support/doctor.js'
-import {incidentFixture} from './support/make-incident.js'
+import {incidentFixture} from './support/incident.js'
 
 const DIR = path.resolve('examples/prometheus')
 const RULES = path.join(DIR, 'gt-doctor.rules.yml')

@@ -2,7 +2,7 @@ import {describe, expect, it} from 'vitest'
 import {MASK, redactArgv, redactDeep, redactSnapshot, redactText} from '../src/report/redact.js'
 import {createRules, DEFAULT_RULES} from '../src/rules/rules.js'
 import {Machine} from './support/machine.js'
-import {incidentSnapshot} from './support/make-incident.js'
+import {incidentSnapshot} from './support/incident.js'
 import {allSecrets, fake, lookAlikes, secretCorpus} from './support/secrets.js'
 
 const home = {home: '/home/morsov'}

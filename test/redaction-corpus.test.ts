@@ -14,7 +14,7 @@ import {serializeSnapshot} from '../src/snapshot/load.js'
 import type {Snapshot} from '../src/snapshot/types.js'
 import {runCli} from './support/cli.js'
 import {reportFor} from './support/doctor.js'
-import {INCIDENT_HOME, incidentSnapshot} from './support/make-incident.js'
+import {INCIDENT_HOME, incidentSnapshot} from './support/incident.js'
 import {allSecrets, secretCorpus} from './support/secrets.js'
 
 const secrets = allSecrets()

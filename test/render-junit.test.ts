@@ -4,7 +4,7 @@ import type {Report, ReportCheck} from '../src/report/model.js'
 import {renderJunit} from '../src/render/junit.js'
 import type {Snapshot} from '../src/snapshot/types.js'
 import {reportFor} from './support/doctor.js'
-import {incidentFixture} from './support/make-incident.js'
+import {incidentFixture} from './support/incident.js'
 
 const parser = new XMLParser({
   ignoreAttributes: false,

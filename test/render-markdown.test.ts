@@ -6,7 +6,7 @@ import {codeSpan, mdText, renderMarkdown} from '../src/render/markdown.js'
 import type {Snapshot} from '../src/snapshot/types.js'
 import {reportFor} from './support/doctor.js'
 import {Machine} from './support/machine.js'
-import {incidentFixture} from './support/make-incident.js'
+import {incidentFixture} from './support/incident.js'
 
 /** GitHub-flavoured enough: CommonMark + GFM tables + strikethrough, raw HTML allowed (for <details>). */
 const md = new MarkdownIt({html: true})

@@ -3,7 +3,7 @@ import {beforeAll, describe, expect, it} from 'vitest'
 import type {Report} from '../src/report/model.js'
 import {CHECK_STATUS_VALUE, promLabel, renderPrometheus} from '../src/render/prometheus.js'
 import {reportFor} from './support/doctor.js'
-import {incidentFixture} from './support/make-incident.js'
+import {incidentFixture} from './support/incident.js'
 
 const promtool = spawnSync('promtool', ['--version'], {encoding: 'utf8'})
 const havePromtool = promtool.status === 0

@@ -7,7 +7,7 @@ import {DoctorError} from '../src/errors.js'
 import {claudeVersionClue, detectClaudeVersion, pickClaudeVersion} from '../src/snapshot/claude-version.js'
 import {loadSnapshot, parseSnapshot, refuseFixOnRecorded, serializeSnapshot} from '../src/snapshot/load.js'
 import {Machine} from './support/machine.js'
-import {INCIDENT_FIXTURE} from './support/make-incident.js'
+import {INCIDENT_FIXTURE} from './support/incident.js'
 
 const good = () => serializeSnapshot(new Machine().snapshot())
 

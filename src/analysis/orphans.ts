@@ -1,24 +1,23 @@
+/**
+ * The orphan picture of one snapshot: each claude's verdict (`claude-verdict.ts`), then the trees that
+ * can be ended and who holds them (orphan claudes, detached runs, MCP trees whose claude is gone,
+ * leftovers, trees that cannot be proven), each process in one tree at the most.
+ */
 import type {Rules} from '../rules/rules.js'
-import {tmuxSocketOf} from '../snapshot/tmux-env.js'
-import type {ProcessInfo, Snapshot, TmuxServer} from '../snapshot/types.js'
+import type {ProcessInfo, Snapshot} from '../snapshot/types.js'
 import type {ProcessTree} from '../tree/process-tree.js'
 import {climbChain, isGone, isLauncherLink, killableSubtree, mcpServersIn} from './chains.js'
+import {judgeClaude} from './claude-verdict.js'
 import {classify} from './classify.js'
 import {detachedWhy, judgeDetached} from './detached.js'
 import {PairCache} from './memo.js'
-import {
-  answeringServer,
-  judgeMultiplexer,
-  judgeServerChild,
-  unaskedMultiplexer,
-  unaskedOwner,
-  windowWhere,
-} from './owners.js'
+import {answeringServer, judgeServerChild, unaskedMultiplexer, unaskedOwner} from './owners.js'
 import {supervisionOf} from './supervision.js'
 import {claudeTies} from './ties.js'
 import type {ClaudeVerdict, DetachedRun, LeftoverTree, OrphanAnalysis, OrphanTree, UnprovenTree} from './verdicts.js'
 
 export {isMcpChainHead, killableSubtree, mcpServersIn, orphanTreeCandidates} from './chains.js'
+export {judgeClaude} from './claude-verdict.js'
 export type {
   ClaudeVerdict,
   DetachedRun,
@@ -32,125 +31,6 @@ export type {
 /** Processes the doctor must never judge an orphan or put in a tree: itself and its ancestors. */
 function protectedPids(snapshot: Snapshot): Set<number> {
   return new Set([snapshot.host.doctorPid, ...snapshot.host.doctorAncestors, 1])
-}
-
-function serverOf(tree: ProcessTree, p: ProcessInfo): TmuxServer | undefined {
-  const socket = tmuxSocketOf(p)
-  return socket ? tree.server(socket) : undefined
-}
-
-/** Does the process or any ancestor up to the first reaper still hold a controlling terminal? */
-function attachedToTerminal(tree: ProcessTree, rules: Rules, p: ProcessInfo): boolean | undefined {
-  let cur: ProcessInfo | undefined = p
-  const seen = new Set<number>()
-  while (cur && !rules.isReaper(cur) && !rules.isTmuxServer(cur) && !seen.has(cur.pid)) {
-    if (cur.ttyNr === undefined) return undefined
-    if (cur.ttyNr !== 0) return true
-    seen.add(cur.pid)
-    cur = tree.parent(cur)
-  }
-  return false
-}
-
-/**
- * Judges one Claude process: orphan, healthy, "cannot verify" when the tmux server that would say did not
- * answer, or supervised when it would be an orphan but a supervisor runs it. `protect` holds pids never to
- * judge an orphan (the doctor and its ancestors, PID 1).
- */
-export function judgeClaude(tree: ProcessTree, rules: Rules, p: ProcessInfo, protect: Set<number>): ClaudeVerdict {
-  const verdict = judgeOwnership(tree, rules, p, protect)
-  if (verdict.kind !== 'orphan') return verdict
-  const supervised = supervisionOf(tree, rules, p)
-  return supervised
-    ? {...verdict, kind: 'supervised', evidence: undefined, why: supervised.why, supervisor: supervised.by}
-    : verdict
-}
-
-/** judgeClaude before supervision: does anything own it? */
-function judgeOwnership(tree: ProcessTree, rules: Rules, p: ProcessInfo, protect: Set<number>): ClaudeVerdict {
-  const lastSocket = tmuxSocketOf(p)
-  const base = {proc: p, lastSocket, lastPane: p.env.TMUX_PANE}
-  if (protect.has(p.pid)) return {...base, kind: 'healthy', why: 'the doctor itself or one of its ancestors'}
-  const owner = tree.paneOwner(p)
-  if (owner)
-    return {...base, kind: 'healthy', why: `runs in pane ${owner.pane.paneId} of session ${owner.pane.session}`}
-  const window = tree.windowOwner(p)
-  if (window) return {...base, kind: 'healthy', why: `runs in ${windowWhere(window)}`}
-  const mux = judgeMultiplexer(tree, p)
-  if (mux?.kind === 'cannot-verify') return {...base, kind: 'cannot-verify', why: mux.why}
-  if (mux?.kind === 'orphan') return {...base, kind: 'orphan', evidence: 'parent-is-multiplexer', why: mux.why}
-  const muxGone = mux?.kind === 'session-gone' ? `; ${mux.why}` : ''
-
-  // A server that could not be listed may own this process: say so, never guess.
-  const unanswered = (s: TmuxServer | undefined) =>
-    s !== undefined && (s.status === 'unresponsive' || s.status === 'error')
-  const serverAncestor = tree.nearestAncestor(p, (a) => rules.isTmuxServer(a))
-  const ancestorServer = serverAncestor && tree.serverByPid(serverAncestor.pid)
-  if (serverAncestor && ancestorServer?.status !== 'ok') {
-    if (!ancestorServer || unanswered(ancestorServer)) {
-      return {...base, kind: 'cannot-verify', why: `its tmux server (pid ${serverAncestor.pid}) could not be queried`}
-    }
-  }
-  const envServer = serverOf(tree, p)
-  if (unanswered(envServer)) {
-    return {
-      ...base,
-      kind: 'cannot-verify',
-      why: `its tmux server ${envServer!.socket} did not answer (${envServer!.error ?? envServer!.status})`,
-    }
-  }
-
-  const parent = tree.parent(p)
-  if (parent && rules.isTmuxServer(parent)) {
-    const server = answeringServer(tree, parent)
-    if (!server)
-      return {...base, kind: 'cannot-verify', why: `its tmux server (pid ${parent.pid}) could not be queried`}
-    const child = judgeServerChild(tree, p, parent, server)
-    return child.kind === 'orphan'
-      ? {...base, kind: 'orphan', evidence: 'parent-is-tmux-server', why: child.why}
-      : {...base, kind: child.kind, why: child.why}
-  }
-  if (p.ppid === 1) {
-    return {
-      ...base,
-      kind: 'orphan',
-      evidence: 'parent-is-init',
-      why: `reparented to init (PPID 1) and not in any live tmux pane${muxGone}`,
-    }
-  }
-  if (parent && rules.isReaper(parent)) {
-    return {
-      ...base,
-      kind: 'orphan',
-      evidence: 'parent-is-subreaper',
-      why: `reparented to ${parent.argv.join(' ') || parent.comm} (pid ${parent.pid}) and not in any live tmux pane${muxGone}`,
-    }
-  }
-  // Like a pane that is gone: its screen or zellij session was killed, and no terminal holds it.
-  if (mux?.kind === 'session-gone' && attachedToTerminal(tree, rules, p) === false) {
-    return {...base, kind: 'orphan', evidence: 'pane-gone', why: `${mux.why} and no terminal holds it`}
-  }
-  if (p.env.TMUX_PANE && lastSocket) {
-    const server = tree.server(lastSocket)
-    const paneGone =
-      server === undefined ||
-      server.status === 'stale' ||
-      (server.status === 'ok' && !server.panes.some((x) => x.paneId === p.env.TMUX_PANE && !x.dead))
-    // A pane that is gone proves nothing while the chain still holds a live terminal (a shell the user opened).
-    if (paneGone && attachedToTerminal(tree, rules, p) === false) {
-      return {
-        ...base,
-        kind: 'orphan',
-        evidence: 'pane-gone',
-        why: `its pane ${p.env.TMUX_PANE} on ${lastSocket} no longer exists and no terminal holds it`,
-      }
-    }
-  }
-  return {
-    ...base,
-    kind: 'healthy',
-    why: parent ? `its parent ${parent.comm} (pid ${parent.pid}) is alive and not a reaper` : 'parent unknown',
-  }
 }
 
 /** The evidence of a leftover, as the first half of its reason. */

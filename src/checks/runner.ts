@@ -1,22 +1,27 @@
+/**
+ * Runs the checks over one snapshot: each in its own try, under a time limit, its findings stamped
+ * (`stamp.ts`), capped, given the configured severity and filtered by the ignore rules, so that no check
+ * can take the doctor down or report past what the user asked to see.
+ */
 import {performance} from 'node:perf_hooks'
 import type {Snapshot} from '../snapshot/types.js'
 import {createRules, type Rules} from '../rules/rules.js'
 import {treeOf} from '../tree/process-tree.js'
 import {filterActions, filterFindings} from './guard.js'
 import type {CheckRunConfig} from './settings.js'
-import {
-  processFindingId,
-  type Check,
-  type CheckContext,
-  type CheckSource,
-  type CheckStatus,
-  type Finding,
-  type FindingKind,
-  type Found,
-  type FixAction,
-  type RegisteredCheck,
-  type Severity,
+import {stampFindings} from './stamp.js'
+import type {
+  CheckContext,
+  CheckSource,
+  CheckStatus,
+  Finding,
+  FindingKind,
+  Found,
+  FixAction,
+  RegisteredCheck,
 } from './api.js'
+
+export {stampFindings, validateFinding} from './stamp.js'
 
 export interface CheckResult {
   id: string
@@ -56,8 +61,6 @@ export interface RunOptions {
   timeoutMs?: number
 }
 
-const SEVERITIES: readonly Severity[] = ['info', 'warning', 'error']
-
 /**
  * The context a check's detect and fix receive: the snapshot, its tree, the shared rules and its options;
  * `report` adds to `reported` (outside detect, where nothing collects, it refuses).
@@ -80,91 +83,6 @@ export function contextFor(
       reported.push(found)
     },
   })
-}
-
-/** Refuses findings a renderer or the engine could misread; a check that returns one is reported as crashed. */
-export function validateFinding(f: unknown, checkId: string): string | undefined {
-  const x = f as Partial<Finding>
-  if (!x || typeof x !== 'object') return 'a finding is not an object'
-  if (typeof x.id !== 'string' || !x.id) return 'a finding has no id'
-  if (x.check !== checkId) return `finding ${x.id} names check ${JSON.stringify(x.check)}, not ${checkId}`
-  return findingProblem(x, x.id)
-}
-
-/** What both shapes must get right: severity, sentences, pids and (once stamped) fixable. */
-function findingProblem(x: Partial<Finding>, id: string): string | undefined {
-  if (!SEVERITIES.includes(x.severity as Severity)) return `finding ${id} has severity ${JSON.stringify(x.severity)}`
-  if (typeof x.message !== 'string' || typeof x.reason !== 'string') return `finding ${id} lacks message or reason`
-  if (!Array.isArray(x.pids) || !x.pids.every((p) => Number.isInteger(p) && p > 0))
-    return `finding ${id} has invalid pids`
-  if (x.pid !== undefined && !(Number.isInteger(x.pid) && x.pid > 0)) return `finding ${id} has invalid pid`
-  if (typeof x.fixable !== 'boolean') return `finding ${id} lacks fixable`
-  return undefined
-}
-
-/** A whole finding of API version 1: it names its own id and check. */
-const isWholeFinding = (x: unknown): x is Finding => typeof (x as Finding)?.id === 'string' && 'check' in (x as object)
-
-/**
- * Turns what a check found into findings: stamps check id, finding id, severity and fixable (fields in the
- * order every report has always had them), and counts memory when asked. Whole version-1 findings pass
- * as they are, validated. Throws one line on the first malformed item; `fixes` holds the carried actions.
- */
-export function stampFindings(
-  check: Check<any>,
-  items: readonly unknown[],
-  ctx: CheckContext<any>,
-): {findings: Finding[]; fixes: Map<string, FixAction[]>} {
-  const findings: Finding[] = []
-  const fixes = new Map<string, FixAction[]>()
-  for (const item of items) {
-    if (isWholeFinding(item)) {
-      const problem = validateFinding(item, check.id)
-      if (problem) throw new Error(`malformed finding: ${problem}`)
-      findings.push(item)
-      continue
-    }
-    const x = item as Partial<Found> | null
-    if (!x || typeof x !== 'object') throw new Error('malformed finding: a finding is not an object')
-    const pid = x.pid
-    const key = typeof x.key === 'string' && x.key ? x.key : undefined
-    if (key === undefined && !(Number.isInteger(pid) && pid! > 0))
-      throw new Error('malformed finding: a finding has neither a key nor a pid')
-    const id =
-      key === undefined ? processFindingId(check.id, pid!, ctx.tree.get(pid!)?.startTicks) : `${check.id}:${key}`
-    if (x.fix !== undefined) {
-      if (!check.fixable) throw new Error(`finding ${id} has a fix, but check ${check.id} is not declared fixable`)
-      if (!Array.isArray(x.fix))
-        throw new Error(`malformed finding: finding ${id} has a fix that is not an array of actions`)
-    }
-    const pids = x.pids ?? (pid === undefined ? [] : [pid])
-    const memory = x.memory && Array.isArray(pids) ? ctx.tree.memoryOf(pids) : undefined
-    const finding = dropUndefined({
-      id,
-      check: check.id,
-      severity: x.severity ?? check.severity ?? 'warning',
-      message: x.message,
-      reason: x.reason,
-      pid,
-      pids,
-      memoryBytes: memory?.bytes,
-      memorySource: memory?.source,
-      session: x.session,
-      socket: x.socket,
-      fixable: x.fix !== undefined,
-      data: x.data,
-    }) as Finding
-    const problem = findingProblem(finding, id)
-    if (problem) throw new Error(`malformed finding: ${problem}`)
-    findings.push(finding)
-    if (x.fix) fixes.set(id, x.fix)
-  }
-  return {findings, fixes}
-}
-
-function dropUndefined<T extends object>(o: T): T {
-  for (const k of Object.keys(o) as Array<keyof T>) if (o[k] === undefined) delete o[k]
-  return o
 }
 
 function statusOf(findings: Finding[]): CheckStatus {

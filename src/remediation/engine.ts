@@ -1,3 +1,12 @@
+/**
+ * The remediation engine: the only code in gt-doctor that signals a process.
+ *
+ * Why this file is over 300 lines: it is one run's state machine. Verifying, freezing, signalling,
+ * collecting the children started since detection and undoing a stop when the audit log fails all read
+ * and write the same members' status, so they stay in one class; what does not share that state lives in
+ * its own file (the verdicts in verify.ts, the signals in signals.ts, the waiting in waiting.ts, the side
+ * actions in side-actions.ts, the audit lines in recorder.ts, the outcomes and their sentences in outcome.ts).
+ */
 import type {ProcessTarget} from '../checks/api.js'
 import type {Rules} from '../rules/rules.js'
 import type {AuditSink} from './audit.js'
@@ -63,16 +72,12 @@ const MAX_ROUNDS = 64
 const MAX_NEWCOMERS = 4096
 
 /**
- * One run's state machine: verifying, freezing and signalling share the members' status, so they stay in
- * one class (about 300 lines); the verdicts (verify.ts), the signals (signals.ts), the waiting, the side
- * actions, the audit lines and the outcome sentences live in their own files.
- *
- * The only code in gt-doctor that signals a process. For each tree, in one synchronous pass: re-read each
- * member and spare it unless it is provably the same orphan that was detected; SIGSTOP the others, so that
- * nothing in the tree can fork any more; stop (after verifying them) the children they started since
- * detection; then SIGTERM and SIGCONT them all. Then one grace for every tree; then, tree by tree, stop the
- * survivors again, stop what they started during the grace, and SIGKILL them all. Every signal's audit line
- * is on disk before the signal goes out; when the log cannot be written, nothing more is signalled.
+ * For each tree, in one synchronous pass: re-read each member and spare it unless it is provably the same
+ * orphan that was detected; SIGSTOP the others, so that nothing in the tree can fork any more; stop (after
+ * verifying them) the children they started since detection; then SIGTERM and SIGCONT them all. Then one
+ * grace for every tree; then, tree by tree, stop the survivors again, stop what they started during the
+ * grace, and SIGKILL them all. Every signal's audit line is on disk before the signal goes out; when the log
+ * cannot be written, nothing more is signalled.
  */
 export class RemediationEngine {
   private readonly clock: Clock

@@ -9,7 +9,7 @@ import {acquireFixLock, fixLockDir} from './lock.js'
 import {procProbe, systemClock, type ProcessProbe} from './probe.js'
 import {planTeardown, type RecordedProcess, type TeardownRequest} from './teardown-plan.js'
 import {runTeardown, type TeardownResult} from './teardown-steps.js'
-import {liveSocketOps, liveTmux, tmuxServerRefusal, type TmuxRunner} from './side-actions.js'
+import {liveSocketOps, liveTmux, tmuxServerRefusal, type TmuxRunner} from './server-ownership.js'
 import {stateDir} from '../state-dir.js'
 
 export interface SessionStopOptions {

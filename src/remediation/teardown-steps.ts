@@ -2,7 +2,7 @@ import type {ProcessTarget} from '../checks/api.js'
 import type {AuditSink} from './audit.js'
 import type {AuditFailure, EngineResult, ProcessResult} from './engine.js'
 import {Recorder, type AuditLine} from './recorder.js'
-import type {ServerRefusal, TmuxRunner} from './side-actions.js'
+import type {ServerRefusal, TmuxRunner} from './server-ownership.js'
 import type {RecordedProcess, SessionTeardown, TeardownPlan} from './teardown-plan.js'
 import {exact, type TerminationAction, type TerminationItem, type TerminationRequest} from './termination.js'
 

@@ -6,6 +6,9 @@
  * a bare secret passed as a positional argument has neither and cannot be recognised.
  * Masking keeps what identifies the kind of secret (`ghp_***`, `--token ***`) so a report stays readable,
  * and is idempotent: redacting twice gives the same text.
+ *
+ * Why this file is over 300 lines: most of it is the tables of secret shapes and contexts (data), and the
+ * text, argv and snapshot redactors must read the same tables so that no format masks less than another.
  */
 import type {Report} from './model.js'
 import {KEPT_ENV_KEYS, type ProcessInfo, type Snapshot} from '../snapshot/types.js'
