@@ -60,6 +60,7 @@ describeLive(
     let ns: LiveNamespace
     let report: Report
     let before: NsProcess[]
+    let after: NsProcess[]
     let pane: {launcher: number; native: number}
     let job: {launcher: number; native: number}
 
@@ -117,6 +118,7 @@ describeLive(
       job = {launcher: spawned.pid, native: codexOf(before, spawned.pid)!.pid}
       const r = await runDoctor(ns, ['check', '--json'], {timeoutMs: 60_000})
       report = JSON.parse(r.stdout) as Report
+      after = await ns.ps()
     }, 360_000)
 
     afterAll(async () => {
@@ -141,9 +143,23 @@ describeLive(
       expect(
         runs.map((f) => [f.pid, f.severity, f.fixable, f.data?.agent, f.data?.headless, f.data?.detachedBy]),
       ).toEqual([[job.launcher, 'info', false, 'codex', 'exec', 'own-session']])
-      expect([...runs[0].pids].sort((a, b) => a - b)).toEqual([job.launcher, job.native].sort((a, b) => a - b))
+      // The job is the launcher, the native binary and whatever the binary runs at that moment (under load a
+      // failing `codex exec` is caught starting its helpers): every other pid of the finding is a descendant of
+      // the launcher that /proc still shows after the run, or one that has already ended.
+      const pids = runs[0].pids
+      expect(pids).toEqual(expect.arrayContaining([job.launcher, job.native]))
+      const byPid = new Map(after.map((p) => [p.pid, p]))
+      const underJob = (pid: number) => {
+        for (let p = byPid.get(pid), hops = 0; p && hops < 64; p = byPid.get(p.ppid), hops++)
+          if (p.pid === job.launcher) return true
+        return !byPid.has(pid)
+      }
+      expect(pids.filter((pid) => !underJob(pid))).toEqual([])
+      expect(pids).not.toContain(pane.launcher)
+      expect(pids).not.toContain(pane.native)
       expect(findings.filter((f) => f.check !== 'detached-run')).toEqual([])
-      expect(report.summary.agents).toEqual({codex: {processes: 2, orphans: 0, detachedRuns: 1, leftovers: 0}})
+      expect(report.summary.agents).toMatchObject({codex: {orphans: 0, detachedRuns: 1, leftovers: 0}})
+      expect(report.summary.agents?.codex.processes).toBeGreaterThanOrEqual(2)
     })
 
     it('--fix ends nothing: the pane codex is healthy, the detached run is a job', async () => {
