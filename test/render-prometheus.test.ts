@@ -72,6 +72,34 @@ describe('Prometheus exposition of the incident', () => {
     expect(s.get('gt_doctor_check_status{check="session-mismatch"}')).toBe(1)
   })
 
+  it('says whose processes they are, per agent, with sums equal to the totals', () => {
+    const s = samples(text)
+    expect(s.get('gt_doctor_agent_processes{agent="claude"}')).toBe(19)
+    expect(s.get('gt_doctor_agent_orphans{agent="claude"}')).toBe(12)
+    expect(s.get('gt_doctor_agent_detached_runs{agent="claude"}')).toBe(0)
+    expect(s.get('gt_doctor_agent_leftover_trees{agent="claude"}')).toBe(1)
+    const mixed = renderPrometheus({
+      ...report,
+      summary: {
+        ...report.summary,
+        agents: {
+          codex: {processes: 2, orphans: 1, detachedRuns: 1, leftovers: 0},
+          claude: {processes: 19, orphans: 12, detachedRuns: 0, leftovers: 1},
+        },
+      },
+    })
+    const m = samples(mixed)
+    expect([...m.keys()].filter((k) => k.startsWith('gt_doctor_agent_orphans'))).toEqual([
+      'gt_doctor_agent_orphans{agent="claude"}',
+      'gt_doctor_agent_orphans{agent="codex"}',
+    ])
+    expect(m.get('gt_doctor_agent_detached_runs{agent="codex"}')).toBe(1)
+    if (havePromtool) expect(promtoolCheck(mixed)).toEqual({status: 0, output: ''})
+    // No agent seen: no per-agent series at all, rather than series with no label.
+    const none = renderPrometheus({...report, summary: {...report.summary, agents: {}}})
+    expect(none).not.toMatch(/gt_doctor_agent_processes/)
+  })
+
   it('gives every metric one HELP and one TYPE line', () => {
     const names = [...new Set([...samples(text).keys()].map((k) => k.replace(/\{.*$/, '')))]
     for (const name of names) {

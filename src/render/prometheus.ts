@@ -33,6 +33,29 @@ function metric(name: string, help: string, samples: Sample[]): string[] {
   return lines
 }
 
+const AGENT_MEASURES = [
+  [
+    'gt_doctor_agent_processes',
+    'Processes of each agent CLI (a launcher and its native binary count once).',
+    'processes',
+  ],
+  ['gt_doctor_agent_orphans', 'Orphaned interactive processes of each agent CLI.', 'orphans'],
+  ['gt_doctor_agent_detached_runs', 'Detached headless runs of each agent CLI (jobs, not orphans).', 'detachedRuns'],
+  ['gt_doctor_agent_leftover_trees', 'Process trees each agent CLI started that outlived it.', 'leftovers'],
+] as const
+
+function perAgent(agents: Report['summary']['agents']): string[] {
+  const ids = Object.keys(agents ?? {}).sort()
+  if (!agents || ids.length === 0) return []
+  return AGENT_MEASURES.flatMap(([name, help, key]) =>
+    metric(
+      name,
+      help,
+      ids.map((agent) => ({labels: {agent}, value: agents[agent][key]})),
+    ),
+  )
+}
+
 /**
  * The Prometheus text exposition format (0.0.4), for node_exporter's textfile collector: write it with
  * `--output /var/lib/node_exporter/textfile/gt-doctor.prom` (the write is atomic, as the collector needs).
@@ -70,6 +93,9 @@ export function renderPrometheus(report: Report): string {
       'Process trees Claude Code started that outlived their claude (their memory is in the orphan memory).',
       [{value: s.leftovers ?? 0}],
     ),
+    // Per agent of the rules' table, for the agents seen in this run (summary.agents): the totals above say
+    // how many, these say whose. Series with the same measure share one name and differ by the agent label.
+    ...perAgent(s.agents),
     ...metric(
       'gt_doctor_orphan_memory_bytes',
       'Memory held by orphan process trees (PSS where readable, RSS otherwise), each process once.',
