@@ -94,6 +94,18 @@ describe('the CLI', () => {
     expect(cli(['-h']).stdout).toMatch(/autocomplete/)
   })
 
+  it('every help fits 80 columns when piped, summaries and the root description included', () => {
+    const commands = [[], ['check'], ['checks'], ['snapshot'], ['watch'], ['history'], ['session'], ['session', 'stop']]
+    for (const args of [...commands, ['plugins'], ['version'], ['autocomplete']]) {
+      const r = cli([...args, '--help'])
+      expect(r.code, args.join(' ')).toBe(0)
+      expect(
+        r.stdout.split('\n').filter((l) => l.length > 80),
+        `gt-doctor ${args.join(' ')} --help`,
+      ).toEqual([])
+    }
+  })
+
   it('an unknown command and a missing flag value are one line and exit 2', () => {
     expect(cli(['frobnicate'])).toMatchObject({
       code: 2,

@@ -16,7 +16,7 @@ import type {Snapshot} from '../snapshot/types.js'
 import {phase} from '../timing.js'
 
 export default class Check extends DoctorCommand {
-  static summary = 'Find orphaned Claude Code processes, orphaned MCP servers and the memory they hold.'
+  static summary = 'Find orphaned agents (Claude Code, Codex, ...), MCP servers, and their memory.'
   static description =
     'Collects one snapshot of the processes and of every tmux server, runs every registered check on it, and prints what it found. Bare `gt-doctor` runs this command.'
   static examples = [

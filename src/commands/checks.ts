@@ -22,7 +22,7 @@ export interface CheckListing {
 }
 
 export default class Checks extends DoctorCommand {
-  static summary = 'List every registered check: id, title, whether it can fix, and where it came from.'
+  static summary = 'List every check: id, title, whether it can fix, where it came from.'
   static description =
     'Built-in checks, checks from installed plugins (`gt-doctor plugins`) and local check modules named in the configuration. A plugin or module that could not be loaded is listed with the reason, and the exit code is 2.'
   static examples = [

@@ -7,7 +7,7 @@ import {collectSnapshot} from '../snapshot/collect.js'
 import {serializeSnapshot} from '../snapshot/load.js'
 
 export default class Snapshot extends DoctorCommand {
-  static summary = 'Save what the checks see (processes and tmux servers) to a file, for `check --from` elsewhere.'
+  static summary = 'Save what the checks see to a file, for `check --from` on another machine.'
   static description =
     'Collects the same snapshot `check` uses and writes it as JSON (snapshotVersion 1). Command lines are redacted (secrets masked, home directories as ~) unless --no-redact; of the environment only TMUX, TMUX_PANE, CLAUDECODE, CLAUDE_CODE_SESSION_ID, CLAUDE_PID, CLAUDE_CODE_ENTRYPOINT and CLAUDE_CODE_MESSAGING_SOCKET are ever kept.'
   static examples = [

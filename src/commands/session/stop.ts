@@ -12,7 +12,7 @@ import {renderSessionStop} from '../../render/session-stop.js'
 import {colorWanted} from '../../render/table.js'
 
 export default class SessionStop extends DoctorCommand {
-  static summary = 'Stop tmux sessions without leaving orphans: Ctrl-C, SIGTERM, SIGKILL, then kill-session.'
+  static summary = 'Stop tmux sessions without leaving orphans: Ctrl-C, TERM, KILL, kill-session.'
   static description =
     "Records every pane's whole process tree (MCP servers included), disarms remain-on-exit and the pane-died/pane-exited hooks, sends Ctrl-C to each pane and waits for a clean exit, SIGTERMs what is left, SIGKILLs what survives the grace, kills the session and verifies nothing recorded is alive. Every signal goes through the --fix engine: each process is re-verified by pid and start time first and written to the audit log. Exit 0 when clean, 3 when something survived, 2 for an unknown session."
   static examples = [
