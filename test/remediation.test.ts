@@ -20,6 +20,7 @@ import {fixRequest} from '../src/cli/fix-flow.js'
 import {parseSeconds} from '../src/cli/fix.js'
 import {planRemediation, plannedOtherActions, plannedProcesses} from '../src/remediation/plan.js'
 import {fixedReport, plannedReport} from '../src/report/fix-report.js'
+import {nextStep} from '../src/render/table.js'
 import {procProbe} from '../src/remediation/probe.js'
 import {tmuxServerRefusal, type ServerOwnership} from '../src/remediation/side-actions.js'
 import {stateDir} from '../src/state-dir.js'
@@ -224,6 +225,21 @@ describe('report after a fix', () => {
     expect(report.fixed).toBeUndefined()
     expect(report.checks[0].findings.map((f) => f.fix?.outcome)).toEqual(['planned', undefined])
     expect(exitCodeFor(report)).toBe(1)
+  })
+
+  it('the closing line after a dry run says to carry out the plan; after a fix, nothing is left to say', async () => {
+    const before = (await diagnosisOf(incident())).report
+    const planned = new Map(
+      before.checks.flatMap((c) => c.findings.filter((f) => f.fixable).map((f) => [f.id, outcome('planned')])),
+    )
+    expect(nextStep(before)).toMatch(
+      /^Next: run `gt-doctor --fix` to fix \d+ findings .*--dry-run` shows the plan first\)\.$/,
+    )
+    expect(nextStep(plannedReport(before, planned))).toMatch(
+      /^Next: run `gt-doctor --fix` to carry out this plan: fix \d+ findings and free [\d.]+ \w+\.$/,
+    )
+    const done = new Map([...planned.keys()].map((id) => [id, outcome('fixed')]))
+    expect(nextStep(plannedReport(before, done))).toBeUndefined()
   })
 })
 

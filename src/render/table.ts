@@ -137,14 +137,19 @@ function checkNextStep(check: ReportCheck): string | undefined {
   return `gt-doctor --fix ${what}${memory > 0 ? ` (${formatBytes(memory)})` : ''}`
 }
 
-/** The closing line: the command to run, to look first, and what it frees. */
+/**
+ * The closing line: the command to run, to look first, and what it frees. After `--dry-run` (every outcome
+ * `planned`) the plan was just shown, so the line says to carry it out.
+ */
 export function nextStep(report: Report): string | undefined {
   const seen = new Set<string>()
   let count = 0
   let memory = 0
+  let planned = false
   for (const check of report.checks) {
     for (const f of check.findings) {
-      if (!f.fixable || f.fix) continue
+      if (!f.fixable || (f.fix && f.fix.outcome !== 'planned')) continue
+      if (f.fix) planned = true
       const key = f.pid === undefined ? f.id : `pid:${f.pid}`
       if (seen.has(key)) continue
       seen.add(key)
@@ -154,6 +159,7 @@ export function nextStep(report: Report): string | undefined {
   }
   if (count === 0) return undefined
   const frees = memory > 0 ? ` and free ${formatBytes(memory)}` : ''
+  if (planned) return `Next: run \`gt-doctor --fix\` to carry out this plan: fix ${plural(count, 'finding')}${frees}.`
   return `Next: run \`gt-doctor --fix\` to fix ${plural(count, 'finding')}${frees} (\`gt-doctor --fix --dry-run\` shows the plan first).`
 }
 
