@@ -17,12 +17,12 @@ export interface FixRenderOptions {
  * Rows as a table fitted to `width` (see fitColumns), or, when no table fits, one block per row: the
  * first cells on a line, the flexible one indented below.
  */
-function fitted(allColumns: Column[], allRows: string[][], color: boolean, width: number): string {
+function fitted(allColumns: Column[], allRows: string[][], color: boolean, width: number, flexMin = 20): string {
   // A column with nothing in it (no session anywhere) is left out rather than drawn as a row of dashes.
   const keep = allColumns.map((c, i) => c.flex || allRows.some((r) => r[i] !== '-'))
   const columns = allColumns.filter((_, i) => keep[i])
   const rows = allRows.map((r) => r.filter((_, i) => keep[i]))
-  const widths = fitColumns(columns, rows, width)
+  const widths = fitColumns(columns, rows, width, flexMin)
   if (!widths) {
     const flex = columns.findIndex((c) => c.flex)
     return rows
@@ -61,7 +61,9 @@ export function renderPlan(plan: RemediationPlan, opts: FixRenderOptions): strin
       formatBytes(p.memoryBytes),
       p.why,
     ])
-    lines.push(fitted(PLAN_COLUMNS, rows, opts.color, width))
+    // The reason is a sentence and the command a path: give the sentence room too, or it runs 5 lines a row.
+    // (On narrow terminals it takes what is left, as the other tables do, before they turn into a list.)
+    lines.push(fitted(PLAN_COLUMNS, rows, opts.color, width, Math.min(30, Math.max(20, width - 50))))
   }
   for (const {action} of others) {
     const text =
