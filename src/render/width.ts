@@ -33,9 +33,16 @@ export function columnsOf(line: string): number {
   return PLAIN.test(line) ? line.length : stringWidth()(line)
 }
 
+// A number and its unit stay on one line ("free 59 MiB", "9 processes", "after 5 s"): wrap-ansi breaks only
+// at spaces, so the space between them is held by a private-use character while wrapping.
+const UNIT = /(\d) (?=(?:B|KiB|MiB|GiB|TiB|kB|MB|GB|TB|ms|s|min|h|process|processes)\b)/g
+const HOLD = '\uE000'
+
 /** `text` wrapped to `columns`, long words broken: no line of the result is wider than `columns`. */
 export function wrap(text: string, columns: number): string {
-  return wrapAnsi()(text, Math.max(1, columns), {hard: true, trim: true})
+  const held = text.includes(HOLD) ? text : text.replace(UNIT, `$1${HOLD}`)
+  const wrapped = wrapAnsi()(held, Math.max(1, columns), {hard: true, trim: true})
+  return held === text ? wrapped : wrapped.replaceAll(HOLD, ' ')
 }
 
 /** Every line of `text` wrapped to `columns` and indented by `indent` (the continuation lines too). */
