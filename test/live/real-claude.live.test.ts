@@ -84,7 +84,7 @@ describeLive(
       healthy = {alive, hq}
       ;[detached, leftover] = await Promise.all([
         detachedRuns(ns, model, 'b', 'work'),
-        crashLeftover(ns, crashing, 'a', 'gt-crash'),
+        crashLeftover(ns, model, crashing, 'a', 'gt-crash'),
       ])
 
       // A session killed the way Gas Town kills one: the real claude of today exits, and its servers with it.
@@ -117,7 +117,8 @@ describeLive(
       // For working on detection without root: GT_LIVE_REAL_SNAPSHOT=file keeps this scene for `check --from file`.
       if (process.env.GT_LIVE_REAL_SNAPSHOT)
         await runDoctor(ns, ['snapshot', '-o', path.resolve(process.env.GT_LIVE_REAL_SNAPSHOT)], {stateHome: state})
-    }, 300_000)
+      // Long enough that a wait which runs out says what it waited for, rather than vitest's bare hook timeout.
+    }, 600_000)
 
     afterAll(async () => {
       await ns?.close()

@@ -278,23 +278,46 @@ export interface Leftover {
  */
 export async function crashLeftover(
   ns: LiveNamespace,
+  model: Model,
   claude: ClaudeTree,
   server: string,
   session: string,
 ): Promise<Leftover> {
-  await typeLine(ns, server, session, 'start the dev server [[bg: node dev-server.js]] run:crash')
+  const pane = async () =>
+    (await ns.tmux(['capture-pane', '-p', '-t', session], server)).stdout.trim().split('\n').slice(-15).join('\n')
+  // A TUI still drawing its first screens can drop what is typed, the Enter included (seen once in CI, on a
+  // loaded machine): until the model sees the prompt, press Enter again, then type the line again.
+  const line = 'start the dev server [[bg: node dev-server.js]] run:crash'
+  await typeLine(ns, server, session, line)
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await model.waitFor('crash', 'bash', 20_000)
+      break
+    } catch (e) {
+      if (attempt === 3)
+        throw new Error(`${(e as Error).message}; the pane of claude ${claude.claude} shows:\n${await pane()}`)
+      if (attempt === 1) await tmuxOk(ns, ['send-keys', '-t', session, 'Enter'], server)
+      else await typeLine(ns, server, session, line)
+    }
+  }
   // Its own background command: the one whose CLAUDE_PID names this claude.
   let command: NsProcess | undefined
-  await ns.waitUntil(
-    async () => {
-      for (const p of (await ns.ps()).filter((p) => runsNode(p) && p.args === 'node dev-server.js' && p.state !== 'Z'))
-        if ((await ns.environ(p.pid))?.CLAUDE_PID === String(claude.claude)) command = p
-      return command !== undefined
-    },
-    START_TIMEOUT_MS,
-    200,
-    `the background command of claude ${claude.claude}`,
-  )
+  await ns
+    .waitUntil(
+      async () => {
+        for (const p of (await ns.ps()).filter(
+          (p) => runsNode(p) && p.args === 'node dev-server.js' && p.state !== 'Z',
+        ))
+          if ((await ns.environ(p.pid))?.CLAUDE_PID === String(claude.claude)) command = p
+        return command !== undefined
+      },
+      START_TIMEOUT_MS,
+      200,
+      `the background command of claude ${claude.claude}`,
+    )
+    .catch(async (e) => {
+      throw new Error(`${(e as Error).message}; the pane shows:\n${await pane()}`)
+    })
   const wrapper = command!.ppid
   await ns.kill(claude.claude, 'SIGKILL')
   const left = async () =>
