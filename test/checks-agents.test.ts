@@ -421,20 +421,18 @@ describe("leftovers of an agent's tools (agent-leftover)", () => {
   })
 })
 
+/** A live interactive claude, pid 32, in a shell (31) in a pane of the tmux server 30, started `age` s ago. */
+function liveClaude32(argv = ['claude'], age = 50): Machine {
+  const m = new Machine()
+  const s = m.server({pid: 30})
+  const shell = m.pane(s, 'work', {pid: 31, cmd: '-bash', comm: 'bash', ttyNr: 34_900, ...ranFor(60)})
+  m.proc({pid: 32, ppid: shell.pid, comm: 'claude', argv, ttyNr: 34_900, env: {...shell.env}, ...ranFor(age)})
+  return m
+}
+
 describe('CLAUDE_PID and CLAUDE_CODE_SESSION_ID tie a process to its claude', () => {
   it('a tool process or MCP server whose CLAUDE_PID names a live claude that started before it is owned, even under init', async () => {
-    const m = new Machine()
-    const s = m.server({pid: 30})
-    const shell = m.pane(s, 'work', {pid: 31, cmd: '-bash', comm: 'bash', ttyNr: 34_900, ...ranFor(60)})
-    m.proc({
-      pid: 32,
-      ppid: shell.pid,
-      comm: 'claude',
-      argv: ['claude'],
-      ttyNr: 34_900,
-      env: {...shell.env},
-      ...ranFor(50),
-    })
+    const m = liveClaude32()
     // Its Bash tool's `setsid` dev server and an MCP server whose launcher died: both reparented to init.
     m.proc({
       pid: 40,
@@ -457,18 +455,7 @@ describe('CLAUDE_PID and CLAUDE_CODE_SESSION_ID tie a process to its claude', ()
   })
 
   it("an MCP server whose CLAUDE_CODE_SESSION_ID is shared with a process inside a live claude's tree is owned", async () => {
-    const m = new Machine()
-    const s = m.server({pid: 30})
-    const shell = m.pane(s, 'work', {pid: 31, cmd: '-bash', comm: 'bash', ttyNr: 34_900, ...ranFor(60)})
-    m.proc({
-      pid: 32,
-      ppid: shell.pid,
-      comm: 'claude',
-      argv: ['claude'],
-      ttyNr: 34_900,
-      env: {...shell.env},
-      ...ranFor(50),
-    })
+    const m = liveClaude32()
     m.proc({
       pid: 33,
       ppid: 32,
@@ -498,18 +485,7 @@ describe('CLAUDE_PID and CLAUDE_CODE_SESSION_ID tie a process to its claude', ()
   })
 
   it('an MCP server whose messaging socket names a live claude is owned; one naming a dead pid is judged by its tree', async () => {
-    const m = new Machine()
-    const s = m.server({pid: 30})
-    const shell = m.pane(s, 'work', {pid: 31, cmd: '-bash', comm: 'bash', ttyNr: 34_900, ...ranFor(60)})
-    m.proc({
-      pid: 32,
-      ppid: shell.pid,
-      comm: 'claude',
-      argv: ['claude'],
-      ttyNr: 34_900,
-      env: {...shell.env},
-      ...ranFor(50),
-    })
+    const m = liveClaude32()
     // Its only server, whose npm exec launcher was killed: reparented to init, still serving claude 32.
     m.proc({pid: 40, ppid: 1, argv: ['sh', '-c', "'mcp-server-memory'"], env: mcpEnv(32, 'only-server'), ...ranFor(49)})
     m.proc({
@@ -558,18 +534,7 @@ describe('CLAUDE_PID and CLAUDE_CODE_SESSION_ID tie a process to its claude', ()
   })
 
   it('CLAUDE_PID of a dead claude outweighs a shared session id (a resumed session does not adopt the old tools)', async () => {
-    const m = new Machine()
-    const s = m.server({pid: 30})
-    const shell = m.pane(s, 'work', {pid: 31, cmd: '-bash', comm: 'bash', ttyNr: 34_900, ...ranFor(60)})
-    m.proc({
-      pid: 32,
-      ppid: shell.pid,
-      comm: 'claude',
-      argv: ['claude', '--resume'],
-      ttyNr: 34_900,
-      env: {...shell.env},
-      ...ranFor(5),
-    })
+    const m = liveClaude32(['claude', '--resume'], 5)
     m.proc({
       pid: 33,
       ppid: 32,

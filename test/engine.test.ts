@@ -72,9 +72,8 @@ function plan(
   return {items: [...items, ...extra], held: [], memory, host, detectedAtTicks}
 }
 
-function run(w: FakeWorld, p: RemediationPlan, over: Partial<EngineOptions> = {}) {
-  const audit = new MemoryAudit()
-  const result = executePlan(p, {
+const runWith = (w: FakeWorld, p: RemediationPlan, audit: AuditSink, over: Partial<EngineOptions> = {}) =>
+  executePlan(p, {
     probe: w,
     clock: w.clock,
     audit,
@@ -83,10 +82,13 @@ function run(w: FakeWorld, p: RemediationPlan, over: Partial<EngineOptions> = {}
     invokingUid: 1000,
     doctorPid: DOCTOR,
     doctorAncestors: host.doctorAncestors,
-    bootTimeMs: host.bootTimeMs,
     ...over,
   })
-  return result.then((r) => ({...r, audit: audit.entries}))
+
+/** runWith into an in-memory audit log, returned with the result; the host's boot time is known. */
+function run(w: FakeWorld, p: RemediationPlan, over: Partial<EngineOptions> = {}) {
+  const audit = new MemoryAudit()
+  return runWith(w, p, audit, {bootTimeMs: host.bootTimeMs, ...over}).then((r) => ({...r, audit: audit.entries}))
 }
 
 /** An orphan claude (root) under init with two MCP servers, the second behind an `sh -c` wrapper. */
@@ -812,19 +814,6 @@ function everyKillRecordedFirst(calls: string[], except: (call: string) => boole
     expect(calls.slice(intent, i), `flush between the intent and ${call}`).toContain('flush')
   })
 }
-
-const runWith = (w: FakeWorld, p: RemediationPlan, audit: AuditSink, over: Partial<EngineOptions> = {}) =>
-  executePlan(p, {
-    probe: w,
-    clock: w.clock,
-    audit,
-    rules: createRules(DEFAULT_RULES),
-    graceMs: 5000,
-    invokingUid: 1000,
-    doctorPid: DOCTOR,
-    doctorAncestors: host.doctorAncestors,
-    ...over,
-  })
 
 describe('freezing a tree before ending it (issue 18, item 16)', () => {
   it('stops every member, stops the children they started since detection, then SIGTERMs and SIGCONTs them all', async () => {
