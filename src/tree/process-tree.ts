@@ -110,27 +110,7 @@ export class ProcessTree {
   /** The live screen window or zellij pane `p` is (or descends from); memoised like `paneOwner`. */
   windowOwner(p: ProcessInfo): WindowOwner | undefined {
     if (this.liveWindowByPid.size === 0) return undefined
-    const walked: number[] = []
-    let cur: ProcessInfo | undefined = p
-    let found: WindowOwner | null = null
-    const seen = new Set<number>()
-    while (cur && !seen.has(cur.pid)) {
-      const memo = this.windowOwnerMemo.get(cur.pid)
-      if (memo !== undefined) {
-        found = memo
-        break
-      }
-      walked.push(cur.pid)
-      const direct = this.liveWindowByPid.get(cur.pid)
-      if (direct) {
-        found = direct
-        break
-      }
-      seen.add(cur.pid)
-      cur = this.parent(cur)
-    }
-    for (const pid of walked) this.windowOwnerMemo.set(pid, found)
-    return found ?? undefined
+    return this.nearestOwner(p, this.liveWindowByPid, this.windowOwnerMemo)
   }
 
   /** The process with this pid, if the snapshot has it. */
@@ -192,18 +172,26 @@ export class ProcessTree {
    * chain, so answering it for every process costs O(n) in total.
    */
   paneOwner(p: ProcessInfo): PaneOwner | undefined {
+    return this.nearestOwner(p, this.livePaneByPid, this.paneOwnerMemo)
+  }
+
+  /**
+   * The owner `live` names for `p` or its nearest ancestor, memoised (null: none) for every process walked,
+   * so asking it for every process costs O(n) in total; a PPID cycle ends the walk.
+   */
+  private nearestOwner<T>(p: ProcessInfo, live: ReadonlyMap<number, T>, memo: Map<number, T | null>): T | undefined {
     const walked: number[] = []
     let cur: ProcessInfo | undefined = p
-    let found: PaneOwner | null = null
+    let found: T | null = null
     const seen = new Set<number>()
     while (cur && !seen.has(cur.pid)) {
-      const memo = this.paneOwnerMemo.get(cur.pid)
-      if (memo !== undefined) {
-        found = memo
+      const known = memo.get(cur.pid)
+      if (known !== undefined) {
+        found = known
         break
       }
-      const direct = this.livePaneByPid.get(cur.pid)
       walked.push(cur.pid)
+      const direct = live.get(cur.pid)
       if (direct) {
         found = direct
         break
@@ -211,7 +199,7 @@ export class ProcessTree {
       seen.add(cur.pid)
       cur = this.parent(cur)
     }
-    for (const pid of walked) this.paneOwnerMemo.set(pid, found)
+    for (const pid of walked) memo.set(pid, found)
     return found ?? undefined
   }
 
