@@ -17,7 +17,6 @@ import {claudeTies} from './ties.js'
 import type {ClaudeVerdict, DetachedRun, LeftoverTree, OrphanAnalysis, OrphanTree, UnprovenTree} from './verdicts.js'
 
 export {isMcpChainHead, killableSubtree, mcpServersIn, orphanTreeCandidates} from './chains.js'
-export {judgeClaude} from './claude-verdict.js'
 export type {
   ClaudeVerdict,
   DetachedRun,

@@ -1,7 +1,7 @@
-import {lstatSync, readdirSync} from 'node:fs'
-import {basename, join} from 'node:path'
+import {basename} from 'node:path'
 import {userInfo} from 'node:os'
 import {runBounded, type BoundedRunResult} from './run-bounded.js'
+import {socketsInDir} from './tmux.js'
 import type {MultiplexerSession, ProcessInfo, Snapshot} from './types.js'
 
 /**
@@ -11,10 +11,8 @@ import type {MultiplexerSession, ProcessInfo, Snapshot} from './types.js'
  * says "cannot verify" for whatever it might own.
  */
 
-export type MuxRunResult = BoundedRunResult
-
 /** Runs a multiplexer binary once; never throws. The seam tests replace. */
-export type MuxRunner = (bin: string, args: string[], timeoutMs: number) => Promise<MuxRunResult>
+export type MuxRunner = (bin: string, args: string[], timeoutMs: number) => Promise<BoundedRunResult>
 
 export const runMux: MuxRunner = (bin, args, timeoutMs) =>
   // SHELL unset (cron, CI) makes screen fall back to the passwd shell; asking it a query starts nothing, but be explicit.
@@ -58,20 +56,6 @@ export function parseZellijSessions(stdout: string): Array<{name: string; exited
     if (m) out.push({name: m[1], exited: /EXITED/.test(m[2])})
   }
   return out
-}
-
-function socketsIn(dir: string): string[] {
-  try {
-    return readdirSync(dir).filter((name) => {
-      try {
-        return lstatSync(join(dir, name)).isSocket() || lstatSync(join(dir, name)).isFIFO()
-      } catch {
-        return false
-      }
-    })
-  } catch {
-    return []
-  }
 }
 
 /** screen's socket directory: $SCREENDIR, else /run/screen/S-USER (Debian's build). */
@@ -125,7 +109,7 @@ async function collectScreen(
 ): Promise<NonNullable<Snapshot['multiplexers']>['screen']> {
   const found: Found = new Map()
   const dir = opts.screenDir ?? screenDir()
-  for (const name of socketsIn(dir)) {
+  for (const name of socketsInDir(dir, (st) => st.isSocket() || st.isFIFO()).map((path) => basename(path))) {
     const m = SCREEN_ID.exec(name)
     if (m) note(found, name, 'socket-dir', Number(m[1]))
   }

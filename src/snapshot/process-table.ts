@@ -19,6 +19,7 @@ import {
 import {repairParentLinks} from './parents.js'
 import type {ProcessInfo} from './types.js'
 import {phase} from '../timing.js'
+import {plural} from '../words.js'
 
 /** What ps-list gives for a process: the table the /proc reads enrich. */
 export interface ListedProcess {
@@ -160,7 +161,7 @@ export async function readProcessTable(opts: ProcessTableOptions): Promise<Proce
     const pids = processes.filter((p) => p.envUnreadable).map((p) => p.pid)
     const which = pids.length <= 5 ? ` (pid ${pids.join(', ')})` : ''
     limitations.push(
-      `environment unreadable for ${unreadableEnv} process${unreadableEnv === 1 ? '' : 'es'}${which} (not permitted): their TMUX variables are unknown`,
+      `environment unreadable for ${plural(unreadableEnv, 'process', 'processes')}${which} (not permitted): their TMUX variables are unknown`,
     )
   }
 

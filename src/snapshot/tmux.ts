@@ -1,5 +1,6 @@
-import {lstatSync, readdirSync} from 'node:fs'
+import {lstatSync, readdirSync, type Stats} from 'node:fs'
 import {join, resolve} from 'node:path'
+import {plural} from '../words.js'
 import {runBounded, type BoundedRunResult} from './run-bounded.js'
 import {tmuxSocketOf} from './tmux-env.js'
 import type {ProcessInfo, TmuxPane, TmuxServer} from './types.js'
@@ -27,7 +28,7 @@ export type TmuxRunResult = BoundedRunResult
  * field separator included, and list-panes would read as a server without panes.
  */
 export function runTmux(args: string[], timeoutMs: number, tmuxBin = 'tmux'): Promise<TmuxRunResult> {
-  return runBounded(tmuxBin, args[0] === '-V' ? args : ['-u', ...args], {timeoutMs, maxBuffer: 64 * 1024 * 1024})
+  return runBounded(tmuxBin, ['-u', ...args], {timeoutMs, maxBuffer: 64 * 1024 * 1024})
 }
 
 const PID = /^[1-9][0-9]*$/
@@ -85,14 +86,17 @@ export interface SocketCandidate {
   foundBy: FoundBy[]
 }
 
-/** Every socket file in a tmux socket directory (`$TMUX_TMPDIR/tmux-UID`). */
-export function socketsInDir(dir: string): string[] {
+/**
+ * Every socket file in a socket directory (`$TMUX_TMPDIR/tmux-UID`, screen's SCREENDIR), as paths; `accept`
+ * says which entries count (GNU screen may use FIFOs). Nothing when the directory cannot be read.
+ */
+export function socketsInDir(dir: string, accept: (st: Stats) => boolean = (st) => st.isSocket()): string[] {
   try {
     return readdirSync(dir)
       .map((name) => join(dir, name))
       .filter((path) => {
         try {
-          return lstatSync(path).isSocket()
+          return accept(lstatSync(path))
         } catch {
           return false
         }
@@ -154,7 +158,7 @@ export async function queryServer(
     return {
       ...base,
       status: 'error',
-      error: `answered list-panes in a form the doctor cannot read (${unreadable} ${unreadable === 1 ? 'line' : 'lines'})`,
+      error: `answered list-panes in a form the doctor cannot read (${plural(unreadable, 'line')})`,
     }
   return {...base, status: 'ok', pid: serverPid, panes}
 }

@@ -4,7 +4,8 @@
 import fs from 'node:fs'
 import path from 'node:path'
 
-const args = process.argv.slice(2)
+// The doctor always passes -u (UTF-8 output whatever the locale): the rest is what it asks.
+const args = process.argv.slice(2).filter((a, i) => !(i === 0 && a === '-u'))
 if (args[0] === '-V') {
   console.log('tmux 3.4')
   process.exit(0)
