@@ -93,13 +93,27 @@ function containerOf(snapshot: Snapshot, client: ProcessInfo, run: RunClient): C
   }
   // No name: a container of its image is its own only if it is the one such container and the one such client.
   const candidates = runtime.containers.filter((x) => x.image === run.image)
-  const clients = snapshot.processes.filter((p) => {
-    const other = runClientOf(p)
-    return other?.runtime === run.runtime && other.image === run.image && other.name === undefined
-  })
-  if (candidates.length === 1 && clients.length === 1) return {client, run, found: named(candidates[0])}
+  const clients = unnamedClients(snapshot).get(clientKey(run)) ?? 0
+  if (candidates.length === 1 && clients === 1) return {client, run, found: named(candidates[0])}
   if (candidates.length === 0) return no(`no running container of ${run.image}`)
   return no(
-    `${candidates.length} containers of ${run.image} run for ${clients.length} clients, so which one is its own cannot be told: left running (give it --name to make this certain)`,
+    `${candidates.length} containers of ${run.image} run for ${clients} clients, so which one is its own cannot be told: left running (give it --name to make this certain)`,
   )
+}
+
+const clientKey = (run: RunClient) => `${run.runtime}\0${run.image}`
+const UNNAMED = new WeakMap<Snapshot, Map<string, number>>()
+
+/** How many run clients without --name each (runtime, image) has: counted once per snapshot, not per client. */
+function unnamedClients(snapshot: Snapshot): Map<string, number> {
+  let counts = UNNAMED.get(snapshot)
+  if (!counts) {
+    counts = new Map()
+    for (const p of snapshot.processes) {
+      const other = runClientOf(p)
+      if (other && other.name === undefined) counts.set(clientKey(other), (counts.get(clientKey(other)) ?? 0) + 1)
+    }
+    UNNAMED.set(snapshot, counts)
+  }
+  return counts
 }
