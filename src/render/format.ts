@@ -1,3 +1,13 @@
+/**
+ * The largest of `values`, or `floor` when none is larger. A loop, not `Math.max(...values)`: spreading
+ * more than about 120,000 arguments overflows the stack (a long history, a command line of backticks).
+ */
+export function maxOf(values: Iterable<number>, floor = 0): number {
+  let max = floor
+  for (const v of values) if (v > max) max = v
+  return max
+}
+
 /** `1234` or `1234 (+5)` for a tree: the root and how many more processes it covers. */
 export function formatPids(pid: number | undefined, pids: readonly number[]): string {
   if (pid === undefined)

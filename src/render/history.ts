@@ -1,6 +1,6 @@
 import asciichart from 'asciichart'
 import type {HistoryEntry} from '../monitor/history.js'
-import {formatBytes, plural} from './format.js'
+import {formatBytes, maxOf, plural} from './format.js'
 import {gridPaint, painter} from './table.js'
 import {drawTable, fitColumns, hanging, type Column} from './width.js'
 
@@ -29,7 +29,7 @@ export function downsample(values: number[], width: number): number[] {
   for (let i = 0; i < width; i++) {
     const from = Math.floor((i * values.length) / width)
     const to = Math.floor(((i + 1) * values.length) / width)
-    out.push(Math.max(...values.slice(from, Math.max(to, from + 1))))
+    out.push(maxOf(values.slice(from, Math.max(to, from + 1)), -Infinity))
   }
   return out
 }
@@ -70,7 +70,7 @@ export function chart(
   },
 ): string {
   const label = opts.label ?? ((x: number) => String(Math.round(x)))
-  const {top, height} = scale(Math.max(0, ...values), 6, opts.step)
+  const {top, height} = scale(maxOf(values), 6, opts.step)
   const labels = Array.from({length: height + 1}, (_, i) => label((top * i) / height))
   const labelWidth = Math.max(...labels.map((l) => l.length))
   // asciichart draws the label, a space and the axis (where the first point sits): the rest is the chart.

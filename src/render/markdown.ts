@@ -1,6 +1,6 @@
 import type {Report, ReportCheck, ReportFinding} from '../report/model.js'
 import type {Snapshot} from '../snapshot/types.js'
-import {formatBytes, formatElapsed, formatPids, plural} from './format.js'
+import {formatBytes, formatElapsed, formatPids, maxOf, plural} from './format.js'
 import {elapsedMsOf, formatTree, processIndex, treeLines} from './tree.js'
 
 export interface MarkdownOptions {
@@ -32,7 +32,7 @@ export function mdText(text: string): string {
 /** A code span around any text: a backtick fence longer than any run inside, pipes escaped for tables. */
 export function codeSpan(text: string): string {
   const flat = text.replace(/\r\n|\r|\n/g, ' ')
-  const longest = Math.max(0, ...[...flat.matchAll(/`+/g)].map((m) => m[0].length))
+  const longest = maxOf(Array.from(flat.matchAll(/`+/g), (m) => m[0].length))
   const fence = '`'.repeat(longest + 1)
   const pad = flat.startsWith('`') || flat.endsWith('`') || /^ .* $/.test(flat) ? ' ' : ''
   return `${fence}${pad}${flat.replace(/\|/g, '\\|')}${pad}${fence}`
@@ -40,7 +40,7 @@ export function codeSpan(text: string): string {
 
 /** A fenced code block that no line of `lines` can close. */
 export function codeBlock(lines: readonly string[], info = 'text'): string {
-  const longest = Math.max(0, ...lines.flatMap((l) => [...l.matchAll(/`+/g)].map((m) => m[0].length)))
+  const longest = maxOf(lines.flatMap((l) => Array.from(l.matchAll(/`+/g), (m) => m[0].length)))
   const fence = '`'.repeat(Math.max(3, longest + 1))
   return [`${fence}${info}`, ...lines, fence].join('\n')
 }
