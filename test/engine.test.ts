@@ -783,6 +783,18 @@ describe('container actions', () => {
     expect(docker.calls).toEqual([])
     expect(r.sideResults[0]).toMatchObject({outcome: 'skipped'})
   })
+
+  it('a container is stopped only for the very client that was ended: a client named by another start time keeps it', async () => {
+    const w = world()
+    const docker = fakeDocker()
+    const p = dockerPlan(w, true)
+    const stop = p.items[0].actions.find((a) => a.kind === 'stop-container')!
+    if (stop.kind === 'stop-container') stop.client = {...stop.client, startTicks: (stop.client.startTicks ?? 0) + 1}
+    const r = await run(w, p, {containers: docker.run})
+    expect(r.processes.map((x) => [x.pid, x.outcome])).toEqual([[500, 'ended']])
+    expect(docker.calls).toEqual([])
+    expect(r.sideResults[0]).toMatchObject({outcome: 'skipped'})
+  })
 })
 
 /** An audit sink that writes its lines and flushes into the world's call log, so their order with the kills shows. */

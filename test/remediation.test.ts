@@ -137,7 +137,12 @@ describe('remediation plan', () => {
     const greedy = plugin('greedy', () => [
       {kind: 'terminate-tree', targets: [{pid: 101, ppid: 100, command: 'claude'}], reason: 'x'},
     ])
-    const plan = planRemediation(await diagnosisOf(incident(), [...builtins, thrower, greedy]))
+    // A container of a client in another finding's tree is not this finding's to stop.
+    const borrower = plugin('borrower', () => [
+      {kind: 'terminate-tree', targets: [{pid: 300, ppid: 1, command: 'x'}], reason: 'x'},
+      {kind: 'stop-container', runtime: 'docker', id: 'c'.repeat(64), remove: false, client: {pid: 101}, reason: 'x'},
+    ])
+    const plan = planRemediation(await diagnosisOf(incident(), [...builtins, thrower, greedy, borrower]))
     expect(plan.items.find((i) => i.finding.id === 'thrower:300')).toMatchObject({
       actions: [],
       error: 'fix crashed: boom',
@@ -145,6 +150,10 @@ describe('remediation plan', () => {
     expect(plan.items.find((i) => i.finding.id === 'greedy:300')).toMatchObject({
       actions: [],
       error: 'malformed fix: the fix targets PID 101, which its finding does not list',
+    })
+    expect(plan.items.find((i) => i.finding.id === 'borrower:300')).toMatchObject({
+      actions: [],
+      error: 'malformed fix: the fix stops the container of PID 101, which its finding does not list',
     })
     expect(plan.items.filter((i) => !i.error)).toHaveLength(3)
   })

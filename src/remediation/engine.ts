@@ -130,9 +130,9 @@ export class RemediationEngine {
       tmux: this.opts.tmux ?? liveTmux,
       sockets: this.opts.sockets ?? liveSocketOps,
       containers: this.opts.containers,
-      clientDone: (pid) => {
-        const m = this.claimed.get(pid)
-        if (!m) return false
+      clientDone: (client) => {
+        const m = this.claimed.get(client.pid)
+        if (!m || (client.startTicks !== undefined && m.target.startTicks !== client.startTicks)) return false
         const {outcome} = resultOf(m, (x) => settled(x, this.identity.isReaper), this.recorder.failure?.code)
         return outcome === 'ended' || outcome === 'already-gone'
       },

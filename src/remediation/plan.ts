@@ -54,6 +54,9 @@ export function validateActions(actions: unknown, finding: Finding): string | un
   for (const a of actions as FixAction[]) {
     const problem = actionProblem(a)
     if (problem) return problem
+    // A container is stopped only for a client in this finding's tree, as a signal goes only to its members.
+    if (a.kind === 'stop-container' && !allowed.has(a.client.pid))
+      return `the fix stops the container of PID ${a.client.pid}, which its finding does not list`
     if (a.kind !== 'terminate-tree') continue
     const outside = a.targets.find((t) => !allowed.has(t.pid))
     if (outside) return `the fix targets PID ${outside.pid}, which its finding does not list`

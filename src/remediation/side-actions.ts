@@ -40,8 +40,11 @@ export interface SideActionDeps extends ServerOwnership {
   recorder: Recorder
   dryRun?: boolean
   containers?: ContainerRunner
-  /** Whether the engine ended this process (or found it gone): a container is stopped only after its client. */
-  clientDone?: (pid: number) => boolean
+  /**
+   * Whether the engine ended this client (or found it gone), the very process detected (same start time): a
+   * container is stopped only after its client. Required: without it no container is stopped.
+   */
+  clientDone: (client: {pid: number; startTicks?: number}) => boolean
 }
 
 /** The plan's tmux and socket actions, in plan order, after every tree is done. */
@@ -206,7 +209,7 @@ async function stopContainer(
       `would run ${action.runtime} stop ${who}${action.remove ? ` (and rm if --rm did not remove it)` : ''}`,
       stop,
     )
-  if (deps.clientDone && !deps.clientDone(action.client.pid)) {
+  if (!deps.clientDone(action.client)) {
     return record('skipped', `its client (pid ${action.client.pid}) was not ended: container ${who} left running`, stop)
   }
   const run = deps.containers ?? liveContainers
