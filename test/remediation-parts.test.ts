@@ -11,6 +11,7 @@ import {verify, type Identity, type Lineage} from '../src/remediation/verify.js'
 const id: Identity = {
   protectedPids: new Map([[900, 'the doctor itself']]),
   isTmuxServer: (live) => live.comm.startsWith('tmux'),
+  isMultiplexerServer: (live) => live.comm === 'screen',
   isReaper: (pid) => pid === 1,
   invokingUid: 1000,
 }

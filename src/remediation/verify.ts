@@ -10,7 +10,7 @@ export interface Identity {
   protectedPids: ReadonlyMap<number, string>
   isTmuxServer(live: LiveProcess): boolean
   /** A GNU screen (`SCREEN`) or zellij (`zellij --server`) server, read live. */
-  isMultiplexerServer?(live: LiveProcess): boolean
+  isMultiplexerServer(live: LiveProcess): boolean
   /** PID 1 or a live child subreaper: where orphans land. */
   isReaper(pid: number): boolean
   /** The own processes of the live tmux panes at detection. */
@@ -41,7 +41,7 @@ export function refusal(live: LiveProcess, id: Identity, detectedUid?: number): 
   const mine = id.protectedPids.get(live.pid)
   if (mine) return `${mine} is never signalled`
   if (id.isTmuxServer(live)) return 'a tmux server is never signalled'
-  if (id.isMultiplexerServer?.(live)) return 'a screen or zellij server is never signalled'
+  if (id.isMultiplexerServer(live)) return 'a screen or zellij server is never signalled'
   if (id.livePanes?.has(live.pid)) return 'the process of a live tmux pane is never signalled'
   const {invokingUid, allUsers} = id
   if (live.uid === undefined) return 'its owner could not be read'
