@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import {parseSeconds} from './fix.js'
+import {parseSeconds} from './seconds.js'
 import {defaultHistoryFile} from '../monitor/history.js'
 
 /**

@@ -1,7 +1,7 @@
 import os from 'node:os'
 import {Args, Flags} from '@oclif/core'
 import {DoctorCommand} from '../../cli/base-command.js'
-import {seconds} from '../../cli/fix.js'
+import {seconds} from '../../cli/seconds.js'
 import {configFlags, printConfigNotices} from '../../cli/flags.js'
 import {loadConfig} from '../../config/load.js'
 import {DoctorError} from '../../errors.js'
