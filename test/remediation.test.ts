@@ -22,7 +22,7 @@ import {planRemediation, plannedOtherActions, plannedProcesses} from '../src/rem
 import {fixedReport, plannedReport} from '../src/report/fix-report.js'
 import {nextStep} from '../src/render/table.js'
 import {procProbe} from '../src/remediation/probe.js'
-import {tmuxServerRefusal, type ServerOwnership} from '../src/remediation/side-actions.js'
+import {tmuxServerRefusal, type ServerOwnership} from '../src/remediation/server-ownership.js'
 import {stateDir} from '../src/state-dir.js'
 import {renderFixed, renderPlan} from '../src/render/fix.js'
 import {buildReport, exitCodeFor, type FixOutcome} from '../src/report/model.js'

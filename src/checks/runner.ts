@@ -21,8 +21,6 @@ import type {
   RegisteredCheck,
 } from './api.js'
 
-export {stampFindings, validateFinding} from './stamp.js'
-
 export interface CheckResult {
   id: string
   title: string

@@ -37,7 +37,7 @@ export function printConfigNotices(config: {notices: readonly string[]}, bin: st
 }
 
 /** How long a tmux server has to answer before it is named as not answering (and not waited on). */
-export const DEFAULT_TMUX_TIMEOUT_SECONDS = 3
+const DEFAULT_TMUX_TIMEOUT_SECONDS = 3
 
 /** --socket PATH: also query this tmux server (repeatable); --tmux-timeout: the bound on asking each server. */
 export const socketsFlags = {

@@ -4,8 +4,6 @@ import type {CheckSettings, IgnoreConfig} from '../checks/settings.js'
 import {type AgentConfig, DEFAULT_RULES, type RulesConfig} from '../rules/rules.js'
 import type {AgentEntry, ConfigFile, PatternList} from './schema.js'
 
-export type {CheckSettings, IgnoreConfig}
-
 /** The configuration after defaults are applied: what the rest of the doctor reads. */
 export interface ResolvedConfig {
   /** Where it came from (file path), or undefined for defaults only. */

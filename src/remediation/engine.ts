@@ -18,14 +18,8 @@ import {outcomesOf, resultOf, type AuditFailure, type EngineResult, type Process
 import type {RemediationPlan} from './plan.js'
 import {systemClock, type Clock, type LiveProcess, type ProcessProbe, type Signal} from './probe.js'
 import {Recorder} from './recorder.js'
-import {
-  liveSocketOps,
-  liveTmux,
-  runSideActions,
-  type ContainerRunner,
-  type SocketOps,
-  type TmuxRunner,
-} from './side-actions.js'
+import {liveSocketOps, liveTmux, type SocketOps, type TmuxRunner} from './server-ownership.js'
+import {runSideActions, type ContainerRunner} from './side-actions.js'
 import {sendAll, stopAll, type SignalContext} from './signals.js'
 import {terminationRequest, type TerminationRequest} from './termination.js'
 import {newcomerRefusal, verify, type Identity, type Lineage} from './verify.js'

@@ -16,16 +16,6 @@ import {
   type TerminationRequest,
 } from './termination.js'
 
-export {
-  liveSocketOps,
-  liveTmux,
-  tmuxServerRefusal,
-  type ServerOwnership,
-  type ServerRefusal,
-  type SocketOps,
-  type TmuxRunner,
-} from './server-ownership.js'
-
 /** Runs `RUNTIME args...` (docker, podman from PATH); the seam for container actions. */
 export type ContainerRunner = (
   runtime: 'docker' | 'podman',
@@ -33,7 +23,7 @@ export type ContainerRunner = (
 ) => Promise<{code: number | null; stdout: string; stderr: string}>
 
 /** `docker stop` waits its own 10 s grace before it kills: give it that and some. */
-export const liveContainers: ContainerRunner = (runtime, args) => runMux(runtime, args, 30_000)
+const liveContainers: ContainerRunner = (runtime, args) => runMux(runtime, args, 30_000)
 
 /** What the tmux and socket actions of a plan need from the engine's run. */
 export interface SideActionDeps extends ServerOwnership {

@@ -21,7 +21,7 @@ export interface TableOptions {
   snapshot?: Snapshot
 }
 
-export const SYMBOL = {ok: '✔', warning: '⚠', error: '✖', crashed: '✖', skipped: '-', info: 'i'} as const
+const SYMBOL = {ok: '✔', warning: '⚠', error: '✖', crashed: '✖', skipped: '-', info: 'i'} as const
 
 type Paint = (text: string) => string
 /** Colour functions, or identities when colour is off: never decided per call by the library's own detection. */
@@ -54,7 +54,7 @@ export function colorWanted(stream: NodeJS.WriteStream = process.stdout, env = p
 }
 
 /** Limitations that are how the doctor measured, not what it could not see: --verbose and JSON only. */
-export function isImplementationNote(limitation: string): boolean {
+function isImplementationNote(limitation: string): boolean {
   return limitation.startsWith('PSS read only for ')
 }
 
@@ -172,7 +172,7 @@ const COLUMNS: Column[] = [
 
 /** A check's findings: a table that fits the width, else one block per finding; indented under the check. */
 /** Findings of one check the table draws; the rest are counted on one line (every other format lists them all). */
-export const TABLE_ROWS_PER_CHECK = 200
+const TABLE_ROWS_PER_CHECK = 200
 
 function findingLines(check: ReportCheck, opts: TableOptions, width: number, c: ReturnType<typeof painter>): string[] {
   const more = check.findings.length - TABLE_ROWS_PER_CHECK

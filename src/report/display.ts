@@ -13,9 +13,9 @@ import {isPlainObject, redactDeep, redactSnapshot, type RedactOptions} from './r
 export {escapeControls}
 
 /** Characters of one argument or one text kept; the rest is replaced by a note of how much was cut. */
-export const TEXT_LIMIT = 4096
+const TEXT_LIMIT = 4096
 /** Arguments of one command line kept. */
-export const ARGS_LIMIT = 256
+const ARGS_LIMIT = 256
 
 /** `text` cut at `limit` characters, with a note of how many were cut. */
 export function cutText(text: string, limit = TEXT_LIMIT): string {

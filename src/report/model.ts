@@ -12,7 +12,6 @@ import {summarize, type ReportSummary} from './summary.js'
 export const REPORT_SCHEMA_VERSION = 1
 
 export type {FixOutcome}
-export {countAgentSessions, countSessions, summarize} from './summary.js'
 export type {AgentCounts, ReportSummary, SummaryCount} from './summary.js'
 
 /** A finding as the report carries it, with what the fix did to it (after --fix). */
@@ -114,7 +113,7 @@ export function buildReport(opts: {
  * (its sessions are not in the report), every socket the user named that has no live server, every
  * check that did not run to the end.
  */
-export function coverageLimitations(snapshot: Snapshot, results: CheckResult[]): string[] {
+function coverageLimitations(snapshot: Snapshot, results: CheckResult[]): string[] {
   const out: string[] = []
   for (const s of snapshot.tmux.servers) {
     const named = s.foundBy.includes('flag') || s.foundBy.includes('config')

@@ -10,7 +10,6 @@
  * Why this file is over 300 lines: most of it is the tables of secret shapes and contexts (data), and the
  * text, argv and snapshot redactors must read the same tables so that no format masks less than another.
  */
-import type {Report} from './model.js'
 import {KEPT_ENV_KEYS, type ProcessInfo, type Snapshot} from '../snapshot/types.js'
 
 export const MASK = '***'
@@ -349,11 +348,6 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   if (!value || typeof value !== 'object') return false
   const proto = Object.getPrototypeOf(value)
   return proto === Object.prototype || proto === null
-}
-
-/** The report with every message, reason, error, data value and path redacted. Numbers and ids are untouched. */
-export function redactReport(report: Report, opts: RedactOptions = {}): Report {
-  return redactDeep(report, opts)
 }
 
 function redactProcess(p: ProcessInfo, opts: RedactOptions): ProcessInfo {
