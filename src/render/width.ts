@@ -92,10 +92,8 @@ export function fitColumns(columns: Column[], rows: string[][], width: number, f
       if (i !== flex && min !== undefined && widths[i] > min && (best === -1 || widths[i] > widths[best])) best = i
     }
     if (best === -1) return undefined
-    widths[best] = Math.max(
-      columns[best].min!,
-      widths[best] - (width - used() < flexMin ? flexMin - (width - used()) : 0),
-    )
+    // Take from it what the flexible column lacks, down to its minimum; the loop takes the rest elsewhere.
+    widths[best] = Math.max(columns[best].min!, widths[best] - (flexMin - (width - used())))
   }
   widths[flex] = Math.min(natural[flex], width - used())
   return widths
