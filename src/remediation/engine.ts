@@ -127,7 +127,7 @@ export class RemediationEngine {
       clientDone: (client) => {
         const m = this.claimed.get(client.pid)
         if (!m || (client.startTicks !== undefined && m.target.startTicks !== client.startTicks)) return false
-        const {outcome} = resultOf(m, (x) => settled(x, this.identity.isReaper), this.recorder.failure?.code)
+        const {outcome} = this.resultOf(m)
         return outcome === 'ended' || outcome === 'already-gone'
       },
       probe: this.opts.probe,
@@ -138,7 +138,7 @@ export class RemediationEngine {
     const processes: ProcessResult[] = []
     for (const tree of this.trees) {
       for (const m of tree.members) {
-        const r = resultOf(m, (x) => settled(x, this.identity.isReaper), this.recorder.failure?.code)
+        const r = this.resultOf(m)
         processes.push(r)
         if (!m.alias && (r.signals.length > 0 || r.outcome === 'zombie'))
           this.recorder.member('result', m, {outcome: r.outcome, detail: r.detail})
@@ -151,6 +151,11 @@ export class RemediationEngine {
       sideResults: side,
       auditFailure: this.recorder.failure && this.failureSummary(),
     }
+  }
+
+  /** What became of one member, as this run's reapers and audit log see it. */
+  private resultOf(m: Member): ProcessResult {
+    return resultOf(m, (x) => settled(x, this.identity.isReaper), this.recorder.failure?.code)
   }
 
   private own(): Member[] {

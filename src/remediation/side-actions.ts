@@ -4,6 +4,7 @@
  * acts on and is on disk (the audit log) before it runs, as a signal is.
  */
 import {runMux} from '../snapshot/multiplexers.js'
+import {failureLine} from '../snapshot/run-bounded.js'
 import type {FixOutcome} from './outcome.js'
 import type {SideResult} from './outcome.js'
 import type {Recorder} from './recorder.js'
@@ -118,7 +119,7 @@ async function runSessionAction(
   if (!deps.recorder.recordIntent({...entry, event: 'intent', args, outcome: 'intended'}))
     return notRun(findingId, deps)
   const r = await deps.tmux(action.socket, args)
-  const detail = r.code === 0 ? '' : r.stderr.trim().split('\n')[0] || `exit ${r.code}`
+  const detail = r.code === 0 ? '' : failureLine(r)
   deps.recorder.record({...entry, args, outcome: r.code === 0 ? 'done' : 'failed', detail: detail || undefined})
   return {findingId, outcome: r.code === 0 ? 'fixed' : 'failed', detail}
 }
@@ -132,7 +133,7 @@ async function disarm(
   const notes: string[] = []
   for (const args of disarmArgs(action)) {
     const r = await deps.tmux(action.socket, args)
-    if (r.code !== 0) notes.push(`tmux ${args.join(' ')}: ${r.stderr.trim().split('\n')[0] || `exit ${r.code}`}`)
+    if (r.code !== 0) notes.push(`tmux ${args.join(' ')}: ${failureLine(r)}`)
   }
   return {findingId: item.id, outcome: 'fixed', detail: '', notes}
 }
@@ -205,11 +206,10 @@ async function stopContainer(
   const run = deps.containers ?? liveContainers
   if (!deps.recorder.recordIntent({...entry, event: 'intent', args: stop, outcome: 'intended'}))
     return notRun(findingId, deps)
-  const firstLine = (r: {stderr: string; code: number | null}) => r.stderr.trim().split('\n')[0] || `exit ${r.code}`
   const gone = (r: {stderr: string}) => /no such container/i.test(r.stderr)
   const stopped = await run(action.runtime, stop)
   if (stopped.code !== 0 && !gone(stopped))
-    return record('failed', `${action.runtime} stop ${who} failed: ${firstLine(stopped)}`, stop)
+    return record('failed', `${action.runtime} stop ${who} failed: ${failureLine(stopped)}`, stop)
   if (stopped.code !== 0) return record('already-gone', `container ${who} no longer exists`, stop)
   if (!action.remove) return record('fixed', `${action.runtime} stop ${who} (kept: started without --rm)`, stop)
   const rm = ['rm', action.id]
@@ -218,5 +218,5 @@ async function stopContainer(
   const removed = await run(action.runtime, rm)
   if (removed.code === 0) return record('fixed', `${action.runtime} stop ${who}, then rm (--rm had not removed it)`, rm)
   if (gone(removed)) return record('fixed', `${action.runtime} stop ${who} (removed by --rm)`, rm)
-  return record('failed', `${action.runtime} stop ${who} done, but rm failed: ${firstLine(removed)}`, rm)
+  return record('failed', `${action.runtime} stop ${who} done, but rm failed: ${failureLine(removed)}`, rm)
 }

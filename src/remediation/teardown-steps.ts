@@ -1,4 +1,5 @@
 import type {ProcessTarget} from '../checks/api.js'
+import {failureLine} from '../snapshot/run-bounded.js'
 import type {AuditSink} from './audit.js'
 import type {AuditFailure, EngineResult, ProcessResult} from './engine.js'
 import {Recorder, type AuditLine} from './recorder.js'
@@ -93,7 +94,7 @@ export async function runTeardown(
   // has-session only reads: it is run here. Everything that changes a session goes through the engine.
   const tmux = async (t: SessionTeardown, args: string[]) => {
     const r = await deps.tmux(t.socket, args)
-    return {...r, detail: r.code === 0 ? '' : r.stderr.trim().split('\n')[0] || `exit ${r.code}`}
+    return {...r, detail: r.code === 0 ? '' : failureLine(r)}
   }
   // The ownership rule of signals holds for tmux commands too: re-read before each step that acts on a session.
   const leftAlone = new Map<SessionTeardown, string>()

@@ -1,6 +1,7 @@
 import {basename} from 'node:path'
 import {readRegularFile} from '../safe-fs.js'
 import {runMux, type MuxRunner} from './multiplexers.js'
+import {failureLine} from './run-bounded.js'
 import type {ContainerRuntime, ProcessInfo} from './types.js'
 
 /**
@@ -81,7 +82,7 @@ export async function collectContainers(
         return {
           ...base,
           status: 'error',
-          error: `${runtime} ps failed: ${r.stderr.trim().split('\n')[0] || `exit ${r.code}`}`,
+          error: `${runtime} ps failed: ${failureLine(r)}`,
         }
       return {...base, status: 'ok', containers: parseContainerList(r.stdout)}
     }),

@@ -1,6 +1,6 @@
 import {basename} from 'node:path'
 import {userInfo} from 'node:os'
-import {runBounded, type BoundedRunResult} from './run-bounded.js'
+import {failureLine, runBounded, type BoundedRunResult} from './run-bounded.js'
 import {socketsInDir} from './tmux.js'
 import type {MultiplexerSession, ProcessInfo, Snapshot} from './types.js'
 
@@ -175,8 +175,7 @@ async function collectZellij(
     const base = {kind: 'zellij' as const, id, name: id, pid: f.pid, foundBy: [...f.foundBy]}
     if (r.missing) return {...base, status: 'error', error: 'zellij not found'}
     if (r.timedOut) return {...base, status: 'unresponsive', error: `no answer within ${timeoutMs} ms`}
-    if (!listed)
-      return {...base, status: 'error', error: r.stderr.trim().split('\n')[0] || `zellij exited with ${r.code}`}
+    if (!listed) return {...base, status: 'error', error: failureLine(r, `zellij exited with ${r.code}`)}
     const s = listed.get(id)
     if (s && !s.exited) return {...base, status: 'ok'}
     // Its server process still runs but the session was not listed: it cannot be asked.

@@ -36,3 +36,8 @@ export function runBounded(
     )
   })
 }
+
+/** What a failed run said: the first line of its stderr, or `fallback` (its exit code) when it said nothing. */
+export function failureLine(r: {stderr: string; code: number | null}, fallback = `exit ${r.code}`): string {
+  return r.stderr.trim().split('\n')[0] || fallback
+}

@@ -1,7 +1,7 @@
 import {lstatSync, readdirSync, type Stats} from 'node:fs'
 import {join, resolve} from 'node:path'
 import {plural} from '../words.js'
-import {runBounded, type BoundedRunResult} from './run-bounded.js'
+import {failureLine, runBounded, type BoundedRunResult} from './run-bounded.js'
 import {tmuxSocketOf} from './tmux-env.js'
 import type {ProcessInfo, TmuxPane, TmuxServer} from './types.js'
 
@@ -148,7 +148,7 @@ export async function queryServer(
   const r = await runTmux(['-S', candidate.path, 'list-panes', '-a', '-F', LIST_PANES_FORMAT], timeoutMs, tmuxBin)
   if (r.timedOut) return {...base, status: 'unresponsive', error: `no answer within ${timeoutMs} ms`}
   if (r.code !== 0) {
-    const err = r.stderr.trim().split('\n')[0] || `tmux exited with ${r.code}`
+    const err = failureLine(r, `tmux exited with ${r.code}`)
     const stale = /no server running|connection refused|no such file or directory/i.test(err)
     return {...base, status: stale ? 'stale' : 'error', error: err}
   }
