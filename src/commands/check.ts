@@ -124,7 +124,9 @@ export default class Check extends DoctorCommand {
       })
       if (result.declined) process.stderr.write('Nothing was signalled.\n')
       if (result.auditFailure) process.stderr.write(`${this.config.bin}: ${forDisplay(result.auditFailure, display)}\n`)
-      if (forPeople && result.report.fixed) this.log(renderFixed(forDisplay(result.report, display), {color}))
+      // Only what it shows is made fit to show: the whole report is, once, by renderReport below.
+      if (forPeople && result.report.fixed)
+        this.log(renderFixed({fixed: forDisplay(result.report.fixed, display)}, {color}))
       ;({report, snapshot} = result)
     } else {
       ;({report, snapshot} = await diagnose(options))

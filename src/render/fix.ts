@@ -92,7 +92,7 @@ const OUTCOME_PAINT: Record<FixOutcome['outcome'], 'green' | 'yellow' | 'red' | 
 }
 
 /** After --fix: what the fix did, finding by finding (the residual state follows in the usual table). */
-export function renderFixed(report: Report, opts: {color: boolean; width?: number}): string {
+export function renderFixed(report: Pick<Report, 'fixed'>, opts: {color: boolean; width?: number}): string {
   const c = painter(opts.color)
   const fixed = report.fixed ?? []
   if (fixed.length === 0) return c.gray('Nothing was fixed.')
