@@ -1,4 +1,4 @@
-import {isScreenServerProcess, zellijServerSocket} from '../snapshot/multiplexers.js'
+import {multiplexerServerKind} from '../snapshot/multiplexers.js'
 import type {Rules} from '../rules/rules.js'
 import type {ProcessInfo} from '../snapshot/types.js'
 import type {LiveProcess, ProcessProbe} from './probe.js'
@@ -51,7 +51,7 @@ export function liveIdentity(o: IdentitySources): Identity {
       o.rules.isTmuxServer({pid: live.pid, ppid: live.ppid, comm: live.comm, argv: [], env: {}} as ProcessInfo),
     isMultiplexerServer: (live: LiveProcess) => {
       const argv = o.probe.argv(live.pid) ?? []
-      return isScreenServerProcess({argv, comm: live.comm}) || zellijServerSocket({argv}) !== undefined
+      return multiplexerServerKind({argv, comm: live.comm}) !== undefined
     },
     livePanes: o.livePanes,
     invokingUid: o.invokingUid,

@@ -34,6 +34,11 @@ export function zellijServerSocket(p: Pick<ProcessInfo, 'argv'>): string | undef
   return i > 0 && p.argv[i + 1] ? p.argv[i + 1] : undefined
 }
 
+/** Which multiplexer's server `p` is, if it is a GNU screen or zellij server. */
+export function multiplexerServerKind(p: Pick<ProcessInfo, 'argv' | 'comm'>): 'screen' | 'zellij' | undefined {
+  return isScreenServerProcess(p) ? 'screen' : zellijServerSocket(p) !== undefined ? 'zellij' : undefined
+}
+
 /** `pid.name`, the STY value and the name of a screen socket file. */
 const SCREEN_ID = /^(\d+)\.(.+)$/
 

@@ -1,4 +1,4 @@
-import {isScreenServerProcess, zellijServerSocket} from '../snapshot/multiplexers.js'
+import {multiplexerServerKind} from '../snapshot/multiplexers.js'
 import {parseTmuxEnv} from '../snapshot/tmux-env.js'
 import type {MultiplexerSession, ProcessInfo, Snapshot, TmuxPane, TmuxServer} from '../snapshot/types.js'
 
@@ -83,7 +83,7 @@ export class ProcessTree {
       ...(snapshot.multiplexers?.zellij.sessions ?? []),
     ]
     for (const p of snapshot.processes) {
-      const kind = isScreenServerProcess(p) ? 'screen' : zellijServerSocket(p) ? 'zellij' : undefined
+      const kind = multiplexerServerKind(p)
       if (!kind) continue
       const session = sessions.find((s) => s.kind === kind && s.pid === p.pid)
       this.muxServers.set(p.pid, session)
