@@ -57,6 +57,11 @@ export function climbChain(
 /** The link of a detached headless job: a command wrapper (`bash -c`, `env`, ...) that holds no terminal. */
 export const detachedShellLink = (q: ProcessInfo): boolean => isCommandWrapper(q) && q.ttyNr === 0
 
+/** A multiplexer's server (tmux, GNU screen, zellij): it holds sessions, it is never part of a tree that ends. */
+export function isSessionServer(tree: ProcessTree, rules: Rules, p: ProcessInfo): boolean {
+  return rules.isTmuxServer(p) || tree.isMultiplexerServer(p)
+}
+
 /**
  * The subtree of `root` that may be ended (root first): pruned at anything that must never be signalled (a tmux
  * server, a live pane, a reaper, a supervisor and its services, the doctor's chain) and without zombies, which
@@ -77,8 +82,7 @@ export function killableSubtree(
     seen.add(p.pid)
     if (
       protect.has(p.pid) ||
-      rules.isTmuxServer(p) ||
-      tree.isMultiplexerServer(p) ||
+      isSessionServer(tree, rules, p) ||
       rules.isReaper(p) ||
       (p !== root && (rules.isSupervisor(p) || tree.isInLivePane(p)))
     )

@@ -6,7 +6,7 @@
 import type {Rules} from '../rules/rules.js'
 import type {ProcessInfo, Snapshot} from '../snapshot/types.js'
 import type {ProcessTree} from '../tree/process-tree.js'
-import {climbChain, isGone, isLauncherLink, killableSubtree, mcpServersIn} from './chains.js'
+import {climbChain, isGone, isLauncherLink, isSessionServer, killableSubtree, mcpServersIn} from './chains.js'
 import {judgeClaude} from './claude-verdict.js'
 import {classify} from './classify.js'
 import {detachedWhy, judgeDetached} from './detached.js'
@@ -177,8 +177,7 @@ function analyzeOnce(tree: ProcessTree, rules: Rules): OrphanAnalysis {
     if (isGone(p) || covered.has(p.pid) || protect.has(p.pid)) continue
     if (
       rules.isClaude(p) ||
-      rules.isTmuxServer(p) ||
-      tree.isMultiplexerServer(p) ||
+      isSessionServer(tree, rules, p) ||
       rules.isReaper(p) ||
       rules.isSupervisor(p) ||
       tree.isInLivePane(p)
@@ -197,8 +196,7 @@ function analyzeOnce(tree: ProcessTree, rules: Rules): OrphanAnalysis {
     // Only a chain that ends at a reaper or a tmux server is orphaned; under a live app or claude it is owned.
     // Parent 0 outside PID 1 is a parent outside this PID namespace (docker exec): alive, for all we know.
     // A screen / zellij server's child in no live window: its window was killed (or its session cannot be asked: held below).
-    const orphaned =
-      up === undefined ? root.ppid === 1 : rules.isReaper(up) || rules.isTmuxServer(up) || tree.isMultiplexerServer(up)
+    const orphaned = up === undefined ? root.ppid === 1 : rules.isReaper(up) || isSessionServer(tree, rules, up)
     if (!orphaned || rooted.has(root.pid) || covered.has(root.pid)) continue
     const members = killableSubtree(tree, rules, root, protect)
     rooted.add(root.pid)
