@@ -120,8 +120,10 @@ export function summarize(snapshot: Snapshot, results: CheckResult[], rules: Rul
   // An info finding of an orphan or leftover check is one the doctor could not verify, or a supervised
   // service: not an orphan.
   const of = (kind: FindingKind) => all(kind).filter((f) => f.severity !== 'info')
-  const orphanTrees = [...of('orphan-agent'), ...of('orphan-tree')]
+  const orphanAgents = of('orphan-agent')
+  const orphanTrees = [...orphanAgents, ...of('orphan-tree')]
   const leftovers = of('leftover')
+  const detachedRuns = all('detached-run')
   const count = (s: CheckStatus) => results.filter((r) => r.status === s).length
   // A kind is measured when a check of that kind ran to the end.
   const ran = (...kinds: FindingKind[]) =>
@@ -143,17 +145,17 @@ export function summarize(snapshot: Snapshot, results: CheckResult[], rules: Rul
     claudeProcesses: cls.claudes.filter((p) => live(p) && rules.agentOf(p) === 'claude').length,
     tmuxSessions: countSessions(snapshot),
     agentSessions: countAgentSessions(snapshot, rules),
-    orphanClaude: of('orphan-agent').length,
+    orphanClaude: orphanAgents.length,
     // Each orphaned MCP server once, whether its own finding or inside an orphaned claude's tree.
     orphanMcp: sumBy(orphanTrees, (f) => Number(f.data?.mcpServers ?? 0)),
     orphanMemoryBytes: sumBy([...orphanTrees, ...leftovers], (f) => f.memoryBytes ?? 0),
     // One launcher chain (npm exec → sh -c → node) is one server, as in every finding.
     mcpServers: cls.mcpOrEnv.filter((p) => live(p) && isMcpChainHead(tree, rules, p)).length,
-    detachedRuns: all('detached-run').length,
+    detachedRuns: detachedRuns.length,
     leftovers: leftovers.length,
     agents: agentCounts(tree, rules, cls.claudes.filter(live), {
-      orphans: of('orphan-agent'),
-      detachedRuns: all('detached-run'),
+      orphans: orphanAgents,
+      detachedRuns,
       leftovers,
     }),
     checks: {
@@ -163,7 +165,7 @@ export function summarize(snapshot: Snapshot, results: CheckResult[], rules: Rul
       crashed: count('crashed'),
       skipped: count('skipped'),
     },
-    orphanMcpInClaudeTrees: sumBy(of('orphan-agent'), (f) => Number(f.data?.mcpServers ?? 0)),
+    orphanMcpInClaudeTrees: sumBy(orphanAgents, (f) => Number(f.data?.mcpServers ?? 0)),
     ...(notChecked.length > 0 ? {notChecked} : {}),
   }
 }
