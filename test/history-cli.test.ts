@@ -15,6 +15,9 @@ const fixture = fileURLToPath(new URL('../fixtures/history/watch.jsonl', import.
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gt-history-'))
 afterAll(() => fs.rmSync(tmp, {recursive: true, force: true}))
 
+/** A message wrapped to 80 columns (continuation lines indented) read as the one sentence it is. */
+const joined = (text: string) => text.trim().replace(/\n +/g, ' ')
+
 function history(args: string[]) {
   const r = spawnSync(process.execPath, [bin, 'history', ...args], {
     encoding: 'utf8',
@@ -24,6 +27,22 @@ function history(args: string[]) {
 }
 
 describe('gt-doctor history', () => {
+  it('wraps and escapes the lines that name the file, however long its path and whatever it holds', () => {
+    const deep = path.join(tmp, 'a-directory-name-long-enough-to-push-the-note-past-eighty-columns')
+    fs.mkdirSync(deep, {recursive: true})
+    fs.copyFileSync(fixture, path.join(deep, 'watch.jsonl'))
+    const r = history(['--file', path.join(deep, 'watch.jsonl')])
+    const lines = r.stdout.split('\n')
+    expect(lines.filter((l) => [...l].length > 80)).toEqual([])
+    // The path is longer than a line, so it is broken inside: compare without the spaces and breaks.
+    const squeezed = (text: string) => text.replace(/\s+/g, '')
+    expect(squeezed(r.stdout)).toContain(squeezed(`note: skipped 1 malformed line in ${deep}/watch.jsonl`))
+    const missing = history(['--file', path.join(tmp, 'no\u001b[2Jsuch', 'history.jsonl')])
+    expect(missing.code).toBe(0)
+    expect(missing.stdout).not.toContain('\u001b')
+    expect(missing.stdout).toContain('no\\x1b[2Jsuch')
+  })
+
   it('charts both counts and tables every run; the torn line is skipped with a note', () => {
     const r = history(['--file', fixture])
     expect(r.code).toBe(0)
@@ -91,7 +110,7 @@ describe('gt-doctor history', () => {
     expect(json('24h').points).toHaveLength(12)
     expect(json('5h').points.map((p) => p.orphanClaude)).toEqual([9, 12, 12])
     expect(json('10m').points).toEqual([])
-    expect(history(['--file', file, '--since', '10m']).stdout).toMatch(/^No runs since .* the latest was at /)
+    expect(joined(history(['--file', file, '--since', '10m']).stdout)).toMatch(/^No runs since .* the latest was at /)
   })
 
   it('--json returns the points, the filter and the skipped-line count', () => {
@@ -109,12 +128,12 @@ describe('gt-doctor history', () => {
   it('a missing or empty history is a friendly line and exit 0; a bad --since is one line and exit 2', () => {
     const missing = history(['--file', path.join(tmp, 'none.jsonl')])
     expect(missing).toMatchObject({code: 0, stderr: ''})
-    expect(missing.stdout.trim().split('\n')).toEqual([
+    expect(joined(missing.stdout)).toBe(
       `No history yet: ${path.join(tmp, 'none.jsonl')} does not exist. \`gt-doctor watch\` records one.`,
-    ])
+    )
     const empty = path.join(tmp, 'empty.jsonl')
     fs.writeFileSync(empty, '\n')
-    expect(history(['--file', empty]).stdout.trim()).toBe(`No runs recorded in ${empty} yet.`)
+    expect(joined(history(['--file', empty]).stdout)).toBe(`No runs recorded in ${empty} yet.`)
     // The default file: under $XDG_STATE_HOME.
     expect(history([]).stdout).toContain(path.join(tmp, 'gt-doctor', 'history.jsonl'))
     const bad = history(['--file', fixture, '--since', '24'])

@@ -2,11 +2,12 @@ import {Flags} from '@oclif/core'
 import {DoctorCommand} from '../cli/base-command.js'
 import {historyFileFlag} from '../cli/flags.js'
 import {HISTORY_READ_LIMIT, readHistory, type HistoryEntry} from '../monitor/history.js'
-import {formatBytes} from '../render/format.js'
+import {formatBytes, plural} from '../render/format.js'
 import {parseSince} from '../monitor/since.js'
 import {colorWanted} from '../render/table.js'
 import {formatTime, renderHistory} from '../render/history.js'
-import {terminalWidth} from '../render/width.js'
+import {hanging, terminalWidth} from '../render/width.js'
+import {escapeControls} from '../words.js'
 
 export interface HistoryResult {
   file: string
@@ -51,26 +52,27 @@ export default class History extends DoctorCommand {
     process.exitCode = 0
     if (this.jsonEnabled()) return result
 
+    // A path may be longer than the terminal and hold anything: each line is escaped, then wrapped.
+    const say = (text: string) => this.log(hanging(escapeControls(text), terminalWidth(), '', '  ').join('\n'))
     if (read.entries.length === 0) {
-      this.log(
+      say(
         read.missing
           ? `No history yet: ${flags.file} does not exist. \`${this.config.bin} watch\` records one.`
           : `No runs recorded in ${flags.file} yet.`,
       )
     } else if (points.length === 0) {
-      this.log(
+      say(
         `No runs since ${formatTime(since!.toISOString())} in ${flags.file}; the latest was at ${formatTime(read.entries[read.entries.length - 1].time)}.`,
       )
     } else {
       this.log(renderHistory(points, {color: colorWanted(), limit: flags.limit, width: terminalWidth()}))
     }
     if (read.skippedBytes) {
-      this.log(
+      say(
         `note: ${flags.file} is larger than ${formatBytes(HISTORY_READ_LIMIT)}: only its end was read; ${formatBytes(read.skippedBytes)} of older runs were skipped`,
       )
     }
-    if (read.malformed > 0)
-      this.log(`note: skipped ${read.malformed} malformed ${read.malformed === 1 ? 'line' : 'lines'} in ${flags.file}`)
+    if (read.malformed > 0) say(`note: skipped ${plural(read.malformed, 'malformed line')} in ${flags.file}`)
     return result
   }
 }
