@@ -152,17 +152,44 @@ describe.skipIf(!root)('files of someone else are refused, never read, and said 
   })
 })
 
+/**
+ * The CLI run as nobody. The checkout may sit where nobody cannot go (a clone under `mktemp -d`, 0700), so it
+ * is bind-mounted, in a mount namespace of this one command only, on a directory anyone may enter.
+ */
 function runAs(args: string[], cwd: string) {
-  return spawnSync(
-    'setpriv',
-    [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, BIN, ...args],
-    {
-      cwd,
-      encoding: 'utf8',
-      timeout: 30_000,
-      env: {PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_ENV: 'production', NO_COLOR: '1', HOME: '/nonexistent'},
-    },
-  )
+  const checkout = path.resolve(path.dirname(BIN), '..')
+  const view = fs.mkdtempSync(path.join(os.tmpdir(), 'gt-checkout-'))
+  fs.chmodSync(view, 0o755)
+  try {
+    return spawnSync(
+      'unshare',
+      [
+        '--mount',
+        '--propagation',
+        'private',
+        'sh',
+        '-c',
+        'mount --bind "$1" "$2" && shift 2 && exec setpriv "$@"',
+        'sh',
+        checkout,
+        view,
+        `--reuid=${NOBODY}`,
+        `--regid=${NOBODY}`,
+        '--clear-groups',
+        process.execPath,
+        path.join(view, path.relative(checkout, BIN)),
+        ...args,
+      ],
+      {
+        cwd,
+        encoding: 'utf8',
+        timeout: 30_000,
+        env: {PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_ENV: 'production', NO_COLOR: '1', HOME: '/nonexistent'},
+      },
+    )
+  } finally {
+    fs.rmdirSync(view)
+  }
 }
 
 describe('where the upward search stops', () => {
