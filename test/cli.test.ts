@@ -12,6 +12,7 @@ import {diagnose} from '../src/doctor.js'
 import {fastVersion} from '../src/fast-version.js'
 import {renderTable} from '../src/render/table.js'
 import {incident} from './support/incident.js'
+import {BUILT_IN_CHECK_IDS} from './support/cli.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const bin = fileURLToPath(new URL('../bin/run.js', import.meta.url))
@@ -37,14 +38,7 @@ describe('the report contract (schemaVersion 1)', () => {
       config: defaultConfig(),
     })
     expect(validate(report), ajv.errorsText(validate.errors)).toBe(true)
-    expect(report.checks.map((c) => c.id)).toEqual([
-      'agent-leftover',
-      'detached-run',
-      'orphan-claude',
-      'orphan-mcp',
-      'orphan-memory',
-      'session-mismatch',
-    ])
+    expect(report.checks.map((c) => c.id)).toEqual([...BUILT_IN_CHECK_IDS])
   })
 
   it('the schema rejects what it should', () => {
@@ -152,14 +146,7 @@ describe('the CLI', () => {
     const {stdout, error} = await runCommand(['checks', '--json'], {root})
     expect(error).toBeUndefined()
     const listing = JSON.parse(stdout)
-    expect(listing.map((c: {id: string}) => c.id)).toEqual([
-      'agent-leftover',
-      'detached-run',
-      'orphan-claude',
-      'orphan-mcp',
-      'orphan-memory',
-      'session-mismatch',
-    ])
+    expect(listing.map((c: {id: string}) => c.id)).toEqual([...BUILT_IN_CHECK_IDS])
     expect(listing.every((c: {source: string}) => c.source === 'built-in')).toBe(true)
     expect(listing.find((c: {id: string}) => c.id === 'orphan-claude').fixable).toBe(true)
     // The two checks whose fix is opt-in say so, with the option to set.

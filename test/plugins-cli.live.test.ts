@@ -14,6 +14,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {Report} from '../src/index.js'
 import type {CheckListing} from '../src/commands/checks.js'
 import {CLAUDE_STANDIN, REPO_ROOT, describeLive, useNamespace} from './live/namespace.js'
+import {BUILT_IN_CHECK_IDS} from './support/cli.js'
 
 const BIN = path.join(REPO_ROOT, 'bin', 'run.js')
 const STALE_PLUGIN = path.join(REPO_ROOT, 'examples', 'plugin-stale-sockets')
@@ -77,15 +78,7 @@ describe('the example plugin, linked with `gt-doctor plugins link`', () => {
     const r = box.cli(['checks', '--json'])
     expect(r.code, r.stderr).toBe(0)
     const listing = json<CheckListing[]>(r.stdout)
-    expect(listing.map((c) => c.id)).toEqual([
-      'agent-leftover',
-      'detached-run',
-      'orphan-claude',
-      'orphan-mcp',
-      'orphan-memory',
-      'session-mismatch',
-      'stale-tmux-socket',
-    ])
+    expect(listing.map((c) => c.id)).toEqual([...BUILT_IN_CHECK_IDS, 'stale-tmux-socket'])
     expect(listing.at(-1)).toMatchObject({
       fixable: true,
       source: 'plugin gt-doctor-plugin-stale-sockets@0.1.0',
@@ -256,15 +249,7 @@ describe('the example local check, named in a config', () => {
       })
       expect(r.code, r.stderr).toBe(0)
       const report = json<Report>(r.stdout)
-      expect(report.checks.map((c) => c.id)).toEqual([
-        'agent-leftover',
-        'detached-run',
-        'orphan-claude',
-        'orphan-mcp',
-        'orphan-memory',
-        'session-mismatch',
-        'too-many-claudes',
-      ])
+      expect(report.checks.map((c) => c.id)).toEqual([...BUILT_IN_CHECK_IDS, 'too-many-claudes'])
       const check = report.checks.at(-1)!
       expect(check).toMatchObject({
         status: 'warning',

@@ -5,6 +5,7 @@ import {renderJunit} from '../src/render/junit.js'
 import type {Snapshot} from '../src/snapshot/types.js'
 import {reportFor} from './support/doctor.js'
 import {incidentFixture} from './support/incident.js'
+import {BUILT_IN_CHECK_IDS} from './support/cli.js'
 
 const parser = new XMLParser({
   ignoreAttributes: false,
@@ -62,14 +63,7 @@ describe('JUnit report of the incident', () => {
     const {suites, suite, cases} = parseJunit(renderJunit(report, snapshot, {failOn: 'error'}))
     expect(cases.map((c) => c.name)).toEqual(report.checks.map((c) => `${c.id}: ${c.title}`))
     const byId = (id: string) => cases[report.checks.findIndex((c) => c.id === id)]
-    expect(report.checks.map((c) => c.id)).toEqual([
-      'agent-leftover',
-      'detached-run',
-      'orphan-claude',
-      'orphan-mcp',
-      'orphan-memory',
-      'session-mismatch',
-    ])
+    expect(report.checks.map((c) => c.id)).toEqual([...BUILT_IN_CHECK_IDS])
     expect(cases.map((c) => c.failure?.length ?? 0)).toEqual([0, 0, 12, 6, 1, 0])
     // session-mismatch and agent-leftover have warnings only: below --fail-on error they are reported, not failed.
     expect(byId('session-mismatch')['system-out']).toContain('Agent session gt-polecat-slit has no Claude process')

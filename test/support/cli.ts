@@ -1,6 +1,16 @@
 import {spawnSync} from 'node:child_process'
 import {fileURLToPath} from 'node:url'
 
+/** The built-in checks, in the order every listing and report gives them (sorted by id). */
+export const BUILT_IN_CHECK_IDS = [
+  'agent-leftover',
+  'detached-run',
+  'orphan-claude',
+  'orphan-mcp',
+  'orphan-memory',
+  'session-mismatch',
+] as const
+
 export const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
 
 export interface CliResult {
